@@ -1,0 +1,139 @@
+"""Migrations: discovery and numbering, atomic application, refusing a too-new schema."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from db import Database, MigrationError, Migrations
+
+
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, sql in files.items():
+        (folder / name).write_text(sql, encoding="utf-8")
+    return folder
+
+
+def _inspect(path: Path) -> tuple[int, set[str]]:
+    """(user_version, names of tables and indexes), read with plain sqlite3."""
+    with sqlite3.connect(path) as conn:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        names = {
+            row[0]
+            for row in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE type IN ('table', 'index')"
+                " AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+    conn.close()
+    return version, names
+
+
+def test_packaged_migrations_are_numbered_from_one() -> None:
+    migrations = Migrations.packaged()
+    assert [m.number for m in migrations.migrations] == list(range(1, migrations.latest + 1))
+    assert migrations.migrations[0].name == "jobs_and_images"
+    assert "CREATE TABLE jobs" in migrations.migrations[0].sql
+
+
+async def test_fresh_database_is_migrated_to_the_newest_version(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    async with await Database.open(path) as db:
+        assert await db.schema_version() == Migrations.packaged().latest
+    version, names = _inspect(path)
+    assert version == Migrations.packaged().latest
+    assert {"jobs", "images", "jobs_status_id", "jobs_owner_created", "jobs_parent"} <= names
+
+
+async def test_reopening_applies_nothing_and_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    async with await Database.open(path) as db, db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO jobs (kind, owner_id, prompt, params, model, created_at)"
+            " VALUES ('imagine', 0, 'kept', '{}', 'm', '2026-01-01T00:00:00.000000Z')"
+        )
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        assert await Migrations.packaged().apply(conn) == 0
+    async with await Database.open(path) as db:
+        assert await db.schema_version() == Migrations.packaged().latest
+        assert [r["prompt"] for r in await db.fetchall("SELECT prompt FROM jobs")] == ["kept"]
+
+
+async def test_apply_returns_how_many_ran(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "m",
+        {"0001_a.sql": "CREATE TABLE a (x);", "0002_b.sql": "CREATE TABLE b (x);"},
+    )
+    async with aiosqlite.connect(tmp_path / "x.db", isolation_level=None) as conn:
+        assert await Migrations.from_directory(folder).apply(conn) == 2
+        assert await Migrations.from_directory(folder).apply(conn) == 0
+    assert _inspect(tmp_path / "x.db") == (2, {"a", "b"})
+
+
+async def test_broken_migration_is_not_half_applied(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "m",
+        {
+            "0001_first.sql": "CREATE TABLE first (x);",
+            # Creates a table, then fails: the table must not survive.
+            "0002_broken.sql": "CREATE TABLE second (x);\nINSERT INTO missing VALUES (1);",
+        },
+    )
+    path = tmp_path / "atelier.db"
+    with pytest.raises(MigrationError, match="0002_broken"):
+        await Database.open(path, migrations=Migrations.from_directory(folder))
+    assert _inspect(path) == (1, {"first"})
+
+    # Once fixed, the next start applies it.
+    _write(folder, {"0002_broken.sql": "CREATE TABLE second (x);"})
+    async with await Database.open(path, migrations=Migrations.from_directory(folder)) as db:
+        assert await db.schema_version() == 2
+    assert _inspect(path) == (2, {"first", "second"})
+
+
+async def test_migration_ending_in_a_comment_still_records_its_version(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {"0001_a.sql": "CREATE TABLE a (x); -- no newline at end"})
+    async with aiosqlite.connect(tmp_path / "x.db", isolation_level=None) as conn:
+        assert await Migrations.from_directory(folder).apply(conn) == 1
+    assert _inspect(tmp_path / "x.db") == (1, {"a"})
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"0001_a.sql": "", "0003_c.sql": ""}, "without gaps: expected 0002, found 0003_c"),
+        ({"0002_b.sql": ""}, "without gaps: expected 0001"),
+        ({"0001_a.sql": "", "0001_b.sql": ""}, "duplicate migration number 0001"),
+        ({"0001_a.sql": "", "2_b.sql": ""}, "'2_b.sql' is not named NNNN_short_name.sql"),
+    ],
+    ids=["gap", "not-from-one", "duplicate", "misnamed"],
+)
+def test_bad_numbering_is_refused(tmp_path: Path, files: dict[str, str], message: str) -> None:
+    folder = _write(tmp_path / "m", files)
+    with pytest.raises(MigrationError, match=message):
+        Migrations.from_directory(folder)
+
+
+def test_other_files_in_the_folder_are_ignored(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "m", {"0001_a.sql": "", "README.md": "", "__init__.py": ""})
+    assert Migrations.from_directory(folder).latest == 1
+    assert Migrations.from_directory(_write(tmp_path / "empty", {})).latest == 0
+
+
+async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 5")
+    conn.close()
+    known = Migrations.packaged().latest
+    with pytest.raises(
+        MigrationError,
+        match=rf"database schema version 5 is newer than this Atelier \(knows {known}\); "
+        "upgrade Atelier",
+    ):
+        await Database.open(path)
+    assert _inspect(path) == (5, set())  # left untouched
