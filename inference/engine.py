@@ -1,0 +1,89 @@
+"""Running a job to files: each image as a PNG carrying its generation data, plus the grid."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from inference.backend import DiffusersBackend, StepCallback
+from inference.images import make_grid
+from inference.jobs import GenerationJob
+from inference.pngmeta import GenerationInfo, save_png
+from inference.samplers import display_name
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    index: int
+    seed: int
+    path: Path
+    width: int
+    height: int
+
+
+def generation_info(job: GenerationJob, seed: int) -> GenerationInfo:
+    """The A1111 fields for one image of ``job``."""
+    extra = {}
+    if job.strength is not None:
+        extra["Denoising strength"] = f"{job.strength:g}"
+    if job.request.tile:
+        extra["Tiling"] = "True"
+    return GenerationInfo(
+        prompt=job.request.prompt,
+        negative_prompt=job.request.negative_prompt,
+        steps=job.steps,
+        sampler=display_name(job.sampler),
+        cfg_scale=job.guidance_scale,
+        seed=seed,
+        width=job.width,
+        height=job.height,
+        model=job.model,
+        extra=extra,
+    )
+
+
+def save_outputs(
+    job: GenerationJob,
+    images: Sequence[Image.Image],
+    image_paths: Sequence[Path],
+    grid_path: Path | None = None,
+) -> list[SavedImage]:
+    """Write each image (and the grid, when asked) with its generation data embedded.
+
+    Every PNG also carries the whole job as JSON, so the exact request — chaos, prompt
+    weights, ``--stop`` — survives even where the A1111 fields have no place for it.
+    """
+    if len(images) != len(image_paths):
+        raise ValueError(f"{len(images)} images but {len(image_paths)} paths")
+    saved = []
+    for index, (image, path, seed) in enumerate(zip(images, image_paths, job.seeds, strict=True)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"job": job.to_params(), "index": index}
+        save_png(image, path, generation_info(job, seed), atelier=record)
+        saved.append(SavedImage(index, seed, path, image.width, image.height))
+    if grid_path is not None:
+        grid_path.parent.mkdir(parents=True, exist_ok=True)
+        save_png(
+            make_grid(images), grid_path, generation_info(job, job.seed), {"job": job.to_params()}
+        )
+    return saved
+
+
+def render(
+    backend: DiffusersBackend,
+    job: GenerationJob,
+    image_paths: Sequence[Path],
+    grid_path: Path | None = None,
+    *,
+    on_step: StepCallback | None = None,
+    preview_every: int = 0,
+    cancel: threading.Event | None = None,
+) -> list[SavedImage]:
+    """Generate ``job`` on ``backend`` and save the results. Blocking: run it on a worker
+    thread, never on the event loop."""
+    images = backend.generate(job, on_step=on_step, preview_every=preview_every, cancel=cancel)
+    return save_outputs(job, images, image_paths, grid_path)

@@ -1,0 +1,153 @@
+"""Tiny random-weight Stable Diffusion pipelines, built offline from the real classes.
+
+``atelier make-tiny-model DIR`` saves one in diffusers format. It loads through exactly the
+code that loads a real checkpoint, runs every code path (CFG, schedulers, img2img, VAE,
+tiling) in a fraction of a second on a CPU, and needs no download: the CLIP vocabulary is
+written here (one token per byte, no merges) instead of fetched from the hub. Its images
+are noise-like — the point is the machinery, not the art.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from diffusers import (
+    AutoencoderKL,
+    EulerDiscreteScheduler,
+    StableDiffusionPipeline,
+    StableDiffusionXLPipeline,
+    UNet2DConditionModel,
+)
+from transformers import (
+    CLIPTextConfig,
+    CLIPTextModel,
+    CLIPTextModelWithProjection,
+    CLIPTokenizer,
+)
+
+TinyArch = Literal["sd", "sdxl"]
+
+#: Pixel size the tiny models are trained for (UNet sample size 32, VAE factor 2).
+TINY_NATIVE_SIZE = 64
+_TEXT_HIDDEN = 8
+_START, _END = "<|startoftext|>", "<|endoftext|>"
+
+
+def byte_level_vocab() -> dict[str, int]:
+    """A complete CLIP vocabulary without merges: each byte, alone and word-final.
+
+    CLIP's tokenizer maps raw bytes to printable characters (bytes that are already
+    printable map to themselves, the rest to code points from 256 up) and marks the end of
+    a word with ``</w>``. With every such character in both forms, any text tokenizes.
+    """
+    printable = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("¡"), ord("¬") + 1),
+        *range(ord("®"), ord("ÿ") + 1),
+    ]
+    shifted = [byte for byte in range(256) if byte not in printable]
+    characters = [chr(byte) for byte in printable] + [chr(256 + n) for n in range(len(shifted))]
+    tokens = characters + [char + "</w>" for char in characters] + [_START, _END]
+    return {token: index for index, token in enumerate(tokens)}
+
+
+def build_tiny_pipeline(arch: TinyArch = "sd", seed: int = 0) -> Any:
+    """A random-weight pipeline with real diffusers/transformers classes and tiny configs."""
+    torch.manual_seed(seed)
+    vocab = byte_level_vocab()
+    if arch == "sd":
+        return StableDiffusionPipeline(
+            unet=_tiny_unet(cross_attention_dim=_TEXT_HIDDEN),
+            vae=_tiny_vae(),
+            text_encoder=CLIPTextModel(_text_config(vocab)),
+            tokenizer=_tokenizer(vocab),
+            scheduler=_scheduler(),
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
+        )
+    time_embed_dim = 4
+    return StableDiffusionXLPipeline(
+        unet=_tiny_unet(
+            cross_attention_dim=2 * _TEXT_HIDDEN,
+            addition_embed_type="text_time",
+            addition_time_embed_dim=time_embed_dim,
+            # six micro-conditioning numbers (sizes, crop) plus the pooled text vector
+            projection_class_embeddings_input_dim=6 * time_embed_dim + _TEXT_HIDDEN,
+        ),
+        vae=_tiny_vae(),
+        text_encoder=CLIPTextModel(_text_config(vocab)),
+        text_encoder_2=CLIPTextModelWithProjection(_text_config(vocab)),
+        tokenizer=_tokenizer(vocab),
+        tokenizer_2=_tokenizer(vocab),
+        scheduler=_scheduler(),
+    )
+
+
+def save_tiny_model(directory: Path, arch: TinyArch = "sd", seed: int = 0) -> Path:
+    """Build a tiny pipeline and save it in diffusers format under ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    build_tiny_pipeline(arch, seed).save_pretrained(directory, safe_serialization=True)
+    return directory
+
+
+def _tiny_unet(cross_attention_dim: int, **extra: Any) -> UNet2DConditionModel:
+    return UNet2DConditionModel(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=TINY_NATIVE_SIZE // 2,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=cross_attention_dim,
+        attention_head_dim=2,
+        norm_num_groups=2,
+        **extra,
+    )
+
+
+def _tiny_vae() -> AutoencoderKL:
+    return AutoencoderKL(
+        block_out_channels=(4, 8),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        latent_channels=4,
+        norm_num_groups=2,
+        sample_size=TINY_NATIVE_SIZE,
+    )
+
+
+def _text_config(vocab: dict[str, int]) -> CLIPTextConfig:
+    return CLIPTextConfig(
+        hidden_size=_TEXT_HIDDEN,
+        intermediate_size=2 * _TEXT_HIDDEN,
+        projection_dim=_TEXT_HIDDEN,
+        num_attention_heads=2,
+        num_hidden_layers=2,
+        vocab_size=len(vocab),
+        max_position_embeddings=77,
+        bos_token_id=vocab[_START],
+        eos_token_id=vocab[_END],
+        pad_token_id=vocab[_END],
+    )
+
+
+def _tokenizer(vocab: dict[str, int]) -> CLIPTokenizer:
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+
+
+def _scheduler() -> EulerDiscreteScheduler:
+    """Stable Diffusion's own noise schedule, so samplers behave as with a real model."""
+    return EulerDiscreteScheduler(
+        num_train_timesteps=1000,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        steps_offset=1,
+        timestep_spacing="leading",
+    )

@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole suite: tiny offline models and a clean settings environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from inference.library_logs import quiet_library_logs
+
+quiet_library_logs()
+
+from inference.backend import DiffusersBackend  # noqa: E402 (after quieting the libraries)
+from inference.models import ModelRef  # noqa: E402
+from inference.tiny import save_tiny_model  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight SD 1.x pipeline saved in diffusers format, built once per run."""
+    return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-sd", "sd")
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-sdxl", "sdxl")
+
+
+@pytest.fixture(scope="session")
+def tiny_backend(tiny_model_dir: Path) -> DiffusersBackend:
+    """The tiny SD model loaded through the real loading code, on the CPU.
+
+    Shared by many tests, as a worker shares one backend between jobs: a test that leaks
+    state into it (say, circular padding) breaks the tests after it.
+    """
+    return DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl_backend(tiny_sdxl_dir: Path) -> DiffusersBackend:
+    return DiffusersBackend.load(ModelRef("tiny-xl", str(tiny_sdxl_dir)), "cpu")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No ATELIER_* variables from the developer's shell and no stray .env: the test runs in
+    an empty working directory of its own, which it gets as the fixture's value."""
+    for name in list(os.environ):
+        if name.startswith("ATELIER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``gpu`` run where CUDA is present and are skipped elsewhere."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

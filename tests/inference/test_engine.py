@@ -1,0 +1,50 @@
+"""Running jobs to files: every PNG can be reproduced from the data it carries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from inference.backend import DiffusersBackend
+from inference.engine import render
+from inference.jobs import GenerationJob
+from inference.pngmeta import parse_parameters, read_atelier, read_parameters
+from tests.inference.helpers import plan
+
+
+def _paths(directory: Path) -> list[Path]:
+    return [directory / f"image-{i}.png" for i in range(1, 5)]
+
+
+def test_images_and_grid_carry_their_generation_data(
+    tiny_backend: DiffusersBackend, tmp_path: Path
+) -> None:
+    job = plan(tiny_backend, "a lighthouse::2 fog --seed 77 --no boats --ar 3:2 --chaos 10")
+    saved = render(tiny_backend, job, _paths(tmp_path), tmp_path / "grid.png")
+    assert [image.seed for image in saved] == [77, 78, 79, 80]
+    for image in saved:
+        info = parse_parameters(read_parameters(image.path) or "")
+        assert info.prompt == "a lighthouse::2 fog"
+        assert info.negative_prompt == "boats"
+        assert (info.seed, info.width, info.height) == (image.seed, image.width, image.height)
+        assert (info.steps, info.sampler, info.model) == (4, "DPM++ 2M Karras", "tiny")
+        assert info.cfg_scale == job.guidance_scale
+    with Image.open(tmp_path / "grid.png") as grid:
+        assert grid.size == (2 * saved[0].width, 2 * saved[0].height)
+    assert parse_parameters(read_parameters(tmp_path / "grid.png") or "").seed == 77
+
+
+def test_an_image_is_reproduced_from_its_own_png(
+    tiny_backend: DiffusersBackend, tmp_path: Path
+) -> None:
+    job = plan(tiny_backend, "a red:: car::-0.2 --chaos 35 --stop 80 --tile --seed 5")
+    saved = render(tiny_backend, job, _paths(tmp_path / "first"))
+    record = read_atelier(saved[2].path)
+    assert record is not None
+    assert record["index"] == 2
+    again = render(
+        tiny_backend, GenerationJob.from_params(record["job"]), _paths(tmp_path / "again")
+    )
+    with Image.open(saved[2].path) as original, Image.open(again[2].path) as copy:
+        assert original.tobytes() == copy.tobytes()
