@@ -426,6 +426,13 @@ def _squash(name: str) -> str:
 
 _SAMPLER_LOOKUP = {_squash(name): key for key in SAMPLERS for name in (key, SAMPLERS[key])}
 _SAMPLER_RULE = "choose one of " + ", ".join(SAMPLERS)
+
+
+def canonical_sampler(name: str) -> str | None:
+    """The key of a sampler written either way (``DPM++ 2M Karras``, ``dpm++2m_karras``)."""
+    return _SAMPLER_LOOKUP.get(_squash(name))
+
+
 _MAX_SAMPLER_WORDS = max(len(name.split()) for name in SAMPLERS.values())
 
 
@@ -433,7 +440,7 @@ def _take_sampler(flag: str, words: list[str], _limits: ParseLimits) -> tuple[st
     """A sampler by canonical or display name; display names may span words (``Euler a``)."""
     _one_word(flag, words, _SAMPLER_RULE)
     for used in range(min(_MAX_SAMPLER_WORDS, len(words)), 0, -1):
-        key = _SAMPLER_LOOKUP.get(_squash(" ".join(words[:used])))
+        key = canonical_sampler(" ".join(words[:used]))
         if key is not None:
             return key, used
     raise ParamError(f"{flag} {_short(words[0])}: unknown sampler; {_SAMPLER_RULE}", flag)
