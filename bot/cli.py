@@ -1,0 +1,189 @@
+"""The ``atelier`` command: run the bot, generate locally, list models, manage the database.
+
+Exit codes: 0 success, 1 a runtime failure (model could not load, generation failed),
+2 bad input or settings (message on stderr, nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.logs import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+_TRY_LOCALLY = """\
+To try Atelier on this machine without Discord:
+  atelier make-tiny-model ./tiny-model
+  atelier imagine "a lighthouse at dusk --ar 16:9" --model ./tiny-model --out grid.png
+(the tiny model has random weights: it makes noise, fast, to show the machinery; point
+--model or ATELIER_MODEL at a real checkpoint for real images)"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except SettingsError as error:
+        _fail("invalid settings:")
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="atelier",
+        description="Atelier: a self-hosted, Midjourney-style image studio for Discord.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="start the Discord bot")
+    run.set_defaults(handler=_run)
+
+    imagine = commands.add_parser(
+        "imagine",
+        help="generate a 2×2 grid from a prompt, locally",
+        description="Generate like /imagine does, with the same Midjourney-style flags.",
+    )
+    imagine.add_argument("prompt", help='the prompt and its flags, e.g. "a fox --ar 3:2 --seed 7"')
+    imagine.add_argument(
+        "--model", help="model name from ATELIER_MODELS, hub id, folder or .safetensors file"
+    )
+    imagine.add_argument("--out", type=Path, default=Path("grid.png"), help="grid file (.png)")
+    imagine.add_argument("--device", help="cpu, cuda:0, … (default: first of ATELIER_DEVICES)")
+    imagine.set_defaults(handler=_imagine)
+
+    models = commands.add_parser("models", help="list the configured models")
+    models.set_defaults(handler=_models)
+
+    tiny = commands.add_parser(
+        "make-tiny-model",
+        help="write a tiny random-weight SD pipeline (offline; for tests and trying things)",
+    )
+    tiny.add_argument("directory", type=Path)
+    tiny.add_argument("--arch", choices=["sd", "sdxl"], default="sd")
+    tiny.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
+    tiny.set_defaults(handler=_make_tiny_model)
+
+    database = commands.add_parser("db", help="database maintenance")
+    db_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    backup = db_commands.add_parser(
+        "backup", help="online backup of the database to a new file (safe while the bot runs)"
+    )
+    backup.add_argument("path", type=Path)
+    backup.set_defaults(handler=_db_backup)
+    return parser
+
+
+def _quiet_model_libraries() -> None:
+    """Before torch, diffusers and transformers load (imported lazily so that light
+    commands start fast), turn their chatter down."""
+    from inference.library_logs import quiet_library_logs
+
+    quiet_library_logs()
+
+
+def _settings() -> Settings:
+    """Load settings and set up logging, which must know the token in order to hide it."""
+    settings = load_settings()
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    setup_logging(settings.log_level, secrets=[token])
+    return settings
+
+
+def _fail(message: str) -> None:
+    print(f"atelier: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        _fail(
+            "ATELIER_DISCORD_TOKEN is not set. Put your bot's token in the environment or in a "
+            ".env file next to where you run atelier (see README.md, 'Connect to Discord')."
+        )
+        print(_TRY_LOCALLY, file=sys.stderr)
+        return EXIT_USAGE
+    _fail(
+        "this version has no Discord layer yet: the bot itself is the next milestone. "
+        "The image engine works from the command line today."
+    )
+    print(_TRY_LOCALLY, file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def _imagine(args: argparse.Namespace) -> int:
+    _quiet_model_libraries()
+    from bot.local_imagine import UsageError, imagine
+    from inference.loading import ModelLoadError
+
+    settings = _settings()
+    try:
+        results = asyncio.run(
+            imagine(
+                args.prompt,
+                settings=settings,
+                model_override=args.model,
+                out=args.out,
+                device=args.device,
+            )
+        )
+    except UsageError as error:
+        _fail(str(error))
+        return EXIT_USAGE
+    except ModelLoadError as error:
+        _fail(str(error))
+        return EXIT_FAILURE
+    for saved in results:
+        grid = saved[0].path.with_name(saved[0].path.stem.rsplit("-", 1)[0] + ".png")
+        print(f"{grid}: seeds {', '.join(str(image.seed) for image in saved)}")
+        for image in saved:
+            print(f"  {image.path} ({image.width}×{image.height}, seed {image.seed})")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    catalog = _settings().catalog()
+    for model in catalog:
+        marker = " (default)" if model == catalog.default else ""
+        print(f"{model.name}{marker}\t{model.source_kind}\t{model.source}")
+    return 0
+
+
+def _make_tiny_model(args: argparse.Namespace) -> int:
+    _quiet_model_libraries()
+    from inference.tiny import save_tiny_model
+
+    directory = save_tiny_model(args.directory, args.arch, args.seed)
+    print(f"Wrote a tiny random-weight {args.arch.upper()} pipeline to {directory}")
+    return 0
+
+
+def _db_backup(args: argparse.Namespace) -> int:
+    from db.database import Database
+
+    settings = _settings()
+    if not settings.database_path.exists():
+        _fail(f"there is no database at {settings.database_path} yet (ATELIER_DATA_DIR)")
+        return EXIT_USAGE
+    if args.path.exists():
+        _fail(f"{args.path} already exists; choose a new file name")
+        return EXIT_USAGE
+
+    async def backup() -> None:
+        async with await Database.open(settings.database_path) as db:
+            await db.backup(args.path)
+
+    asyncio.run(backup())
+    print(f"Backed up {settings.database_path} to {args.path}")
+    return 0

@@ -1,0 +1,156 @@
+"""Operator settings: environment variables prefixed ``ATELIER_``, also read from ``.env``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from inference.jobs import EngineDefaults
+from inference.models import ModelCatalog
+from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
+
+ENV_PREFIX = "ATELIER_"
+DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+_DEVICE = re.compile(r"^(cpu|mps|cuda:\d+)$")
+_SECRET_FIELDS = {"discord_token"}
+
+
+class SettingsError(Exception):
+    """Invalid settings; ``problems`` holds one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    discord_token: SecretStr | None = None
+    # The default model: a name from `models`, a hub id, a diffusers folder or a single file.
+    model: str = DEFAULT_MODEL
+    # More models by name, as JSON: {"sd15": "stable-diffusion-v1-5/...", "mine": "./x.safetensors"}
+    models: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    data_dir: Path = Path("data")
+    devices: str = "auto"
+    dtype: Literal["auto", "fp16", "bf16", "fp32"] = "auto"
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg"
+    default_steps: int = Field(30, ge=1, le=150)
+    default_sampler: str = DEFAULT_SAMPLER
+    max_repeat: int = Field(4, ge=1, le=40)
+    max_jobs_per_prompt: int = Field(10, ge=1, le=100)
+    variation_subtle_strength: float = Field(0.35, gt=0, le=1)
+    variation_strong_strength: float = Field(0.7, gt=0, le=1)
+    upscale_strength: float = Field(0.3, gt=0, le=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("devices")
+    @classmethod
+    def _check_devices(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value == "auto":
+            return value
+        parts = [part.strip() for part in value.split(",")]
+        bad = [part for part in parts if not _DEVICE.match(part)]
+        if bad or not parts:
+            raise ValueError(
+                f"{', '.join(bad) or 'nothing'} is not a device; "
+                "use auto, cpu, mps, or a list such as cuda:0,cuda:1"
+            )
+        if len(set(parts)) != len(parts):
+            raise ValueError("a device is listed twice")
+        return ",".join(parts)
+
+    @field_validator("discord_api_base")
+    @classmethod
+    def _check_api_base(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://discord.com/api/v10")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_gateway(cls, value: str) -> str:
+        if not re.match(r"^wss?://[^\s/]+", value):
+            raise ValueError("must be a ws(s) URL such as wss://gateway.discord.gg")
+        return value.rstrip("/")
+
+    @field_validator("default_sampler")
+    @classmethod
+    def _check_sampler(cls, value: str) -> str:
+        sampler = canonical_sampler(value)
+        if sampler is None:
+            raise ValueError(f"unknown sampler; choose one of {', '.join(SAMPLERS)}")
+        return sampler
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _decode_models(cls, value: object) -> object:
+        """JSON is decoded here rather than by the settings source, so a malformed value is
+        reported like any other problem instead of hiding the rest."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value) if value.strip() else {}
+        except json.JSONDecodeError:
+            raise ValueError(
+                'not valid JSON; expected e.g. {"sd15": "org/model", "mine": "./mine.safetensors"}'
+            ) from None
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name a model: a hub id, a folder or a .safetensors file")
+        return value.strip()
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "atelier.db"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    def catalog(self) -> ModelCatalog:
+        return ModelCatalog(self.models, self.model)
+
+    def engine_defaults(self) -> EngineDefaults:
+        return EngineDefaults(
+            steps=self.default_steps,
+            sampler=self.default_sampler,
+            subtle_strength=self.variation_subtle_strength,
+            strong_strength=self.variation_strong_strength,
+            upscale_strength=self.upscale_strength,
+        )
+
+    def parse_limits(self) -> ParseLimits:
+        return ParseLimits(max_repeat=self.max_repeat, max_jobs=self.max_jobs_per_prompt)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and ``.env``; ``overrides`` win over both.
+
+    Raises :class:`SettingsError` with one line per problem. The Discord token's value is
+    never part of a message.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError([_describe(problem) for problem in error.errors()]) from None
+
+
+def _describe(problem: Any) -> str:
+    field = str(problem["loc"][0]) if problem["loc"] else "?"
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    if field in _SECRET_FIELDS:
+        return f"{ENV_PREFIX}{field.upper()}: {message}"
+    return f"{ENV_PREFIX}{field.upper()}={problem['input']!r}: {message}"

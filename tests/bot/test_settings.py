@@ -1,0 +1,293 @@
+"""Operator settings: ATELIER_* variables and .env, validated into one readable line per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_MODEL, SettingsError, load_settings
+from inference.jobs import EngineDefaults
+from inference.params import ParamError, ParseLimits, parse
+
+TOKEN = "MTIz.fake-token-value-xyz"
+
+
+def _problems(monkeypatch: pytest.MonkeyPatch, **env: str) -> list[str]:
+    """The SettingsError lines for the ATELIER_* variables in ``env``."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == "\n".join(raised.value.problems)
+    return raised.value.problems
+
+
+def test_defaults(clean_env: Path) -> None:
+    settings = load_settings()
+    assert settings.discord_token is None
+    assert settings.model == DEFAULT_MODEL
+    assert settings.models == {}
+    assert settings.data_dir == Path("data")
+    assert settings.database_path == Path("data") / "atelier.db"
+    assert settings.images_dir == Path("data") / "images"
+    assert settings.devices == "auto"
+    assert settings.dtype == "auto"
+    assert settings.discord_api_base == "https://discord.com/api/v10"
+    assert settings.discord_gateway_url == "wss://gateway.discord.gg"
+    assert settings.default_steps == 30
+    assert settings.default_sampler == "dpm++2m_karras"
+    assert settings.max_repeat == 4
+    assert settings.max_jobs_per_prompt == 10
+    assert settings.log_level == "INFO"
+
+
+def test_reads_prefixed_environment_variables_only(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_DEFAULT_STEPS", "12")
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(clean_env / "state"))
+    monkeypatch.setenv("DEVICES", "cpu")  # no prefix: not ours
+    monkeypatch.setenv("MAX_REPEAT", "2")
+    settings = load_settings()
+    assert settings.default_steps == 12
+    assert settings.database_path == clean_env / "state" / "atelier.db"
+    assert settings.devices == "auto"
+    assert settings.max_repeat == 4
+
+
+def test_overrides_win_over_the_environment(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_DEFAULT_STEPS", "12")
+    assert load_settings(default_steps=7).default_steps == 7
+
+
+def test_dotenv_in_working_directory_is_read_and_environment_wins(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (clean_env / ".env").write_text(
+        "ATELIER_DEFAULT_STEPS=20\nATELIER_MAX_REPEAT=2\nATELIER_DISCORD_TOKEN=from-dotenv\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ATELIER_DEFAULT_STEPS", "25")
+    settings = load_settings()
+    assert settings.default_steps == 25  # the environment wins
+    assert settings.max_repeat == 2  # only in .env
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == "from-dotenv"
+
+
+def test_dotenv_elsewhere_is_not_read(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = clean_env / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".env").write_text("ATELIER_DEFAULT_STEPS=20\n", encoding="utf-8")
+    assert load_settings().default_steps == 30
+    monkeypatch.chdir(elsewhere)
+    assert load_settings().default_steps == 20
+
+
+def test_invalid_value_in_dotenv_is_reported_like_one_in_the_environment(
+    clean_env: Path,
+) -> None:
+    (clean_env / ".env").write_text("ATELIER_DEFAULT_STEPS=0\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    [problem] = raised.value.problems
+    assert problem.startswith("ATELIER_DEFAULT_STEPS")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("auto", "auto"),
+        ("cpu", "cpu"),
+        ("mps", "mps"),
+        ("cuda:0", "cuda:0"),
+        ("cuda:0,cuda:1", "cuda:0,cuda:1"),
+        (" CUDA:0 , cuda:1 ", "cuda:0,cuda:1"),
+    ],
+)
+def test_devices_accepted(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("ATELIER_DEVICES", value)
+    assert load_settings().devices == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("gpu", "gpu"),
+        ("cuda", "cuda"),
+        ("cuda:x", "cuda:x"),
+        ("cuda:0,gpu", "gpu"),
+        ("cuda:0,cuda:0", "twice"),
+        ("cpu,cpu", "twice"),
+        ("", "not a device"),
+        ("cpu,", "not a device"),
+    ],
+)
+def test_devices_refused(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str, named: str
+) -> None:
+    [problem] = _problems(monkeypatch, ATELIER_DEVICES=value)
+    assert problem.startswith("ATELIER_DEVICES")
+    assert named in problem
+
+
+def test_models_as_json_dict(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "ATELIER_MODELS", '{"sd15": "org/sd15", "mine": "./checkpoints/mine.safetensors"}'
+    )
+    settings = load_settings()
+    assert settings.models == {"sd15": "org/sd15", "mine": "./checkpoints/mine.safetensors"}
+
+
+@pytest.mark.parametrize("value", ["{bad", '{"sd15": "org/sd15",}', "sd15=org/sd15"])
+def test_models_invalid_json_is_one_clear_line(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    [problem] = _problems(monkeypatch, ATELIER_MODELS=value)
+    assert problem.startswith("ATELIER_MODELS")
+    assert "JSON" in problem
+    assert "\n" not in problem
+    assert "Traceback" not in problem
+
+
+def test_invalid_json_does_not_hide_other_problems(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problems = _problems(monkeypatch, ATELIER_MODELS="{bad", ATELIER_DEVICES="gpu")
+    assert sorted(problem.split("=")[0].split(":")[0] for problem in problems) == [
+        "ATELIER_DEVICES",
+        "ATELIER_MODELS",
+    ]
+
+
+@pytest.mark.parametrize("value", ['["org/sd15"]', '{"sd15": 5}'])
+def test_models_json_of_the_wrong_shape(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    [problem] = _problems(monkeypatch, ATELIER_MODELS=value)
+    assert problem.startswith("ATELIER_MODELS")
+
+
+def test_several_problems_give_one_line_each_starting_with_the_variable(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = {
+        "ATELIER_DEVICES": "gpu",
+        "ATELIER_DEFAULT_STEPS": "0",
+        "ATELIER_DTYPE": "fp8",
+        "ATELIER_DISCORD_API_BASE": "ftp://discord.com",
+        "ATELIER_DISCORD_GATEWAY_URL": "https://gateway.discord.gg",
+        "ATELIER_DEFAULT_SAMPLER": "bogus",
+        "ATELIER_MAX_REPEAT": "many",
+        "ATELIER_LOG_LEVEL": "LOUD",
+        "ATELIER_MODEL": "   ",
+        "ATELIER_UPSCALE_STRENGTH": "0",
+    }
+    problems = _problems(monkeypatch, ATELIER_DISCORD_TOKEN=TOKEN, **bad)
+    assert len(problems) == len(bad)
+    assert sorted(problem.split("=")[0].split(":")[0] for problem in problems) == sorted(bad)
+    for problem in problems:
+        assert "\n" not in problem
+        name = problem.split("=")[0]
+        assert repr(bad[name]) in problem  # shows the value it refused
+
+
+def test_valid_settings_next_to_invalid_ones_are_not_reported(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problems = _problems(
+        monkeypatch, ATELIER_DEVICES="cpu", ATELIER_DEFAULT_STEPS="151", ATELIER_MAX_REPEAT="4"
+    )
+    assert [problem.split("=")[0] for problem in problems] == ["ATELIER_DEFAULT_STEPS"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ATELIER_DEVICES": "gpu", "ATELIER_DEFAULT_STEPS": "0"},
+        {"ATELIER_MODELS": "{bad"},
+        {"ATELIER_MODELS": "{bad", "ATELIER_DEVICES": "gpu"},
+    ],
+    ids=["validation", "json", "json-and-validation"],
+)
+def test_token_never_in_settings_errors(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    monkeypatch.setenv("ATELIER_DISCORD_TOKEN", TOKEN)
+    problems = _problems(monkeypatch, **env)
+    assert "fake-token" not in "\n".join(problems)
+
+
+def test_token_never_in_settings_errors_when_token_itself_is_invalid(clean_env: Path) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(discord_token=[TOKEN])
+    [problem] = raised.value.problems
+    assert problem.startswith("ATELIER_DISCORD_TOKEN")
+    assert "fake-token" not in str(raised.value)
+    assert "fake-token" not in repr(raised.value)
+
+
+def test_token_never_in_str_or_repr_of_settings(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_DISCORD_TOKEN", TOKEN)
+    settings = load_settings()
+    assert settings.discord_token is not None
+    assert settings.discord_token.get_secret_value() == TOKEN
+    for text in (str(settings), repr(settings), str(settings.model_dump())):
+        assert "fake-token" not in text
+    assert "fake-token" not in settings.model_dump_json()
+
+
+def test_catalog_reflects_models_and_default(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path
+) -> None:
+    monkeypatch.setenv("ATELIER_MODELS", f'{{"Tiny": "{tiny_model_dir}", "hub": "org/repo"}}')
+    catalog = load_settings().catalog()
+    # Without ATELIER_MODEL the default is the stock hub model, listed next to the named ones.
+    assert catalog.default.source == DEFAULT_MODEL
+    assert {ref.name for ref in catalog} == {"Tiny", "hub", "stable-diffusion-v1-5"}
+    assert catalog.resolve("tiny").source == str(tiny_model_dir)  # names are case-insensitive
+    assert catalog.resolve("hub").source_kind == "hub id"
+    with pytest.raises(ParamError, match="--model nope"):
+        catalog.resolve("nope")
+
+    monkeypatch.setenv("ATELIER_MODEL", "tiny")
+    catalog = load_settings().catalog()
+    assert catalog.default.name == "Tiny"
+    assert catalog.resolve(None).source_kind == "folder"
+    assert {ref.name for ref in catalog} == {"Tiny", "hub"}
+
+
+def test_engine_defaults_reflect_settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().engine_defaults() == EngineDefaults(steps=30, sampler="dpm++2m_karras")
+    monkeypatch.setenv("ATELIER_DEFAULT_STEPS", "12")
+    monkeypatch.setenv("ATELIER_DEFAULT_SAMPLER", "DDIM")
+    monkeypatch.setenv("ATELIER_VARIATION_SUBTLE_STRENGTH", "0.2")
+    monkeypatch.setenv("ATELIER_VARIATION_STRONG_STRENGTH", "0.9")
+    monkeypatch.setenv("ATELIER_UPSCALE_STRENGTH", "0.4")
+    defaults = load_settings().engine_defaults()
+    assert defaults.steps == 12
+    assert defaults.sampler == "ddim"
+    assert defaults.subtle_strength == pytest.approx(0.2)
+    assert defaults.strong_strength == pytest.approx(0.9)
+    assert defaults.upscale_strength == pytest.approx(0.4)
+
+
+def test_parse_limits_reflect_settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().parse_limits() == ParseLimits(max_repeat=4, max_jobs=10)
+    monkeypatch.setenv("ATELIER_MAX_REPEAT", "2")
+    monkeypatch.setenv("ATELIER_MAX_JOBS_PER_PROMPT", "3")
+    limits = load_settings().parse_limits()
+    assert (limits.max_repeat, limits.max_jobs) == (2, 3)
+    # ...and the parser applies them.
+    assert len(parse("a fox --repeat 2", limits)) == 2
+    with pytest.raises(ParamError, match="--repeat"):
+        parse("a fox --repeat 3", limits)
+    with pytest.raises(ParamError, match="limit is 3"):
+        parse("a {fox, cat} --repeat 2", limits)
