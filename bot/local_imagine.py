@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiosqlite
+
 from bot.progress import ProgressBar
 from bot.settings import Settings
 from db.database import Database
@@ -105,6 +107,24 @@ async def imagine(
     return results
 
 
+async def _finish(
+    conn: aiosqlite.Connection,
+    job_id: int,
+    started: float,
+    clock: Clock,
+    error: str | None = None,
+) -> None:
+    """Record the job as done, or failed with ``error``, with the device time it took."""
+    await mark_finished(
+        conn,
+        job_id,
+        status=JobStatus.DONE if error is None else JobStatus.FAILED,
+        finished_at=clock(),
+        gpu_seconds=time.perf_counter() - started,
+        error=error,
+    )
+
+
 def _check_device(device: str | None, settings: Settings) -> str:
     """The device to run on, checked (with its precision) before anything is written."""
     if device is not None and not DEVICE_PATTERN.match(device.strip().lower()):
@@ -144,14 +164,7 @@ async def _run_recorded(
         )
     except BaseException as error:
         async with db.transaction() as conn:
-            await mark_finished(
-                conn,
-                job_id,
-                status=JobStatus.FAILED,
-                finished_at=clock(),
-                gpu_seconds=time.perf_counter() - started,
-                error=str(error) or type(error).__name__,
-            )
+            await _finish(conn, job_id, started, clock, error=str(error) or type(error).__name__)
         raise
     finally:
         bar.finish()
@@ -159,17 +172,17 @@ async def _run_recorded(
         await insert_images(
             conn,
             [
+                # absolute, so the record stays valid whatever directory reads it
                 ImageRecord(
-                    job_id, image.index, str(image.path), image.seed, image.width, image.height
+                    job_id,
+                    image.index,
+                    str(image.path.resolve()),
+                    image.seed,
+                    image.width,
+                    image.height,
                 )
                 for image in saved
             ],
         )
-        await mark_finished(
-            conn,
-            job_id,
-            status=JobStatus.DONE,
-            finished_at=clock(),
-            gpu_seconds=time.perf_counter() - started,
-        )
+        await _finish(conn, job_id, started, clock)
     return saved

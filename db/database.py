@@ -16,8 +16,6 @@ import aiosqlite
 
 from db.migrate import Migrations
 
-__all__ = ["Database", "Params"]
-
 Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
 """Query parameters: positional (``?``) or named (``:name``)."""
 

@@ -14,25 +14,6 @@ import aiosqlite
 
 from db.database import Database
 
-__all__ = [
-    "ImageRecord",
-    "JobKind",
-    "JobNotFoundError",
-    "JobRecord",
-    "JobStateError",
-    "JobStatus",
-    "from_db_time",
-    "get_job",
-    "insert_images",
-    "insert_job",
-    "list_images",
-    "mark_finished",
-    "mark_running",
-    "requeue",
-    "to_db_time",
-    "unfinished_jobs",
-]
-
 _DB_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import aiosqlite
 
-__all__ = ["Migration", "MigrationError", "Migrations"]
-
 # ``0001_jobs_and_images.sql``: four digits, an underscore, a short lowercase name.
 _FILENAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
 

@@ -10,6 +10,7 @@ as chaos grows, while at chaos 0 they differ only by their seeds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -48,7 +49,7 @@ class Conditioning:
 
 
 def encode(
-    pipe: object,
+    pipe: Any,
     request: ImagineRequest,
     seeds: list[int],
     device: torch.device,
@@ -59,9 +60,7 @@ def encode(
     texts = [part.text for part in request.parts]
     weights = torch.tensor([part.weight for part in request.parts], dtype=torch.float32)
     negative = request.negative_prompt or None
-    encoded = pipe.encode_prompt(  # type: ignore[attr-defined]
-        **_encode_prompt_args(texts, negative, device, is_sdxl=is_sdxl)
-    )
+    encoded = pipe.encode_prompt(**_encode_prompt_args(texts, negative, device, is_sdxl=is_sdxl))
     # Both pipelines return (prompt, negative[, pooled, negative pooled]), one row per text.
     parts_embeds, negative_embeds = encoded[0], encoded[1]
     blended = _weighted_sum(parts_embeds, weights)
