@@ -20,8 +20,8 @@ EXIT_USAGE = 2
 
 _TRY_LOCALLY = """\
 To try Atelier on this machine without Discord:
-  atelier make-tiny-model ./tiny-model
-  atelier imagine "a lighthouse at dusk --ar 16:9" --model ./tiny-model --out grid.png
+  {atelier} make-tiny-model ./tiny-model
+  {atelier} imagine "a lighthouse at dusk --ar 16:9" --model ./tiny-model --out grid.png
 (the tiny model has random weights: it makes noise, fast, to show the machinery; point
 --model or ATELIER_MODEL at a real checkpoint for real images)"""
 
@@ -101,6 +101,13 @@ def _settings() -> Settings:
     return settings
 
 
+def _try_locally() -> str:
+    """The local-trial hint, naming the command the way it was just started
+    (``.venv/bin/atelier`` after ``make run``) so it can be pasted as is."""
+    started_as = sys.argv[0] if Path(sys.argv[0]).name == "atelier" else "atelier"
+    return _TRY_LOCALLY.format(atelier=started_as)
+
+
 def _fail(message: str) -> None:
     print(f"atelier: {message}", file=sys.stderr)
 
@@ -112,13 +119,13 @@ def _run(args: argparse.Namespace) -> int:
             "ATELIER_DISCORD_TOKEN is not set. Put your bot's token in the environment or in a "
             ".env file next to where you run atelier (see README.md, 'Connect to Discord')."
         )
-        print(_TRY_LOCALLY, file=sys.stderr)
+        print(_try_locally(), file=sys.stderr)
         return EXIT_USAGE
     _fail(
         "this version has no Discord layer yet: the bot itself is the next milestone. "
         "The image engine works from the command line today."
     )
-    print(_TRY_LOCALLY, file=sys.stderr)
+    print(_try_locally(), file=sys.stderr)
     return EXIT_FAILURE
 
 
