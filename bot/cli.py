@@ -151,9 +151,8 @@ def _imagine(args: argparse.Namespace) -> int:
     except ModelLoadError as error:
         _fail(str(error))
         return EXIT_FAILURE
-    for saved in results:
-        grid = saved[0].path.with_name(saved[0].path.stem.rsplit("-", 1)[0] + ".png")
-        print(f"{grid}: seeds {', '.join(str(image.seed) for image in saved)}")
+    for run, saved in results:
+        print(f"{run.grid_path}: seeds {', '.join(str(image.seed) for image in saved)}")
         for image in saved:
             print(f"  {image.path} ({image.width}×{image.height}, seed {image.seed})")
     return 0

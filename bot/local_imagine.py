@@ -13,11 +13,11 @@ from pathlib import Path
 import aiosqlite
 
 from bot.progress import ProgressBar
-from bot.settings import Settings
+from bot.settings import DEVICE_PATTERN, Settings
 from db.database import Database
 from db.jobs import ImageRecord, JobStatus, insert_images, insert_job, mark_finished, mark_running
 from inference.backend import DiffusersBackend
-from inference.devices import DEVICE_PATTERN, resolve_devices, resolve_dtype
+from inference.devices import resolve_devices, resolve_dtype
 from inference.engine import SavedImage, render
 from inference.jobs import GenerationJob, plan_imagine
 from inference.models import ModelCatalog, ModelRef
@@ -81,8 +81,10 @@ async def imagine(
     out: Path,
     device: str | None,
     clock: Clock = lambda: datetime.now(UTC),
-) -> list[list[SavedImage]]:
-    """Generate every job the prompt asks for; raises UsageError or ModelLoadError."""
+) -> list[tuple[PlannedRun, list[SavedImage]]]:
+    """Generate every job the prompt asks for, returning each run with its saved images.
+
+    Raises UsageError or ModelLoadError."""
     runs = plan_run(prompt, settings=settings, model_override=model_override, out=out)
     device = _check_device(device, settings)
     backends: dict[str, DiffusersBackend] = {}
@@ -103,7 +105,7 @@ async def imagine(
                 defaults=settings.engine_defaults(),
             )
             label = f"job {number}/{len(runs)}" if len(runs) > 1 else "imagine"
-            results.append(await _run_recorded(db, backend, job, run, label, clock))
+            results.append((run, await _run_recorded(db, backend, job, run, label, clock)))
     return results
 
 

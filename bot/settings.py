@@ -16,7 +16,8 @@ from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_s
 
 ENV_PREFIX = "ATELIER_"
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
-_DEVICE = re.compile(r"^(cpu|mps|cuda:\d+)$")
+#: One device name, as in ATELIER_DEVICES and `atelier imagine --device`.
+DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda:\d+)$")
 _SECRET_FIELDS = {"discord_token"}
 
 
@@ -59,7 +60,7 @@ class Settings(BaseSettings):
         if value == "auto":
             return value
         parts = [part.strip() for part in value.split(",")]
-        bad = [part for part in parts if not _DEVICE.match(part)]
+        bad = [part for part in parts if not DEVICE_PATTERN.match(part)]
         if bad or not parts:
             raise ValueError(
                 f"{', '.join(bad) or 'nothing'} is not a device; "

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import torch
 
-DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda:\d+)$")
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
