@@ -2,12 +2,14 @@
 
 from db.database import Database, Params
 from db.jobs import (
+    LOCAL_OWNER_ID,
     ImageRecord,
     JobKind,
     JobNotFoundError,
     JobRecord,
     JobStateError,
     JobStatus,
+    Lane,
     from_db_time,
     get_job,
     insert_images,
@@ -22,6 +24,7 @@ from db.jobs import (
 from db.migrate import Migration, MigrationError, Migrations
 
 __all__ = [
+    "LOCAL_OWNER_ID",
     "Database",
     "ImageRecord",
     "JobKind",
@@ -29,6 +32,7 @@ __all__ = [
     "JobRecord",
     "JobStateError",
     "JobStatus",
+    "Lane",
     "Migration",
     "MigrationError",
     "Migrations",

@@ -37,6 +37,17 @@ class JobStatus(StrEnum):
         return self in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class Lane(StrEnum):
+    """Queue lanes, served in this order; inside a lane, users take turns."""
+
+    PRIORITY = "priority"
+    STANDARD = "standard"
+
+
+#: The ``owner_id`` of jobs started from the command line (no Discord user).
+LOCAL_OWNER_ID = 0
+
+
 class JobStateError(Exception):
     """A status change that the job's current status does not allow."""
 
@@ -64,6 +75,7 @@ class JobRecord:
     finished_at: datetime | None
     device: str | None
     gpu_seconds: float
+    lane: Lane
 
 
 @dataclass(frozen=True)
@@ -102,11 +114,12 @@ async def insert_job(
     created_at: datetime,
     parent_job_id: int | None = None,
     parent_index: int | None = None,
+    lane: Lane = Lane.STANDARD,
 ) -> int:
     """Insert a queued job and return its id. ``conn`` comes from ``Database.transaction()``."""
     async with conn.execute(
         "INSERT INTO jobs (kind, owner_id, prompt, params, model, parent_job_id, parent_index,"
-        " status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " status, created_at, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             JobKind(kind).value,
             owner_id,
@@ -117,6 +130,7 @@ async def insert_job(
             parent_index,
             JobStatus.QUEUED.value,
             to_db_time(created_at),
+            Lane(lane).value,
         ),
     ) as cursor:
         job_id = cursor.lastrowid
@@ -272,6 +286,7 @@ def _job_from_row(row: sqlite3.Row) -> JobRecord:
         finished_at=_optional_time(row["finished_at"]),
         device=row["device"],
         gpu_seconds=float(row["gpu_seconds"]),
+        lane=Lane(row["lane"]),
     )
 
 

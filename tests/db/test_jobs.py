@@ -18,6 +18,7 @@ from db import (
     JobNotFoundError,
     JobStateError,
     JobStatus,
+    Lane,
     from_db_time,
     get_job,
     insert_images,
@@ -312,3 +313,33 @@ async def test_out_of_range_seed_is_refused(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         async with db.transaction() as conn:
             await insert_images(conn, [image])
+
+
+# --- lanes -----------------------------------------------------------------------------------
+
+
+async def test_jobs_wait_in_the_standard_lane_unless_told(db: Database) -> None:
+    standard = await _new_job(db)
+    async with db.transaction() as conn:
+        priority = await insert_job(
+            conn,
+            kind=JobKind.IMAGINE,
+            owner_id=1,
+            prompt="a backer's fox",
+            params={},
+            model="tiny",
+            created_at=T0,
+            lane=Lane.PRIORITY,
+        )
+    for job_id, lane in ((standard, Lane.STANDARD), (priority, Lane.PRIORITY)):
+        record = await get_job(db, job_id)
+        assert record is not None
+        assert record.lane is lane
+    assert [job.lane for job in await unfinished_jobs(db)] == [Lane.STANDARD, Lane.PRIORITY]
+
+
+async def test_an_unknown_lane_is_refused(db: Database) -> None:
+    job_id = await _new_job(db)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE jobs SET lane = 'vip' WHERE id = ?", (job_id,))

@@ -137,3 +137,21 @@ async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     ):
         await Database.open(path)
     assert _inspect(path) == (5, set())  # left untouched
+
+
+async def test_jobs_queued_before_lanes_existed_wait_in_the_standard_lane(tmp_path: Path) -> None:
+    """A database from before migration 0002 keeps its queue: old jobs become standard."""
+    path = tmp_path / "old.db"
+    first_only = Migrations(Migrations.packaged().migrations[:1])
+    old = await Database.open(path, migrations=first_only)
+    async with old.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO jobs (kind, owner_id, prompt, params, model, created_at)"
+            " VALUES ('imagine', 7, 'a fox', '{}', 'tiny', '2026-11-21T00:00:00.000000Z')"
+        )
+    await old.close()
+    async with await Database.open(path) as upgraded:
+        assert await upgraded.schema_version() == Migrations.packaged().latest
+        row = await upgraded.fetchone("SELECT lane, status FROM jobs")
+        assert row is not None
+        assert (row["lane"], row["status"]) == ("standard", "queued")
