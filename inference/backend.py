@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from PIL import Image
 from inference import conditioning
 from inference.devices import resolve_dtype
 from inference.images import latent_preview
-from inference.jobs import GenerationJob
+from inference.jobs import GenerationJob, batch_key
 from inference.loading import load_pipeline
 from inference.models import ModelRef
 from inference.samplers import make_scheduler
@@ -46,6 +46,8 @@ class StepEvent:
 
 
 StepCallback = Callable[[StepEvent], None]
+#: Progress of a batch: ``(index of the job in the batch, its event)``.
+BatchStepCallback = Callable[[int, StepEvent], None]
 
 
 class JobCancelled(Exception):
@@ -61,13 +63,25 @@ class DiffusersBackend:
         self.is_sdxl = isinstance(pipe, StableDiffusionXLPipeline)
 
     @classmethod
-    def load(cls, model: ModelRef, device: str, dtype_preference: str = "auto") -> DiffusersBackend:
-        """Load ``model`` onto ``device``; raises ModelLoadError with a readable message."""
+    def load(
+        cls,
+        model: ModelRef,
+        device: str,
+        dtype_preference: str = "auto",
+        make_room: Callable[[int], None] | None = None,
+    ) -> DiffusersBackend:
+        """Load ``model`` onto ``device``; raises ModelLoadError with a readable message.
+
+        The weights are read into CPU memory first; ``make_room`` is then told their size
+        in bytes, so the caller can unload other models before these reach the device.
+        """
         dtype = resolve_dtype(device, dtype_preference)
         pipe = load_pipeline(model, dtype=dtype)
+        if make_room is not None:
+            make_room(pipeline_weights_bytes(pipe))
         pipe.set_progress_bar_config(disable=True)
         if device.startswith("cuda"):
-            _tune_for_cuda(pipe)
+            tune_for_cuda(pipe)
         pipe.to(device)
         log.info("loaded %s (%s) on %s as %s", model.name, type(pipe).__name__, device, dtype)
         return cls(pipe, model=model, device=device)
@@ -87,6 +101,10 @@ class DiffusersBackend:
         """The networks a job runs through (for tiling, memory accounting, tests)."""
         return [self._pipe.unet, self._pipe.vae]
 
+    def weights_bytes(self) -> int:
+        """Memory the model's weights take on its device: what a VRAM budget counts."""
+        return pipeline_weights_bytes(self._pipe)
+
     def generate(
         self,
         job: GenerationJob,
@@ -101,32 +119,76 @@ class DiffusersBackend:
         preview every ``preview_every`` steps (0: never). Setting ``cancel`` stops the job
         at the next step with :class:`JobCancelled`.
         """
-        seeds = job.seeds
+
+        def for_the_only_job(index: int, event: StepEvent) -> None:
+            if on_step is not None:
+                on_step(event)
+
+        return self.generate_batch(
+            [job],
+            on_step=None if on_step is None else for_the_only_job,
+            preview_every=preview_every,
+            cancel=cancel,
+        )[0]
+
+    def generate_batch(
+        self,
+        jobs: Sequence[GenerationJob],
+        *,
+        on_step: BatchStepCallback | None = None,
+        preview_every: int = 0,
+        cancel: threading.Event | None = None,
+    ) -> list[list[Image.Image]]:
+        """Run several jobs in one pipeline call; returns each job's images, in job order.
+
+        The jobs must share a :func:`~inference.jobs.batch_key`. Every image keeps its own
+        seeded generator and every job its own text conditioning, so a job's pixels do not
+        depend on the company it ran in. ``on_step(job_index, event)`` reports progress
+        per job (a job's preview shows only its own images).
+        """
+        if not jobs:
+            return []
+        keys = {batch_key(job) for job in jobs}
+        if len(keys) > 1:
+            raise ValueError(f"jobs of one batch must share a batch key, got {len(keys)}")
+        lead = jobs[0]
+        seeds = [seed for job in jobs for seed in job.seeds]
         # CPU generators make a seed mean the same starting noise on every device.
         generators = [torch.Generator(device="cpu").manual_seed(seed) for seed in seeds]
         with torch.no_grad():
-            embeds = conditioning.encode(
-                self._pipe, job.request, seeds, self.device, is_sdxl=self.is_sdxl
+            embeds = conditioning.concatenate(
+                [
+                    conditioning.encode(
+                        self._pipe, job.request, job.seeds, self.device, is_sdxl=self.is_sdxl
+                    )
+                    for job in jobs
+                ]
             )
-        pipe = self._job_pipeline(job)
-        stopper = _EarlyStop(pipe.scheduler, job.request.stop) if job.request.stop < 100 else None
+        pipe = self._job_pipeline(lead)
+        stopper = _EarlyStop(pipe.scheduler, lead.request.stop) if lead.request.stop < 100 else None
+        slices = _job_slices(jobs)
         arguments: dict[str, Any] = {
-            "num_inference_steps": job.steps,
-            "guidance_scale": job.guidance_scale,
+            "num_inference_steps": lead.steps,
+            "guidance_scale": lead.guidance_scale,
             "generator": generators,
             "callback_on_step_end": _StepHook(
-                on_step, preview_every, cancel, stopper, is_sdxl=self.is_sdxl
+                on_step, slices, preview_every, cancel, stopper, is_sdxl=self.is_sdxl
             ),
             **embeds.pipeline_kwargs(),
         }
-        if job.init_image is None:
-            arguments.update(width=job.width, height=job.height)
+        if lead.init_image is None:
+            arguments.update(width=lead.width, height=lead.height)
         else:
-            start = _load_init_image(job.init_image, (job.width, job.height))
-            arguments.update(image=[start] * len(seeds), strength=job.strength)
-        with circular_padding(self.modules, enabled=job.request.tile):
+            starts = [
+                start
+                for job in jobs
+                for start in [_load_init_image(_init_path(job), (job.width, job.height))]
+                * job.num_images
+            ]
+            arguments.update(image=starts, strength=lead.strength)
+        with circular_padding(self.modules, enabled=lead.request.tile):
             images: list[Image.Image] = pipe(**arguments).images
-        return images
+        return [images[part] for part in slices]
 
     def _job_pipeline(self, job: GenerationJob) -> Any:
         view: type[Any]
@@ -142,7 +204,7 @@ class DiffusersBackend:
         return pipe
 
 
-def _tune_for_cuda(pipe: Any) -> None:
+def tune_for_cuda(pipe: Any) -> None:
     """Settings that make SD fast on NVIDIA GPUs without changing results noticeably:
     PyTorch's fused scaled-dot-product attention, channels-last convolutions, and TF32
     for any float32 matmuls left."""
@@ -151,6 +213,42 @@ def _tune_for_cuda(pipe: Any) -> None:
     pipe.unet.set_attn_processor(AttnProcessor2_0())
     pipe.unet.to(memory_format=torch.channels_last)
     pipe.vae.to(memory_format=torch.channels_last)
+
+
+def diffusers_factory(
+    dtype_preference: str = "auto",
+) -> Callable[[ModelRef, str, Callable[[int], None]], DiffusersBackend]:
+    """Loads models for the worker pool with :meth:`DiffusersBackend.load`."""
+
+    def load(model: ModelRef, device: str, make_room: Callable[[int], None]) -> DiffusersBackend:
+        return DiffusersBackend.load(model, device, dtype_preference, make_room)
+
+    return load
+
+
+def pipeline_weights_bytes(pipe: Any) -> int:
+    """Bytes of every parameter and buffer of the pipeline's networks."""
+    total = 0
+    for component in pipe.components.values():
+        if isinstance(component, torch.nn.Module):
+            tensors = [*component.parameters(), *component.buffers()]
+            total += sum(tensor.numel() * tensor.element_size() for tensor in tensors)
+    return total
+
+
+def _job_slices(jobs: Sequence[GenerationJob]) -> list[slice]:
+    """Which rows of the batch belong to each job."""
+    slices, start = [], 0
+    for job in jobs:
+        slices.append(slice(start, start + job.num_images))
+        start += job.num_images
+    return slices
+
+
+def _init_path(job: GenerationJob) -> str:
+    if job.init_image is None:  # batch_key keeps txt2img and img2img jobs apart
+        raise ValueError("an img2img batch mixes in a job without an init image")
+    return job.init_image
 
 
 def _load_init_image(path: str, size: tuple[int, int]) -> Image.Image:
@@ -201,11 +299,12 @@ def _clean_estimate(output: Any, scheduler: Any) -> torch.Tensor | None:
 
 
 class _StepHook:
-    """The ``callback_on_step_end`` of one job: progress, previews, cancel and ``--stop``."""
+    """The ``callback_on_step_end`` of one batch: progress, previews, cancel and ``--stop``."""
 
     def __init__(
         self,
-        on_step: StepCallback | None,
+        on_step: BatchStepCallback | None,
+        slices: list[slice],
         preview_every: int,
         cancel: threading.Event | None,
         stopper: _EarlyStop | None,
@@ -213,6 +312,7 @@ class _StepHook:
         is_sdxl: bool,
     ) -> None:
         self._on_step = on_step
+        self._slices = slices
         self._preview_every = preview_every
         self._cancel = cancel
         self._stopper = stopper
@@ -234,6 +334,9 @@ class _StepHook:
         if self._on_step is not None:
             wants_preview = self._preview_every > 0 and step % self._preview_every == 0
             latents = updates.get("latents", tensors["latents"])
-            preview = latent_preview(latents, is_sdxl=self._is_sdxl) if wants_preview else None
-            self._on_step(StepEvent(step=step, total=total, preview=preview))
+            for job_index, rows in enumerate(self._slices):
+                preview = (
+                    latent_preview(latents[rows], is_sdxl=self._is_sdxl) if wants_preview else None
+                )
+                self._on_step(job_index, StepEvent(step=step, total=total, preview=preview))
         return updates

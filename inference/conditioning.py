@@ -81,6 +81,23 @@ def encode(
     )
 
 
+def concatenate(parts: list[Conditioning]) -> Conditioning:
+    """One conditioning for a batch of jobs: their rows one after another, in order."""
+    if len(parts) == 1:
+        return parts[0]
+    return Conditioning(
+        prompt_embeds=torch.cat([part.prompt_embeds for part in parts]),
+        negative_prompt_embeds=torch.cat([part.negative_prompt_embeds for part in parts]),
+        pooled=_cat_all_or_none([part.pooled for part in parts]),
+        negative_pooled=_cat_all_or_none([part.negative_pooled for part in parts]),
+    )
+
+
+def _cat_all_or_none(tensors: list[torch.Tensor | None]) -> torch.Tensor | None:
+    present = [tensor for tensor in tensors if tensor is not None]
+    return torch.cat(present) if present and len(present) == len(tensors) else None
+
+
 def _encode_prompt_args(
     texts: list[str], negative: str | None, device: torch.device, *, is_sdxl: bool
 ) -> dict[str, object]:

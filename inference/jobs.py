@@ -94,6 +94,43 @@ class GenerationJob:
         )
 
 
+@dataclass(frozen=True)
+class BatchKey:
+    """What jobs must share to run in one pipeline call.
+
+    The pipeline takes one size, one step count, one sampler, one guidance scale and one
+    img2img strength per call; ``--tile`` switches every convolution of the model and
+    ``--stop`` ends the whole call, so both are shared too. Prompts, negative prompts,
+    seeds, chaos and init images may all differ: they are per row.
+    """
+
+    model: str
+    img2img: bool
+    width: int
+    height: int
+    steps: int
+    sampler: str
+    guidance_scale: float
+    strength: float | None
+    tile: bool
+    stop: int
+
+
+def batch_key(job: GenerationJob) -> BatchKey:
+    return BatchKey(
+        model=job.model,
+        img2img=job.init_image is not None,
+        width=job.width,
+        height=job.height,
+        steps=job.steps,
+        sampler=job.sampler,
+        guidance_scale=job.guidance_scale,
+        strength=job.strength,
+        tile=job.request.tile,
+        stop=job.request.stop,
+    )
+
+
 def plan_imagine(
     request: ImagineRequest,
     *,

@@ -218,3 +218,56 @@ def test_sdxl_pipelines_run_through_the_same_engine(tiny_sdxl_backend: Diffusers
     assert len(images) == 4
     assert {image.size for image in images} == {(88, 48)}
     assert images[1].tobytes() == tiny_sdxl_backend.generate(job)[1].tobytes()
+
+
+@pytest.mark.parametrize("sampler", ["euler_a", "dpm++2m_karras"])
+def test_a_batch_of_jobs_makes_each_jobs_own_pixels(
+    tiny_backend: DiffusersBackend, sampler: str
+) -> None:
+    """Prompts, negatives, chaos and seeds are per row: company does not change a job."""
+    jobs = [
+        plan(tiny_backend, f"a red car --seed 1 --sampler {sampler}"),
+        plan(tiny_backend, f"a blue boat --seed 9 --chaos 40 --no fog --sampler {sampler}"),
+        plan(tiny_backend, f"red:: car::2 --seed 99 --sampler {sampler}"),
+    ]
+    batched = tiny_backend.generate_batch(jobs)
+    assert [len(images) for images in batched] == [4, 4, 4]
+    for job, images in zip(jobs, batched, strict=True):
+        alone = tiny_backend.generate(job)
+        assert [i.tobytes() for i in images] == [i.tobytes() for i in alone]
+
+
+def test_a_batch_of_variations_keeps_each_start_image(
+    tiny_backend: DiffusersBackend, tmp_path: Path
+) -> None:
+    parents = [plan(tiny_backend, f"a red car --seed {seed}") for seed in (1, 2)]
+    jobs = []
+    for number, parent in enumerate(parents):
+        path = tmp_path / f"start-{number}.png"
+        tiny_backend.generate(parent)[0].save(path)
+        jobs.append(plan_variation(parent, image_path=str(path), strength=FAST.strong_strength))
+    jobs[1] = replace(jobs[1], seed=jobs[0].seed + 100)
+    batched = tiny_backend.generate_batch(jobs)
+    for job, images in zip(jobs, batched, strict=True):
+        assert [i.tobytes() for i in images] == [i.tobytes() for i in tiny_backend.generate(job)]
+
+
+def test_jobs_that_cannot_share_a_call_are_refused(tiny_backend: DiffusersBackend) -> None:
+    with pytest.raises(ValueError, match="batch key"):
+        tiny_backend.generate_batch(
+            [plan(tiny_backend, "a car"), plan(tiny_backend, "a car --steps 7")]
+        )
+
+
+def test_progress_of_a_batch_is_reported_per_job(tiny_backend: DiffusersBackend) -> None:
+    seen: list[tuple[int, int, tuple[int, int] | None]] = []
+    tiny_backend.generate_batch(
+        [plan(tiny_backend, "a car --seed 1"), replace(plan(tiny_backend, "a car"), num_images=1)],
+        on_step=lambda index, event: seen.append(
+            (index, event.step, event.preview.size if event.preview else None)
+        ),
+        preview_every=4,
+    )
+    # each job's preview shows its own images: four in a 2×2 grid, or one
+    assert seen[-2:] == [(0, 4, (64, 64)), (1, 4, (32, 32))]
+    assert [step for index, step, _ in seen if index == 1] == [1, 2, 3, 4]
