@@ -1,0 +1,756 @@
+"""The worker pool, as the event loop sees it: submit jobs, follow them, cancel them.
+
+Jobs are written to the database before they are queued. Worker threads report through
+``loop.call_soon_threadsafe``; every database write they cause is applied by one recorder
+task, in the order the events happened, so a job's rows always move queued → running →
+final. A handle's final event is delivered only after its row says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiosqlite
+
+from db.database import Database
+from db.jobs import (
+    LOCAL_OWNER_ID,
+    ImageRecord,
+    JobRecord,
+    JobStatus,
+    Lane,
+    insert_images,
+    insert_job,
+    mark_finished,
+    mark_running,
+    requeue,
+    unfinished_jobs,
+)
+from inference.engine import SavedImage
+from inference.jobs import GenerationJob
+from inference.loading import ModelLoadError
+from inference.models import ModelCatalog, ModelRef
+from inference.params import ParamError
+from inference.pool.config import PoolConfig
+from inference.pool.events import (
+    Cancelled,
+    Deferred,
+    Failed,
+    FinalEvent,
+    Finished,
+    JobCancelledError,
+    JobDeferredError,
+    JobEvent,
+    JobFailedError,
+    JobResult,
+    Progress,
+    Started,
+)
+from inference.pool.metrics import (
+    BusyTime,
+    DeviceMetrics,
+    PoolMetrics,
+    StepTimings,
+    Throughput,
+    Waits,
+    work_units,
+)
+from inference.pool.queue import (
+    LANE_ORDER,
+    JobQueue,
+    OutputPaths,
+    QueueClosedError,
+    QueuedJob,
+)
+from inference.pool.worker import (
+    BackendFactory,
+    BatchEnded,
+    BatchStarted,
+    JobEnded,
+    JobStep,
+    JobSucceeded,
+    ModelFailed,
+    ModelLoaded,
+    RunningBatch,
+    Worker,
+    WorkerMessage,
+    worker_config,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Write = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    native_size: int  # side of the square images the model was trained on, in pixels
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """Where a waiting job stands. ETAs are None until the pool has timed a batch."""
+
+    position: int  # 1: next to start
+    eta_start_seconds: float | None
+    eta_done_seconds: float | None
+
+
+class PoolClosedError(Exception):
+    """The pool is not taking work (not started, or shutting down)."""
+
+
+class JobHandle:
+    """A submitted job: its progress events, its outcome, and a way to cancel it."""
+
+    def __init__(self, pool: WorkerPool, entry: QueuedJob) -> None:
+        self._pool = pool
+        self.entry = entry
+        self.status = JobStatus.QUEUED  # as last written to the database
+        self.device: str | None = None
+        self.waited = 0.0  # seconds from queued to started (the first time)
+        self.final: FinalEvent | None = None
+        self._events: asyncio.Queue[JobEvent] = asyncio.Queue()
+        self._done = asyncio.Event()
+        self._streaming = False
+
+    @property
+    def job_id(self) -> int:
+        return self.entry.job_id
+
+    @property
+    def owner_id(self) -> int:
+        return self.entry.owner_id
+
+    @property
+    def lane(self) -> Lane:
+        return self.entry.lane
+
+    @property
+    def job(self) -> GenerationJob:
+        return self.entry.job
+
+    def cancel(self) -> bool:
+        """Cancel the job: at once if it is waiting, at the next step if it is running.
+
+        Returns False if it had already ended. The handle then ends with ``Cancelled``.
+        """
+        return self._pool._cancel(self)
+
+    def queue_status(self) -> QueueStatus | None:
+        """Position and ETA while the job waits; None once it started or ended."""
+        return self._pool.queue_status(self.job_id)
+
+    async def result(self) -> JobResult:
+        """Wait for the outcome. Raises JobFailedError, JobCancelledError or
+        JobDeferredError (the pool shut down before the job could run)."""
+        await self._done.wait()
+        final = self.final
+        if isinstance(final, Finished):
+            return final.result
+        if isinstance(final, Failed):
+            raise JobFailedError(final.reason)
+        if isinstance(final, Cancelled):
+            raise JobCancelledError(f"job {self.job_id} was cancelled")
+        raise JobDeferredError(
+            f"job {self.job_id} is still queued: Atelier stopped before it ran, and it will "
+            "run after the next start"
+        )
+
+    async def events(self) -> AsyncIterator[JobEvent]:
+        """Started, Progress…, then one final event (Finished, Failed, Cancelled or
+        Deferred), in order. One consumer per handle."""
+        if self._streaming:
+            raise RuntimeError("a job's events can be read by one consumer only")
+        self._streaming = True
+        while True:
+            event = await self._events.get()
+            yield event
+            if isinstance(event, (Finished, Failed, Cancelled, Deferred)):
+                return
+
+    def _emit(self, event: JobEvent) -> None:
+        self._events.put_nowait(event)
+
+    def _finish(self, event: FinalEvent) -> None:
+        if self.final is None:
+            self.final = event
+            self._emit(event)
+            self._done.set()
+
+
+class WorkerPool:
+    """One worker thread per device, a fair queue in front of them, and the bookkeeping.
+
+    Build it once (in ``bot/``), ``await start()``, ``submit`` jobs, ``await shutdown()``.
+    ``backend_factory`` loads a model onto a device; tests pass one that injects faults.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        catalog: ModelCatalog,
+        config: PoolConfig,
+        images_dir: Path,
+        *,
+        backend_factory: BackendFactory,
+        clock: Clock = utc_now,
+    ) -> None:
+        if not config.devices:
+            raise ValueError("a worker pool needs at least one device")
+        self._db = db
+        self._catalog = catalog
+        self._config = config
+        self._images_dir = images_dir
+        self._factory = backend_factory
+        self._clock = clock
+        self._queue = JobQueue(config.limits)
+        self._workers: list[Worker] = []
+        self._restarts: dict[str, int] = dict.fromkeys(config.devices, 0)
+        self._busy: dict[str, BusyTime] = {}
+        self._handles: dict[int, JobHandle] = {}
+        self._running_batches: dict[int, RunningBatch] = {}
+        self._model_info: dict[str, ModelInfo] = {}
+        self._model_waiters: dict[str, list[asyncio.Future[ModelInfo]]] = {}
+        self._device_waiters: dict[tuple[str, str], list[asyncio.Future[ModelInfo]]] = {}
+        # (device, model name) → model, from the request until that worker reports back
+        self._requested_loads: dict[tuple[str, str], ModelRef] = {}
+        self._submit_lock = asyncio.Lock()
+        self._timings = StepTimings()
+        self._throughput = Throughput()
+        self._waits = Waits()
+        self._writes: asyncio.Queue[tuple[Write, Callable[[], None] | None]] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._accepting = False
+        self._stopping = False
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    async def start(self, *, recover: bool = True) -> list[JobHandle]:
+        """Start the workers; with ``recover``, first queue again the jobs a previous
+        process left queued or running, in their original order. Returns their handles."""
+        self._loop = asyncio.get_running_loop()
+        self._tasks.append(self._loop.create_task(self._record_writes(), name="pool-recorder"))
+        recovered = await self._recover() if recover else []
+        now = time.monotonic()
+        self._throughput = Throughput(now)
+        for device in self._config.devices:
+            self._busy[device] = BusyTime(now)
+            self._workers.append(self._spawn(device))
+        self._tasks.append(self._loop.create_task(self._watch(), name="pool-watchdog"))
+        self._accepting = True
+        log.info("worker pool started on %s", ", ".join(self._config.devices))
+        return recovered
+
+    async def shutdown(self, grace_seconds: float | None = None) -> None:
+        """Stop taking work; let running batches finish for up to ``grace_seconds``, then
+        interrupt them. Interrupted and waiting jobs stay queued for the next start."""
+        if self._loop is None or self._stopping:
+            return
+        grace = self._config.shutdown_grace_seconds if grace_seconds is None else grace_seconds
+        self._accepting = False
+        self._stopping = True
+        self._queue.close()
+        for worker in self._workers:
+            worker.stop()
+        if not await self._workers_exited(within=grace):
+            for worker in self._workers:
+                worker.interrupt()
+            if not await self._workers_exited(within=max(5.0, self._config.watch_interval)):
+                log.warning("a worker did not stop in time; its jobs stay queued for next start")
+        await self._messages_delivered()
+        for handle in list(self._handles.values()):
+            if handle.status is JobStatus.QUEUED and not handle.entry.running:
+                self._resolve(handle, Deferred())
+        await self._writes.join()
+        for handle in list(self._handles.values()):  # stuck in a worker that never returned
+            self._resolve(handle, Deferred())
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        log.info("worker pool stopped")
+
+    async def _messages_delivered(self) -> None:
+        """Wait until every message the workers have posted so far has been handled (they
+        are delivered in order, so a marker posted now arrives after all of them)."""
+        assert self._loop is not None
+        marker = self._loop.create_future()
+        self._loop.call_soon_threadsafe(marker.set_result, None)
+        await marker
+
+    async def _workers_exited(self, within: float) -> bool:
+        deadline = time.monotonic() + within
+        while any(worker.is_alive() for worker in self._workers):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
+    # --- submitting and following jobs -----------------------------------------------------
+
+    async def model_info(self, model: ModelRef) -> ModelInfo:
+        """What planning a job needs to know about ``model``, loading it on a worker the
+        first time (it then stays warm there). Raises ModelLoadError."""
+        known = self._model_info.get(model.name)
+        if known is not None:
+            return known
+        self._check_accepting()
+        assert self._loop is not None
+        future: asyncio.Future[ModelInfo] = self._loop.create_future()
+        waiters = self._model_waiters.setdefault(model.name, [])
+        waiters.append(future)
+        if len(waiters) == 1:
+            self._request_load(self._least_busy_worker(), model)
+        return await future
+
+    async def warm_up(self, model: ModelRef) -> ModelInfo:
+        """Load ``model`` on every device now (between batches), so no user's job waits for
+        a load; the bot does this for its default model at start-up. Raises ModelLoadError."""
+        self._check_accepting()
+        assert self._loop is not None
+        loads = []
+        for worker in self._workers:
+            future: asyncio.Future[ModelInfo] = self._loop.create_future()
+            self._device_waiters.setdefault((worker.device, model.name), []).append(future)
+            loads.append(future)
+            self._request_load(worker, model)
+        infos = await asyncio.gather(*loads)
+        return infos[0]
+
+    async def submit(
+        self,
+        job: GenerationJob,
+        *,
+        owner_id: int,
+        lane: Lane = Lane.STANDARD,
+        parent: tuple[int, int] | None = None,
+        enforce_limits: bool = True,
+        outputs: OutputPaths | None = None,
+    ) -> JobHandle:
+        """Record ``job`` as queued, then queue it.
+
+        ``parent`` is (job id, image index) for rerolls, variations and upscales.
+        ``outputs`` overrides where the PNGs go (the CLI's ``--out``). Raises
+        QueueLimitError (the owner has too many jobs waiting), ParamError (unknown model)
+        or PoolClosedError.
+        """
+        self._check_accepting()
+        model = self._catalog.resolve(job.model)
+        async with self._submit_lock:
+            if enforce_limits:
+                self._queue.check_limits(owner_id)
+            async with self._db.transaction() as conn:
+                job_id = await insert_job(
+                    conn,
+                    kind=job.kind,
+                    owner_id=owner_id,
+                    prompt=job.request.prompt,
+                    params=job.to_params(),
+                    model=job.model,
+                    created_at=self._clock(),
+                    parent_job_id=parent[0] if parent else None,
+                    parent_index=parent[1] if parent else None,
+                    lane=lane,
+                )
+            paths = outputs or OutputPaths.for_job(self._images_dir, job_id, job.num_images)
+            return self._enqueue(QueuedJob(job_id, owner_id, lane, job, model, paths))
+
+    def handle(self, job_id: int) -> JobHandle | None:
+        """The handle of a job that is waiting or running in this pool."""
+        return self._handles.get(job_id)
+
+    def jobs_of(self, owner_id: int) -> list[JobHandle]:
+        """A user's waiting and running jobs, oldest first."""
+        return sorted(
+            (h for h in self._handles.values() if h.owner_id == owner_id), key=lambda h: h.job_id
+        )
+
+    def queue_status(self, job_id: int) -> QueueStatus | None:
+        order = self._queue.order()
+        index = next((i for i, entry in enumerate(order) if entry.job_id == job_id), None)
+        if index is None:
+            return None
+        per_unit = self._timings.seconds_per_unit()
+        if per_unit is None:
+            return QueueStatus(index + 1, None, None)
+        ahead = sum(work_units(entry.job) for entry in order[:index])
+        for batch in list(self._running_batches.values()):
+            left = 1 - batch.step / batch.total if batch.total else 1.0
+            ahead += left * sum(work_units(entry.job) for entry in batch.entries)
+        start = ahead * per_unit / len(self._config.devices)
+        return QueueStatus(index + 1, start, start + work_units(order[index].job) * per_unit)
+
+    def metrics(self) -> PoolMetrics:
+        now = time.monotonic()
+        depths = self._queue.depths()
+        return PoolMetrics(
+            queue_depth={lane.value: depths[lane] for lane in LANE_ORDER},
+            running_jobs=sum(len(batch.entries) for batch in self._running_batches.values()),
+            images_per_second=self._throughput.per_second(now),
+            mean_wait_seconds=self._waits.mean(),
+            devices=tuple(
+                DeviceMetrics(
+                    device=worker.device,
+                    busy=self._busy[worker.device].busy,
+                    utilisation=self._busy[worker.device].utilisation(now),
+                    models=tuple(worker.models),
+                    restarts=self._restarts[worker.device],
+                )
+                for worker in self._workers
+            ),
+        )
+
+    def _check_accepting(self) -> None:
+        if not self._accepting:
+            raise PoolClosedError(
+                "Atelier is restarting and not taking new jobs; try again in a minute"
+                if self._stopping
+                else "the worker pool has not been started"
+            )
+
+    def _enqueue(self, entry: QueuedJob, *, front: bool = False) -> JobHandle:
+        handle = self._handles.get(entry.job_id) or JobHandle(self, entry)
+        handle.entry = entry
+        self._handles[entry.job_id] = handle
+        try:
+            self._queue.put(entry, front=front)
+        except QueueClosedError:
+            self._resolve(handle, Deferred())  # recorded as queued: runs after the restart
+        return handle
+
+    def _cancel(self, handle: JobHandle) -> bool:
+        if handle.final is not None or handle.entry.cancel_requested:
+            return handle.final is None
+        handle.entry.cancel_requested = True
+        if self._queue.remove(handle.job_id) is not None:
+            self._record_end(handle, JobStatus.CANCELLED, Cancelled())
+        # Otherwise a worker has it: it stops at the next step and reports.
+        return True
+
+    # --- recovery after a restart ----------------------------------------------------------
+
+    async def _recover(self) -> list[JobHandle]:
+        handles = []
+        for record in await unfinished_jobs(self._db):
+            if record.owner_id == LOCAL_OWNER_ID:
+                continue  # a command-line run owns it, and may still be running
+            if record.status is JobStatus.RUNNING:
+                async with self._db.transaction() as conn:
+                    await requeue(conn, record.id)
+            entry = await self._recovered_entry(record)
+            if entry is not None:
+                handles.append(self._enqueue(entry))
+        if handles:
+            log.info("queued %d job(s) left unfinished by the previous run", len(handles))
+        return handles
+
+    async def _recovered_entry(self, record: JobRecord) -> QueuedJob | None:
+        try:
+            job = GenerationJob.from_params(record.params)
+            model = self._catalog.resolve(job.model)
+        except ParamError as error:
+            reason = f"cannot run it after the restart: {error}"
+        except (KeyError, TypeError, ValueError) as error:
+            reason = f"cannot run it after the restart: unreadable parameters ({error})"
+        else:
+            paths = OutputPaths.for_job(self._images_dir, record.id, job.num_images)
+            return QueuedJob(record.id, record.owner_id, record.lane, job, model, paths)
+        async with self._db.transaction() as conn:
+            await mark_finished(
+                conn,
+                record.id,
+                status=JobStatus.FAILED,
+                finished_at=self._clock(),
+                gpu_seconds=0.0,
+                error=reason,
+            )
+        log.warning("job %d %s", record.id, reason)
+        return None
+
+    # --- workers ---------------------------------------------------------------------------
+
+    def _spawn(self, device: str) -> Worker:
+        worker = Worker(
+            worker_config(self._config, device),
+            self._queue,
+            self._factory,
+            self._post,
+            generation=self._restarts[device],
+        )
+        worker.start()
+        return worker
+
+    def _post(self, message: WorkerMessage) -> None:
+        """Called on a worker thread: hand the message to the loop."""
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # a closed loop: the process is exiting
+            self._loop.call_soon_threadsafe(self._on_message, message)
+
+    def _request_load(self, worker: Worker, model: ModelRef) -> None:
+        self._requested_loads[(worker.device, model.name)] = model
+        worker.request_load(model)
+
+    def _least_busy_worker(self) -> Worker:
+        idle = [w for w in self._workers if w.current is None and not w.retired]
+        return (idle or [w for w in self._workers if not w.retired] or self._workers)[0]
+
+    async def _watch(self) -> None:
+        """Notice crashed and hung worker threads and replace them."""
+        while True:
+            await asyncio.sleep(self._config.watch_interval)
+            if self._stopping:
+                continue
+            for index, worker in enumerate(self._workers):
+                if not worker.is_alive():
+                    self._replace(index, f"the worker on {worker.device} crashed")
+                elif (
+                    worker.current is not None
+                    and time.monotonic() - worker.heartbeat > self._config.hang_seconds
+                ):
+                    self._replace(index, f"the worker on {worker.device} stopped responding")
+
+    def _replace(self, index: int, what_happened: str) -> None:
+        old = self._workers[index]
+        log.error("%s; starting a new one", what_happened)
+        old.retire()
+        lost = [entry for entry in old.holding if not entry.reported]
+        self._queue.release(lost)
+        for batch in [b for b in self._running_batches.values() if b.entries[0] in old.holding]:
+            del self._running_batches[batch.token]  # not timed: it says nothing about speed
+            self._busy[old.device].end(time.monotonic())
+        self._restarts[old.device] += 1
+        new = self._workers[index] = self._spawn(old.device)
+        for (device, _), model in list(self._requested_loads.items()):
+            if device == old.device:
+                new.request_load(model)
+        for entry in lost:
+            self._retry_lost(entry, what_happened)
+
+    def _retry_lost(self, entry: QueuedJob, what_happened: str) -> None:
+        """A job lost with its worker runs again, alone, once; the second time it fails."""
+        handle = self._handles.get(entry.job_id)
+        if handle is None or handle.final is not None:
+            return
+        if entry.cancel_requested:
+            self._record_end(handle, JobStatus.CANCELLED, Cancelled())
+            return
+        if entry.attempts >= 1:
+            reason = f"{what_happened} while running this job, twice"
+            self._record_end(handle, JobStatus.FAILED, Failed(reason), error=reason)
+            return
+        if handle.status is JobStatus.RUNNING:
+            handle.status = JobStatus.QUEUED
+            self._writes.put_nowait((_requeue(entry.job_id), None))
+        retry = dataclasses.replace(
+            entry, solo=True, attempts=entry.attempts + 1, running=False, reported=False
+        )
+        self._enqueue(retry, front=True)
+
+    # --- worker messages (on the loop) -------------------------------------------------------
+
+    def _on_message(self, message: WorkerMessage) -> None:
+        if message.worker.retired:
+            return  # its jobs were taken back when it was given up on
+        match message:
+            case BatchStarted(worker, batch):
+                self._batch_started(worker, batch)
+            case JobStep(_, _, entry, event):
+                handle = self._handles.get(entry.job_id)
+                if handle is not None and handle.final is None:
+                    handle._emit(Progress(event.step, event.total, event.preview))
+            case JobSucceeded(worker, entry, images, gpu_seconds):
+                self._job_succeeded(worker, entry, images, gpu_seconds)
+            case JobEnded(worker, entry, how, gpu_seconds, reason):
+                self._job_ended(worker, entry, how, gpu_seconds, reason)
+            case BatchEnded(worker, batch, seconds):
+                self._end_batch(worker, batch, seconds)
+            case ModelLoaded(worker, model, native_size):
+                info = ModelInfo(model.name, native_size)
+                self._model_info[model.name] = info
+                for future in self._waiters_for(worker, model):
+                    future.set_result(info)
+            case ModelFailed(worker, model, reason):
+                for future in self._waiters_for(worker, model):
+                    future.set_exception(ModelLoadError(reason))
+
+    def _waiters_for(self, worker: Worker, model: ModelRef) -> list[asyncio.Future[ModelInfo]]:
+        """Who is waiting for ``model`` to load anywhere, or on ``worker``'s device."""
+        self._requested_loads.pop((worker.device, model.name), None)
+        waiting = self._model_waiters.pop(model.name, [])
+        waiting += self._device_waiters.pop((worker.device, model.name), [])
+        return [future for future in waiting if not future.done()]
+
+    def _batch_started(self, worker: Worker, batch: RunningBatch) -> None:
+        self._running_batches[batch.token] = batch
+        self._busy[worker.device].begin(batch.started)
+        started_at = self._clock()
+        for entry in batch.entries:
+            handle = self._handles.get(entry.job_id)
+            if handle is None or handle.final is not None:
+                continue
+            handle.device = worker.device
+            if handle.status is JobStatus.QUEUED:
+                handle.status = JobStatus.RUNNING
+                handle.waited = max(0.0, batch.started - entry.enqueued_at)
+                self._waits.add(handle.waited)
+                handle._emit(Started(worker.device))
+                self._writes.put_nowait(
+                    (_mark_running(entry.job_id, worker.device, started_at), None)
+                )
+
+    def _end_batch(self, worker: Worker, batch: RunningBatch, seconds: float) -> None:
+        if self._running_batches.pop(batch.token, None) is None:
+            return
+        self._busy[worker.device].end(batch.started + seconds)
+        if seconds > 0:
+            self._timings.add(seconds, sum(work_units(entry.job) for entry in batch.entries))
+
+    def _job_succeeded(
+        self, worker: Worker, entry: QueuedJob, images: list[SavedImage], gpu_seconds: float
+    ) -> None:
+        handle = self._handles.get(entry.job_id)
+        if handle is None or handle.final is not None:
+            return
+        self._throughput.add(len(images))
+        result = JobResult(
+            job_id=entry.job_id,
+            images=tuple(images),
+            grid=entry.outputs.grid,
+            device=worker.device,
+            gpu_seconds=gpu_seconds,
+            wait_seconds=handle.waited,
+        )
+        records = [
+            # absolute, so the record stays valid whatever directory reads it
+            ImageRecord(
+                entry.job_id,
+                image.index,
+                str(image.path.resolve()),
+                image.seed,
+                image.width,
+                image.height,
+            )
+            for image in images
+        ]
+
+        async def write(conn: aiosqlite.Connection) -> None:
+            await insert_images(conn, records)
+            await _finish(conn, entry.job_id, JobStatus.DONE, self._clock(), gpu_seconds)
+
+        handle.status = JobStatus.DONE
+        self._writes.put_nowait((write, lambda: self._resolve(handle, Finished(result))))
+
+    def _job_ended(
+        self, worker: Worker, entry: QueuedJob, how: str, gpu_seconds: float, reason: str
+    ) -> None:
+        handle = self._handles.get(entry.job_id)
+        if handle is None or handle.final is not None:
+            return
+        if how == "cancelled":
+            self._record_end(handle, JobStatus.CANCELLED, Cancelled(), gpu_seconds=gpu_seconds)
+        elif how == "failed":
+            self._record_end(
+                handle, JobStatus.FAILED, Failed(reason), gpu_seconds=gpu_seconds, error=reason
+            )
+        else:  # interrupted by a shutdown: back to queued, for the next start
+            if handle.status is JobStatus.RUNNING:
+                handle.status = JobStatus.QUEUED
+                self._writes.put_nowait(
+                    (_requeue(entry.job_id), lambda: self._resolve(handle, Deferred()))
+                )
+            else:
+                self._resolve(handle, Deferred())
+
+    def _record_end(
+        self,
+        handle: JobHandle,
+        status: JobStatus,
+        event: FinalEvent,
+        *,
+        gpu_seconds: float = 0.0,
+        error: str | None = None,
+    ) -> None:
+        handle.status = status
+        finished_at = self._clock()
+
+        async def write(conn: aiosqlite.Connection) -> None:
+            await _finish(conn, handle.job_id, status, finished_at, gpu_seconds, error)
+
+        self._writes.put_nowait((write, lambda: self._resolve(handle, event)))
+
+    def _resolve(self, handle: JobHandle, event: FinalEvent) -> None:
+        self._handles.pop(handle.job_id, None)
+        handle._finish(event)
+
+    async def _record_writes(self) -> None:
+        """Apply database writes in order. Whatever has piled up goes in one transaction;
+        if that fails, each write is tried alone, so one bad write cannot block the rest."""
+        while True:
+            batch = [await self._writes.get()]
+            while not self._writes.empty():
+                batch.append(self._writes.get_nowait())
+            try:
+                async with self._db.transaction() as conn:
+                    for write, _ in batch:
+                        await write(conn)
+            except Exception:
+                log.exception("writing %d job update(s) failed; trying one by one", len(batch))
+                for write, _ in batch:
+                    try:
+                        async with self._db.transaction() as conn:
+                            await write(conn)
+                    except Exception:
+                        log.exception("a job update could not be written")
+            for _, then in batch:
+                if then is not None:
+                    then()
+            for _ in batch:
+                self._writes.task_done()
+
+
+def _mark_running(job_id: int, device: str, started_at: datetime) -> Write:
+    async def write(conn: aiosqlite.Connection) -> None:
+        await mark_running(conn, job_id, device=device, started_at=started_at)
+
+    return write
+
+
+def _requeue(job_id: int) -> Write:
+    async def write(conn: aiosqlite.Connection) -> None:
+        await requeue(conn, job_id)
+
+    return write
+
+
+async def _finish(
+    conn: aiosqlite.Connection,
+    job_id: int,
+    status: JobStatus,
+    finished_at: datetime,
+    gpu_seconds: float,
+    error: str | None = None,
+) -> None:
+    await mark_finished(
+        conn,
+        job_id,
+        status=status,
+        finished_at=finished_at,
+        gpu_seconds=gpu_seconds,
+        error=error,
+    )
