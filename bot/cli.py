@@ -133,6 +133,7 @@ def _imagine(args: argparse.Namespace) -> int:
     _quiet_model_libraries()
     from bot.local_imagine import UsageError, imagine
     from inference.loading import ModelLoadError
+    from inference.pool.events import JobFailedError
 
     settings = _settings()
     try:
@@ -151,9 +152,12 @@ def _imagine(args: argparse.Namespace) -> int:
     except ModelLoadError as error:
         _fail(str(error))
         return EXIT_FAILURE
-    for run, saved in results:
-        print(f"{run.grid_path}: seeds {', '.join(str(image.seed) for image in saved)}")
-        for image in saved:
+    except JobFailedError as error:
+        _fail(f"generation failed: {error}")
+        return EXIT_FAILURE
+    for run, result in results:
+        print(f"{run.grid_path}: seeds {', '.join(str(image.seed) for image in result.images)}")
+        for image in result.images:
             print(f"  {image.path} ({image.width}×{image.height}, seed {image.seed})")
     return 0
 

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-
-import aiosqlite
 
 from bot.progress import ProgressBar
 from bot.settings import DEVICE_PATTERN, Settings
 from db.database import Database
-from db.jobs import ImageRecord, JobStatus, insert_images, insert_job, mark_finished, mark_running
-from inference.backend import DiffusersBackend
+from db.jobs import LOCAL_OWNER_ID
+from inference.backend import diffusers_factory
 from inference.devices import resolve_devices, resolve_dtype
-from inference.engine import SavedImage, render
-from inference.jobs import GenerationJob, plan_imagine
+from inference.jobs import plan_imagine
 from inference.models import ModelCatalog, ModelRef
 from inference.params import ImagineRequest, ParamError, parse
+from inference.pool.events import JobResult, Progress
+from inference.pool.pool import Clock, JobHandle, WorkerPool, utc_now
+from inference.pool.queue import OutputPaths
 
-LOCAL_OWNER_ID = 0  # jobs from the command line have no Discord user
-Clock = Callable[[], datetime]
+#: After Ctrl-C, how long the running job may take to reach its next step and stop.
+_CANCEL_GRACE_SECONDS = 10.0
 
 
 class UsageError(Exception):
@@ -80,51 +76,73 @@ async def imagine(
     model_override: str | None,
     out: Path,
     device: str | None,
-    clock: Clock = lambda: datetime.now(UTC),
-) -> list[tuple[PlannedRun, list[SavedImage]]]:
-    """Generate every job the prompt asks for, returning each run with its saved images.
+    clock: Clock = utc_now,
+) -> list[tuple[PlannedRun, JobResult]]:
+    """Generate every job the prompt asks for through the worker pool, as the bot does;
+    returns each run with its result.
 
-    Raises UsageError or ModelLoadError."""
+    Raises UsageError, ModelLoadError or JobFailedError. Interrupted (Ctrl-C), it cancels
+    its jobs, so none is left queued for the bot to pick up.
+    """
     runs = plan_run(prompt, settings=settings, model_override=model_override, out=out)
     device = _check_device(device, settings)
-    backends: dict[str, DiffusersBackend] = {}
-    results = []
+    catalog = ModelCatalog(settings.models, model_override or settings.model)
     async with await Database.open(settings.database_path) as db:
-        for number, run in enumerate(runs, start=1):
-            backend = backends.get(run.model.name)
-            if backend is None:
-                print(f"Loading {run.model.name} on {device}…", file=sys.stderr)
-                backend = await asyncio.to_thread(
-                    DiffusersBackend.load, run.model, device, settings.dtype
-                )
-                backends[run.model.name] = backend
-            job = plan_imagine(
-                run.request,
-                model=run.model.name,
-                native_size=backend.native_size,
-                defaults=settings.engine_defaults(),
-            )
-            label = f"job {number}/{len(runs)}" if len(runs) > 1 else "imagine"
-            results.append((run, await _run_recorded(db, backend, job, run, label, clock)))
-    return results
+        pool = WorkerPool(
+            db,
+            catalog,
+            settings.pool_config([device]),
+            settings.images_dir,
+            backend_factory=diffusers_factory(settings.dtype),
+            clock=clock,
+        )
+        await pool.start(recover=False)  # the bot recovers its own jobs, not the CLI
+        submitted: list[tuple[PlannedRun, JobHandle]] = []
+        loading: set[str] = set()  # models already announced
+        try:
+            for run in runs:
+                if run.model.name not in loading:
+                    print(f"Loading {run.model.name} on {device}…", file=sys.stderr)
+                    loading.add(run.model.name)
+                submitted.append((run, await _submit(pool, run, settings)))
+            return [
+                (run, await _follow(handle, _label(number, len(runs))))
+                for number, (run, handle) in enumerate(submitted, start=1)
+            ]
+        except BaseException:
+            for _, handle in submitted:
+                handle.cancel()
+            raise
+        finally:
+            await pool.shutdown(grace_seconds=_CANCEL_GRACE_SECONDS)
 
 
-async def _finish(
-    conn: aiosqlite.Connection,
-    job_id: int,
-    started: float,
-    clock: Clock,
-    error: str | None = None,
-) -> None:
-    """Record the job as done, or failed with ``error``, with the device time it took."""
-    await mark_finished(
-        conn,
-        job_id,
-        status=JobStatus.DONE if error is None else JobStatus.FAILED,
-        finished_at=clock(),
-        gpu_seconds=time.perf_counter() - started,
-        error=error,
+async def _submit(pool: WorkerPool, run: PlannedRun, settings: Settings) -> JobHandle:
+    info = await pool.model_info(run.model)
+    job = plan_imagine(
+        run.request,
+        model=run.model.name,
+        native_size=info.native_size,
+        defaults=settings.engine_defaults(),
     )
+    outputs = OutputPaths(tuple(run.image_paths), run.grid_path)
+    return await pool.submit(job, owner_id=LOCAL_OWNER_ID, enforce_limits=False, outputs=outputs)
+
+
+async def _follow(handle: JobHandle, label: str) -> JobResult:
+    """Show the job's progress on the terminal until it ends."""
+    bar = ProgressBar(label)
+    try:
+        async for event in handle.events():
+            if isinstance(event, Progress):
+                bar.update(event.step, event.total)
+    finally:
+        bar.finish()
+    return await handle.result()
+
+
+def _label(number: int, total: int) -> str:
+    return f"job {number}/{total}" if total > 1 else "imagine"
 
 
 def _check_device(device: str | None, settings: Settings) -> str:
@@ -137,54 +155,3 @@ def _check_device(device: str | None, settings: Settings) -> str:
     except ValueError as error:
         raise UsageError(str(error)) from None
     return chosen
-
-
-async def _run_recorded(
-    db: Database,
-    backend: DiffusersBackend,
-    job: GenerationJob,
-    run: PlannedRun,
-    label: str,
-    clock: Clock,
-) -> list[SavedImage]:
-    async with db.transaction() as conn:
-        job_id = await insert_job(
-            conn,
-            kind=job.kind,
-            owner_id=LOCAL_OWNER_ID,
-            prompt=job.request.prompt,
-            params=job.to_params(),
-            model=job.model,
-            created_at=clock(),
-        )
-        await mark_running(conn, job_id, device=str(backend.device), started_at=clock())
-    bar = ProgressBar(label)
-    started = time.perf_counter()
-    try:
-        saved = await asyncio.to_thread(
-            render, backend, job, run.image_paths, run.grid_path, on_step=bar.update
-        )
-    except BaseException as error:
-        async with db.transaction() as conn:
-            await _finish(conn, job_id, started, clock, error=str(error) or type(error).__name__)
-        raise
-    finally:
-        bar.finish()
-    async with db.transaction() as conn:
-        await insert_images(
-            conn,
-            [
-                # absolute, so the record stays valid whatever directory reads it
-                ImageRecord(
-                    job_id,
-                    image.index,
-                    str(image.path.resolve()),
-                    image.seed,
-                    image.width,
-                    image.height,
-                )
-                for image in saved
-            ],
-        )
-        await _finish(conn, job_id, started, clock)
-    return saved

@@ -6,8 +6,6 @@ import sys
 import threading
 from typing import TextIO
 
-from inference.backend import StepEvent
-
 
 class ProgressBar:
     """Redraws one line on a terminal; on a pipe or file it prints only the final line,
@@ -22,12 +20,13 @@ class ProgressBar:
         self._lock = threading.Lock()  # called from the worker thread
         self._last = ""
 
-    def update(self, event: StepEvent) -> None:
-        filled = round(self._width * event.step / max(event.total, 1))
-        percent = round(100 * event.step / max(event.total, 1))
+    def update(self, step: int, total: int) -> None:
+        """Step ``step`` of ``total`` is done (may be called from any thread)."""
+        filled = round(self._width * step / max(total, 1))
+        percent = round(100 * step / max(total, 1))
         bar = "█" * filled + "░" * (self._width - filled)
         with self._lock:
-            self._last = f"{self._label} [{bar}] {percent:3d}% step {event.step}/{event.total}"
+            self._last = f"{self._label} [{bar}] {percent:3d}% step {step}/{total}"
             if self._interactive:
                 self._stream.write("\r" + self._last)
                 self._stream.flush()

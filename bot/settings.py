@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from inference.jobs import EngineDefaults
 from inference.models import ModelCatalog
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
+from inference.pool.config import PoolConfig, UserLimits
 
 ENV_PREFIX = "ATELIER_"
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -51,7 +52,21 @@ class Settings(BaseSettings):
     variation_subtle_strength: float = Field(0.35, gt=0, le=1)
     variation_strong_strength: float = Field(0.7, gt=0, le=1)
     upscale_strength: float = Field(0.3, gt=0, le=1)
+    max_running_per_user: int = Field(3, ge=1, le=100)
+    max_queued_per_user: int = Field(10, ge=1, le=1000)
+    # Images per pipeline call across jobs; auto (None): 16 on GPUs, one job at a time on CPU.
+    max_batch_images: int | None = Field(None, ge=1, le=256)
+    # GB of model weights each GPU keeps loaded; auto (None): 70 % of its memory.
+    vram_budget_gb: float | None = Field(None, gt=0)
+    preview_every_steps: int = Field(5, ge=0, le=150)
+    shutdown_grace_seconds: float = Field(30, ge=0, le=3600)
+    worker_hang_seconds: float = Field(300, ge=5, le=86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("max_batch_images", "vram_budget_gb", mode="before")
+    @classmethod
+    def _auto_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "auto" else value
 
     @field_validator("devices")
     @classmethod
@@ -131,6 +146,20 @@ class Settings(BaseSettings):
             subtle_strength=self.variation_subtle_strength,
             strong_strength=self.variation_strong_strength,
             upscale_strength=self.upscale_strength,
+        )
+
+    def pool_config(self, devices: list[str]) -> PoolConfig:
+        """The worker pool's settings for ``devices`` (already resolved from ``devices``)."""
+        return PoolConfig(
+            devices=tuple(devices),
+            limits=UserLimits(
+                max_running=self.max_running_per_user, max_queued=self.max_queued_per_user
+            ),
+            max_batch_images=self.max_batch_images,
+            vram_budget_gb=self.vram_budget_gb,
+            preview_every=self.preview_every_steps,
+            shutdown_grace_seconds=self.shutdown_grace_seconds,
+            hang_seconds=self.worker_hang_seconds,
         )
 
     def parse_limits(self) -> ParseLimits:

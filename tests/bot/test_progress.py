@@ -7,7 +7,6 @@ import io
 import pytest
 
 from bot.progress import ProgressBar
-from inference.backend import StepEvent
 
 
 class FakeTerminal(io.StringIO):
@@ -19,7 +18,7 @@ def test_pipe_gets_only_the_final_line_once_on_finish() -> None:
     stream = io.StringIO()
     bar = ProgressBar("imagine", stream=stream, width=10)
     for step in range(1, 5):
-        bar.update(StepEvent(step, 4))
+        bar.update(step, 4)
     assert stream.getvalue() == ""  # nothing while running: no carriage returns in logs
     bar.finish()
     assert stream.getvalue() == "imagine [██████████] 100% step 4/4\n"
@@ -28,7 +27,7 @@ def test_pipe_gets_only_the_final_line_once_on_finish() -> None:
 def test_pipe_shows_where_an_interrupted_run_stopped() -> None:
     stream = io.StringIO()
     bar = ProgressBar("job 2/3", stream=stream, width=4)
-    bar.update(StepEvent(1, 4))
+    bar.update(1, 4)
     bar.finish()
     assert stream.getvalue() == "job 2/3 [█░░░]  25% step 1/4\n"
 
@@ -42,10 +41,10 @@ def test_finish_without_any_step_writes_nothing() -> None:
 def test_terminal_is_redrawn_in_place_with_percentage_and_step() -> None:
     stream = FakeTerminal()
     bar = ProgressBar("imagine", stream=stream, width=8)
-    bar.update(StepEvent(1, 4))
+    bar.update(1, 4)
     assert stream.getvalue() == "\rimagine [██░░░░░░]  25% step 1/4"
-    bar.update(StepEvent(2, 4))
-    bar.update(StepEvent(4, 4))
+    bar.update(2, 4)
+    bar.update(4, 4)
     bar.finish()
     frames = stream.getvalue().split("\r")
     assert frames == [
@@ -60,12 +59,12 @@ def test_terminal_is_redrawn_in_place_with_percentage_and_step() -> None:
 def test_zero_total_does_not_crash() -> None:
     stream = FakeTerminal()
     bar = ProgressBar("imagine", stream=stream, width=4)
-    bar.update(StepEvent(0, 0))
+    bar.update(0, 0)
     assert stream.getvalue() == "\rimagine [░░░░]   0% step 0/0"
 
 
 def test_default_stream_is_the_current_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     bar = ProgressBar("imagine")
-    bar.update(StepEvent(1, 1))
+    bar.update(1, 1)
     bar.finish()
     assert "step 1/1" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import pytest
 from bot.settings import DEFAULT_MODEL, SettingsError, load_settings
 from inference.jobs import EngineDefaults
 from inference.params import ParamError, ParseLimits, parse
+from inference.pool.config import UserLimits
 
 TOKEN = "MTIz.fake-token-value-xyz"
 
@@ -291,3 +292,62 @@ def test_parse_limits_reflect_settings(clean_env: Path, monkeypatch: pytest.Monk
         parse("a fox --repeat 3", limits)
     with pytest.raises(ParamError, match="limit is 3"):
         parse("a {fox, cat} --repeat 2", limits)
+
+
+def test_pool_settings_default_to_auto_and_midjourney_limits(clean_env: Path) -> None:
+    config = load_settings().pool_config(["cpu"])
+    assert config.devices == ("cpu",)
+    assert config.limits == UserLimits(max_running=3, max_queued=10)
+    assert config.max_batch_images is None  # auto: decided per device
+    assert config.vram_budget_gb is None
+    assert config.preview_every == 5
+    assert config.shutdown_grace_seconds == 30
+
+
+def test_pool_settings_reflect_the_environment(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "ATELIER_MAX_RUNNING_PER_USER": "1",
+        "ATELIER_MAX_QUEUED_PER_USER": "25",
+        "ATELIER_MAX_BATCH_IMAGES": "12",
+        "ATELIER_VRAM_BUDGET_GB": "10.5",
+        "ATELIER_PREVIEW_EVERY_STEPS": "0",
+        "ATELIER_SHUTDOWN_GRACE_SECONDS": "90",
+        "ATELIER_WORKER_HANG_SECONDS": "120",
+    }.items():
+        monkeypatch.setenv(name, value)
+    config = load_settings().pool_config(["cuda:0", "cuda:1"])
+    assert config.devices == ("cuda:0", "cuda:1")
+    assert config.limits == UserLimits(max_running=1, max_queued=25)
+    assert config.max_batch_images == 12
+    assert config.vram_budget_gb == 10.5
+    assert config.preview_every == 0
+    assert config.shutdown_grace_seconds == 90
+    assert config.hang_seconds == 120
+
+
+@pytest.mark.parametrize("value", ["auto", "AUTO", " auto "])
+def test_auto_batch_and_budget_are_spelled_freely(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("ATELIER_MAX_BATCH_IMAGES", value)
+    monkeypatch.setenv("ATELIER_VRAM_BUDGET_GB", value)
+    settings = load_settings()
+    assert settings.max_batch_images is None
+    assert settings.vram_budget_gb is None
+
+
+def test_pool_settings_refused_with_one_line_each(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problems = _problems(
+        monkeypatch,
+        ATELIER_MAX_BATCH_IMAGES="lots",
+        ATELIER_VRAM_BUDGET_GB="0",
+        ATELIER_MAX_RUNNING_PER_USER="0",
+    )
+    assert len(problems) == 3
+    assert problems[0].startswith("ATELIER_MAX_RUNNING_PER_USER='0'")
+    assert any(p.startswith("ATELIER_MAX_BATCH_IMAGES='lots'") for p in problems)
+    assert any(p.startswith("ATELIER_VRAM_BUDGET_GB='0'") for p in problems)
