@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
-CHECKED := inference db contests funding bot
+CHECKED := inference db contests funding bot bench
 
 .PHONY: run test lint check install clean
 

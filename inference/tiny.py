@@ -32,7 +32,8 @@ TinyArch = Literal["sd", "sdxl"]
 #: Pixel size the tiny models are trained for (UNet sample size 32, VAE factor 2).
 TINY_NATIVE_SIZE = 64
 _TEXT_HIDDEN = 8
-_START, _END = "<|startoftext|>", "<|endoftext|>"
+#: CLIP's start and end tokens, as every CLIP vocabulary spells them.
+START_TOKEN, END_TOKEN = "<|startoftext|>", "<|endoftext|>"
 
 
 def byte_level_vocab() -> dict[str, int]:
@@ -49,7 +50,7 @@ def byte_level_vocab() -> dict[str, int]:
     ]
     shifted = [byte for byte in range(256) if byte not in printable]
     characters = [chr(byte) for byte in printable] + [chr(256 + n) for n in range(len(shifted))]
-    tokens = characters + [char + "</w>" for char in characters] + [_START, _END]
+    tokens = characters + [char + "</w>" for char in characters] + [START_TOKEN, END_TOKEN]
     return {token: index for index, token in enumerate(tokens)}
 
 
@@ -62,8 +63,8 @@ def build_tiny_pipeline(arch: TinyArch = "sd", seed: int = 0) -> Any:
             unet=_tiny_unet(cross_attention_dim=_TEXT_HIDDEN),
             vae=_tiny_vae(),
             text_encoder=CLIPTextModel(_text_config(vocab)),
-            tokenizer=_tokenizer(vocab),
-            scheduler=_scheduler(),
+            tokenizer=clip_tokenizer(vocab),
+            scheduler=sd_scheduler(),
             safety_checker=None,
             feature_extractor=None,
             requires_safety_checker=False,
@@ -80,9 +81,9 @@ def build_tiny_pipeline(arch: TinyArch = "sd", seed: int = 0) -> Any:
         vae=_tiny_vae(),
         text_encoder=CLIPTextModel(_text_config(vocab)),
         text_encoder_2=CLIPTextModelWithProjection(_text_config(vocab)),
-        tokenizer=_tokenizer(vocab),
-        tokenizer_2=_tokenizer(vocab),
-        scheduler=_scheduler(),
+        tokenizer=clip_tokenizer(vocab),
+        tokenizer_2=clip_tokenizer(vocab),
+        scheduler=sd_scheduler(),
     )
 
 
@@ -131,17 +132,18 @@ def _text_config(vocab: dict[str, int]) -> CLIPTextConfig:
         num_hidden_layers=2,
         vocab_size=len(vocab),
         max_position_embeddings=77,
-        bos_token_id=vocab[_START],
-        eos_token_id=vocab[_END],
-        pad_token_id=vocab[_END],
+        bos_token_id=vocab[START_TOKEN],
+        eos_token_id=vocab[END_TOKEN],
+        pad_token_id=vocab[END_TOKEN],
     )
 
 
-def _tokenizer(vocab: dict[str, int]) -> CLIPTokenizer:
+def clip_tokenizer(vocab: dict[str, int]) -> CLIPTokenizer:
+    """CLIP's tokenizer over ``vocab`` with no merges (see :func:`byte_level_vocab`)."""
     return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
 
 
-def _scheduler() -> EulerDiscreteScheduler:
+def sd_scheduler() -> EulerDiscreteScheduler:
     """Stable Diffusion's own noise schedule, so samplers behave as with a real model."""
     return EulerDiscreteScheduler(
         num_train_timesteps=1000,

@@ -275,8 +275,9 @@ class Worker:
         for model in loads:
             try:
                 self._backend(model)
-            except ModelLoadError as error:
-                self._emit(ModelFailed(self, model, str(error)))
+            except Exception as error:  # out of memory, a broken file: report, keep serving
+                log.error("loading %s on %s failed: %s", model.name, self.device, error)
+                self._emit(ModelFailed(self, model, _describe(error)))
 
     def _run_batch(self, batch: list[QueuedJob]) -> None:
         self.holding = batch

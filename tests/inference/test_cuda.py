@@ -45,3 +45,25 @@ def test_the_same_seed_starts_from_the_same_noise_on_cpu_and_gpu(
     on_cpu = pixels(tiny_backend.generate(job)[0])
     on_gpu = pixels(gpu.generate(job)[0])
     assert np.abs(on_cpu - on_gpu).mean() < 2.0
+
+
+def test_a_gpu_batch_keeps_each_job_close_to_its_solo_run(tiny_model_dir: Path) -> None:
+    """On a GPU, batched and solo runs use different kernels: close, not bitwise equal."""
+    backend = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cuda:0", "fp16")
+    jobs = [plan(backend, f"a red car --seed {seed} --chaos 30") for seed in (1, 50, 900)]
+    batched = backend.generate_batch(jobs)
+    for job, images in zip(jobs, batched, strict=True):
+        alone = backend.generate(job)
+        for together, single in zip(images, alone, strict=True):
+            assert np.abs(pixels(together) - pixels(single)).mean() < 2.0
+    assert backend.weights_bytes() > 0
+
+
+def test_the_pool_sizes_gpu_workers_from_the_device() -> None:
+    from inference.pool.config import PoolConfig
+    from inference.pool.worker import AUTO_VRAM_SHARE, GPU_MAX_BATCH_IMAGES, worker_config
+
+    config = worker_config(PoolConfig(devices=("cuda:0",)), "cuda:0")
+    total = torch.cuda.get_device_properties(0).total_memory
+    assert config.max_batch_images == GPU_MAX_BATCH_IMAGES
+    assert config.vram_budget_bytes == int(total * AUTO_VRAM_SHARE)
