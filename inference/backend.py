@@ -15,16 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from diffusers import (
-    StableDiffusionImg2ImgPipeline,
-    StableDiffusionPipeline,
-    StableDiffusionXLImg2ImgPipeline,
-    StableDiffusionXLPipeline,
-)
+from diffusers import StableDiffusionXLPipeline
 from diffusers.models.attention_processor import AttnProcessor2_0
 from PIL import Image
 
-from inference import conditioning
+from inference import conditioning, guidance
 from inference.devices import resolve_dtype
 from inference.images import latent_preview
 from inference.jobs import GenerationJob, batch_key
@@ -164,12 +159,13 @@ class DiffusersBackend:
                     for job in jobs
                 ]
             )
-        pipe = self._job_pipeline(lead)
+        pipe = self._job_pipeline(jobs)
         stopper = _EarlyStop(pipe.scheduler, lead.request.stop) if lead.request.stop < 100 else None
         slices = _job_slices(jobs)
         arguments: dict[str, Any] = {
             "num_inference_steps": lead.steps,
-            "guidance_scale": lead.guidance_scale,
+            # guided or not is shared; the scale itself may differ per job (row_guidance)
+            "guidance_scale": max(job.guidance_scale for job in jobs),
             "generator": generators,
             "callback_on_step_end": _StepHook(
                 on_step, slices, preview_every, cancel, stopper, is_sdxl=self.is_sdxl
@@ -190,17 +186,19 @@ class DiffusersBackend:
             images: list[Image.Image] = pipe(**arguments).images
         return [images[part] for part in slices]
 
-    def _job_pipeline(self, job: GenerationJob) -> Any:
-        view: type[Any]
-        if job.init_image is None:
-            view = StableDiffusionXLPipeline if self.is_sdxl else StableDiffusionPipeline
-        else:
-            view = (
-                StableDiffusionXLImg2ImgPipeline if self.is_sdxl else StableDiffusionImg2ImgPipeline
-            )
-        scheduler = make_scheduler(job.sampler, self._pipe.scheduler.config)
+    def _job_pipeline(self, jobs: Sequence[GenerationJob]) -> Any:
+        """A view of the loaded pipeline for this batch, with its own fresh scheduler and,
+        when the jobs' guidance scales differ, one scale per image."""
+        lead = jobs[0]
+        view = guidance.view_class(sdxl=self.is_sdxl, img2img=lead.init_image is not None)
+        scheduler = make_scheduler(lead.sampler, self._pipe.scheduler.config)
         pipe = view.from_pipe(self._pipe, scheduler=scheduler)
         pipe.set_progress_bar_config(disable=True)
+        pipe.row_guidance = guidance.row_scales(
+            [job.guidance_scale for job in jobs for _ in range(job.num_images)],
+            device=self.device,
+            dtype=self._pipe.unet.dtype,
+        )
         return pipe
 
 

@@ -98,10 +98,11 @@ class GenerationJob:
 class BatchKey:
     """What jobs must share to run in one pipeline call.
 
-    The pipeline takes one size, one step count, one sampler, one guidance scale and one
-    img2img strength per call; ``--tile`` switches every convolution of the model and
-    ``--stop`` ends the whole call, so both are shared too. Prompts, negative prompts,
-    seeds, chaos and init images may all differ: they are per row.
+    The pipeline takes one size, one step count, one sampler and one img2img strength per
+    call, and guides either every row or none; ``--tile`` switches every convolution of the
+    model and ``--stop`` ends the whole call, so both are shared too. Prompts, negative
+    prompts, seeds, chaos, guidance scales (``--stylize``) and init images may all differ:
+    they are per row.
     """
 
     model: str
@@ -110,7 +111,7 @@ class BatchKey:
     height: int
     steps: int
     sampler: str
-    guidance_scale: float
+    guided: bool  # classifier-free guidance on (scale > 1) or off
     strength: float | None
     tile: bool
     stop: int
@@ -124,7 +125,7 @@ def batch_key(job: GenerationJob) -> BatchKey:
         height=job.height,
         steps=job.steps,
         sampler=job.sampler,
-        guidance_scale=job.guidance_scale,
+        guided=job.guidance_scale > 1,
         strength=job.strength,
         tile=job.request.tile,
         stop=job.request.stop,

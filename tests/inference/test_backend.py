@@ -224,14 +224,17 @@ def test_sdxl_pipelines_run_through_the_same_engine(tiny_sdxl_backend: Diffusers
 def test_a_batch_of_jobs_makes_each_jobs_own_pixels(
     tiny_backend: DiffusersBackend, sampler: str
 ) -> None:
-    """Prompts, negatives, chaos and seeds are per row: company does not change a job."""
+    """Prompts, negatives, chaos, seeds and guidance scales (--s) are per row: company
+    does not change a job."""
     jobs = [
         plan(tiny_backend, f"a red car --seed 1 --sampler {sampler}"),
         plan(tiny_backend, f"a blue boat --seed 9 --chaos 40 --no fog --sampler {sampler}"),
-        plan(tiny_backend, f"red:: car::2 --seed 99 --sampler {sampler}"),
+        plan(tiny_backend, f"red:: car::2 --seed 99 --s 750 --sampler {sampler}"),
+        plan(tiny_backend, f"a red car --seed 1 --s 0 --sampler {sampler}"),
     ]
     batched = tiny_backend.generate_batch(jobs)
-    assert [len(images) for images in batched] == [4, 4, 4]
+    assert [len(images) for images in batched] == [4, 4, 4, 4]
+    assert mean_abs_diff(batched[0][0], batched[3][0]) > 0.05  # --s 0 guided differently
     for job, images in zip(jobs, batched, strict=True):
         alone = tiny_backend.generate(job)
         assert [i.tobytes() for i in images] == [i.tobytes() for i in alone]
@@ -271,3 +274,12 @@ def test_progress_of_a_batch_is_reported_per_job(tiny_backend: DiffusersBackend)
     # each job's preview shows its own images: four in a 2×2 grid, or one
     assert seen[-2:] == [(0, 4, (64, 64)), (1, 4, (32, 32))]
     assert [step for index, step, _ in seen if index == 1] == [1, 2, 3, 4]
+
+
+def test_an_sdxl_batch_with_different_stylize_matches_solo_runs(
+    tiny_sdxl_backend: DiffusersBackend,
+) -> None:
+    jobs = [plan(tiny_sdxl_backend, "a fox --seed 5"), plan(tiny_sdxl_backend, "a fox --s 900")]
+    for job, images in zip(jobs, tiny_sdxl_backend.generate_batch(jobs), strict=True):
+        alone = tiny_sdxl_backend.generate(job)
+        assert [i.tobytes() for i in images] == [i.tobytes() for i in alone]

@@ -216,7 +216,7 @@ async def test_batched_jobs_make_the_same_pixels_as_alone(
     await _running(blocker)
     jobs = [
         job("a red car --seed 11"),
-        job("a blue boat --seed 12 --chaos 40 --no fog"),
+        job("a blue boat --seed 12 --chaos 40 --no fog --s 600"),
         job("red:: car::2 --seed 13"),
     ]
     handles = [await pool.submit(j, owner_id=n) for n, j in enumerate(jobs, start=2)]
@@ -333,7 +333,7 @@ async def test_a_hung_worker_is_replaced_and_its_job_completes_once(
             release.wait(20)
 
     script.fault = hang_once
-    pool = await make_pool(hang_seconds=1.5)
+    pool = await make_pool(hang_seconds=3)
     try:
         handle = await pool.submit(job("stuck"), owner_id=1)
         result = await asyncio.wait_for(handle.result(), timeout=20)

@@ -160,7 +160,6 @@ def test_incompatible_jobs_never_share_a_batch() -> None:
         {"steps": 8},
         {"width": 128},
         {"sampler": "ddim"},
-        {"prompt": "a fox --s 900"},  # another guidance scale
         {"prompt": "a fox --tile"},
         {"prompt": "a fox --stop 50"},
         {"init_image": "a.png", "strength": 0.35},
@@ -169,6 +168,14 @@ def test_incompatible_jobs_never_share_a_batch() -> None:
     for owner, changes in enumerate(variants, start=1):
         queue.put(_entry(owner=owner, **changes))
     assert all(len(batch) == 1 for batch in _drain(queue, max_images=64))
+
+
+def test_jobs_with_different_stylize_share_a_batch() -> None:
+    queue = _queue()
+    entries = [_entry(owner=1), _entry(owner=2, prompt="a fox --s 900")]
+    for entry in entries:
+        queue.put(entry)
+    assert _take(queue, max_images=8) == entries
 
 
 def test_a_solo_retry_runs_alone_and_first() -> None:
