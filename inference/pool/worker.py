@@ -249,7 +249,7 @@ class Worker:
     # --- the thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
-        log.info("worker for %s started", self.device)
+        log.debug("worker for %s started", self.device)
         while not self._stopping:
             self._serve_loads()
             batch = self._queue.take_batch(
@@ -257,7 +257,7 @@ class Worker:
             )
             if batch:
                 self._run_batch(batch)
-        log.info("worker for %s stopped", self.device)
+        log.debug("worker for %s stopped", self.device)
 
     def _has_errands(self) -> bool:
         return self._stopping or bool(self._loads)

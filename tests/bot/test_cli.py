@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -486,6 +489,46 @@ def test_console_script_imagine(workdir: Path, tiny_model_dir: Path) -> None:
     assert "\r" not in done.stderr
     [(job, _)] = _recorded(workdir / "data" / "atelier.db")
     assert job.status is JobStatus.DONE
+
+
+def _statuses(db_path: Path) -> list[str]:
+    """Job statuses read with plain sqlite3, while another process writes."""
+    if not db_path.exists():
+        return []
+    with sqlite3.connect(db_path) as conn:
+        try:
+            statuses = [row[0] for row in conn.execute("SELECT status FROM jobs ORDER BY id")]
+        except sqlite3.OperationalError:  # not migrated yet
+            statuses = []
+    conn.close()
+    return statuses
+
+
+def test_ctrl_c_cancels_every_job_and_writes_no_images(workdir: Path, tiny_model_dir: Path) -> None:
+    """An interrupted run leaves nothing queued behind (the bot would otherwise inherit it)
+    and no half-written files."""
+    script = Path(sys.executable).with_name("atelier")
+    prompt = "a car --steps 150 --q 2 --repeat 3"
+    process = subprocess.Popen(
+        [str(script), "imagine", prompt, "--model", str(tiny_model_dir)],
+        cwd=workdir,
+        env=_clean_environ(workdir / "data"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "running" not in _statuses(_db_path(workdir)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "atelier: interrupted" in err
+    assert _statuses(_db_path(workdir)) == ["cancelled"] * 3
+    assert list(workdir.glob("*.png")) == []
 
 
 def test_python_dash_m_bot(workdir: Path) -> None:

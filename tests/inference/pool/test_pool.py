@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -527,3 +528,50 @@ async def test_a_worker_that_dies_while_loading_a_model_is_replaced_and_the_load
     info = await asyncio.wait_for(pool.model_info(make_pool.catalog.default), timeout=20)
     assert info.native_size == 64
     assert pool.metrics().devices[0].restarts == 1
+
+
+async def test_a_recovered_job_whose_model_was_removed_fails_with_the_reason(
+    make_pool: PoolMaker, db: Database, script: Script
+) -> None:
+    catalog = make_pool.catalog
+    make_pool.catalog = ModelCatalog(
+        {"tiny": catalog.default.source, "retired": catalog.default.source}, "tiny"
+    )
+    script.step_delay = 0.05
+    first = await make_pool()
+    running = await first.submit(job("running --steps 6"), owner_id=1)
+    await _running(running)
+    orphan = await first.submit(job("orphan", model="retired"), owner_id=2)
+    await first.shutdown(grace_seconds=20)
+
+    make_pool.catalog = catalog  # the operator removed "retired" before restarting
+    script.step_delay = 0.0
+    second = await make_pool()
+    assert second.handle(orphan.job_id) is None
+    record = await get_job(db, orphan.job_id)
+    assert record is not None
+    assert record.status is JobStatus.FAILED
+    assert record.error is not None
+    assert "retired" in record.error
+    assert "after the restart" in record.error
+
+
+async def test_jobs_from_the_command_line_are_not_taken_over_by_the_bot(
+    make_pool: PoolMaker, db: Database
+) -> None:
+    """A command-line run may still be running in another process: its jobs are its own."""
+    from db.jobs import LOCAL_OWNER_ID, insert_job
+
+    async with db.transaction() as conn:
+        local = await insert_job(
+            conn,
+            kind=job("a fox").kind,
+            owner_id=LOCAL_OWNER_ID,
+            prompt="a fox",
+            params=job("a fox").to_params(),
+            model="tiny",
+            created_at=datetime.now(UTC),
+        )
+    pool = await make_pool()
+    assert pool.handle(local) is None
+    assert await _status(db, local) is JobStatus.QUEUED
