@@ -382,6 +382,12 @@ class WorkerPool:
         )
 
     def queue_status(self, job_id: int) -> QueueStatus | None:
+        """Position and ETAs of a waiting job; None once it started or ended.
+
+        The ETAs add up the work ahead of it (what is left of the running batches, and the
+        jobs before it in the order the queue predicts), in pixel-steps, at the median speed
+        of recent batches, shared among the devices.
+        """
         order = self._queue.order()
         index = next((i for i, entry in enumerate(order) if entry.job_id == job_id), None)
         if index is None:

@@ -274,7 +274,10 @@ class Worker:
             loads, self._loads = self._loads, []
         for model in loads:
             try:
-                self._backend(model)
+                if model.name in self._models:  # a fresh load reports itself
+                    self._emit(ModelLoaded(self, model, self._backend(model).native_size))
+                else:
+                    self._backend(model)
             except Exception as error:  # out of memory, a broken file: report, keep serving
                 log.error("loading %s on %s failed: %s", model.name, self.device, error)
                 self._emit(ModelFailed(self, model, _describe(error)))

@@ -462,6 +462,7 @@ async def test_model_info_loads_a_model_once_and_explains_one_that_cannot_load(
     assert info.native_size == 64
     assert pool.metrics().devices[0].models == ("tiny",)
     assert await pool.model_info(make_pool.catalog.default) == info
+    assert await asyncio.wait_for(pool.warm_up(make_pool.catalog.default), timeout=10) == info
     assert make_pool.script.loads == ["tiny"]  # loaded once, then kept warm
     with pytest.raises(ModelLoadError, match="broken"):
         await pool.model_info(make_pool.catalog.resolve("broken"))
