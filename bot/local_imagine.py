@@ -16,7 +16,8 @@ from inference.jobs import plan_imagine
 from inference.models import ModelCatalog, ModelRef
 from inference.params import ImagineRequest, ParamError, parse
 from inference.pool.events import JobResult, Progress
-from inference.pool.pool import Clock, JobHandle, WorkerPool, utc_now
+from inference.pool.handle import JobHandle
+from inference.pool.pool import Clock, WorkerPool, utc_now
 from inference.pool.queue import OutputPaths
 
 #: After Ctrl-C, how long the running job may take to reach its next step and stop.

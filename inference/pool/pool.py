@@ -13,12 +13,10 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import aiosqlite
 
 from db.database import Database
 from db.jobs import (
@@ -27,10 +25,8 @@ from db.jobs import (
     JobRecord,
     JobStatus,
     Lane,
-    insert_images,
     insert_job,
     mark_finished,
-    mark_running,
     requeue,
     unfinished_jobs,
 )
@@ -39,6 +35,7 @@ from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
 from inference.models import ModelCatalog, ModelRef
 from inference.params import ParamError
+from inference.pool import recorder
 from inference.pool.config import PoolConfig
 from inference.pool.events import (
     Cancelled,
@@ -46,14 +43,11 @@ from inference.pool.events import (
     Failed,
     FinalEvent,
     Finished,
-    JobCancelledError,
-    JobDeferredError,
-    JobEvent,
-    JobFailedError,
     JobResult,
     Progress,
     Started,
 )
+from inference.pool.handle import JobHandle, QueueStatus
 from inference.pool.metrics import (
     BusyTime,
     DeviceMetrics,
@@ -70,6 +64,7 @@ from inference.pool.queue import (
     QueueClosedError,
     QueuedJob,
 )
+from inference.pool.recorder import Recorder
 from inference.pool.worker import (
     BackendFactory,
     BatchEnded,
@@ -88,7 +83,6 @@ from inference.pool.worker import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Write = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
 def utc_now() -> datetime:
@@ -101,96 +95,8 @@ class ModelInfo:
     native_size: int  # side of the square images the model was trained on, in pixels
 
 
-@dataclass(frozen=True)
-class QueueStatus:
-    """Where a waiting job stands. ETAs are None until the pool has timed a batch."""
-
-    position: int  # 1: next to start
-    eta_start_seconds: float | None
-    eta_done_seconds: float | None
-
-
 class PoolClosedError(Exception):
     """The pool is not taking work (not started, or shutting down)."""
-
-
-class JobHandle:
-    """A submitted job: its progress events, its outcome, and a way to cancel it."""
-
-    def __init__(self, pool: WorkerPool, entry: QueuedJob) -> None:
-        self._pool = pool
-        self.entry = entry
-        self.status = JobStatus.QUEUED  # as last written to the database
-        self.device: str | None = None
-        self.waited = 0.0  # seconds from queued to started (the first time)
-        self.final: FinalEvent | None = None
-        self._events: asyncio.Queue[JobEvent] = asyncio.Queue()
-        self._done = asyncio.Event()
-        self._streaming = False
-
-    @property
-    def job_id(self) -> int:
-        return self.entry.job_id
-
-    @property
-    def owner_id(self) -> int:
-        return self.entry.owner_id
-
-    @property
-    def lane(self) -> Lane:
-        return self.entry.lane
-
-    @property
-    def job(self) -> GenerationJob:
-        return self.entry.job
-
-    def cancel(self) -> bool:
-        """Cancel the job: at once if it is waiting, at the next step if it is running.
-
-        Returns False if it had already ended. The handle then ends with ``Cancelled``.
-        """
-        return self._pool._cancel(self)
-
-    def queue_status(self) -> QueueStatus | None:
-        """Position and ETA while the job waits; None once it started or ended."""
-        return self._pool.queue_status(self.job_id)
-
-    async def result(self) -> JobResult:
-        """Wait for the outcome. Raises JobFailedError, JobCancelledError or
-        JobDeferredError (the pool shut down before the job could run)."""
-        await self._done.wait()
-        final = self.final
-        if isinstance(final, Finished):
-            return final.result
-        if isinstance(final, Failed):
-            raise JobFailedError(final.reason)
-        if isinstance(final, Cancelled):
-            raise JobCancelledError(f"job {self.job_id} was cancelled")
-        raise JobDeferredError(
-            f"job {self.job_id} is still queued: Atelier stopped before it ran, and it will "
-            "run after the next start"
-        )
-
-    async def events(self) -> AsyncIterator[JobEvent]:
-        """Started, Progress…, then one final event (Finished, Failed, Cancelled or
-        Deferred), in order. One consumer per handle."""
-        if self._streaming:
-            raise RuntimeError("a job's events can be read by one consumer only")
-        self._streaming = True
-        while True:
-            event = await self._events.get()
-            yield event
-            if isinstance(event, (Finished, Failed, Cancelled, Deferred)):
-                return
-
-    def _emit(self, event: JobEvent) -> None:
-        self._events.put_nowait(event)
-
-    def _finish(self, event: FinalEvent) -> None:
-        if self.final is None:
-            self.final = event
-            self._emit(event)
-            self._done.set()
 
 
 class WorkerPool:
@@ -233,7 +139,7 @@ class WorkerPool:
         self._timings = StepTimings()
         self._throughput = Throughput()
         self._waits = Waits()
-        self._writes: asyncio.Queue[tuple[Write, Callable[[], None] | None]] = asyncio.Queue()
+        self._recorder = Recorder(db)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._accepting = False
@@ -245,7 +151,7 @@ class WorkerPool:
         """Start the workers; with ``recover``, first queue again the jobs a previous
         process left queued or running, in their original order. Returns their handles."""
         self._loop = asyncio.get_running_loop()
-        self._tasks.append(self._loop.create_task(self._record_writes(), name="pool-recorder"))
+        self._tasks.append(self._loop.create_task(self._recorder.run(), name="pool-recorder"))
         recovered = await self._recover() if recover else []
         now = time.monotonic()
         self._throughput = Throughput(now)
@@ -277,7 +183,7 @@ class WorkerPool:
         for handle in list(self._handles.values()):
             if handle.status is JobStatus.QUEUED and not handle.entry.running:
                 self._resolve(handle, Deferred())
-        await self._writes.join()
+        await self._recorder.flush()
         for handle in list(self._handles.values()):  # stuck in a worker that never returned
             self._resolve(handle, Deferred())
         for task in self._tasks:
@@ -431,7 +337,9 @@ class WorkerPool:
             )
 
     def _enqueue(self, entry: QueuedJob, *, front: bool = False) -> JobHandle:
-        handle = self._handles.get(entry.job_id) or JobHandle(self, entry)
+        handle = self._handles.get(entry.job_id) or JobHandle(
+            entry, cancel=self._cancel, queue_status=self.queue_status
+        )
         handle.entry = entry
         self._handles[entry.job_id] = handle
         try:
@@ -562,7 +470,7 @@ class WorkerPool:
             return
         if handle.status is JobStatus.RUNNING:
             handle.status = JobStatus.QUEUED
-            self._writes.put_nowait((_requeue(entry.job_id), None))
+            self._recorder.add(recorder.back_to_queue(entry.job_id))
         retry = dataclasses.replace(
             entry, solo=True, attempts=entry.attempts + 1, running=False, reported=False
         )
@@ -616,9 +524,7 @@ class WorkerPool:
                 handle.waited = max(0.0, batch.started - entry.enqueued_at)
                 self._waits.add(handle.waited)
                 handle._emit(Started(worker.device))
-                self._writes.put_nowait(
-                    (_mark_running(entry.job_id, worker.device, started_at), None)
-                )
+                self._recorder.add(recorder.started(entry.job_id, worker.device, started_at))
 
     def _end_batch(self, worker: Worker, batch: RunningBatch, seconds: float) -> None:
         if self._running_batches.pop(batch.token, None) is None:
@@ -654,13 +560,11 @@ class WorkerPool:
             )
             for image in images
         ]
-
-        async def write(conn: aiosqlite.Connection) -> None:
-            await insert_images(conn, records)
-            await _finish(conn, entry.job_id, JobStatus.DONE, self._clock(), gpu_seconds)
-
         handle.status = JobStatus.DONE
-        self._writes.put_nowait((write, lambda: self._resolve(handle, Finished(result))))
+        finished = recorder.ended(
+            entry.job_id, JobStatus.DONE, self._clock(), gpu_seconds, images=records
+        )
+        self._recorder.add(finished, lambda: self._resolve(handle, Finished(result)))
 
     def _job_ended(
         self, worker: Worker, entry: QueuedJob, how: str, gpu_seconds: float, reason: str
@@ -677,8 +581,8 @@ class WorkerPool:
         else:  # interrupted by a shutdown: back to queued, for the next start
             if handle.status is JobStatus.RUNNING:
                 handle.status = JobStatus.QUEUED
-                self._writes.put_nowait(
-                    (_requeue(entry.job_id), lambda: self._resolve(handle, Deferred()))
+                self._recorder.add(
+                    recorder.back_to_queue(entry.job_id), lambda: self._resolve(handle, Deferred())
                 )
             else:
                 self._resolve(handle, Deferred())
@@ -693,70 +597,11 @@ class WorkerPool:
         error: str | None = None,
     ) -> None:
         handle.status = status
-        finished_at = self._clock()
-
-        async def write(conn: aiosqlite.Connection) -> None:
-            await _finish(conn, handle.job_id, status, finished_at, gpu_seconds, error)
-
-        self._writes.put_nowait((write, lambda: self._resolve(handle, event)))
+        self._recorder.add(
+            recorder.ended(handle.job_id, status, self._clock(), gpu_seconds, error=error),
+            lambda: self._resolve(handle, event),
+        )
 
     def _resolve(self, handle: JobHandle, event: FinalEvent) -> None:
         self._handles.pop(handle.job_id, None)
         handle._finish(event)
-
-    async def _record_writes(self) -> None:
-        """Apply database writes in order. Whatever has piled up goes in one transaction;
-        if that fails, each write is tried alone, so one bad write cannot block the rest."""
-        while True:
-            batch = [await self._writes.get()]
-            while not self._writes.empty():
-                batch.append(self._writes.get_nowait())
-            try:
-                async with self._db.transaction() as conn:
-                    for write, _ in batch:
-                        await write(conn)
-            except Exception:
-                log.exception("writing %d job update(s) failed; trying one by one", len(batch))
-                for write, _ in batch:
-                    try:
-                        async with self._db.transaction() as conn:
-                            await write(conn)
-                    except Exception:
-                        log.exception("a job update could not be written")
-            for _, then in batch:
-                if then is not None:
-                    then()
-            for _ in batch:
-                self._writes.task_done()
-
-
-def _mark_running(job_id: int, device: str, started_at: datetime) -> Write:
-    async def write(conn: aiosqlite.Connection) -> None:
-        await mark_running(conn, job_id, device=device, started_at=started_at)
-
-    return write
-
-
-def _requeue(job_id: int) -> Write:
-    async def write(conn: aiosqlite.Connection) -> None:
-        await requeue(conn, job_id)
-
-    return write
-
-
-async def _finish(
-    conn: aiosqlite.Connection,
-    job_id: int,
-    status: JobStatus,
-    finished_at: datetime,
-    gpu_seconds: float,
-    error: str | None = None,
-) -> None:
-    await mark_finished(
-        conn,
-        job_id,
-        status=status,
-        finished_at=finished_at,
-        gpu_seconds=gpu_seconds,
-        error=error,
-    )

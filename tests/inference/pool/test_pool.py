@@ -32,7 +32,8 @@ from inference.pool.events import (
     Progress,
     Started,
 )
-from inference.pool.pool import JobHandle, PoolClosedError
+from inference.pool.handle import JobHandle
+from inference.pool.pool import PoolClosedError
 from inference.pool.queue import QueueLimitError
 from inference.tiny import save_tiny_model
 from tests.inference.pool.conftest import PoolMaker, Script, job
