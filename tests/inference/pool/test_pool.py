@@ -33,7 +33,7 @@ from inference.pool.events import (
     Started,
 )
 from inference.pool.handle import JobHandle
-from inference.pool.pool import PoolClosedError
+from inference.pool.pool import PoolClosedError, WorkerPool
 from inference.pool.queue import QueueLimitError
 from inference.tiny import save_tiny_model
 from tests.inference.pool.conftest import PoolMaker, Script, job
@@ -48,6 +48,13 @@ async def _eventually(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(20):
         while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def _started(pool: WorkerPool, planned: GenerationJob, **how: Any) -> JobHandle:
+    """Submit a job and wait until a worker has started it."""
+    handle = await pool.submit(planned, **how)
+    await _running(handle)
+    return handle
 
 
 async def _running(handle: JobHandle) -> None:
@@ -125,8 +132,7 @@ async def test_priority_lane_jobs_start_before_standard_ones(
 ) -> None:
     script.step_delay = 0.02
     pool = await make_pool()
-    first = await pool.submit(job("first"), owner_id=1)
-    await _running(first)
+    first = await _started(pool, job("first"), owner_id=1)
     standard = [await pool.submit(job(f"standard {n}"), owner_id=n) for n in (2, 3, 4)]
     backer = await pool.submit(job("backer"), owner_id=5, lane=Lane.PRIORITY)
     await asyncio.gather(*(handle.result() for handle in [first, *standard, backer]))
@@ -170,8 +176,7 @@ async def test_cancelling_a_waiting_job_ends_it_at_once(
 ) -> None:
     script.step_delay = 0.05
     pool = await make_pool()
-    running = await pool.submit(job("running --steps 20"), owner_id=1)
-    await _running(running)
+    running = await _started(pool, job("running --steps 20"), owner_id=1)
     waiting = await pool.submit(job("waiting"), owner_id=2)
 
     assert waiting.cancel() is True
@@ -214,8 +219,7 @@ async def test_batched_jobs_make_the_same_pixels_as_alone(
 ) -> None:
     script.step_delay = 0.05
     pool = await make_pool(max_batch_images=12)
-    blocker = await pool.submit(job("blocker --steps 6"), owner_id=1)
-    await _running(blocker)
+    blocker = await _started(pool, job("blocker --steps 6"), owner_id=1)
     jobs = [
         job("a red car --seed 11"),
         job("a blue boat --seed 12 --chaos 40 --no fog --s 600"),
@@ -254,8 +258,7 @@ async def test_a_failed_batch_is_retried_job_by_job_and_only_the_bad_job_fails(
 ) -> None:
     script.step_delay = 0.05
     pool = await make_pool(max_batch_images=12)
-    blocker = await pool.submit(job("blocker --steps 6"), owner_id=1)
-    await _running(blocker)
+    await _started(pool, job("blocker --steps 6"), owner_id=1)
     script.fault = _out_of_memory_for("poison")
     good_1 = await pool.submit(job("good one"), owner_id=2)
     poison = await pool.submit(job("poison"), owner_id=3)
@@ -403,8 +406,7 @@ async def test_queue_position_and_eta_for_waiting_jobs(
     pool = await make_pool()
     await (await pool.submit(job("warm up"), owner_id=1)).result()  # times a batch
     script.step_delay = 0.05
-    running = await pool.submit(job("running --steps 10"), owner_id=1)
-    await _running(running)
+    running = await _started(pool, job("running --steps 10"), owner_id=1)
     waiting = [await pool.submit(job(f"waiting {n}"), owner_id=n) for n in (2, 3, 4)]
 
     assert running.queue_status() is None
@@ -429,8 +431,7 @@ async def test_metrics_report_queue_throughput_waits_and_devices(
     assert idle.mean_wait_seconds is None
 
     script.step_delay = 0.05
-    running = await pool.submit(job("running --steps 10"), owner_id=1)
-    await _running(running)
+    await _started(pool, job("running --steps 10"), owner_id=1)
     await pool.submit(job("waiting"), owner_id=2)
     await pool.submit(job("backer"), owner_id=3, lane=Lane.PRIORITY)
     busy = pool.metrics()
@@ -493,7 +494,6 @@ async def test_the_least_recently_used_model_is_unloaded_when_the_budget_is_full
 
 async def test_submitting_before_start_is_refused(make_pool: PoolMaker) -> None:
     from inference.pool.config import PoolConfig
-    from inference.pool.pool import WorkerPool
 
     pool = WorkerPool(
         make_pool.db,
@@ -541,8 +541,7 @@ async def test_a_recovered_job_whose_model_was_removed_fails_with_the_reason(
     )
     script.step_delay = 0.05
     first = await make_pool()
-    running = await first.submit(job("running --steps 6"), owner_id=1)
-    await _running(running)
+    await _started(first, job("running --steps 6"), owner_id=1)
     orphan = await first.submit(job("orphan", model="retired"), owner_id=2)
     await first.shutdown(grace_seconds=20)
 
