@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass
+from typing import Any
 
 from db.jobs import JobStatus, Lane
 from inference.jobs import GenerationJob
@@ -80,6 +81,10 @@ class JobHandle:
     def queue_status(self) -> QueueStatus | None:
         """Position and ETA while the job waits; None once it started or ended."""
         return self._queue_status(self.job_id)
+
+    def __await__(self) -> Generator[Any, None, JobResult]:
+        """``await handle`` is ``await handle.result()``."""
+        return self.result().__await__()
 
     async def result(self) -> JobResult:
         """Wait for the outcome. Raises JobFailedError, JobCancelledError or

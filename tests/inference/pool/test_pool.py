@@ -89,7 +89,7 @@ async def test_progress_arrives_in_order_and_ends_with_the_saved_result(
     assert isinstance(events[-1], Finished)
     assert len(events) == 1 + 6 + 1
 
-    result = await handle.result()
+    result = await handle  # the same as await handle.result()
     assert result == events[-1].result
     assert [image.seed for image in result.images] == [3, 4, 5, 6]
     assert all(image.path.is_file() for image in result.images)
