@@ -354,7 +354,13 @@ class WorkerPool:
         handle.entry.cancel_requested = True
         if self._queue.remove(handle.job_id) is not None:
             self._record_end(handle, JobStatus.CANCELLED, Cancelled())
-        # Otherwise a worker has it: it stops at the next step and reports.
+            return True
+        # A worker has it: it reports when it stops. If everyone in the batch has given up,
+        # the batch stops at its next step; otherwise it runs on and this job's images are
+        # dropped at the end.
+        for batch in self._running_batches.values():
+            if handle.entry in batch.entries and all(e.cancel_requested for e in batch.entries):
+                batch.cancel.set()
         return True
 
     # --- recovery after a restart ----------------------------------------------------------

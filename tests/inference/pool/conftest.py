@@ -35,6 +35,7 @@ class Script:
     fault: Fault | None = None
     loads: list[str] = field(default_factory=list)
     batches: list[list[str]] = field(default_factory=list)
+    last_step: int = 0  # the latest step any batch finished, as the worker thread saw it
 
 
 class ScriptedBackend:
@@ -65,6 +66,7 @@ class ScriptedBackend:
             self._script.fault(jobs)
 
         def slowly(index: int, event: StepEvent) -> None:
+            self._script.last_step = event.step
             if on_step is not None:
                 on_step(index, event)
             if index == 0:
