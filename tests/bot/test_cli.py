@@ -519,7 +519,9 @@ def test_ctrl_c_cancels_every_job_and_writes_no_images(workdir: Path, tiny_model
     )
     try:
         deadline = time.monotonic() + 60
-        while "running" not in _statuses(_db_path(workdir)) and time.monotonic() < deadline:
+        # all three recorded, one of them running
+        while sorted(_statuses(_db_path(workdir))) != ["queued", "queued", "running"]:
+            assert time.monotonic() < deadline, _statuses(_db_path(workdir))
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
