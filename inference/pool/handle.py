@@ -48,7 +48,6 @@ class JobHandle:
         self._queue_status = queue_status
         self.entry = entry
         self.status = JobStatus.QUEUED  # as last written to the database
-        self.device: str | None = None
         self.waited = 0.0  # seconds from queued to started (the first time)
         self.final: FinalEvent | None = None
         self._events: asyncio.Queue[JobEvent] = asyncio.Queue()

@@ -524,7 +524,6 @@ class WorkerPool:
             handle = self._handles.get(entry.job_id)
             if handle is None or handle.final is not None:
                 continue
-            handle.device = worker.device
             if handle.status is JobStatus.QUEUED:
                 handle.status = JobStatus.RUNNING
                 handle.waited = max(0.0, batch.started - entry.enqueued_at)

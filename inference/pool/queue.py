@@ -193,10 +193,6 @@ class JobQueue:
                 for lane in LANE_ORDER
             }
 
-    def waiting_for(self, owner_id: int) -> int:
-        with self._changed:
-            return self._waiting_for(owner_id)
-
     def running_for(self, owner_id: int) -> int:
         with self._changed:
             return self._running[owner_id]

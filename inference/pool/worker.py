@@ -218,9 +218,6 @@ class Worker:
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
-
     def stop(self) -> None:
         """Finish the current batch, then exit."""
         self._stopping = True

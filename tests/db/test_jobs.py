@@ -41,7 +41,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-async def _new_job(db: Database, prompt: str = "a lighthouse", params: Any = None) -> int:
+async def _new_job(
+    db: Database, prompt: str = "a lighthouse", params: Any = None, **extra: Any
+) -> int:
     async with db.transaction() as conn:
         return await insert_job(
             conn,
@@ -51,6 +53,7 @@ async def _new_job(db: Database, prompt: str = "a lighthouse", params: Any = Non
             params={"steps": 4} if params is None else params,
             model="tiny",
             created_at=T0,
+            **extra,
         )
 
 
@@ -320,17 +323,7 @@ async def test_out_of_range_seed_is_refused(db: Database) -> None:
 
 async def test_jobs_wait_in_the_standard_lane_unless_told(db: Database) -> None:
     standard = await _new_job(db)
-    async with db.transaction() as conn:
-        priority = await insert_job(
-            conn,
-            kind=JobKind.IMAGINE,
-            owner_id=1,
-            prompt="a backer's fox",
-            params={},
-            model="tiny",
-            created_at=T0,
-            lane=Lane.PRIORITY,
-        )
+    priority = await _new_job(db, "a backer's fox", lane=Lane.PRIORITY)
     for job_id, lane in ((standard, Lane.STANDARD), (priority, Lane.PRIORITY)):
         record = await get_job(db, job_id)
         assert record is not None
