@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -483,6 +483,8 @@ _FLAGS: dict[str, tuple[str, _Taker]] = {
     "sampler": ("sampler", _take_sampler),
     "no": ("negative_prompt", _take_no),
 }
+#: Every flag name the parser knows (without dashes): user macros may not shadow them.
+FLAG_NAMES = frozenset(_FLAGS)
 _CANONICAL_FLAGS = (
     "ar",
     "seed",
@@ -544,7 +546,9 @@ def _read_flags(text: str, matches: list[re.Match[str]], limits: ParseLimits) ->
     return values
 
 
-def _parse_one(text: str, limits: ParseLimits) -> tuple[ImagineRequest, int]:
+def _parse_one(
+    text: str, limits: ParseLimits, defaults: Mapping[str, Any]
+) -> tuple[ImagineRequest, int]:
     """One expanded prompt as a request, with how many times it is to be repeated.
 
     Problems are reported in reading order: the prompt text first, then each flag.
@@ -553,7 +557,7 @@ def _parse_one(text: str, limits: ParseLimits) -> tuple[ImagineRequest, int]:
     matches = list(_FLAG.finditer(text))
     prompt = _collapse(text[: matches[0].start()] if matches else text)
     parts = _prompt_parts(prompt)
-    values = _read_flags(text, matches, limits)
+    values = {**defaults, **_read_flags(text, matches, limits)}
     repeat: int = values.pop("repeat", 1)
     values["negative_prompt"] = ", ".join(values.get("negative_prompt", []))
     return ImagineRequest(prompt=prompt, parts=parts, **values), repeat
@@ -579,11 +583,16 @@ def _too_many_jobs(jobs: str, limits: ParseLimits) -> ParamError:
     )
 
 
-def parse(text: str, limits: ParseLimits = ParseLimits()) -> list[ImagineRequest]:
+def parse(
+    text: str,
+    limits: ParseLimits = ParseLimits(),
+    defaults: Mapping[str, Any] | None = None,
+) -> list[ImagineRequest]:
     """Parse a /imagine prompt into its jobs: permutations times repeats, in order.
 
-    All repeats of the first permutation come first. Raises ``ParamError`` for anything the
-    user must fix.
+    All repeats of the first permutation come first. ``defaults`` gives request fields
+    (``stylize``, ``model``) a value for when the prompt does not set them: a user's
+    preferences. Raises ``ParamError`` for anything the user must fix.
     """
     if len(text) > limits.max_prompt_chars:
         raise ParamError(
@@ -593,7 +602,7 @@ def parse(text: str, limits: ParseLimits = ParseLimits()) -> list[ImagineRequest
     permutations = _count(pieces)
     if permutations > limits.max_jobs:
         raise _too_many_jobs(f"at least {permutations}", limits)
-    parsed = [_parse_one(expanded, limits) for expanded in _expand(pieces)]
+    parsed = [_parse_one(expanded, limits, defaults or {}) for expanded in _expand(pieces)]
     jobs = sum(repeat for _, repeat in parsed)
     if jobs > limits.max_jobs:
         raise _too_many_jobs(str(jobs), limits)

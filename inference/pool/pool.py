@@ -36,7 +36,7 @@ from inference.loading import ModelLoadError
 from inference.models import ModelCatalog, ModelRef
 from inference.params import ParamError
 from inference.pool import recorder
-from inference.pool.config import PoolConfig
+from inference.pool.config import PoolConfig, UserLimits
 from inference.pool.events import (
     Cancelled,
     Deferred,
@@ -276,6 +276,19 @@ class WorkerPool:
                 )
             paths = outputs or OutputPaths.for_job(self._images_dir, job_id, job.num_images)
             return self._enqueue(QueuedJob(job_id, owner_id, lane, job, model, paths))
+
+    @property
+    def limits(self) -> UserLimits:
+        return self._queue.limits
+
+    def set_limits(self, limits: UserLimits) -> None:
+        """Change the per-user limits while running (``/admin limits``)."""
+        self._queue.set_limits(limits)
+
+    def check_limits(self, owner_id: int, count: int = 1) -> None:
+        """Raise QueueLimitError if ``owner_id`` may not queue ``count`` more jobs now, so a
+        caller can refuse before doing anything slow."""
+        self._queue.check_limits(owner_id, count)
 
     def handle(self, job_id: int) -> JobHandle | None:
         """The handle of a job that is waiting or running in this pool."""

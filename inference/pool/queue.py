@@ -145,18 +145,25 @@ class JobQueue:
 
     # --- the event loop's side -------------------------------------------------------
 
-    def check_limits(self, owner_id: int) -> None:
-        """Raise :class:`QueueLimitError` if ``owner_id`` may not queue another job."""
+    def check_limits(self, owner_id: int, count: int = 1) -> None:
+        """Raise :class:`QueueLimitError` if ``owner_id`` may not queue ``count`` more jobs."""
         with self._changed:
             waiting = self._waiting_for(owner_id)
-            if waiting < self.limits.max_queued:
+            if waiting + count <= self.limits.max_queued:
                 return
             running = self._running[owner_id]
+        asking = "" if count == 1 else f" This prompt makes {count} jobs."
         raise QueueLimitError(
             f"You already have {waiting} jobs waiting and {running} running; the limit is "
-            f"{self.limits.max_queued} waiting and {self.limits.max_running} running at once. "
-            "Wait for one to start, or cancel one."
+            f"{self.limits.max_queued} waiting and {self.limits.max_running} running at once."
+            f"{asking} Wait for one to start, or cancel one."
         )
+
+    def set_limits(self, limits: UserLimits) -> None:
+        """New per-user limits, from now on (a raised running limit starts waiting jobs)."""
+        with self._changed:
+            self.limits = limits
+            self._changed.notify_all()
 
     def put(self, entry: QueuedJob, *, front: bool = False) -> None:
         """Queue ``entry`` behind its owner's other jobs (``front``: ahead of them)."""
