@@ -1,0 +1,5 @@
+"""The one error type the studio raises: its message is for the user who caused it."""
+
+
+class StudioError(Exception):
+    """Something the user asked cannot be done; ``str(error)`` says why and what would work."""

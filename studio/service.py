@@ -1,0 +1,235 @@
+"""The studio's services: start jobs from prompts and buttons, and look them up.
+
+Every job is planned from what the database holds (the parent's stored parameters and
+image files), so a button on a message from before a restart works like a fresh one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+from db.database import Database
+from db.guilds import banned_words, get_guild_settings
+from db.jobs import ImageRecord, JobKind, JobRecord, JobStatus, Lane, get_job, list_images
+from db.users import (
+    STYLIZE_VALUES,
+    Usage,
+    VariationStrength,
+    get_user_settings,
+    usage,
+    user_options,
+)
+from inference.jobs import (
+    EngineDefaults,
+    GenerationJob,
+    plan_imagine,
+    plan_reroll,
+    plan_upscale,
+    plan_variation,
+)
+from inference.models import ModelCatalog
+from inference.params import ImagineRequest, ParseLimits, parse
+from inference.pool.handle import JobHandle
+from inference.pool.pool import WorkerPool
+from inference.pool.queue import OutputPaths, QueueLimitError
+from studio.errors import StudioError
+from studio.moderation import matched_words
+from studio.preferences import apply_preferences
+
+#: Lineage deeper than this is cut short (a chain of variations of variations…).
+MAX_LINEAGE = 20
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    """A job from the database with what its buttons need."""
+
+    record: JobRecord
+    job: GenerationJob
+    images: list[ImageRecord]
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    def image(self, index: int) -> ImageRecord:
+        """Image ``index`` (0-based), whose file must still exist."""
+        if self.record.status is not JobStatus.DONE:
+            raise StudioError(f"job #{self.id} is {self.record.status.value}; it has no images")
+        found = next((image for image in self.images if image.index == index), None)
+        if found is None:
+            raise StudioError(f"job #{self.id} has no image {index + 1}")
+        if not Path(found.path).is_file():
+            raise StudioError(f"image {index + 1} of job #{self.id} is no longer stored")
+        return found
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    defaults: EngineDefaults
+    parse_limits: ParseLimits
+    max_upscale_side: int
+
+
+class Studio:
+    def __init__(
+        self,
+        db: Database,
+        pool: WorkerPool,
+        catalog: ModelCatalog,
+        config: StudioConfig,
+        *,
+        images_dir: Path,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.pool = pool
+        self.catalog = catalog
+        self.config = config
+        self._images_dir = images_dir
+        self._clock = clock
+
+    # --- /imagine --------------------------------------------------------------------------
+
+    async def requests_for(self, user_id: int, text: str) -> list[ImagineRequest]:
+        """Parse what the user typed, with their suffix, options and defaults applied.
+        Raises ParamError."""
+        prefs = await get_user_settings(self.db, user_id)
+        full = apply_preferences(
+            text, suffix=prefs.suffix, options=await user_options(self.db, user_id)
+        )
+        defaults: dict[str, object] = {}
+        if prefs.stylize is not None:
+            defaults["stylize"] = STYLIZE_VALUES[prefs.stylize]
+        if prefs.model is not None and prefs.model.lower() in {
+            m.name.lower() for m in self.catalog
+        }:
+            defaults["model"] = prefs.model
+        return parse(full, self.config.parse_limits, defaults)
+
+    async def banned_in(self, guild_id: int | None, text: str) -> list[str]:
+        """The server's banned words that ``text`` contains (none outside servers)."""
+        if guild_id is None:
+            return []
+        return matched_words(text, await banned_words(self.db, guild_id))
+
+    def check_limits(self, user_id: int, count: int = 1) -> None:
+        try:
+            self.pool.check_limits(user_id, count)
+        except QueueLimitError as error:
+            raise StudioError(str(error)) from None
+
+    async def submit_imagine(self, user_id: int, request: ImagineRequest) -> JobHandle:
+        """Plan and queue one txt2img job. The first use of a model loads it (slow);
+        raises ModelLoadError, StudioError (limits) or PoolClosedError."""
+        model = self.catalog.resolve(request.model)
+        info = await self.pool.model_info(model)
+        job = plan_imagine(
+            request, model=model.name, native_size=info.native_size, defaults=self.config.defaults
+        )
+        return await self._submit(job, user_id, parent=None)
+
+    # --- buttons ---------------------------------------------------------------------------
+
+    async def stored_job(self, job_id: int) -> StoredJob:
+        record = await get_job(self.db, job_id)
+        if record is None:
+            raise StudioError(f"job #{job_id} does not exist (any more)")
+        try:
+            job = GenerationJob.from_params(record.params)
+        except (KeyError, TypeError, ValueError):
+            raise StudioError(
+                f"job #{job_id} was stored in a form this version cannot read"
+            ) from None
+        return StoredJob(record, job, await list_images(self.db, job_id))
+
+    async def may_press(self, source: StoredJob, user_id: int, guild_id: int | None) -> bool:
+        """Generation buttons are the owner's, unless the server lets everyone press them."""
+        if source.record.owner_id == user_id:
+            return True
+        return (
+            guild_id is not None
+            and (await get_guild_settings(self.db, guild_id)).buttons_for_everyone
+        )
+
+    async def reroll(self, user_id: int, source: StoredJob) -> JobHandle:
+        """🔄: the same request with a fresh seed (parent index 0: it redoes the whole grid)."""
+        if source.job.kind is JobKind.UPSCALE:
+            raise StudioError("an upscale cannot be re-rolled; use Vary on it instead")
+        return await self._submit(plan_reroll(source.job), user_id, parent=(source.id, 0))
+
+    async def vary(
+        self, user_id: int, source: StoredJob, index: int, strength: VariationStrength | None
+    ) -> JobHandle:
+        """V*n* / Vary: four new images from image ``index``. Without ``strength``, the
+        user's preferred one. A variation of an upscale comes back at the original size."""
+        image = source.image(index)
+        if strength is None:
+            strength = (await get_user_settings(self.db, user_id)).variation
+        base = source.job
+        if source.job.kind is JobKind.UPSCALE and source.record.parent_job_id is not None:
+            base = (await self.stored_job(source.record.parent_job_id)).job
+        value = (
+            self.config.defaults.subtle_strength
+            if strength is VariationStrength.SUBTLE
+            else self.config.defaults.strong_strength
+        )
+        job = plan_variation(base, image_path=image.path, strength=value)
+        return await self._submit(job, user_id, parent=(source.id, index))
+
+    def can_upscale(self, source: StoredJob) -> bool:
+        """Whether one more 2× stays within the operator's largest side."""
+        factor = self.config.defaults.upscale_factor
+        return max(source.job.width, source.job.height) * factor <= self.config.max_upscale_side
+
+    async def upscale(self, user_id: int, source: StoredJob, index: int) -> JobHandle:
+        """U*n* / Upscale 2×: image ``index`` at twice the size, refined."""
+        image = source.image(index)
+        if not self.can_upscale(source):
+            raise StudioError(
+                f"this image is {source.job.width}×{source.job.height}; upscaling again would "
+                f"pass the largest side this server allows ({self.config.max_upscale_side} px)"
+            )
+        job = plan_upscale(
+            source.job, index=index, image_path=image.path, defaults=self.config.defaults
+        )
+        return await self._submit(job, user_id, parent=(source.id, index))
+
+    async def lineage(self, job_id: int) -> list[JobRecord]:
+        """The job and its ancestors, oldest first."""
+        chain: list[JobRecord] = []
+        next_id: int | None = job_id
+        while next_id is not None and len(chain) < MAX_LINEAGE:
+            record = await get_job(self.db, next_id)
+            if record is None:
+                break
+            chain.append(record)
+            next_id = record.parent_job_id
+        return chain[::-1]
+
+    def result_file(self, source: StoredJob) -> Path:
+        """What a finished job's message shows: the grid, or the single image."""
+        paths = OutputPaths.for_job(self._images_dir, source.id, source.job.num_images)
+        if paths.grid is not None and paths.grid.is_file():
+            return paths.grid
+        if source.images:
+            return Path(source.images[0].path)
+        raise StudioError(f"job #{source.id} has no stored images")
+
+    # --- usage -----------------------------------------------------------------------------
+
+    async def usage(self, user_id: int) -> Usage:
+        """Images today (UTC day) and in total, and GPU-seconds."""
+        today = datetime.combine(self._clock().astimezone(UTC).date(), time(), tzinfo=UTC)
+        return await usage(self.db, user_id, since=today)
+
+    async def _submit(
+        self, job: GenerationJob, user_id: int, *, parent: tuple[int, int] | None
+    ) -> JobHandle:
+        try:
+            return await self.pool.submit(job, owner_id=user_id, lane=Lane.STANDARD, parent=parent)
+        except QueueLimitError as error:
+            raise StudioError(str(error)) from None
