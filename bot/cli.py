@@ -121,12 +121,23 @@ def _run(args: argparse.Namespace) -> int:
         )
         print(_try_locally(), file=sys.stderr)
         return EXIT_USAGE
-    _fail(
-        "this version has no Discord layer yet: the bot itself is the next milestone. "
-        "The image engine works from the command line today."
-    )
-    print(_try_locally(), file=sys.stderr)
-    return EXIT_FAILURE
+    _quiet_model_libraries()
+    import discord
+
+    from bot.app import run_bot
+
+    try:
+        asyncio.run(run_bot(settings, settings.discord_token.get_secret_value().strip()))
+    except discord.LoginFailure:
+        _fail(
+            "Discord refused the token in ATELIER_DISCORD_TOKEN; copy it again from the "
+            "developer portal (Bot → Reset Token)"
+        )
+        return EXIT_USAGE
+    except discord.PrivilegedIntentsRequired:
+        _fail("Discord asked for privileged intents, which Atelier does not use; please report")
+        return EXIT_FAILURE
+    return 0
 
 
 def _imagine(args: argparse.Namespace) -> int:

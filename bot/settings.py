@@ -62,11 +62,17 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(30, ge=0, le=3600)
     worker_hang_seconds: float = Field(300, ge=5, le=86400)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Sync slash commands to this server only (instant) instead of globally (up to an hour).
+    dev_guild_id: int | None = Field(None, gt=0)
+    # Upscale 2× is offered while the result's longest side stays within this.
+    max_upscale_side: int = Field(2048, ge=128, le=8192)
 
-    @field_validator("max_batch_images", "vram_budget_gb", mode="before")
+    @field_validator("max_batch_images", "vram_budget_gb", "dev_guild_id", mode="before")
     @classmethod
     def _auto_is_none(cls, value: object) -> object:
-        return None if isinstance(value, str) and value.strip().lower() == "auto" else value
+        if isinstance(value, str) and value.strip().lower() in ("auto", ""):
+            return None
+        return value
 
     @field_validator("devices")
     @classmethod

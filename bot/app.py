@@ -1,0 +1,213 @@
+"""The Discord bot: every resource built once and wired together.
+
+``create_bot(settings)`` returns the bot; resources that need the event loop (the
+database, the worker pool) are opened in ``setup_hook``, which discord.py runs at login,
+before the gateway connects. ``AtelierBot.close`` shuts them down in the right order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.settings import Settings
+from cogs.admin import AdminCog
+from cogs.imagine.buttons import AtelierButton
+from cogs.imagine.cog import ImagineCog
+from cogs.models import ModelsCog
+from cogs.preferences import PreferencesCog
+from cogs.resources import Resources, Tuning
+from db.database import Database
+from db.guilds import get_queue_limits
+from inference.backend import diffusers_factory
+from inference.devices import resolve_devices
+from inference.loading import ModelLoadError
+from inference.pool.config import UserLimits
+from inference.pool.pool import WorkerPool, utc_now
+from inference.pool.worker import BackendFactory
+from studio.service import Studio, StudioConfig
+
+log = logging.getLogger(__name__)
+
+#: After the pool stopped, how long result uploads already under way may take.
+_DELIVERY_GRACE_SECONDS = 15.0
+
+
+class AtelierTree(app_commands.CommandTree[Any]):
+    """Slash-command errors: a refused check has already answered; anything unexpected is
+    logged and the user gets an apology instead of Discord's "The application did not
+    respond"."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            return
+        log.error("command %s failed", interaction.command, exc_info=error)
+        text = "⚠️ Something went wrong on Atelier's side; it has been logged. Try again."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            pass
+
+
+class AtelierBot(commands.AutoShardedBot):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend_factory: BackendFactory,
+        tuning: Tuning,
+        clock: Callable[[], datetime],
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            help_command=None,
+            tree_cls=AtelierTree,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+        )
+        self.settings = settings
+        self._backend_factory = backend_factory
+        self._tuning = tuning
+        self._clock = clock
+        self.db: Database | None = None
+        self.pool: WorkerPool | None = None
+        self._imagine: ImagineCog | None = None
+        self._warm_up: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        settings = self.settings
+        self.db = db = await Database.open(settings.database_path)
+        catalog = settings.catalog()
+        pool_config = settings.pool_config(resolve_devices(settings.devices))
+        stored = await get_queue_limits(db)
+        if stored is not None:
+            limits = UserLimits(max_running=stored.max_running, max_queued=stored.max_queued)
+            pool_config = dataclasses.replace(pool_config, limits=limits)
+        self.pool = pool = WorkerPool(
+            db,
+            catalog,
+            pool_config,
+            settings.images_dir,
+            backend_factory=self._backend_factory,
+            clock=self._clock,
+        )
+        recovered = await pool.start()
+        studio = Studio(
+            db,
+            pool,
+            catalog,
+            StudioConfig(
+                defaults=settings.engine_defaults(),
+                parse_limits=settings.parse_limits(),
+                max_upscale_side=settings.max_upscale_side,
+            ),
+            images_dir=settings.images_dir,
+            clock=self._clock,
+        )
+        resources = Resources(db, pool, studio, catalog, self._tuning, self._clock)
+        self._imagine = ImagineCog(self, resources)
+        for cog in (
+            self._imagine,
+            PreferencesCog(resources),
+            ModelsCog(resources),
+            AdminCog(resources),
+        ):
+            await self.add_cog(cog)
+        self.add_dynamic_items(AtelierButton)
+        await self._sync_commands()
+        await self._imagine.resume(recovered)
+        self._warm_up = asyncio.create_task(self._warm_default_model(), name="warm-up")
+
+    async def _sync_commands(self) -> None:
+        guild_id = self.settings.dev_guild_id
+        if guild_id is None:
+            synced = await self.tree.sync()
+            log.info("synced %d slash commands globally (may take a while to show)", len(synced))
+            return
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        synced = await self.tree.sync(guild=guild)
+        log.info("synced %d slash commands to server %d", len(synced), guild_id)
+
+    async def _warm_default_model(self) -> None:
+        """Load the default model on every device now, so the first /imagine is quick."""
+        assert self.pool is not None
+        try:
+            await self.pool.warm_up(self.settings.catalog().default)
+        except ModelLoadError as error:
+            log.error("the default model could not be loaded: %s", error)
+
+    async def close(self) -> None:
+        """Stop taking jobs, let running ones finish (within the pool's grace), deliver what
+        finished, then disconnect and close the database."""
+        if self._warm_up is not None:
+            self._warm_up.cancel()
+        if self.pool is not None:
+            await self.pool.shutdown()
+        if self._imagine is not None:
+            await self._imagine.deliveries.wait_idle(within=_DELIVERY_GRACE_SECONDS)
+        await super().close()
+        if self.db is not None:
+            await self.db.close()
+
+
+def create_bot(
+    settings: Settings,
+    *,
+    backend_factory: BackendFactory | None = None,
+    tuning: Tuning | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> AtelierBot:
+    """The bot, pointed at ``settings.discord_api_base`` and ``discord_gateway_url``.
+
+    discord.py keeps both addresses in class attributes, so they are set here for the
+    whole process (one bot per process, or tests that point every bot at one stand-in).
+    """
+    discord.http.Route.BASE = settings.discord_api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+    return AtelierBot(
+        settings,
+        backend_factory=backend_factory or diffusers_factory(settings.dtype),
+        tuning=tuning or Tuning(),
+        clock=clock,
+    )
+
+
+async def run_bot(settings: Settings, token: str) -> None:
+    """Run until SIGTERM/SIGINT (or a fatal error), then shut down gracefully."""
+    bot = create_bot(settings)
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+
+    def stop() -> None:
+        if not stopping:
+            log.info(
+                "shutting down: running jobs get %gs to finish", settings.shutdown_grace_seconds
+            )
+            stopping.append(loop.create_task(bot.close()))
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop)
+    try:
+        async with bot:
+            await bot.start(token)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        if stopping:
+            await stopping[0]

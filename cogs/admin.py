@@ -1,0 +1,159 @@
+"""/admin: banned words, queue limits, the moderation channel and who may press buttons.
+
+Guarded twice: ``default_permissions`` hides the commands from members without Manage
+Server, and every command checks the permission again on the server's side (server owners
+can change who sees a command).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.resources import Resources
+from db.guilds import (
+    add_banned_words,
+    banned_words,
+    get_queue_limits,
+    remove_banned_words,
+    set_buttons_for_everyone,
+    set_moderation_channel,
+    set_queue_limits,
+)
+from inference.pool.config import UserLimits
+from studio.errors import StudioError
+from studio.moderation import normalise_words
+
+
+class AdminCog(commands.Cog, name="Admin"):
+    admin = app_commands.Group(
+        name="admin",
+        description="Server settings for Atelier (Manage Server)",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+    words = app_commands.Group(
+        name="banned-words", description="Words refused in prompts", parent=admin
+    )
+    channel = app_commands.Group(name="channel", description="Atelier's channels", parent=admin)
+
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            await interaction.response.send_message(
+                "🔒 /admin needs the Manage Server permission.", ephemeral=True
+            )
+            return False
+        return True
+
+    @words.command(name="add", description="Refuse prompts with these words")
+    @app_commands.describe(words="comma separated, e.g. gore, blood")
+    async def words_add(self, interaction: discord.Interaction[Any], words: str) -> None:
+        assert interaction.guild_id is not None
+        try:
+            wanted = normalise_words(words)
+        except StudioError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        added = await add_banned_words(
+            self.resources.db,
+            interaction.guild_id,
+            wanted,
+            added_by=interaction.user.id,
+            at=self.resources.clock(),
+        )
+        already = [word for word in wanted if word not in added]
+        text = f"✅ Banned: {', '.join(added)}." if added else "Nothing new."
+        if already:
+            text += f" Already banned: {', '.join(already)}."
+        await _reply(interaction, text)
+
+    @words.command(name="remove", description="Allow these words again")
+    @app_commands.describe(words="comma separated")
+    async def words_remove(self, interaction: discord.Interaction[Any], words: str) -> None:
+        assert interaction.guild_id is not None
+        try:
+            wanted = normalise_words(words)
+        except StudioError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        removed = await remove_banned_words(self.resources.db, interaction.guild_id, wanted)
+        missing = [word for word in wanted if word not in removed]
+        text = f"✅ Allowed again: {', '.join(removed)}." if removed else "Nothing removed."
+        if missing:
+            text += f" Not on the list: {', '.join(missing)}."
+        await _reply(interaction, text)
+
+    @words.command(name="list", description="The banned words")
+    async def words_list(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild_id is not None
+        listed = await banned_words(self.resources.db, interaction.guild_id)
+        await _reply(
+            interaction,
+            f"Banned words ({len(listed)}): {', '.join(listed)}" if listed else "No banned words.",
+        )
+
+    @admin.command(name="limits", description="Jobs each member may have running and waiting")
+    @app_commands.describe(
+        running="jobs running at once per member", queued="jobs waiting per member"
+    )
+    async def limits(
+        self,
+        interaction: discord.Interaction[Any],
+        running: app_commands.Range[int, 1, 100] | None = None,
+        queued: app_commands.Range[int, 1, 1000] | None = None,
+    ) -> None:
+        pool = self.resources.pool
+        current = pool.limits
+        if running is None and queued is None:
+            stored = await get_queue_limits(self.resources.db)
+            origin = f"set by <@{stored.updated_by}>" if stored else "the operator's settings"
+            await _reply(
+                interaction,
+                f"Each member may have {current.max_running} jobs running and "
+                f"{current.max_queued} waiting ({origin}; they apply to the whole bot).",
+            )
+            return
+        limits = UserLimits(
+            max_running=running if running is not None else current.max_running,
+            max_queued=queued if queued is not None else current.max_queued,
+        )
+        await set_queue_limits(
+            self.resources.db,
+            max_running=limits.max_running,
+            max_queued=limits.max_queued,
+            updated_by=interaction.user.id,
+            at=self.resources.clock(),
+        )
+        pool.set_limits(limits)
+        await _reply(
+            interaction,
+            f"✅ Each member may now have {limits.max_running} jobs running and "
+            f"{limits.max_queued} waiting.",
+        )
+
+    @channel.command(name="moderation", description="Where appeals of blocked prompts go")
+    @app_commands.describe(channel="the moderators' channel")
+    async def moderation(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+    ) -> None:
+        assert interaction.guild_id is not None
+        await set_moderation_channel(self.resources.db, interaction.guild_id, channel.id)
+        await _reply(interaction, f"✅ Appeals will be posted in {channel.mention}.")
+
+    @admin.command(name="buttons", description="Who may press U/V/🔄 on someone's images")
+    @app_commands.describe(everyone="true: every member; false: only the job's owner")
+    async def buttons(self, interaction: discord.Interaction[Any], everyone: bool) -> None:
+        assert interaction.guild_id is not None
+        await set_buttons_for_everyone(self.resources.db, interaction.guild_id, everyone)
+        who = "every member" if everyone else "only the member who made the job"
+        await _reply(interaction, f"✅ Generation buttons can now be pressed by {who}.")
+
+
+async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
+    await interaction.response.send_message(text, ephemeral=True)

@@ -1,0 +1,165 @@
+"""The buttons under a job's message.
+
+Every button is an :class:`AtelierButton`: a ``DynamicItem`` whose custom_id carries only
+ids, ``atelier:<action>:<id>:<index>``, so a button on a message posted before a restart
+still works. Everything else is looked up in the database when it is pressed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+import discord
+
+
+class Action(StrEnum):
+    UPSCALE_PICK = "u"  # U1–U4: upscale image n of a grid
+    VARY_PICK = "v"  # V1–V4: variations of image n, at the presser's preferred strength
+    REROLL = "reroll"  # 🔄
+    CANCEL = "cancel"  # ❌ while queued or running
+    VARY_SUBTLE = "subtle"  # under an upscale
+    VARY_STRONG = "strong"
+    UPSCALE = "upscale"  # Upscale 2× again
+    FAVORITE = "fav"
+    INFO = "info"  # Web/Info
+    APPEAL = "appeal"  # on a blocked prompt; the id is the blocked prompt's
+
+    @property
+    def makes_a_job(self) -> bool:
+        return self not in (Action.CANCEL, Action.FAVORITE, Action.INFO, Action.APPEAL)
+
+
+_CUSTOM_ID = re.compile(r"atelier:(?P<action>[a-z]+):(?P<id>[1-9]\d{0,18}):(?P<index>[0-3])")
+
+
+@dataclass(frozen=True)
+class Press:
+    """What a button names: an action on job (or blocked prompt) ``target_id``, image ``index``."""
+
+    action: Action
+    target_id: int
+    index: int
+
+
+def custom_id(action: Action, target_id: int, index: int = 0) -> str:
+    return f"atelier:{action.value}:{target_id}:{index}"
+
+
+def parse_custom_id(text: str) -> Press | None:
+    """The press a custom_id stands for; None if it is malformed or names no action."""
+    match = _CUSTOM_ID.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        action = Action(match["action"])
+    except ValueError:
+        return None
+    return Press(action, int(match["id"]), int(match["index"]))
+
+
+class PressHandler(Protocol):
+    async def on_press(
+        self, interaction: discord.Interaction[Any], press: Press | None
+    ) -> None: ...
+
+
+#: The cog that handles presses, found by name on the bot (cogs do not import each other).
+HANDLER_COG = "Imagine"
+
+
+class AtelierButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"atelier:.*"):
+    """Any button whose custom_id starts with ``atelier:``, malformed ones included: those
+    get a polite ephemeral error instead of Discord's "This interaction failed"."""
+
+    def __init__(
+        self,
+        custom_id: str,
+        *,
+        label: str | None = None,
+        emoji: str | None = None,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(custom_id=custom_id, label=label, emoji=emoji, style=style, row=row)
+        )
+        self.press = parse_custom_id(custom_id)
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> AtelierButton:
+        return cls(match.string)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        handler: PressHandler | None = interaction.client.get_cog(HANDLER_COG)
+        if handler is None:
+            await interaction.response.send_message(
+                "Atelier is starting up; try again in a moment.", ephemeral=True
+            )
+            return
+        await handler.on_press(interaction, self.press)
+
+
+def _button(
+    action: Action,
+    target_id: int,
+    index: int = 0,
+    *,
+    label: str | None = None,
+    emoji: str | None = None,
+    style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+    row: int | None = None,
+) -> AtelierButton:
+    return AtelierButton(
+        custom_id(action, target_id, index), label=label, emoji=emoji, style=style, row=row
+    )
+
+
+def grid_view(job_id: int) -> discord.ui.View:
+    """U1 U2 U3 U4 🔄 / V1 V2 V3 V4."""
+    view = discord.ui.View(timeout=None)
+    for index in range(4):
+        view.add_item(_button(Action.UPSCALE_PICK, job_id, index, label=f"U{index + 1}", row=0))
+    view.add_item(_button(Action.REROLL, job_id, emoji="🔄", row=0))
+    for index in range(4):
+        view.add_item(_button(Action.VARY_PICK, job_id, index, label=f"V{index + 1}", row=1))
+    return view
+
+
+def upscale_view(job_id: int, *, can_upscale: bool) -> discord.ui.View:
+    """Under an upscaled image: Vary (Subtle), Vary (Strong), Upscale 2×, ❤ Favorite, Web/Info."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(_button(Action.VARY_SUBTLE, job_id, label="Vary (Subtle)", emoji="🪄"))
+    view.add_item(_button(Action.VARY_STRONG, job_id, label="Vary (Strong)", emoji="🪄"))
+    if can_upscale:
+        view.add_item(_button(Action.UPSCALE, job_id, label="Upscale 2×", emoji="🔍"))
+    view.add_item(_button(Action.FAVORITE, job_id, label="Favorite", emoji="❤️"))
+    view.add_item(_button(Action.INFO, job_id, label="Web/Info", emoji="🌐"))
+    return view
+
+
+def cancel_view(job_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(_button(Action.CANCEL, job_id, emoji="❌", style=discord.ButtonStyle.danger))
+    return view
+
+
+def appeal_view(blocked_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        _button(
+            Action.APPEAL,
+            blocked_id,
+            label="Appeal to moderators",
+            style=discord.ButtonStyle.primary,
+        )
+    )
+    return view

@@ -1,0 +1,432 @@
+"""/imagine, /show and /info, and what every job button does when pressed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.imagine import render
+from cogs.imagine.buttons import (
+    HANDLER_COG,
+    Action,
+    Press,
+    appeal_view,
+    cancel_view,
+    grid_view,
+    upscale_view,
+)
+from cogs.imagine.delivery import Deliveries, Shown, StatusMessage
+from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
+from cogs.resources import Resources
+from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
+from db.job_messages import get_job_message
+from db.jobs import JobKind, JobStatus, get_job
+from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
+from inference.loading import ModelLoadError
+from inference.params import ParamError
+from inference.pool.handle import JobHandle
+from inference.pool.pool import PoolClosedError
+from studio.errors import StudioError
+from studio.service import StoredJob
+
+log = logging.getLogger(__name__)
+
+
+class ImagineCog(commands.Cog, name=HANDLER_COG):
+    def __init__(self, client: discord.Client, resources: Resources) -> None:
+        self.client = client
+        self.resources = resources
+        self.studio = resources.studio
+        self.deliveries = Deliveries(client, resources)
+
+    # --- /imagine --------------------------------------------------------------------------
+
+    @app_commands.command(name="imagine", description="Create four images from a prompt")
+    @app_commands.describe(
+        prompt="what to imagine, with parameters at the end, e.g. a fox in snow --ar 3:2"
+    )
+    async def imagine(
+        self, interaction: discord.Interaction[Any], prompt: app_commands.Range[str, 1, 2000]
+    ) -> None:
+        user_id = interaction.user.id
+        try:
+            requests = await self.studio.requests_for(user_id, prompt)
+        except ParamError as error:
+            await _refuse(interaction, f"⚠️ {error}")
+            return
+        texts = [prompt, *(f"{r.prompt} {r.negative_prompt}" for r in requests)]
+        matched = await self.studio.banned_in(interaction.guild_id, " ".join(texts))
+        if matched and interaction.guild_id is not None:
+            await self._refuse_blocked(interaction, prompt, matched)
+            return
+        try:
+            self.studio.check_limits(user_id, len(requests))
+        except StudioError as error:
+            await _refuse(interaction, f"⏳ {error}")
+            return
+        await interaction.response.defer(thinking=True)
+        for number, request in enumerate(requests):
+            try:
+                handle = await self.studio.submit_imagine(user_id, request)
+            except (ModelLoadError, StudioError, PoolClosedError, ParamError) as error:
+                await _say(interaction, f"⚠️ {error}", first=number == 0)
+                return
+            await self._show_new(interaction, handle, first=number == 0)
+
+    async def _refuse_blocked(
+        self, interaction: discord.Interaction[Any], prompt: str, matched: list[str]
+    ) -> None:
+        assert interaction.guild_id is not None
+        blocked_id = await record_blocked_prompt(
+            self.resources.db,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id or 0,
+            user_id=interaction.user.id,
+            prompt=prompt,
+            matched=matched,
+            at=self.resources.clock(),
+        )
+        words = ", ".join(f"**{word}**" for word in matched)
+        await interaction.response.send_message(
+            f"🚫 Sorry! This server does not allow {words} in prompts, so nothing was made. "
+            "Rephrase the prompt without them and try again — or, if you think this is a "
+            "mistake, appeal to the moderators.",
+            view=appeal_view(blocked_id),
+            ephemeral=True,
+        )
+
+    async def _show_new(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: JobHandle,
+        *,
+        first: bool,
+        parent_index: int | None = None,
+    ) -> None:
+        """Post (or fill in) the status message of a job just submitted, then follow it:
+        the interaction's original response for its first job, a followup for the others."""
+        head = render.header(handle.job, handle.owner_id, parent_index, self.studio.config.defaults)
+        status = handle.queue_status()
+        content = render.waiting(head, status.position if status else None)
+        view = cancel_view(handle.job_id)
+        webhook_message = None
+        if not first:
+            webhook_message = await interaction.followup.send(content, view=view, wait=True)
+            message_id = webhook_message.id
+        elif interaction.response.is_done():
+            message_id = (await interaction.edit_original_response(content=content, view=view)).id
+        else:
+            callback = await interaction.response.send_message(content, view=view)
+            message_id = callback.message_id or (await interaction.original_response()).id
+        await self._follow_new(interaction, handle, head, message_id, webhook_message)
+
+    async def _follow_new(
+        self,
+        interaction: discord.Interaction[Any],
+        handle: JobHandle,
+        head: str,
+        message_id: int,
+        webhook_message: discord.WebhookMessage | None,
+    ) -> None:
+        status = StatusMessage(
+            self.client,
+            channel_id=interaction.channel_id or 0,
+            guild_id=interaction.guild_id,
+            message_id=message_id,
+            interaction=interaction,
+            webhook_message=webhook_message,
+            fresh_for=self.resources.tuning.token_window_seconds,
+            upload_limit=interaction.filesize_limit,
+        )
+        await self.deliveries.show(Shown(handle, status, head))
+
+    # --- restarts --------------------------------------------------------------------------
+
+    async def resume(self, handles: list[JobHandle]) -> None:
+        """Follow jobs recovered after a restart: edit their old messages with the bot's
+        token, and post their results as replies."""
+        for handle in handles:
+            where = await get_job_message(self.resources.db, handle.job_id)
+            record = await get_job(self.resources.db, handle.job_id)
+            if where is None or record is None:
+                log.info("job %d has no message to update; it runs silently", handle.job_id)
+                continue
+            guild = self.client.get_guild(where.guild_id) if where.guild_id else None
+            status = StatusMessage(
+                self.client,
+                channel_id=where.channel_id,
+                guild_id=where.guild_id,
+                message_id=where.message_id,
+                upload_limit=guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT,
+            )
+            head = render.header(
+                handle.job, handle.owner_id, record.parent_index, self.studio.config.defaults
+            )
+            self.deliveries.follow(Shown(handle, status, head))
+
+    # --- buttons ---------------------------------------------------------------------------
+
+    async def on_press(self, interaction: discord.Interaction[Any], press: Press | None) -> None:
+        if press is None:
+            await _refuse(
+                interaction,
+                "⚠️ This button is not one Atelier understands (it may come from an older "
+                "version). Use /show with the job's number to get working buttons.",
+            )
+            return
+        if press.action is Action.APPEAL:
+            await self._appeal(interaction, press.target_id)
+            return
+        try:
+            source = await self.studio.stored_job(press.target_id)
+        except StudioError as error:
+            await _refuse(interaction, f"⚠️ {error}")
+            return
+        if press.action is Action.CANCEL:
+            await self._cancel(interaction, source)
+        elif press.action is Action.FAVORITE:
+            await self._favorite(interaction, source, press.index)
+        elif press.action is Action.INFO:
+            await self._info(interaction, source, press.index)
+        else:
+            await self._follow_up(interaction, source, press)
+
+    async def _follow_up(
+        self, interaction: discord.Interaction[Any], source: StoredJob, press: Press
+    ) -> None:
+        """U*n*, V*n*, 🔄, Vary and Upscale: a new job with ``source`` as its parent."""
+        user_id = interaction.user.id
+        if not await self.studio.may_press(source, user_id, interaction.guild_id):
+            await _refuse(
+                interaction,
+                f"🔒 These buttons belong to <@{source.record.owner_id}>, who made this job. "
+                "Make your own with /imagine (a moderator can let everyone press them with "
+                "/admin buttons).",
+            )
+            return
+        try:
+            self.studio.check_limits(user_id)
+            handle = await self._start(user_id, source, press)
+        except (StudioError, PoolClosedError, ParamError) as error:
+            await _refuse(interaction, f"⚠️ {error}")
+            return
+        await self._show_new(interaction, handle, first=True, parent_index=press.index)
+
+    async def _start(self, user_id: int, source: StoredJob, press: Press) -> JobHandle:
+        studio = self.studio
+        if press.action is Action.REROLL:
+            return await studio.reroll(user_id, source)
+        if press.action in (Action.UPSCALE_PICK, Action.UPSCALE):
+            return await studio.upscale(user_id, source, press.index)
+        strength = {
+            Action.VARY_SUBTLE: VariationStrength.SUBTLE,
+            Action.VARY_STRONG: VariationStrength.STRONG,
+        }.get(press.action)
+        return await studio.vary(user_id, source, press.index, strength)
+
+    async def _cancel(self, interaction: discord.Interaction[Any], source: StoredJob) -> None:
+        if source.record.owner_id != interaction.user.id:
+            await _refuse(interaction, "🔒 Only the person who started a job can cancel it.")
+            return
+        handle = self.resources.pool.handle(source.id)
+        if handle is None or not handle.cancel():
+            await _refuse(interaction, f"Job #{source.id} has already ended.")
+            return
+        await interaction.response.send_message(f"❌ Cancelling job #{source.id}.", ephemeral=True)
+
+    async def _favorite(
+        self, interaction: discord.Interaction[Any], source: StoredJob, index: int
+    ) -> None:
+        try:
+            source.image(index)
+        except StudioError as error:
+            await _refuse(interaction, f"⚠️ {error}")
+            return
+        added = await add_favorite(
+            self.resources.db, interaction.user.id, source.id, index, self.resources.clock()
+        )
+        total = await count_favorites(self.resources.db, source.id, index)
+        text = "❤️ Added to your favorites" if added else "❤️ Already in your favorites"
+        await interaction.response.send_message(f"{text} ({total} ❤️ in all).", ephemeral=True)
+
+    async def _info(
+        self, interaction: discord.Interaction[Any], source: StoredJob, index: int
+    ) -> None:
+        await interaction.response.send_message(
+            embed=await self._info_embed(source, index), ephemeral=True
+        )
+
+    async def _info_embed(self, source: StoredJob, index: int) -> discord.Embed:
+        job = source.job
+        request = job.request
+        seed = next((image.seed for image in source.images if image.index == index), job.seed)
+        embed = discord.Embed(title=f"Job #{source.id} · {job.kind.value}")
+        embed.description = render.prompt_text(request)
+        embed.add_field(name="Seed", value=str(seed))
+        embed.add_field(name="Model", value=job.model)
+        embed.add_field(name="Size", value=f"{job.width}×{job.height}")
+        embed.add_field(name="Steps", value=f"{job.steps} ({job.sampler})")
+        embed.add_field(name="Guidance", value=f"{job.guidance_scale:g} (--s {request.stylize})")
+        if request.negative_prompt:
+            embed.add_field(name="Negative prompt", value=request.negative_prompt[:1000])
+        if job.strength is not None:
+            embed.add_field(name="Strength", value=f"{job.strength:g}")
+        lineage = await self.studio.lineage(source.id)
+        embed.add_field(
+            name="Lineage", value=" → ".join(render.describe(r) for r in lineage), inline=False
+        )
+        embed.set_footer(text=f"by user {source.record.owner_id} · {source.record.status.value}")
+        return embed
+
+    async def _appeal(self, interaction: discord.Interaction[Any], blocked_id: int) -> None:
+        db = self.resources.db
+        blocked = await get_blocked_prompt(db, blocked_id)
+        if blocked is None:
+            await _refuse(interaction, "⚠️ That blocked prompt is not on record any more.")
+            return
+        if blocked.user_id != interaction.user.id:
+            await _refuse(interaction, "🔒 Only the person whose prompt was blocked can appeal.")
+            return
+        channel_id = (await get_guild_settings(db, blocked.guild_id)).moderation_channel_id
+        if channel_id is None:
+            await _refuse(
+                interaction,
+                "This server has no moderation channel for appeals yet; ask a moderator "
+                "(they can set one with /admin channel moderation).",
+            )
+            return
+        if not await mark_appealed(db, blocked_id, self.resources.clock()):
+            await _refuse(interaction, "You already appealed this prompt; the moderators have it.")
+            return
+        embed = discord.Embed(title="Appeal of a blocked prompt", description=blocked.prompt)
+        embed.add_field(name="Matched", value=", ".join(blocked.matched))
+        embed.add_field(name="By", value=f"<@{blocked.user_id}>")
+        embed.add_field(name="In", value=f"<#{blocked.channel_id}>")
+        channel = self.client.get_partial_messageable(channel_id, guild_id=blocked.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException as error:
+            log.warning("appeal %d could not be posted: %s", blocked_id, error)
+            await interaction.followup.send(
+                "⚠️ The appeal could not be posted in the moderation channel; tell a moderator.",
+                ephemeral=True,
+            )
+            return
+        await interaction.followup.send("📨 Sent to the moderators.", ephemeral=True)
+
+    # --- /show and /info -------------------------------------------------------------------
+
+    @app_commands.command(name="show", description="Post a past job again, with working buttons")
+    @app_commands.describe(job_id="the job's number, as shown in Web/Info (e.g. 42)")
+    async def show(
+        self, interaction: discord.Interaction[Any], job_id: app_commands.Range[int, 1]
+    ) -> None:
+        try:
+            source = await self.studio.stored_job(job_id)
+        except StudioError as error:
+            await _refuse(interaction, f"⚠️ {error}")
+            return
+        owner = source.record.owner_id
+        if (
+            owner != interaction.user.id
+            and not (await get_user_settings(self.resources.db, owner)).public
+        ):
+            await _refuse(
+                interaction, f"🔒 Job #{job_id} belongs to someone who keeps results private."
+            )
+            return
+        if source.record.status is not JobStatus.DONE:
+            await _refuse(
+                interaction,
+                f"Job #{job_id} is {source.record.status.value}; only finished jobs can be shown.",
+            )
+            return
+        try:
+            path = self.studio.result_file(source)
+        except StudioError as error:
+            await _refuse(interaction, f"⚠️ {error}")
+            return
+        await interaction.response.defer(thinking=True)
+        upload = await asyncio.to_thread(result_upload, path, interaction.filesize_limit)
+        view = (
+            upscale_view(source.id, can_upscale=self.studio.can_upscale(source))
+            if source.job.kind is JobKind.UPSCALE
+            else grid_view(source.id)
+        )
+        head = render.header(
+            source.job, owner, source.record.parent_index, self.studio.config.defaults
+        )
+        await interaction.edit_original_response(
+            content=render.done(head, source.job), attachments=[upload.file()], view=view
+        )
+
+    @app_commands.command(name="info", description="Your queued and running jobs, and your usage")
+    async def info(self, interaction: discord.Interaction[Any]) -> None:
+        user_id = interaction.user.id
+        pool = self.resources.pool
+        lines = []
+        for handle in pool.jobs_of(user_id):
+            prompt = render.prompt_text(handle.job.request)[:60]
+            status = handle.queue_status()
+            if status is not None:
+                eta = (
+                    ""
+                    if status.eta_start_seconds is None
+                    else (f", starts in ~{_duration(status.eta_start_seconds)}")
+                )
+                lines.append(
+                    f"#{handle.job_id} waiting, position {status.position}{eta} — {prompt}"
+                )
+            else:
+                step, total = self.deliveries.progress.get(handle.job_id, (0, 0))
+                percent = f" {int(100 * step / total)}%" if total else ""
+                lines.append(f"#{handle.job_id} running{percent} — {prompt}")
+        usage = await self.studio.usage(user_id)
+        limits = pool.limits
+        embed = discord.Embed(title="Your Atelier")
+        embed.add_field(
+            name="Jobs",
+            value="\n".join(lines) if lines else "Nothing queued or running.",
+            inline=False,
+        )
+        embed.add_field(name="Images today", value=str(usage.images_today))
+        embed.add_field(name="Images in total", value=str(usage.images_total))
+        embed.add_field(name="GPU time", value=_duration(usage.gpu_seconds))
+        embed.add_field(name="Lane", value="standard")
+        embed.add_field(
+            name="Limits",
+            value=f"{limits.max_running} running, {limits.max_queued} waiting",
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+async def _refuse(interaction: discord.Interaction[Any], text: str) -> None:
+    """An ephemeral answer that only the presser sees."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def _say(interaction: discord.Interaction[Any], text: str, *, first: bool) -> None:
+    """After a public defer: fill in the original response, or add a followup."""
+    if first:
+        await interaction.edit_original_response(content=text, view=None)
+    else:
+        await interaction.followup.send(text)

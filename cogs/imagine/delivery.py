@@ -1,0 +1,257 @@
+"""Showing a job in Discord while it waits and runs, and delivering its result.
+
+A job's status message is edited through the interaction's webhook while its token is
+fresh (interaction tokens expire after 15 minutes), and with the bot's own token after
+that. A result that arrives after the token window is posted as a new channel message
+that replies to the status message, so nothing finished is ever lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from cogs.imagine import render
+from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
+from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
+from cogs.resources import Resources
+from db.job_messages import JobMessage, save_job_message
+from db.jobs import JobKind
+from inference.pool.events import Cancelled, Deferred, Failed, Finished, Progress, Started
+from inference.pool.handle import JobHandle
+from studio.errors import StudioError
+
+log = logging.getLogger(__name__)
+
+
+def token_expired(error: discord.HTTPException) -> bool:
+    """Whether Discord refused a webhook call because the interaction token is gone."""
+    return error.status in (401, 404) or error.code in (50027, 10015)
+
+
+class StatusMessage:
+    """The message that shows one job, and the two ways to edit it."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        channel_id: int,
+        guild_id: int | None,
+        message_id: int,
+        interaction: discord.Interaction[Any] | None = None,
+        webhook_message: discord.WebhookMessage | None = None,
+        fresh_for: float = 0.0,
+        upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+    ) -> None:
+        """``interaction`` (and ``webhook_message`` for a followup) may be used for
+        ``fresh_for`` seconds from now; without them, only the bot's token is used."""
+        self._client = client
+        self.channel_id = channel_id
+        self.guild_id = guild_id
+        self.message_id = message_id
+        self._interaction = interaction
+        self._webhook_message = webhook_message
+        self._fresh_until = time.monotonic() + fresh_for
+        self.upload_limit = upload_limit
+
+    @property
+    def token_fresh(self) -> bool:
+        return self._interaction is not None and time.monotonic() < self._fresh_until
+
+    async def edit(
+        self, *, content: str, uploads: Sequence[Upload] = (), view: discord.ui.View | None
+    ) -> None:
+        if self.token_fresh:
+            try:
+                await self._edit_by_webhook(content=content, uploads=uploads, view=view)
+                return
+            except discord.HTTPException as error:
+                if not token_expired(error):
+                    raise
+                log.info("interaction token of message %d expired early", self.message_id)
+                self._interaction = None
+        await self._channel_message().edit(
+            content=content, attachments=[upload.file() for upload in uploads], view=view
+        )
+
+    async def post_result(
+        self, *, content: str, upload: Upload, view: discord.ui.View, status_after: str
+    ) -> int | None:
+        """Show the result: in place while the token is fresh; otherwise as a new message
+        replying to this one (which then says ``status_after``). Returns the new message's
+        id, or None when the result went in place."""
+        if self.token_fresh:
+            try:
+                await self._edit_by_webhook(content=content, uploads=[upload], view=view)
+                return None
+            except discord.HTTPException as error:
+                if not token_expired(error):
+                    raise
+                self._interaction = None
+        channel = self._client.get_partial_messageable(self.channel_id, guild_id=self.guild_id)
+        reference = discord.MessageReference(
+            message_id=self.message_id,
+            channel_id=self.channel_id,
+            guild_id=self.guild_id,
+            fail_if_not_exists=False,
+        )
+        posted = await channel.send(
+            content=content, file=upload.file(), view=view, reference=reference
+        )
+        try:
+            await self._channel_message().edit(content=status_after, attachments=[], view=None)
+        except discord.HTTPException as error:
+            log.warning("could not update message %d: %s", self.message_id, error)
+        return posted.id
+
+    async def _edit_by_webhook(
+        self, *, content: str, uploads: Sequence[Upload], view: discord.ui.View | None
+    ) -> None:
+        files = [upload.file() for upload in uploads]
+        if self._webhook_message is not None:
+            await self._webhook_message.edit(content=content, attachments=files, view=view)
+        else:
+            assert self._interaction is not None
+            await self._interaction.edit_original_response(
+                content=content, attachments=files, view=view
+            )
+
+    def _channel_message(self) -> discord.PartialMessage:
+        channel = self._client.get_partial_messageable(self.channel_id, guild_id=self.guild_id)
+        return channel.get_partial_message(self.message_id)
+
+
+@dataclass
+class Shown:
+    """A job being shown: its handle, its message and the words at the head of it."""
+
+    handle: JobHandle
+    message: StatusMessage
+    head: str
+
+
+class Deliveries:
+    """One task per shown job, following its events until the result is delivered."""
+
+    def __init__(self, client: discord.Client, resources: Resources) -> None:
+        self._client = client
+        self._resources = resources
+        self._tasks: set[asyncio.Task[None]] = set()
+        #: job id → (step, total) of the latest progress, for /info.
+        self.progress: dict[int, tuple[int, int]] = {}
+
+    async def show(self, shown: Shown) -> None:
+        """Remember where the job is shown and follow it."""
+        message = shown.message
+        await save_job_message(
+            self._resources.db,
+            JobMessage(
+                job_id=shown.handle.job_id,
+                guild_id=message.guild_id,
+                channel_id=message.channel_id,
+                message_id=message.message_id,
+            ),
+        )
+        self.follow(shown)
+
+    def follow(self, shown: Shown) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._follow(shown), name=f"deliver-job-{shown.handle.job_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def wait_idle(self, within: float) -> None:
+        """Let deliveries in progress finish (at shutdown, after the pool stopped)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=within)
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _follow(self, shown: Shown) -> None:
+        handle, message, head = shown.handle, shown.message, shown.head
+        lane = handle.lane.value
+        last_edit = 0.0
+        try:
+            async for event in handle.events():
+                try:
+                    if isinstance(event, Started):
+                        await message.edit(
+                            content=render.running(head, 0, lane), view=cancel_view(handle.job_id)
+                        )
+                        last_edit = time.monotonic()
+                    elif isinstance(event, Progress):
+                        self.progress[handle.job_id] = (event.step, event.total)
+                        interval = self._resources.tuning.progress_edit_seconds
+                        if time.monotonic() - last_edit >= interval and event.step < event.total:
+                            await self._show_progress(shown, event, lane)
+                            last_edit = time.monotonic()
+                    elif isinstance(event, Finished):
+                        await self._deliver(shown)
+                    elif isinstance(event, Failed):
+                        await message.edit(content=render.failed(head, event.reason), view=None)
+                    elif isinstance(event, Cancelled):
+                        await message.edit(content=render.cancelled(head), view=None)
+                    elif isinstance(event, Deferred):
+                        await message.edit(
+                            content=f"{render.waiting(head, None)} — Atelier is restarting; "
+                            "this job runs after the restart",
+                            view=cancel_view(handle.job_id),
+                        )
+                except discord.HTTPException as error:
+                    log.warning("job %d: could not update its message: %s", handle.job_id, error)
+        except Exception:
+            log.exception("job %d: delivery failed", handle.job_id)
+        finally:
+            self.progress.pop(handle.job_id, None)
+
+    async def _show_progress(self, shown: Shown, event: Progress, lane: str) -> None:
+        percent = int(100 * event.step / event.total) if event.total else 0
+        uploads = []
+        if event.preview is not None:
+            uploads.append(await asyncio.to_thread(preview_upload, event.preview))
+        await shown.message.edit(
+            content=render.running(shown.head, percent, lane),
+            uploads=uploads,
+            view=cancel_view(shown.handle.job_id),
+        )
+
+    async def _deliver(self, shown: Shown) -> None:
+        studio = self._resources.studio
+        try:
+            source = await studio.stored_job(shown.handle.job_id)
+            path = studio.result_file(source)
+        except StudioError as error:
+            await shown.message.edit(content=render.failed(shown.head, str(error)), view=None)
+            return
+        upload = await asyncio.to_thread(result_upload, path, shown.message.upload_limit)
+        view = (
+            upscale_view(source.id, can_upscale=studio.can_upscale(source))
+            if source.job.kind is JobKind.UPSCALE
+            else grid_view(source.id)
+        )
+        posted = await shown.message.post_result(
+            content=render.done(shown.head, source.job),
+            upload=upload,
+            view=view,
+            status_after=f"{shown.head} — done: the result is in the reply below",
+        )
+        if posted is not None:
+            message = shown.message
+            await save_job_message(
+                self._resources.db,
+                JobMessage(
+                    job_id=source.id,
+                    guild_id=message.guild_id,
+                    channel_id=message.channel_id,
+                    message_id=message.message_id,
+                    result_message_id=posted,
+                ),
+            )

@@ -1,0 +1,211 @@
+"""/settings (an ephemeral panel) and /prefer (suffix and option macros)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.resources import Resources
+from db.users import (
+    StylizePreset,
+    UserSettings,
+    VariationStrength,
+    delete_user_option,
+    get_user_settings,
+    save_user_settings,
+    set_user_option,
+    user_options,
+)
+from inference.params import ParamError, parse
+from studio.errors import StudioError
+from studio.preferences import MAX_OPTIONS, check_option_name, check_suffix
+
+_STYLIZE_LABELS = {
+    StylizePreset.LOW: "Stylize low (--s 50)",
+    StylizePreset.MED: "Stylize med (--s 100)",
+    StylizePreset.HIGH: "Stylize high (--s 250)",
+    StylizePreset.VERY_HIGH: "Stylize very high (--s 750)",
+}
+
+
+class SettingsPanel(discord.ui.View):
+    """The /settings panel: three selects and a visibility toggle, saved on every change."""
+
+    def __init__(self, resources: Resources, settings: UserSettings) -> None:
+        super().__init__(timeout=600)
+        self._resources = resources
+        self.settings = settings
+        models = list(resources.catalog)[:25]
+        default = resources.catalog.default.name
+        chosen_model = settings.model or default
+        _set_options(
+            self.model_select,
+            [
+                discord.SelectOption(
+                    label=ref.name,
+                    value=ref.name,
+                    description="the server's default" if ref.name == default else None,
+                    default=ref.name.lower() == chosen_model.lower(),
+                )
+                for ref in models
+            ],
+        )
+        _set_options(
+            self.stylize_select,
+            [
+                discord.SelectOption(
+                    label=label,
+                    value=preset.value,
+                    default=preset == (settings.stylize or StylizePreset.MED),
+                )
+                for preset, label in _STYLIZE_LABELS.items()
+            ],
+        )
+        _set_options(
+            self.variation_select,
+            [
+                discord.SelectOption(
+                    label=f"Variations: {strength.value}",
+                    value=strength.value,
+                    default=strength == settings.variation,
+                )
+                for strength in VariationStrength
+            ],
+        )
+        self.visibility.label = (
+            "Results: public" if settings.public else "Results: private (hidden from listings)"
+        )
+        self.visibility.style = (
+            discord.ButtonStyle.success if settings.public else discord.ButtonStyle.secondary
+        )
+
+    @discord.ui.select(placeholder="Default model", custom_id="settings:model", row=0)
+    async def model_select(
+        self, interaction: discord.Interaction[Any], select: discord.ui.Select[Any]
+    ) -> None:
+        await self._save(interaction, model=select.values[0])
+
+    @discord.ui.select(placeholder="Stylize", custom_id="settings:stylize", row=1)
+    async def stylize_select(
+        self, interaction: discord.Interaction[Any], select: discord.ui.Select[Any]
+    ) -> None:
+        await self._save(interaction, stylize=StylizePreset(select.values[0]))
+
+    @discord.ui.select(placeholder="Variation strength", custom_id="settings:variation", row=2)
+    async def variation_select(
+        self, interaction: discord.Interaction[Any], select: discord.ui.Select[Any]
+    ) -> None:
+        await self._save(interaction, variation=VariationStrength(select.values[0]))
+
+    @discord.ui.button(label="Results: public", custom_id="settings:public", row=3)
+    async def visibility(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        await self._save(interaction, public=not self.settings.public)
+
+    async def _save(self, interaction: discord.Interaction[Any], **changes: Any) -> None:
+        current = await get_user_settings(self._resources.db, interaction.user.id)
+        updated = dataclasses.replace(current, **changes)
+        await save_user_settings(self._resources.db, updated)
+        panel = SettingsPanel(self._resources, updated)
+        self.stop()
+        await interaction.response.edit_message(content=describe(updated), view=panel)
+
+
+def _set_options(select: discord.ui.Select[Any], options: list[discord.SelectOption]) -> None:
+    select.options = options
+
+
+def describe(settings: UserSettings) -> str:
+    stylize = _STYLIZE_LABELS[settings.stylize or StylizePreset.MED]
+    suffix = f"`{settings.suffix}`" if settings.suffix else "none"
+    return (
+        "**Your settings** (used when a prompt does not say otherwise)\n"
+        f"Model: {settings.model or 'the server default'} · {stylize} · "
+        f"Variations: {settings.variation.value} · "
+        f"Results: {'public' if settings.public else 'private'} · Suffix: {suffix}"
+    )
+
+
+class PreferencesCog(commands.Cog, name="Preferences"):
+    prefer = app_commands.Group(name="prefer", description="Your prompt suffix and option macros")
+    option = app_commands.Group(
+        name="option", description="Custom --name options that stand for flags", parent=prefer
+    )
+
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+
+    @app_commands.command(name="settings", description="Your default model, stylize and more")
+    async def settings(self, interaction: discord.Interaction[Any]) -> None:
+        current = await get_user_settings(self.resources.db, interaction.user.id)
+        await interaction.response.send_message(
+            describe(current), view=SettingsPanel(self.resources, current), ephemeral=True
+        )
+
+    @prefer.command(name="suffix", description="Text added to the end of every prompt")
+    @app_commands.describe(text="e.g. --ar 3:2 --s 250; leave empty to remove your suffix")
+    async def suffix(self, interaction: discord.Interaction[Any], text: str = "") -> None:
+        try:
+            suffix = check_suffix(text)
+            if suffix:
+                parse(f"x {suffix}", self.resources.studio.config.parse_limits)
+        except (StudioError, ParamError) as error:
+            await _ephemeral(interaction, f"⚠️ {error}")
+            return
+        current = await get_user_settings(self.resources.db, interaction.user.id)
+        await save_user_settings(self.resources.db, dataclasses.replace(current, suffix=suffix))
+        await _ephemeral(
+            interaction, f"✅ Suffix set to `{suffix}`." if suffix else "✅ Suffix removed."
+        )
+
+    @option.command(name="set", description="Make --NAME stand for a set of flags")
+    @app_commands.describe(name="the option's name, e.g. portrait", flags="e.g. --ar 2:3 --s 250")
+    async def option_set(
+        self, interaction: discord.Interaction[Any], name: str, flags: str
+    ) -> None:
+        user_id = interaction.user.id
+        try:
+            name = check_option_name(name)
+            flags = " ".join(flags.split())
+            parse(f"x {flags}", self.resources.studio.config.parse_limits)
+        except (StudioError, ParamError) as error:
+            await _ephemeral(interaction, f"⚠️ {error}")
+            return
+        existing = await user_options(self.resources.db, user_id)
+        if name not in existing and len(existing) >= MAX_OPTIONS:
+            await _ephemeral(
+                interaction,
+                f"⚠️ You have {MAX_OPTIONS} options, the most allowed; delete one first.",
+            )
+            return
+        await set_user_option(self.resources.db, user_id, name, flags)
+        await _ephemeral(interaction, f"✅ `--{name}` now means `{flags}`.")
+
+    @option.command(name="list", description="Your custom options")
+    async def option_list(self, interaction: discord.Interaction[Any]) -> None:
+        options = await user_options(self.resources.db, interaction.user.id)
+        if not options:
+            await _ephemeral(
+                interaction, "You have no custom options. Add one with /prefer option set."
+            )
+            return
+        lines = [f"`--{name}` → `{flags}`" for name, flags in options.items()]
+        await _ephemeral(interaction, "**Your options**\n" + "\n".join(lines))
+
+    @option.command(name="delete", description="Delete one of your custom options")
+    @app_commands.describe(name="the option's name")
+    async def option_delete(self, interaction: discord.Interaction[Any], name: str) -> None:
+        stored = name.strip().lower().lstrip("-")
+        if await delete_user_option(self.resources.db, interaction.user.id, stored):
+            await _ephemeral(interaction, f"✅ `--{stored}` deleted.")
+        else:
+            await _ephemeral(interaction, f"⚠️ You have no option called `--{stored}`.")
+
+
+async def _ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
+    await interaction.response.send_message(text, ephemeral=True)
