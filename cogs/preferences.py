@@ -20,9 +20,9 @@ from db.users import (
     set_user_option,
     user_options,
 )
-from inference.params import ParamError, parse
+from inference.params import ParamError, parse, parse_flags
 from studio.errors import StudioError
-from studio.preferences import MAX_OPTIONS, check_option_name, check_suffix
+from studio.preferences import MAX_OPTIONS, check_option_name, check_suffix, split_flags
 
 _STYLIZE_LABELS = {
     StylizePreset.LOW: "Stylize low (--s 50)",
@@ -152,8 +152,7 @@ class PreferencesCog(commands.Cog, name="Preferences"):
     async def suffix(self, interaction: discord.Interaction[Any], text: str = "") -> None:
         try:
             suffix = check_suffix(text)
-            if suffix:
-                parse(f"x {suffix}", self.resources.studio.config.parse_limits)
+            parse_flags(split_flags(suffix)[1], self.resources.studio.config.parse_limits)
         except (StudioError, ParamError) as error:
             await _ephemeral(interaction, f"⚠️ {error}")
             return

@@ -82,8 +82,8 @@ async def add_banned_words(
     async with db.transaction() as conn:
         for word in words:
             async with conn.execute(
-                "INSERT OR IGNORE INTO banned_words (guild_id, word, added_by, added_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO banned_words (guild_id, word, added_by, added_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (guild_id, word, added_by, to_db_time(at)),
             ) as cursor:
                 if cursor.rowcount == 1:

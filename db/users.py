@@ -114,8 +114,8 @@ async def add_favorite(db: Database, user_id: int, job_id: int, index: int, at: 
     async with (
         db.transaction() as conn,
         conn.execute(
-            "INSERT OR IGNORE INTO favorites (user_id, job_id, idx, created_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO favorites (user_id, job_id, idx, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (user_id, job_id, index, to_db_time(at)),
         ) as cursor,
     ):

@@ -546,6 +546,23 @@ def _read_flags(text: str, matches: list[re.Match[str]], limits: ParseLimits) ->
     return values
 
 
+def parse_flags(flags: str, limits: ParseLimits = ParseLimits()) -> dict[str, Any]:
+    """The request fields that ``flags`` set, e.g. ``--ar 3:2 --s 250`` → ``{"aspect": (3, 2),
+    "stylize": 250}``: for flags that stand in as defaults (a user's /prefer suffix).
+    ``--repeat`` is not a request field and is refused here. Raises ``ParamError``."""
+    text = _PHONE_DASH.sub("--", flags.strip())
+    matches = list(_FLAG.finditer(text))
+    before = text[: matches[0].start()] if matches else text
+    if before.strip():
+        raise ParamError(f"'{_short(before.strip())}' is not a parameter; give only --flags here")
+    values = _read_flags(text, matches, limits)
+    if "repeat" in values:
+        raise ParamError("--repeat cannot be a default; add it to the prompt itself", "--repeat")
+    if "negative_prompt" in values:
+        values["negative_prompt"] = ", ".join(values["negative_prompt"])
+    return values
+
+
 def _parse_one(
     text: str, limits: ParseLimits, defaults: Mapping[str, Any]
 ) -> tuple[ImagineRequest, int]:

@@ -6,7 +6,7 @@ image files), so a button on a message from before a restart works like a fresh 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -31,7 +31,7 @@ from inference.jobs import (
     plan_variation,
 )
 from inference.models import ModelCatalog
-from inference.params import ImagineRequest, ParseLimits, parse
+from inference.params import ImagineRequest, ParseLimits, parse, parse_flags
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths, QueueLimitError
@@ -98,23 +98,28 @@ class Studio:
         """Parse what the user typed, with their suffix, options and defaults applied.
         Raises ParamError."""
         prefs = await get_user_settings(self.db, user_id)
-        full = apply_preferences(
+        prepared = apply_preferences(
             text, suffix=prefs.suffix, options=await user_options(self.db, user_id)
         )
+        limits = self.config.parse_limits
+        configured = {model.name.lower() for model in self.catalog}
         defaults: dict[str, object] = {}
         if prefs.stylize is not None:
             defaults["stylize"] = STYLIZE_VALUES[prefs.stylize]
-        if prefs.model is not None and prefs.model.lower() in {
-            m.name.lower() for m in self.catalog
-        }:
+        if prefs.model is not None and prefs.model.lower() in configured:
             defaults["model"] = prefs.model
-        return parse(full, self.config.parse_limits, defaults)
+        if prepared.suffix_flags:
+            defaults.update(parse_flags(prepared.suffix_flags, limits))
+        return parse(prepared.text, limits, defaults)
 
-    async def banned_in(self, guild_id: int | None, text: str) -> list[str]:
-        """The server's banned words that ``text`` contains (none outside servers)."""
+    async def banned_in(self, guild_id: int | None, texts: Sequence[str]) -> list[str]:
+        """The server's banned words that any of ``texts`` contains (none outside servers).
+        Each text is searched on its own, so a phrase cannot match across two of them."""
         if guild_id is None:
             return []
-        return matched_words(text, await banned_words(self.db, guild_id))
+        banned = await banned_words(self.db, guild_id)
+        found = {word for text in texts for word in matched_words(text, banned)}
+        return [word for word in banned if word in found]
 
     def check_limits(self, user_id: int, count: int = 1) -> None:
         try:
@@ -169,9 +174,10 @@ class Studio:
         image = source.image(index)
         if strength is None:
             strength = (await get_user_settings(self.db, user_id)).variation
-        base = source.job
-        if source.job.kind is JobKind.UPSCALE and source.record.parent_job_id is not None:
-            base = (await self.stored_job(source.record.parent_job_id)).job
+        grid = source
+        while grid.job.kind is JobKind.UPSCALE and grid.record.parent_job_id is not None:
+            grid = await self.stored_job(grid.record.parent_job_id)
+        base = grid.job
         value = (
             self.config.defaults.subtle_strength
             if strength is VariationStrength.SUBTLE

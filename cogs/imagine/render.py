@@ -27,10 +27,13 @@ def prompt_text(request: ImagineRequest) -> str:
         flags.append(f"--stop {request.stop}")
     if request.tile:
         flags.append("--tile")
-    text = " ".join([request.prompt, *flags])
+    text = _escape(" ".join([request.prompt, *flags]))
     if len(text) > MAX_PROMPT_CHARS:
-        text = text[: MAX_PROMPT_CHARS - 1] + "…"
-    return _escape(text)
+        text = text[: MAX_PROMPT_CHARS - 1]
+        if (len(text) - len(text.rstrip("\\"))) % 2:  # do not leave half an escape
+            text = text[:-1]
+        text += "…"
+    return text
 
 
 def header(

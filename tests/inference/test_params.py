@@ -490,3 +490,47 @@ def test_stylize_maps_to_guidance() -> None:
 )
 def test_total_steps(text: str, default_steps: int, expected: int) -> None:
     assert one(text).total_steps(default_steps) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Defaults: a user's preferences fill in what the prompt leaves open
+
+
+def test_a_default_applies_when_the_flag_is_absent() -> None:
+    (request,) = parse("a cat --ar 2:1", DEFAULT_LIMITS, {"stylize": 250, "model": "anime"})
+    assert (request.stylize, request.model) == (250, "anime")
+    assert request.aspect == (2, 1)
+    assert request.guidance_scale == stylize_to_guidance(250)
+
+
+@pytest.mark.parametrize(
+    ("text", "stylize", "model"),
+    [
+        ("a cat --s 50", 50, "anime"),
+        ("a cat --stylize 0", 0, "anime"),  # an explicit 0 is not "absent"
+        ("a cat --model sdxl", 250, "sdxl"),
+        (f"a cat {EM_DASH}s 100 {EM_DASH}model sdxl", 100, "sdxl"),
+    ],
+)
+def test_an_explicit_flag_wins_over_a_default(text: str, stylize: int, model: str) -> None:
+    (request,) = parse(text, DEFAULT_LIMITS, {"stylize": 250, "model": "anime"})
+    assert (request.stylize, request.model) == (stylize, model)
+
+
+def test_defaults_apply_to_every_permutation_and_repeat() -> None:
+    requests = parse("a {cat, dog --s 5} --r 2", DEFAULT_LIMITS, {"stylize": 250})
+    assert [(r.prompt, r.stylize) for r in requests] == [
+        ("a cat", 250),
+        ("a cat", 250),
+        ("a dog", 5),
+        ("a dog", 5),
+    ]
+
+
+def test_defaults_change_nothing_else() -> None:
+    defaults = {"stylize": 250}
+    assert parse("a cat", DEFAULT_LIMITS, defaults) == parse("a cat --s 250")
+    assert parse("a cat", DEFAULT_LIMITS, {}) == parse("a cat") == parse("a cat", DEFAULT_LIMITS)
+    assert defaults == {"stylize": 250}  # the caller's mapping is left alone
+    with pytest.raises(ParamError, match="--s 2000: must be a whole number from 0 to 1000"):
+        parse("a cat --s 2000", DEFAULT_LIMITS, defaults)

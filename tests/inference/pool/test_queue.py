@@ -123,6 +123,82 @@ def test_waiting_limit_refuses_with_a_clear_message() -> None:
     queue.check_limits(2)  # other users are not affected
 
 
+def test_a_prompt_making_more_jobs_than_the_waiting_limit_allows_is_refused() -> None:
+    queue = _queue(max_running=1, max_queued=3)
+    queue.check_limits(1, 3)  # exactly the limit: fine
+    with pytest.raises(QueueLimitError) as refused:
+        queue.check_limits(1, 4)
+    message = str(refused.value)
+    assert "0 jobs waiting and 0 running" in message
+    assert "limit is 3 waiting and 1 running" in message
+    assert "This prompt makes 4 jobs." in message
+
+    queue.put(_entry(owner=1))
+    queue.put(_entry(owner=1))
+    queue.check_limits(1)  # a third job fits
+    with pytest.raises(QueueLimitError, match=r"2 jobs waiting.*This prompt makes 2 jobs"):
+        queue.check_limits(1, 2)
+    queue.check_limits(2, 3)  # other users are not affected
+
+
+def test_a_single_job_refusal_does_not_talk_about_the_prompts_jobs() -> None:
+    queue = _queue(max_queued=1)
+    queue.put(_entry(owner=1))
+    with pytest.raises(QueueLimitError) as refused:
+        queue.check_limits(1)
+    assert "This prompt makes" not in str(refused.value)
+
+
+def test_new_limits_apply_at_once() -> None:
+    queue = _queue(max_running=1, max_queued=1)
+    queue.put(_entry(owner=1))
+    with pytest.raises(QueueLimitError):
+        queue.check_limits(1)
+    queue.set_limits(UserLimits(max_running=1, max_queued=2))
+    assert queue.limits == UserLimits(max_running=1, max_queued=2)
+    queue.check_limits(1)
+    queue.set_limits(UserLimits(max_running=1, max_queued=1))
+    with pytest.raises(QueueLimitError, match="limit is 1 waiting"):
+        queue.check_limits(1)
+
+
+def test_raising_the_running_limit_starts_a_held_job() -> None:
+    queue = _queue(max_running=1)
+    first, second = _entry(owner=1), _entry(owner=1, prompt="another fox")
+    queue.put(first)
+    queue.put(second)
+    assert _take(queue) == [first]
+    assert _take(queue) == []  # held by the running limit
+
+    # A worker already waiting for work is woken by the change, not by new work.
+    taken: list[list[QueuedJob]] = []
+    worker = threading.Thread(target=lambda: taken.append(queue.take_batch(4, timeout=5)))
+    worker.start()
+    time.sleep(0.05)
+    assert taken == []
+    started = time.monotonic()
+    queue.set_limits(UserLimits(max_running=2, max_queued=100))
+    worker.join(2)
+    assert taken == [[second]]
+    assert time.monotonic() - started < 1
+    assert queue.running_for(1) == 2
+
+
+def test_lowering_the_running_limit_holds_later_jobs_but_stops_none() -> None:
+    queue = _queue(max_running=2)
+    jobs = [_entry(owner=1, prompt=f"fox {n}") for n in range(3)]
+    for entry in jobs:
+        queue.put(entry)
+    running = _take(queue, max_images=8)
+    assert running == jobs[:2]
+    queue.set_limits(UserLimits(max_running=1, max_queued=100))
+    assert queue.running_for(1) == 2  # running jobs carry on
+    queue.release(running[:1])
+    assert _take(queue) == []  # still one running: at the new limit
+    queue.release(running[1:])
+    assert _take(queue) == [jobs[2]]
+
+
 def test_compatible_jobs_from_several_users_share_a_batch() -> None:
     queue = _queue()
     a1, a2, b1, c1 = _entry(owner=1), _entry(owner=1), _entry(owner=2), _entry(owner=3)

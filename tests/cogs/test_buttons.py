@@ -1,0 +1,159 @@
+"""Button custom_ids (which must survive a restart) and the button rows under each message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+import pytest
+
+from cogs.imagine.buttons import (
+    Action,
+    AtelierButton,
+    Press,
+    appeal_view,
+    cancel_view,
+    custom_id,
+    grid_view,
+    parse_custom_id,
+    upscale_view,
+)
+
+
+def _rows(view: discord.ui.View) -> list[list[dict[str, Any]]]:
+    """The view as Discord receives it: action rows of button payloads."""
+    return [row["components"] for row in view.to_components()]
+
+
+def _ids(view: discord.ui.View) -> list[str]:
+    return [button["custom_id"] for row in _rows(view) for button in row]
+
+
+# --- custom ids ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize(("target_id", "index"), [(1, 0), (42, 3), (1_234_567_890_123_456_789, 2)])
+def test_every_action_round_trips_through_its_custom_id(
+    action: Action, target_id: int, index: int
+) -> None:
+    text = custom_id(action, target_id, index)
+    assert text == f"atelier:{action.value}:{target_id}:{index}"
+    assert len(text) <= 100  # Discord's limit for a custom_id
+    assert parse_custom_id(text) == Press(action, target_id, index)
+
+
+def test_the_index_defaults_to_0() -> None:
+    assert custom_id(Action.REROLL, 9) == "atelier:reroll:9:0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "atelier",
+        "other:u:12:0",  # another bot's prefix
+        "Atelier:u:12:0",
+        "atelier:zz:12:0",  # no such action
+        "atelier:U:12:0",
+        "atelier:u:12:4",  # a grid has images 0 to 3
+        "atelier:u:12:-1",
+        "atelier:u:0:0",  # ids start at 1
+        "atelier:u:012:0",
+        "atelier:u:-5:0",
+        "atelier:u:12",  # a part missing
+        "atelier:u::0",
+        "atelier:u:12:0:7",  # a part too many
+        "atelier:u:12:0 ",
+        "atelier:u:12:0\n",
+        " atelier:u:12:0",
+        "atelier:u:12345678901234567890:0",  # 20 digits: more than a Discord id has
+        "atelier:u:1.5:0",
+        "atelier:u:١٢:0",  # Arabic-Indic digits
+    ],
+)
+def test_a_malformed_custom_id_names_no_press(text: str) -> None:
+    assert parse_custom_id(text) is None
+
+
+def test_which_actions_make_a_job() -> None:
+    making = {action for action in Action if action.makes_a_job}
+    assert making == {
+        Action.UPSCALE_PICK,
+        Action.VARY_PICK,
+        Action.REROLL,
+        Action.VARY_SUBTLE,
+        Action.VARY_STRONG,
+        Action.UPSCALE,
+    }
+
+
+# --- views ---------------------------------------------------------------------------------
+
+
+async def test_a_grid_has_u1_to_u4_and_reroll_then_v1_to_v4() -> None:
+    view = grid_view(12)
+    assert view.timeout is None  # the buttons work for as long as the message exists
+    first, second = _rows(view)
+    assert [b.get("label") for b in first] == ["U1", "U2", "U3", "U4", None]
+    assert first[4]["emoji"]["name"] == "🔄"
+    assert [b["custom_id"] for b in first] == [
+        "atelier:u:12:0",
+        "atelier:u:12:1",
+        "atelier:u:12:2",
+        "atelier:u:12:3",
+        "atelier:reroll:12:0",
+    ]
+    assert [b["label"] for b in second] == ["V1", "V2", "V3", "V4"]
+    assert [b["custom_id"] for b in second] == [f"atelier:v:12:{i}" for i in range(4)]
+
+
+async def test_every_button_of_a_grid_parses_back_to_its_press() -> None:
+    view = grid_view(77)
+    presses = [parse_custom_id(text) for text in _ids(view)]
+    assert presses == [
+        *(Press(Action.UPSCALE_PICK, 77, i) for i in range(4)),
+        Press(Action.REROLL, 77, 0),
+        *(Press(Action.VARY_PICK, 77, i) for i in range(4)),
+    ]
+    assert [item.press for item in view.children if isinstance(item, AtelierButton)] == presses
+
+
+async def test_an_upscale_has_vary_upscale_favorite_and_info() -> None:
+    view = upscale_view(5, can_upscale=True)
+    (row,) = _rows(view)
+    assert [b["label"] for b in row] == [
+        "Vary (Subtle)",
+        "Vary (Strong)",
+        "Upscale 2×",
+        "Favorite",
+        "Web/Info",
+    ]
+    assert _ids(view) == [
+        "atelier:subtle:5:0",
+        "atelier:strong:5:0",
+        "atelier:upscale:5:0",
+        "atelier:fav:5:0",
+        "atelier:info:5:0",
+    ]
+
+
+async def test_an_upscale_too_large_to_upscale_again_has_no_upscale_button() -> None:
+    view = upscale_view(5, can_upscale=False)
+    labels = [b["label"] for row in _rows(view) for b in row]
+    assert labels == ["Vary (Subtle)", "Vary (Strong)", "Favorite", "Web/Info"]
+    assert "atelier:upscale:5:0" not in _ids(view)
+
+
+async def test_cancel_and_appeal_buttons_name_their_target() -> None:
+    (cancel,) = _ids(cancel_view(8))
+    assert parse_custom_id(cancel) == Press(Action.CANCEL, 8, 0)
+    (appeal,) = _rows(appeal_view(31))[0]
+    assert appeal["label"] == "Appeal to moderators"
+    assert parse_custom_id(appeal["custom_id"]) == Press(Action.APPEAL, 31, 0)
+
+
+async def test_a_malformed_atelier_button_is_still_an_atelier_button_without_a_press() -> None:
+    button = AtelierButton("atelier:u:12:9")
+    assert button.custom_id == "atelier:u:12:9"
+    assert button.press is None
