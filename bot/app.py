@@ -178,6 +178,8 @@ def create_bot(
     discord.py keeps both addresses in class attributes, so they are set here for the
     whole process (one bot per process, or tests that point every bot at one stand-in).
     """
+    # Atelier never joins voice channels: no warnings about voice libraries it does not need.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     discord.http.Route.BASE = settings.discord_api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
     return AtelierBot(

@@ -122,6 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         print(_try_locally(), file=sys.stderr)
         return EXIT_USAGE
     _quiet_model_libraries()
+    import aiohttp
     import discord
 
     from bot.app import run_bot
@@ -134,6 +135,9 @@ def _run(args: argparse.Namespace) -> int:
             "developer portal (Bot → Reset Token)"
         )
         return EXIT_USAGE
+    except (aiohttp.ClientError, OSError) as error:
+        _fail(f"could not reach Discord at {settings.discord_api_base}: {error}")
+        return EXIT_FAILURE
     except discord.PrivilegedIntentsRequired:
         _fail("Discord asked for privileged intents, which Atelier does not use; please report")
         return EXIT_FAILURE

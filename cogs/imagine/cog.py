@@ -59,8 +59,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         except ParamError as error:
             await _refuse(interaction, f"⚠️ {error}")
             return
-        texts = [prompt, *(f"{r.prompt} {r.negative_prompt}" for r in requests)]
-        matched = await self.studio.banned_in(interaction.guild_id, " ".join(texts))
+        texts = [prompt, *(r.prompt for r in requests), *(r.negative_prompt for r in requests)]
+        matched = await self.studio.banned_in(interaction.guild_id, texts)
         if matched and interaction.guild_id is not None:
             await self._refuse_blocked(interaction, prompt, matched)
             return
@@ -390,11 +390,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         usage = await self.studio.usage(user_id)
         limits = pool.limits
         embed = discord.Embed(title="Your Atelier")
-        embed.add_field(
-            name="Jobs",
-            value="\n".join(lines) if lines else "Nothing queued or running.",
-            inline=False,
-        )
+        embed.add_field(name="Jobs", value=_within_field(lines), inline=False)
         embed.add_field(name="Images today", value=str(usage.images_today))
         embed.add_field(name="Images in total", value=str(usage.images_total))
         embed.add_field(name="GPU time", value=_duration(usage.gpu_seconds))
@@ -404,6 +400,23 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             value=f"{limits.max_running} running, {limits.max_queued} waiting",
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+#: Discord refuses an embed field longer than 1024 characters.
+_FIELD_CHARS = 1024
+
+
+def _within_field(lines: list[str]) -> str:
+    """The lines that fit in one embed field, then how many did not."""
+    if not lines:
+        return "Nothing queued or running."
+    shown: list[str] = []
+    for number, line in enumerate(lines):
+        rest = f"… and {len(lines) - number} more"
+        if len("\n".join([*shown, line, rest])) > _FIELD_CHARS:
+            return "\n".join([*shown, rest])
+        shown.append(line)
+    return "\n".join(shown)
 
 
 def _duration(seconds: float) -> str:

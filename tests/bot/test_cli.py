@@ -339,13 +339,13 @@ def test_run_never_prints_the_token(
     else:
         (workdir / ".env").write_text(f"ATELIER_DISCORD_TOKEN={TOKEN}\n", encoding="utf-8")
     monkeypatch.setenv("ATELIER_LOG_LEVEL", "DEBUG")
+    # Nothing listens there: the bot gets past the token check, then cannot log in.
+    monkeypatch.setenv("ATELIER_DISCORD_API_BASE", "http://127.0.0.1:9/api/v10")
     rc = main(["run"])
     out, err = capsys.readouterr()
-    # A token is configured, so the bot gets past the token check (this version then stops:
-    # its Discord layer is the next milestone).
     assert rc == 1
     assert "ATELIER_DISCORD_TOKEN is not set" not in err
-    assert "no Discord layer yet" in err
+    assert "could not reach Discord at http://127.0.0.1:9/api/v10" in err
     assert "fake-token" not in out + err
 
 
