@@ -46,6 +46,7 @@ async def test_imagine_defers_shows_progress_and_posts_the_grid_with_nine_button
     seen = [version["content"] for version in final.history]
     assert any("Waiting to start" in text for text in seen)
     assert any(re.search(r"\(\d+%\) \(standard\)", text) for text in seen)
+    assert any(version["attachments"] == ["preview.jpg"] for version in final.history)
     job = await get_job(bot.db, job_id_of(final))
     assert job is not None
     assert job.status is JobStatus.DONE
@@ -103,6 +104,8 @@ async def test_cancel_on_a_queued_job(bots: Bots, fake: FakeDiscord, alice: Fake
     second = await fake.slash("imagine", {"prompt": "second"}, user=alice)
     waiting = await second.wait_original(lambda m: "Waiting to start, position 1" in m.content)
     waiting_id = job_id_of(waiting)
+    stranger = await fake.press(waiting.id, button(waiting, "cancel"), user=fake.add_user("eve"))
+    assert "Only the person" in (await stranger.wait_original()).content
     press = await fake.press(waiting.id, button(waiting, "cancel"), user=alice)
     await press.wait_acknowledged()
     assert press.ephemeral
