@@ -29,6 +29,7 @@ COPY inference ./inference
 COPY contests ./contests
 COPY funding ./funding
 COPY db ./db
+COPY studio ./studio
 RUN python -m pip install . \
     && python -c "import torch, diffusers, discord; print('torch', torch.__version__)"
 
