@@ -55,10 +55,8 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.describe(words="comma separated, e.g. gore, blood")
     async def words_add(self, interaction: discord.Interaction[Any], words: str) -> None:
         assert interaction.guild_id is not None
-        try:
-            wanted = normalise_words(words)
-        except StudioError as error:
-            await _reply(interaction, f"⚠️ {error}")
+        wanted = await _words_or_refuse(interaction, words)
+        if wanted is None:
             return
         added = await add_banned_words(
             self.resources.db,
@@ -77,10 +75,8 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.describe(words="comma separated")
     async def words_remove(self, interaction: discord.Interaction[Any], words: str) -> None:
         assert interaction.guild_id is not None
-        try:
-            wanted = normalise_words(words)
-        except StudioError as error:
-            await _reply(interaction, f"⚠️ {error}")
+        wanted = await _words_or_refuse(interaction, words)
+        if wanted is None:
             return
         removed = await remove_banned_words(self.resources.db, interaction.guild_id, wanted)
         missing = [word for word in wanted if word not in removed]
@@ -157,3 +153,12 @@ class AdminCog(commands.Cog, name="Admin"):
 
 async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
     await interaction.response.send_message(text, ephemeral=True)
+
+
+async def _words_or_refuse(interaction: discord.Interaction[Any], words: str) -> list[str] | None:
+    """The words as stored, or None after telling the moderator what was wrong."""
+    try:
+        return normalise_words(words)
+    except StudioError as error:
+        await _reply(interaction, f"⚠️ {error}")
+        return None

@@ -17,15 +17,13 @@ from cogs.imagine.buttons import (
     Press,
     appeal_view,
     cancel_view,
-    grid_view,
-    upscale_view,
 )
-from cogs.imagine.delivery import Deliveries, Shown, StatusMessage
+from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, result_view
 from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
 from cogs.resources import Resources
 from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
 from db.job_messages import get_job_message
-from db.jobs import JobKind, JobStatus, get_job
+from db.jobs import JobStatus, get_job
 from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
 from inference.loading import ModelLoadError
 from inference.params import ParamError
@@ -123,17 +121,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         else:
             callback = await interaction.response.send_message(content, view=view)
             message_id = callback.message_id or (await interaction.original_response()).id
-        await self._follow_new(interaction, handle, head, message_id, webhook_message)
-
-    async def _follow_new(
-        self,
-        interaction: discord.Interaction[Any],
-        handle: JobHandle,
-        head: str,
-        message_id: int,
-        webhook_message: discord.WebhookMessage | None,
-    ) -> None:
-        status = StatusMessage(
+        status_message = StatusMessage(
             self.client,
             channel_id=interaction.channel_id or 0,
             guild_id=interaction.guild_id,
@@ -143,7 +131,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             fresh_for=self.resources.tuning.token_window_seconds,
             upload_limit=interaction.filesize_limit,
         )
-        await self.deliveries.show(Shown(handle, status, head))
+        await self.deliveries.show(Shown(handle, status_message, head))
 
     # --- restarts --------------------------------------------------------------------------
 
@@ -354,11 +342,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             return
         await interaction.response.defer(thinking=True)
         upload = await asyncio.to_thread(result_upload, path, interaction.filesize_limit)
-        view = (
-            upscale_view(source.id, can_upscale=self.studio.can_upscale(source))
-            if source.job.kind is JobKind.UPSCALE
-            else grid_view(source.id)
-        )
+        view = result_view(self.studio, source)
         head = render.header(
             source.job, owner, source.record.parent_index, self.studio.config.defaults
         )

@@ -26,6 +26,7 @@ from db.jobs import JobKind
 from inference.pool.events import Cancelled, Deferred, Failed, Finished, Progress, Started
 from inference.pool.handle import JobHandle
 from studio.errors import StudioError
+from studio.service import StoredJob, Studio
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,14 @@ log = logging.getLogger(__name__)
 def token_expired(error: discord.HTTPException) -> bool:
     """Whether Discord refused a webhook call because the interaction token is gone."""
     return error.status in (401, 404) or error.code in (50027, 10015)
+
+
+def result_view(studio: Studio, source: StoredJob) -> discord.ui.View:
+    """The buttons under a finished job: U/V/🔄 under a grid, Vary/Upscale/❤/Info under an
+    upscaled image."""
+    if source.job.kind is JobKind.UPSCALE:
+        return upscale_view(source.id, can_upscale=studio.can_upscale(source))
+    return grid_view(source.id)
 
 
 class StatusMessage:
@@ -232,11 +241,7 @@ class Deliveries:
             await shown.message.edit(content=render.failed(shown.head, str(error)), view=None)
             return
         upload = await asyncio.to_thread(result_upload, path, shown.message.upload_limit)
-        view = (
-            upscale_view(source.id, can_upscale=studio.can_upscale(source))
-            if source.job.kind is JobKind.UPSCALE
-            else grid_view(source.id)
-        )
+        view = result_view(studio, source)
         posted = await shown.message.post_result(
             content=render.done(shown.head, source.job),
             upload=upload,
