@@ -221,6 +221,34 @@ async def list_images(db: Database, job_id: int) -> list[ImageRecord]:
     ]
 
 
+async def unfinished_child(
+    db: Database,
+    *,
+    owner_id: int,
+    kind: JobKind,
+    parent_job_id: int,
+    parent_index: int,
+    strength: float | None,
+) -> int | None:
+    """The id of ``owner_id``'s queued or running ``kind`` job made from that parent image
+    with that img2img strength, if there is one: the same button pressed again too soon."""
+    row = await db.fetchone(
+        "SELECT id FROM jobs WHERE owner_id = ? AND kind = ? AND parent_job_id = ?"
+        " AND parent_index = ? AND json_extract(params, '$.strength') IS ?"
+        " AND status IN (?, ?) ORDER BY id LIMIT 1",
+        (
+            owner_id,
+            JobKind(kind).value,
+            parent_job_id,
+            parent_index,
+            strength,
+            JobStatus.QUEUED.value,
+            JobStatus.RUNNING.value,
+        ),
+    )
+    return None if row is None else int(row["id"])
+
+
 async def unfinished_jobs(db: Database) -> list[JobRecord]:
     """Queued and running jobs, oldest first: what a restart must recover."""
     rows = await db.fetchall(

@@ -6,6 +6,7 @@ image files), so a button on a message from before a restart works like a fresh 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -13,7 +14,16 @@ from pathlib import Path
 
 from db.database import Database
 from db.guilds import banned_words, get_guild_settings
-from db.jobs import ImageRecord, JobKind, JobRecord, JobStatus, Lane, get_job, list_images
+from db.jobs import (
+    ImageRecord,
+    JobKind,
+    JobRecord,
+    JobStatus,
+    Lane,
+    get_job,
+    list_images,
+    unfinished_child,
+)
 from db.users import (
     STYLIZE_VALUES,
     Usage,
@@ -91,6 +101,7 @@ class Studio:
         self.config = config
         self._images_dir = images_dir
         self._clock = clock
+        self._follow_up_lock = asyncio.Lock()
 
     # --- /imagine --------------------------------------------------------------------------
 
@@ -235,7 +246,26 @@ class Studio:
     async def _submit(
         self, job: GenerationJob, user_id: int, *, parent: tuple[int, int] | None
     ) -> JobHandle:
-        try:
-            return await self.pool.submit(job, owner_id=user_id, lane=Lane.STANDARD, parent=parent)
-        except QueueLimitError as error:
-            raise StudioError(str(error)) from None
+        """Queue ``job``. A follow-up (``parent`` set) is refused while the same user's same
+        follow-up of the same image is still waiting or running, so a double click, or two
+        presses at the same moment, make one job; the lock makes check and insert one step."""
+        async with self._follow_up_lock:
+            if parent is not None:
+                pending = await unfinished_child(
+                    self.db,
+                    owner_id=user_id,
+                    kind=job.kind,
+                    parent_job_id=parent[0],
+                    parent_index=parent[1],
+                    strength=job.strength,
+                )
+                if pending is not None:
+                    raise StudioError(
+                        f"that is already on its way as job #{pending}; press again once it is done"
+                    )
+            try:
+                return await self.pool.submit(
+                    job, owner_id=user_id, lane=Lane.STANDARD, parent=parent
+                )
+            except QueueLimitError as error:
+                raise StudioError(str(error)) from None

@@ -3,6 +3,7 @@ and the loopback stand-in of Discord in between."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import discord
@@ -169,3 +170,23 @@ async def test_a_malformed_or_unknown_button_gets_an_ephemeral_error(
         answer = await press.wait_original()
         assert press.ephemeral, custom_id
         assert answer.content.startswith("⚠️"), answer.content
+
+
+async def test_a_button_pressed_twice_at_once_makes_one_job(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await bots.start()
+    bots.script.step_delay = 0.2  # the first upscale is still running when the second lands
+    rec = await fake.slash("imagine", {"prompt": "twins --steps 4"}, user=alice)
+    grid = await rec.wait_original(is_result, timeout=30)
+    presses = await asyncio.gather(
+        fake.press(grid.id, button(grid, "u", 0), user=alice),
+        fake.press(grid.id, button(grid, "u", 0), user=alice),
+    )
+    answers = [await press.wait_original() for press in presses]
+    refused = [press for press in presses if press.ephemeral]
+    assert len(refused) == 1
+    assert "already on its way" in answers[presses.index(refused[0])].content
+    rows = await bot.db.fetchall("SELECT id FROM jobs WHERE kind = 'upscale'")
+    assert len(rows) == 1
+    bots.script.step_delay = 0.0

@@ -3,6 +3,7 @@ user's preferences do to a prompt, and what the grid and upscale buttons plan an
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -349,3 +350,25 @@ async def test_usage_counts_todays_images_by_the_studios_clock(
     tomorrow = await studio.usage(OWNER)
     assert (tomorrow.images_today, tomorrow.images_total) == (0, 5)
     assert (await studio.usage(OTHER)).images_total == 0
+
+
+async def test_the_same_follow_up_twice_at_once_makes_one_job(studio: Studio) -> None:
+    grid = await _grid(studio)
+    first, second = await asyncio.gather(
+        studio.upscale(OWNER, grid, 1), studio.upscale(OWNER, grid, 1), return_exceptions=True
+    )
+    handles = [r for r in (first, second) if isinstance(r, JobHandle)]
+    errors = [r for r in (first, second) if isinstance(r, StudioError)]
+    assert len(handles) == 1
+    assert len(errors) == 1
+    assert f"job #{handles[0].job_id}" in str(errors[0])
+    # Other follow-ups of the same image, and the same one by someone else, are not blocked.
+    other = await studio.upscale(OTHER, grid, 1)
+    subtle = await studio.vary(OWNER, grid, 1, VariationStrength.SUBTLE)
+    strong = await studio.vary(OWNER, grid, 1, VariationStrength.STRONG)
+    for handle in (handles[0], other, subtle, strong):
+        await handle
+    # Once it is done, pressing again makes a new one.
+    again = await studio.upscale(OWNER, grid, 1)
+    assert again.job_id > strong.job_id
+    await again
