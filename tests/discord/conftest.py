@@ -88,7 +88,8 @@ class Bots:
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    async with FakeDiscord() as running:
+    # Discord's rule: an interaction not acknowledged within 3 seconds has failed.
+    async with FakeDiscord(callback_deadline_seconds=3.0) as running:
         try:
             yield running
         finally:

@@ -98,7 +98,9 @@ class TestUploadLimit:
     @pytest.fixture
     async def fake(self) -> AsyncIterator[FakeDiscord]:
         saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-        async with FakeDiscord(attachment_size_limit=12_000) as running:
+        async with FakeDiscord(
+            attachment_size_limit=12_000, callback_deadline_seconds=3.0
+        ) as running:
             try:
                 yield running
             finally:
