@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import discord
@@ -24,8 +25,9 @@ class ModelsCog(commands.Cog, name="Models"):
             for name in device.models:
                 loaded.setdefault(name, []).append(device.device)
         embed = discord.Embed(title="Models", description="Choose one with `--model NAME`.")
-        for ref in list(catalog)[:25]:
-            card = read_model_card(ref.source)
+        refs = list(catalog)[:25]  # an embed holds 25 fields
+        cards = await asyncio.to_thread(lambda: [read_model_card(ref.source) for ref in refs])
+        for ref, card in zip(refs, cards, strict=True):
             devices = loaded.get(ref.name)
             status = f"ready on {', '.join(devices)}" if devices else "loads on first use"
             lines = [
