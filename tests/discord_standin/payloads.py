@@ -44,11 +44,6 @@ class SnowflakeFactory:
             return value
 
 
-def snowflake_time(snowflake: int) -> datetime.datetime:
-    ms = (snowflake >> 22) + DISCORD_EPOCH_MS
-    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
-
-
 def iso(timestamp: float) -> str:
     """A Unix time as Discord writes timestamps (ISO 8601 with microseconds and offset)."""
     return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat()

@@ -10,12 +10,12 @@ and for what Discord's servers saw (every REST request and the status it was ans
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .server import FakeDiscord
+    from .state import DiscordState
 
 #: Message flags Discord uses (only the ones the stand-in sets or reads).
 EPHEMERAL = 1 << 6
@@ -192,7 +192,7 @@ class InteractionRecord:
     message_id: int | None = None
     #: ``expire_tokens()`` was called after this interaction was created.
     expired: bool = False
-    _fake: FakeDiscord | None = field(default=None, repr=False)
+    _fake: DiscordState | None = field(default=None, repr=False)
 
     @property
     def modal(self) -> dict[str, Any] | None:
@@ -269,6 +269,3 @@ class RequestRecord:
     status: int
     at: float
     query: dict[str, str] = field(default_factory=dict)
-
-
-Predicate = Callable[[], bool] | Callable[[], Awaitable[bool]]
