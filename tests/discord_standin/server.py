@@ -140,6 +140,7 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
         channel = f"/channels/{snowflake.format('channel')}"
         message = f"{channel}/messages/{snowflake.format('message')}"
         hook = f"/webhooks/{snowflake.format('app')}/{token}"
+        one_command = snowflake.format("command")
         table: list[tuple[str, str, Handler, bool]] = [
             ("GET", "/gateway", self._get_gateway, False),
             ("GET", "/gateway/bot", self._get_gateway_bot, True),
@@ -148,33 +149,18 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
             ("POST", "/users/@me/channels", self._create_dm, True),
             ("GET", "/oauth2/applications/@me", self._get_application, True),
             ("GET", "/applications/@me", self._get_application, True),
-            ("GET", f"{app}/commands", self._get_commands, True),
-            ("PUT", f"{app}/commands", self._put_commands, True),
-            ("POST", f"{app}/commands", self._post_command, True),
-            ("GET", f"{app}/commands/{snowflake.format('command')}", self._get_command, True),
-            ("PATCH", f"{app}/commands/{snowflake.format('command')}", self._patch_command, True),
-            ("DELETE", f"{app}/commands/{snowflake.format('command')}", self._delete_command, True),
             ("GET", f"{app}{guild}/commands/permissions", self._get_command_permissions, True),
-            ("GET", f"{app}{guild}/commands", self._get_commands, True),
-            ("PUT", f"{app}{guild}/commands", self._put_commands, True),
-            ("POST", f"{app}{guild}/commands", self._post_command, True),
-            (
-                "GET",
-                f"{app}{guild}/commands/{snowflake.format('command')}",
-                self._get_command,
-                True,
-            ),
-            (
-                "PATCH",
-                f"{app}{guild}/commands/{snowflake.format('command')}",
-                self._patch_command,
-                True,
-            ),
-            (
-                "DELETE",
-                f"{app}{guild}/commands/{snowflake.format('command')}",
-                self._delete_command,
-                True,
+            *(
+                route
+                for commands in (f"{app}/commands", f"{app}{guild}/commands")  # global, server
+                for route in (
+                    ("GET", commands, self._get_commands, True),
+                    ("PUT", commands, self._put_commands, True),
+                    ("POST", commands, self._post_command, True),
+                    ("GET", f"{commands}/{one_command}", self._get_command, True),
+                    ("PATCH", f"{commands}/{one_command}", self._patch_command, True),
+                    ("DELETE", f"{commands}/{one_command}", self._delete_command, True),
+                )
             ),
             ("GET", guild, self._get_guild, True),
             ("GET", f"{guild}/channels", self._get_guild_channels, True),
