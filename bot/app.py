@@ -22,9 +22,13 @@ from discord.ext import commands
 
 from bot.settings import Settings
 from cogs.admin import AdminCog
+from cogs.contests.cog import ContestsCog
+from cogs.funding.cog import FundingCog
 from cogs.imagine.buttons import AtelierButton
 from cogs.imagine.cog import ImagineCog
+from cogs.leaderboards import LeaderboardsCog
 from cogs.models import ModelsCog
+from cogs.phases import PhaseTimer
 from cogs.preferences import PreferencesCog
 from cogs.resources import Resources, Tuning
 from db.database import Database
@@ -88,6 +92,7 @@ class AtelierBot(commands.AutoShardedBot):
         self.pool: WorkerPool | None = None
         self._imagine: ImagineCog | None = None
         self._warm_up: asyncio.Task[None] | None = None
+        self.phases = PhaseTimer(clock)
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -119,18 +124,23 @@ class AtelierBot(commands.AutoShardedBot):
             images_dir=settings.images_dir,
             clock=self._clock,
         )
-        resources = Resources(db, pool, studio, catalog, self._tuning, self._clock)
+        resources = Resources(db, pool, studio, catalog, self._tuning, self._clock, self.phases)
         self._imagine = ImagineCog(self, resources)
         for cog in (
             self._imagine,
             PreferencesCog(resources),
             ModelsCog(resources),
             AdminCog(resources),
+            ContestsCog(self, resources),
+            LeaderboardsCog(resources),
+            FundingCog(self, resources),
         ):
             await self.add_cog(cog)
         self.add_dynamic_items(AtelierButton)
         await self._sync_commands()
         await self._imagine.resume(recovered)
+        # Contest and campaign phases that fell due while the bot was down, then the timer.
+        await self.phases.start()
         self._warm_up = asyncio.create_task(self._warm_default_model(), name="warm-up")
 
     async def _sync_commands(self) -> None:
@@ -155,6 +165,7 @@ class AtelierBot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop taking jobs, let running ones finish (within the pool's grace), deliver what
         finished, then disconnect and close the database."""
+        self.phases.stop()
         if self._warm_up is not None:
             self._warm_up.cancel()
         if self.pool is not None:

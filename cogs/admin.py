@@ -17,10 +17,12 @@ from cogs.resources import Resources
 from db.guilds import (
     add_banned_words,
     banned_words,
+    get_guild_settings,
     get_queue_limits,
     remove_banned_words,
     set_buttons_for_everyone,
     set_moderation_channel,
+    set_moderator_role,
     set_queue_limits,
 )
 from inference.pool.config import UserLimits
@@ -149,6 +151,39 @@ class AdminCog(commands.Cog, name="Admin"):
         await set_buttons_for_everyone(self.resources.db, interaction.guild_id, everyone)
         who = "every member" if everyone else "only the member who made the job"
         await _reply(interaction, f"✅ Generation buttons can now be pressed by {who}.")
+
+    @admin.command(
+        name="moderator-role", description="Members with this role run contests and models"
+    )
+    @app_commands.describe(
+        role="the moderators' role; leave out to see the current one",
+        clear="true: no moderator role any more (Manage Server only)",
+    )
+    async def moderator_role(
+        self,
+        interaction: discord.Interaction[Any],
+        role: discord.Role | None = None,
+        clear: bool = False,
+    ) -> None:
+        assert interaction.guild_id is not None
+        if clear:
+            await set_moderator_role(self.resources.db, interaction.guild_id, None)
+            await _reply(interaction, "✅ Moderator role cleared: only Manage Server moderates.")
+            return
+        if role is None:
+            current = await get_guild_settings(self.resources.db, interaction.guild_id)
+            text = (
+                f"Moderators: Manage Server and <@&{current.moderator_role_id}>."
+                if current.moderator_role_id is not None
+                else "Moderators: members with Manage Server (no moderator role set)."
+            )
+            await _reply(interaction, text)
+            return
+        if role.is_default():
+            await _reply(interaction, "⚠️ @everyone cannot be the moderator role; pick a role.")
+            return
+        await set_moderator_role(self.resources.db, interaction.guild_id, role.id)
+        await _reply(interaction, f"✅ Members with {role.mention} can now moderate Atelier.")
 
 
 async def _reply(interaction: discord.Interaction[Any], text: str) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from cogs.phases import PhaseTimer
 from db.database import Database
 from inference.models import ModelCatalog
 from inference.pool.pool import WorkerPool
@@ -31,3 +32,4 @@ class Resources:
     catalog: ModelCatalog
     tuning: Tuning
     clock: Callable[[], datetime]
+    phases: PhaseTimer  # cogs whose records change phase at stored times register here

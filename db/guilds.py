@@ -14,6 +14,7 @@ class GuildSettings:
     guild_id: int
     moderation_channel_id: int | None = None
     buttons_for_everyone: bool = False
+    moderator_role_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings:
         guild_id=guild_id,
         moderation_channel_id=row["moderation_channel_id"],
         buttons_for_everyone=bool(row["buttons_for_everyone"]),
+        moderator_role_id=row["moderator_role_id"],
     )
 
 
@@ -64,6 +66,15 @@ async def set_buttons_for_everyone(db: Database, guild_id: int, everyone: bool) 
             "ON CONFLICT (guild_id) DO UPDATE SET buttons_for_everyone = excluded."
             "buttons_for_everyone",
             (guild_id, int(everyone)),
+        )
+
+
+async def set_moderator_role(db: Database, guild_id: int, role_id: int | None) -> None:
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO guild_settings (guild_id, moderator_role_id) VALUES (?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET moderator_role_id = excluded.moderator_role_id",
+            (guild_id, role_id),
         )
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from bot.settings import load_settings
 from cogs.resources import Tuning
 from inference.backend import DiffusersBackend
 from inference.models import ModelRef
+from inference.pool.pool import utc_now
 from inference.pool.worker import Backend
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.inference.pool.conftest import Script, ScriptedBackend
@@ -40,7 +42,13 @@ class Bots:
     script: Script
     running: list[tuple[AtelierBot, asyncio.Task[None]]] = field(default_factory=list)
 
-    async def start(self, *, tuning: Tuning = FAST_TUNING, **overrides: Any) -> AtelierBot:
+    async def start(
+        self,
+        *,
+        tuning: Tuning = FAST_TUNING,
+        clock: Callable[[], datetime] = utc_now,
+        **overrides: Any,
+    ) -> AtelierBot:
         values: dict[str, Any] = {
             "discord_token": self.fake.bot_token,
             "discord_api_base": self.fake.api_base,
@@ -54,7 +62,7 @@ class Bots:
             "shutdown_grace_seconds": 5,
         }
         settings = load_settings(**{**values, **overrides})
-        bot = create_bot(settings, backend_factory=self.load, tuning=tuning)
+        bot = create_bot(settings, backend_factory=self.load, tuning=tuning, clock=clock)
         task = asyncio.create_task(bot.start(self.fake.bot_token))
         self.running.append((bot, task))
         await self.fake.wait_until_ready(timeout=20)

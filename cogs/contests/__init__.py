@@ -1,0 +1,1 @@
+"""/contest: weekly contests with blind voting (domain rules in ``contests/``)."""

@@ -1,0 +1,1 @@
+"""/campaign and /pledge: crowdfunding of model versions (domain rules in ``funding/``)."""

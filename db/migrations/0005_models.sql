@@ -1,0 +1,1 @@
+-- Model registry: models and their versions (filled in by the funding issue).

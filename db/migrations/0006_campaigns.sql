@@ -1,0 +1,1 @@
+-- Crowdfunding campaigns and the append-only pledge ledger.

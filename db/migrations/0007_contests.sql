@@ -1,0 +1,1 @@
+-- Weekly contests, entries, blind votes and themes.
