@@ -126,17 +126,18 @@ def test_other_files_in_the_folder_are_ignored(tmp_path: Path) -> None:
 
 async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "atelier.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA user_version = 5")
-    conn.close()
     known = Migrations.packaged().latest
+    newer = known + 1
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {newer}")
+    conn.close()
     with pytest.raises(
         MigrationError,
-        match=rf"database schema version 5 is newer than this Atelier \(knows {known}\); "
+        match=rf"database schema version {newer} is newer than this Atelier \(knows {known}\); "
         "upgrade Atelier",
     ):
         await Database.open(path)
-    assert _inspect(path) == (5, set())  # left untouched
+    assert _inspect(path) == (newer, set())  # left untouched
 
 
 async def test_jobs_queued_before_lanes_existed_wait_in_the_standard_lane(tmp_path: Path) -> None:
