@@ -44,7 +44,9 @@ class GuildPayloads(DiscordState):
         if user_id == self.bot_user_id:
             return [self.bot_role_id]
         user = self.users.get(user_id)
-        return [self.moderator_role_id] if user is not None and user.manage_guild else []
+        if user is None:
+            return []
+        return [self.moderator_role_id] * user.manage_guild + list(user.roles)
 
     def _permissions_of_id(self, user_id: int) -> int:
         if user_id == self.bot_user_id:
@@ -56,7 +58,7 @@ class GuildPayloads(DiscordState):
         user = self.users.get(user_id)
         member: dict[str, Any] = {
             "roles": [str(r) for r in self._roles_of(user_id)],
-            "joined_at": iso(time.time() - 86_400),
+            "joined_at": iso(user.joined_at if user is not None else time.time() - 86_400),
             "premium_since": None,
             "deaf": False,
             "mute": False,
@@ -109,6 +111,10 @@ class GuildPayloads(DiscordState):
                 2,
                 managed=True,
                 tags={"bot_id": str(self.bot_user_id)},
+            ),
+            *(
+                role(role_id, name, permissions, 3 + n)
+                for n, (role_id, (name, permissions)) in enumerate(self.extra_roles.items())
             ),
         ]
 

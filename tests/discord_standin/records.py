@@ -29,7 +29,9 @@ class FakeUser:
     """A Discord user who is also a member of the stand-in's guild.
 
     ``manage_guild`` gives the member a "Moderator" role carrying the Manage Server permission;
-    ``administrator`` gives every permission (as a server owner has).
+    ``administrator`` gives every permission (as a server owner has). ``roles`` are further
+    roles made with ``FakeDiscord.add_role``. ``joined_at`` (Unix time) is when they joined the
+    guild; by default 30 days before the stand-in was built, so age rules are met.
     """
 
     id: int
@@ -39,6 +41,8 @@ class FakeUser:
     bot: bool = False
     global_name: str | None = None
     nick: str | None = None
+    roles: list[int] = field(default_factory=list)
+    joined_at: float = field(default_factory=lambda: time.time() - 30 * 86_400)
 
     @property
     def mention(self) -> str:

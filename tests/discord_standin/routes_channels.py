@@ -50,6 +50,25 @@ class ChannelRoutes(MessageBook):
             raise DiscordError(404, 10007, "Unknown Member")
         return 200, self._member_payload(int(user))
 
+    async def _add_member_role(
+        self, req: Request, guild: str, user: str, role: str
+    ) -> tuple[int, Any]:
+        """Give a member a role: 403 without Manage Roles (``bot_can_manage_roles``), as on
+        Discord; giving a role the member has already is a no-op that still answers 204."""
+        self._guild(guild)
+        member = self.users.get(int(user))
+        if member is None:
+            raise DiscordError(404, 10007, "Unknown Member")
+        if int(role) not in self.extra_roles:
+            raise DiscordError(404, 10011, "Unknown Role")
+        if not self.bot_can_manage_roles:
+            raise DiscordError(403, 50013, "Missing Permissions")
+        if int(role) not in member.roles:
+            member.roles.append(int(role))
+        reason = req.raw.headers.get("X-Audit-Log-Reason")
+        self.role_grants.append((member.id, int(role), unquote(reason) if reason else None))
+        return 204, None
+
     async def _get_channel(self, req: Request, channel: str) -> tuple[int, Any]:
         return 200, self._channel_payload(self._channel(channel))
 

@@ -166,6 +166,12 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
             ("GET", f"{guild}/channels", self._get_guild_channels, True),
             ("GET", f"{guild}/roles", self._get_roles, True),
             ("GET", f"{guild}/members/{snowflake.format('user')}", self._get_member, True),
+            (
+                "PUT",
+                f"{guild}/members/{snowflake.format('user')}/roles/{snowflake.format('role')}",
+                self._add_member_role,
+                True,
+            ),
             ("GET", channel, self._get_channel, True),
             ("POST", f"{channel}/typing", self._typing, True),
             ("GET", f"{channel}/messages", self._list_messages, True),

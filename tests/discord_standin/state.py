@@ -88,6 +88,12 @@ class DiscordState:
         self.owner = FakeUser(id=self._snowflake(), name="alice")
         self.guild_owner = FakeUser(id=self._snowflake(), name="guild-owner", administrator=True)
         self._extra_users: list[FakeUser] = []
+        #: Roles added with ``add_role``: id -> (name, permissions).
+        self.extra_roles: dict[int, tuple[str, int]] = {}
+        #: False: the bot lacks Manage Roles, so giving a member a role answers 403.
+        self.bot_can_manage_roles = True
+        #: Every role the bot gave: (user id, role id, audit log reason).
+        self.role_grants: list[tuple[int, int, str | None]] = []
         self.channels: dict[int, Channel] = {
             self.channel_id: Channel(self.channel_id, "general", position=0),
             self.moderation_channel_id: Channel(
@@ -152,6 +158,12 @@ class DiscordState:
         self._extra_users.append(user)
         return user
 
+    def add_role(self, name: str, *, permissions: int = Perm.EVERYONE) -> int:
+        """A new role in the guild (give it to a member with ``user.roles.append(id)``)."""
+        role_id = self._snowflake()
+        self.extra_roles[role_id] = (name, permissions)
+        return role_id
+
     def add_channel(self, name: str, *, type: int = 0, topic: str | None = None) -> int:
         """A new text channel in the guild (present in GUILD_CREATE for later IDENTIFYs)."""
         channel = Channel(
@@ -175,6 +187,8 @@ class DiscordState:
         permissions = Perm.EVERYONE
         if user.manage_guild:
             permissions |= Perm.MANAGE_GUILD | Perm.MANAGE_MESSAGES
+        for role_id in user.roles:
+            permissions |= self.extra_roles[role_id][1]
         return permissions
 
     # -- what tests read -------------------------------------------------------------------

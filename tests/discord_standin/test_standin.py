@@ -114,6 +114,17 @@ class DemoBot(commands.AutoShardedBot):
         async def ping(interaction: discord.Interaction[Any]) -> None:
             await interaction.response.send_message("pong", ephemeral=True)
 
+        @tree.command(description="Who am I here?")
+        async def whoami(interaction: discord.Interaction[Any]) -> None:
+            member = interaction.user
+            assert isinstance(member, discord.Member)
+            joined = member.joined_at.timestamp() if member.joined_at else None
+            roles = sorted(role.name for role in member.roles)
+            manage = interaction.permissions.manage_guild
+            await interaction.response.send_message(
+                f"joined={joined} roles={roles} manage={manage}", ephemeral=True
+            )
+
         @tree.command(description="Takes a while, then sends a picture")
         async def slow(interaction: discord.Interaction[Any]) -> None:
             await interaction.response.defer()
@@ -244,6 +255,24 @@ async def test_ping_answers_ephemerally(fake: FakeDiscord, bot: DemoBot) -> None
     assert original.interaction_id == rec.id
     assert original not in fake.channel_messages()
     assert fake.messages[original.id] is original
+
+
+async def test_members_carry_their_join_time_and_extra_roles() -> None:
+    async with FakeDiscord() as fake:
+        # Roles reach the bot in GUILD_CREATE, so they are made before it connects.
+        host = fake.add_role("Contest host")
+        carol = fake.add_user("carol")
+        assert carol.joined_at < time.time() - 29 * 86_400  # long-standing by default
+        carol.joined_at = 1_700_000_000.5
+        carol.roles.append(host)
+        with pointing_discord_at(fake):
+            async with running_bot(fake, DemoBot(fake.guild_id)):
+                await fake.wait_for_commands()
+                answer = await (await fake.slash("whoami", user=carol)).wait_original()
+        assert answer.content == (
+            "joined=1700000000.5 roles=['@everyone', 'Contest host'] manage=False"
+        )
+        assert not fake.errors
 
 
 async def test_slow_defers_then_edits_in_a_file_and_a_dynamic_button(

@@ -1,0 +1,39 @@
+"""The stand-in's ``PUT /guilds/{g}/members/{u}/roles/{r}``, with and without Manage Roles."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+
+from tests.discord_standin import FakeDiscord
+from tests.discord_standin.test_standin import DemoBot, bot, fake
+
+__all__ = ["bot", "fake"]  # the fixtures, imported for pytest
+
+
+async def test_the_bot_gives_a_member_a_role(fake: FakeDiscord, bot: DemoBot) -> None:
+    backers = fake.add_role("Backers")
+    carol = fake.add_user("carol")
+    await bot.http.add_role(fake.guild_id, carol.id, backers, reason="Backer of #3")
+    await bot.http.add_role(fake.guild_id, carol.id, backers)  # again: no change, no error
+    assert carol.roles == [backers]
+    assert fake.role_grants == [(carol.id, backers, "Backer of #3"), (carol.id, backers, None)]
+
+
+async def test_without_manage_roles_the_bot_gets_403(fake: FakeDiscord, bot: DemoBot) -> None:
+    backers = fake.add_role("Backers")
+    carol = fake.add_user("carol")
+    fake.bot_can_manage_roles = False
+    with pytest.raises(discord.Forbidden) as caught:
+        await bot.http.add_role(fake.guild_id, carol.id, backers)
+    assert caught.value.code == 50013
+    assert carol.roles == []
+    assert fake.role_grants == []
+
+
+async def test_unknown_roles_and_members_are_404(fake: FakeDiscord, bot: DemoBot) -> None:
+    backers = fake.add_role("Backers")
+    with pytest.raises(discord.NotFound, match="Unknown Member"):
+        await bot.http.add_role(fake.guild_id, 12345, backers)
+    with pytest.raises(discord.NotFound, match="Unknown Role"):
+        await bot.http.add_role(fake.guild_id, fake.owner.id, 12345)
