@@ -20,6 +20,7 @@ from db.users import (
     set_user_option,
     user_options,
 )
+from funding.registry import available_names
 from inference.params import ParamError, parse, parse_flags
 from studio.errors import StudioError
 from studio.preferences import MAX_OPTIONS, check_option_name, check_suffix, split_flags
@@ -35,23 +36,26 @@ _STYLIZE_LABELS = {
 class SettingsPanel(discord.ui.View):
     """The /settings panel: three selects and a visibility toggle, saved on every change."""
 
-    def __init__(self, resources: Resources, settings: UserSettings) -> None:
+    def __init__(
+        self, resources: Resources, settings: UserSettings, model_names: list[str]
+    ) -> None:
+        """``model_names``: the registry's models everyone may use now (a select holds 25)."""
         super().__init__(timeout=600)
         self._resources = resources
         self.settings = settings
-        models = list(resources.catalog)[:25]
-        default = resources.catalog.default.name
-        chosen_model = settings.model or default
+        default = resources.catalog.default.name.lower()
+        chosen_model = (settings.model or default).lower()
+        names = sorted({*model_names[:24], default})
         _set_options(
             self.model_select,
             [
                 discord.SelectOption(
-                    label=ref.name,
-                    value=ref.name,
-                    description="the server's default" if ref.name == default else None,
-                    default=ref.name.lower() == chosen_model.lower(),
+                    label=name,
+                    value=name,
+                    description="the server's default" if name == default else None,
+                    default=name == chosen_model,
                 )
-                for ref in models
+                for name in names
             ],
         )
         _set_options(
@@ -111,9 +115,13 @@ class SettingsPanel(discord.ui.View):
         current = await get_user_settings(self._resources.db, interaction.user.id)
         updated = dataclasses.replace(current, **changes)
         await save_user_settings(self._resources.db, updated)
-        panel = SettingsPanel(self._resources, updated)
+        panel = SettingsPanel(self._resources, updated, await _model_names(self._resources))
         self.stop()
         await interaction.response.edit_message(content=describe(updated), view=panel)
+
+
+async def _model_names(resources: Resources) -> list[str]:
+    return await available_names(resources.db, resources.clock())
 
 
 def _set_options(select: discord.ui.Select[Any], options: list[discord.SelectOption]) -> None:
@@ -143,9 +151,8 @@ class PreferencesCog(commands.Cog, name="Preferences"):
     @app_commands.command(name="settings", description="Your default model, stylize and more")
     async def settings(self, interaction: discord.Interaction[Any]) -> None:
         current = await get_user_settings(self.resources.db, interaction.user.id)
-        await interaction.response.send_message(
-            describe(current), view=SettingsPanel(self.resources, current), ephemeral=True
-        )
+        panel = SettingsPanel(self.resources, current, await _model_names(self.resources))
+        await interaction.response.send_message(describe(current), view=panel, ephemeral=True)
 
     @prefer.command(name="suffix", description="Text added to the end of every prompt")
     @app_commands.describe(text="e.g. --ar 3:2 --s 250; leave empty to remove your suffix")

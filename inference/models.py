@@ -64,15 +64,22 @@ class ModelCatalog:
         else:
             self.default = ModelRef(name_for_source(default), default)
             self._models.setdefault(self.default.name.lower(), self.default)
+        self._registered: dict[str, ModelRef] = {}
 
     def __iter__(self) -> Iterator[ModelRef]:
         return iter(sorted(self._models.values(), key=lambda ref: ref.name.lower()))
+
+    def register(self, ref: ModelRef) -> None:
+        """Make ``ref`` resolvable by its exact name, without listing it among the configured
+        models: the model registry's versions (``name:version``), which jobs store and the
+        pool loads. Registering a name again replaces its source."""
+        self._registered[ref.name.lower()] = ref
 
     def resolve(self, name: str | None) -> ModelRef:
         """The model for ``--model NAME`` (case-insensitive), or the default for None."""
         if name is None:
             return self.default
-        found = self._models.get(name.lower())
+        found = self._models.get(name.lower()) or self._registered.get(name.lower())
         if found is None:
             available = ", ".join(ref.name for ref in self)
             raise ParamError(f"--model {name}: unknown model; available: {available}", "--model")

@@ -7,6 +7,7 @@ image files), so a button on a message from before a restart works like a fresh 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -32,6 +33,9 @@ from db.users import (
     usage,
     user_options,
 )
+from funding.access import has_priority, usable_version
+from funding.errors import FundingError
+from funding.registry import VersionStatus, versions_of
 from inference.jobs import (
     EngineDefaults,
     GenerationJob,
@@ -40,12 +44,13 @@ from inference.jobs import (
     plan_upscale,
     plan_variation,
 )
-from inference.models import ModelCatalog
+from inference.models import ModelCatalog, ModelRef
 from inference.params import ImagineRequest, ParseLimits, parse, parse_flags
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths, QueueLimitError
 from studio.errors import StudioError
+from studio.models import model_ref
 from studio.moderation import matched_words
 from studio.preferences import apply_preferences
 
@@ -113,11 +118,10 @@ class Studio:
             text, suffix=prefs.suffix, options=await user_options(self.db, user_id)
         )
         limits = self.config.parse_limits
-        configured = {model.name.lower() for model in self.catalog}
         defaults: dict[str, object] = {}
         if prefs.stylize is not None:
             defaults["stylize"] = STYLIZE_VALUES[prefs.stylize]
-        if prefs.model is not None and prefs.model.lower() in configured:
+        if prefs.model is not None and await self._known_model(prefs.model):
             defaults["model"] = prefs.model
         if prepared.suffix_flags:
             defaults.update(parse_flags(prepared.suffix_flags, limits))
@@ -138,10 +142,45 @@ class Studio:
         except QueueLimitError as error:
             raise StudioError(str(error)) from None
 
-    async def submit_imagine(self, user_id: int, request: ImagineRequest) -> JobHandle:
+    async def check_model_access(
+        self, user_id: int, requests: Sequence[ImagineRequest], *, moderator: bool = False
+    ) -> None:
+        """Refuse (StudioError) before anything is queued if a request names a model the
+        user may not use: unknown, retired, not released, or in early access for others."""
+        for request in requests:
+            await self.model_for(user_id, request.model, moderator=moderator)
+
+    async def model_for(
+        self, user_id: int, name: str | None, *, moderator: bool = False
+    ) -> ModelRef:
+        """The registry version ``name`` (``model`` or ``model:version``; None: the
+        server's default model) gives ``user_id`` now, registered with the pool's catalog.
+        Early-access versions are for their funded backers and moderators."""
+        try:
+            version = await usable_version(
+                self.db,
+                name or self.catalog.default.name,
+                user_id=user_id,
+                moderator=moderator,
+                now=self._clock(),
+            )
+        except FundingError as error:
+            raise StudioError(f"--model: {error}") from None
+        ref = model_ref(version)
+        self.catalog.register(ref)
+        return ref
+
+    async def lane_for(self, user_id: int) -> Lane:
+        """Backers of a version in early access use the priority lane while it lasts."""
+        priority = await has_priority(self.db, user_id, self._clock())
+        return Lane.PRIORITY if priority else Lane.STANDARD
+
+    async def submit_imagine(
+        self, user_id: int, request: ImagineRequest, *, moderator: bool = False
+    ) -> JobHandle:
         """Plan and queue one txt2img job. The first use of a model loads it (slow);
-        raises ModelLoadError, StudioError (limits) or PoolClosedError."""
-        model = self.catalog.resolve(request.model)
+        raises ModelLoadError, StudioError (limits, model access) or PoolClosedError."""
+        model = await self.model_for(user_id, request.model, moderator=moderator)
         info = await self.pool.model_info(model)
         job = plan_imagine(
             request, model=model.name, native_size=info.native_size, defaults=self.config.defaults
@@ -171,14 +210,23 @@ class Studio:
             and (await get_guild_settings(self.db, guild_id)).buttons_for_everyone
         )
 
-    async def reroll(self, user_id: int, source: StoredJob) -> JobHandle:
+    async def reroll(
+        self, user_id: int, source: StoredJob, *, moderator: bool = False
+    ) -> JobHandle:
         """🔄: the same request with a fresh seed (parent index 0: it redoes the whole grid)."""
         if source.job.kind is JobKind.UPSCALE:
             raise StudioError("an upscale cannot be re-rolled; use Vary on it instead")
-        return await self._submit(plan_reroll(source.job), user_id, parent=(source.id, 0))
+        job = await self._with_usable_model(plan_reroll(source.job), user_id, moderator)
+        return await self._submit(job, user_id, parent=(source.id, 0))
 
     async def vary(
-        self, user_id: int, source: StoredJob, index: int, strength: VariationStrength | None
+        self,
+        user_id: int,
+        source: StoredJob,
+        index: int,
+        strength: VariationStrength | None,
+        *,
+        moderator: bool = False,
     ) -> JobHandle:
         """V*n* / Vary: four new images from image ``index``. Without ``strength``, the
         user's preferred one. A variation of an upscale comes back at the original size."""
@@ -195,6 +243,7 @@ class Studio:
             else self.config.defaults.strong_strength
         )
         job = plan_variation(base, image_path=image.path, strength=value)
+        job = await self._with_usable_model(job, user_id, moderator)
         return await self._submit(job, user_id, parent=(source.id, index))
 
     def can_upscale(self, source: StoredJob) -> bool:
@@ -202,7 +251,9 @@ class Studio:
         factor = self.config.defaults.upscale_factor
         return max(source.job.width, source.job.height) * factor <= self.config.max_upscale_side
 
-    async def upscale(self, user_id: int, source: StoredJob, index: int) -> JobHandle:
+    async def upscale(
+        self, user_id: int, source: StoredJob, index: int, *, moderator: bool = False
+    ) -> JobHandle:
         """U*n* / Upscale 2×: image ``index`` at twice the size, refined."""
         image = source.image(index)
         if not self.can_upscale(source):
@@ -213,7 +264,23 @@ class Studio:
         job = plan_upscale(
             source.job, index=index, image_path=image.path, defaults=self.config.defaults
         )
+        job = await self._with_usable_model(job, user_id, moderator)
         return await self._submit(job, user_id, parent=(source.id, index))
+
+    async def _with_usable_model(
+        self, job: GenerationJob, user_id: int, moderator: bool
+    ) -> GenerationJob:
+        """A follow-up runs on its parent's model version if the user may still use it
+        (a job from before the registry names a bare model: its newest usable version)."""
+        model = await self.model_for(user_id, job.model, moderator=moderator)
+        return dataclasses.replace(job, model=model.name)
+
+    async def _known_model(self, name: str) -> bool:
+        """Whether a stored preference still names a released, unretired model (one that
+        was retired since is ignored: the server's default applies)."""
+        versions = await versions_of(self.db, name.partition(":")[0])
+        released = (VersionStatus.AVAILABLE, VersionStatus.EARLY_ACCESS)
+        return any(version.status in released for version in versions)
 
     async def lineage(self, job_id: int) -> list[JobRecord]:
         """The job and its ancestors, oldest first."""
@@ -263,9 +330,8 @@ class Studio:
                     raise StudioError(
                         f"that is already on its way as job #{pending}; press again once it is done"
                     )
+            lane = await self.lane_for(user_id)
             try:
-                return await self.pool.submit(
-                    job, owner_id=user_id, lane=Lane.STANDARD, parent=parent
-                )
+                return await self.pool.submit(job, owner_id=user_id, lane=lane, parent=parent)
             except QueueLimitError as error:
                 raise StudioError(str(error)) from None

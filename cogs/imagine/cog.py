@@ -20,10 +20,11 @@ from cogs.imagine.buttons import (
 )
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, result_view
 from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
+from cogs.moderators import is_moderator
 from cogs.resources import Resources
 from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
 from db.job_messages import get_job_message
-from db.jobs import JobStatus, get_job
+from db.jobs import JobStatus, Lane, get_job
 from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
 from inference.loading import ModelLoadError
 from inference.params import ParamError
@@ -67,10 +68,16 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         except StudioError as error:
             await _refuse(interaction, f"⏳ {error}")
             return
+        moderator = await is_moderator(self.resources.db, interaction)
+        try:
+            await self.studio.check_model_access(user_id, requests, moderator=moderator)
+        except StudioError as error:
+            await _refuse(interaction, f"⚠️ {error}")
+            return
         await interaction.response.defer(thinking=True)
         for number, request in enumerate(requests):
             try:
-                handle = await self.studio.submit_imagine(user_id, request)
+                handle = await self.studio.submit_imagine(user_id, request, moderator=moderator)
             except (ModelLoadError, StudioError, PoolClosedError, ParamError) as error:
                 await _say(interaction, f"⚠️ {error}", first=number == 0)
                 return
@@ -197,25 +204,28 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
                 "/admin buttons).",
             )
             return
+        moderator = await is_moderator(self.resources.db, interaction)
         try:
             self.studio.check_limits(user_id)
-            handle = await self._start(user_id, source, press)
+            handle = await self._start(user_id, source, press, moderator)
         except (StudioError, PoolClosedError, ParamError) as error:
             await _refuse(interaction, f"⚠️ {error}")
             return
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
 
-    async def _start(self, user_id: int, source: StoredJob, press: Press) -> JobHandle:
+    async def _start(
+        self, user_id: int, source: StoredJob, press: Press, moderator: bool
+    ) -> JobHandle:
         studio = self.studio
         if press.action is Action.REROLL:
-            return await studio.reroll(user_id, source)
+            return await studio.reroll(user_id, source, moderator=moderator)
         if press.action in (Action.UPSCALE_PICK, Action.UPSCALE):
-            return await studio.upscale(user_id, source, press.index)
+            return await studio.upscale(user_id, source, press.index, moderator=moderator)
         strength = {
             Action.VARY_SUBTLE: VariationStrength.SUBTLE,
             Action.VARY_STRONG: VariationStrength.STRONG,
         }.get(press.action)
-        return await studio.vary(user_id, source, press.index, strength)
+        return await studio.vary(user_id, source, press.index, strength, moderator=moderator)
 
     async def _cancel(self, interaction: discord.Interaction[Any], source: StoredJob) -> None:
         if source.record.owner_id != interaction.user.id:
@@ -342,7 +352,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             return
         await interaction.response.defer(thinking=True)
         upload = await asyncio.to_thread(result_upload, path, interaction.filesize_limit)
-        view = result_view(self.studio, source)
+        view = await result_view(self.resources, source, interaction.guild_id)
         head = render.header(
             source.job, owner, source.record.parent_index, self.studio.config.defaults
         )
@@ -378,7 +388,13 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         embed.add_field(name="Images today", value=str(usage.images_today))
         embed.add_field(name="Images in total", value=str(usage.images_total))
         embed.add_field(name="GPU time", value=_duration(usage.gpu_seconds))
-        embed.add_field(name="Lane", value="standard")
+        lane = await self.studio.lane_for(user_id)
+        embed.add_field(
+            name="Lane",
+            value="priority (you back a model in early access)"
+            if lane is Lane.PRIORITY
+            else "standard",
+        )
         embed.add_field(
             name="Limits",
             value=f"{limits.max_running} running, {limits.max_queued} waiting",

@@ -31,9 +31,24 @@ CREATE TABLE model_versions (
     -- Set on release with early access: until then only backers (and moderators) use it.
     early_access_until  TEXT,
     released_at         TEXT,
+    retired_at          TEXT,
     created_at          TEXT    NOT NULL,
     UNIQUE (model_id, version),
     CHECK (status != 'early_access' OR early_access_until IS NOT NULL)
 );
 
 CREATE INDEX model_versions_status ON model_versions (status, early_access_until);
+
+-- model_announcements: a version's change of status that is announced once (its early
+-- access ended). Recorded in the transaction that changes the status; posted_at is set
+-- once it has been posted (or logged), so a restart posts what is still due.
+CREATE TABLE model_announcements (
+    id          INTEGER PRIMARY KEY,
+    version_id  INTEGER NOT NULL REFERENCES model_versions (id),
+    event       TEXT    NOT NULL CHECK (event IN ('available')),
+    created_at  TEXT    NOT NULL,
+    posted_at   TEXT,
+    UNIQUE (version_id, event)
+);
+
+CREATE INDEX model_announcements_pending ON model_announcements (id) WHERE posted_at IS NULL;

@@ -40,6 +40,36 @@ async def test_settings_panel_saves_each_choice(
     assert '"stylize":750' in stored["params"]
 
 
+async def test_settings_offers_the_registrys_released_models_only(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    await bots.start()
+    mod = fake.add_user("mod", manage_guild=True)
+    for name in ("ink", "next"):
+        added = await fake.slash(
+            "models add",
+            {"name": name, "version": "1", "source": str(bots.model_dir), "family": "sd1"},
+            user=mod,
+        )
+        await added.wait_original()
+    released = await fake.slash("models release", {"model": "ink:1"}, user=mod)
+    await released.wait_original()
+
+    panel = await (await fake.slash("settings", {}, user=alice)).wait_original()
+    menu = panel.component("settings:model")
+    assert menu is not None
+    offered = [option["value"] for option in menu["options"]]
+    assert "ink" in offered
+    assert "tiny" in offered
+    assert "next" not in offered  # still upcoming
+
+    chosen = await fake.select(panel.id, "settings:model", ["ink"], user=alice)
+    await chosen.wait_acknowledged()
+    job = await fake.slash("imagine", {"prompt": "a fox"}, user=alice)
+    grid = await job.wait_original(is_result, timeout=30)
+    assert "ink" in grid.content
+
+
 async def test_prefer_suffix_and_options_shape_the_prompt(
     bots: Bots, fake: FakeDiscord, alice: FakeUser
 ) -> None:
@@ -133,7 +163,10 @@ async def test_favorite_once_info_and_models(
     assert fields["Seed"] == "12"  # image 2 of a grid seeded 11
     assert f"upscale of image 2 of #{job_id_of(grid)}" in fields["Lineage"]
 
-    models = await fake.slash("models", {}, user=alice)
+    models = await fake.slash("models list", {}, user=alice)
     listing = (await models.wait_original()).embeds[0]
-    names = [field["name"] for field in listing["fields"]]
-    assert any(name.startswith("tiny") for name in names)
+    fields = {field["name"]: field["value"] for field in listing["fields"]}
+    # The configured models, entered into the registry: "tiny", and the default model
+    # (ATELIER_MODEL names a folder, which becomes a model named after it).
+    assert "`1` · available" in fields["tiny"]
+    assert "images made: 5" in fields["tiny-sd (default)"]  # the grid's four, the upscale

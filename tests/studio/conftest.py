@@ -12,6 +12,7 @@ from db.database import Database
 from inference.models import ModelCatalog
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
+from studio.models import enter_configured
 from studio.service import Studio, StudioConfig
 from tests.inference.helpers import FAST
 from tests.inference.pool.conftest import PoolMaker, Script
@@ -61,6 +62,8 @@ class StudioMaker:
 
     async def __call__(self, max_upscale_side: int = MAX_UPSCALE_SIDE) -> Studio:
         pool = await self._pools(limits=LIMITS, preview_every=0)
+        # As the bot does at start-up: the configured models become registry versions.
+        await enter_configured(self._pools.db, self._pools.catalog, self._now[0])
         config = StudioConfig(
             defaults=FAST, parse_limits=ParseLimits(), max_upscale_side=max_upscale_side
         )

@@ -1,0 +1,1 @@
+"""/models: the model registry in Discord, and the end of early access."""

@@ -1,0 +1,268 @@
+"""/models: list and inspect the registry; moderators add, edit, certify, release and
+retire versions. Rules live in ``funding.registry`` and ``funding.releases``; this cog
+parses, checks who is asking, and renders."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.models import render
+from cogs.models.announcer import EarlyAccessEnds, early_access_text
+from cogs.moderators import ensure_moderator
+from cogs.resources import Resources
+from funding.errors import FundingError
+from funding.model_fields import FAMILIES
+from funding.registry import (
+    NewVersion,
+    VersionEdit,
+    add_version,
+    all_versions,
+    edit_version,
+    find_version,
+    images_made,
+    retire,
+    set_certified,
+    versions_of,
+)
+from funding.releases import MAX_EARLY_ACCESS_DAYS, release
+from inference.models import source_kind
+from studio.models import model_ref
+
+log = logging.getLogger(__name__)
+
+_FAMILY_CHOICES = [app_commands.Choice(name=family, value=family) for family in FAMILIES]
+_MODEL_HELP = "name or name:version, e.g. mymodel:2"
+
+
+class ModelsCog(commands.Cog, name="Models"):
+    models = app_commands.Group(name="models", description="The models you can use with --model")
+
+    def __init__(self, client: discord.Client, resources: Resources) -> None:
+        self.client = client
+        self.resources = resources
+        self.early_access = EarlyAccessEnds(client, resources.db)
+        resources.phases.add(self.early_access)
+
+    # --- for everyone ----------------------------------------------------------------------
+
+    @models.command(name="list", description="Every model: status, license, certified, images")
+    async def list_models(self, interaction: discord.Interaction[Any]) -> None:
+        db = self.resources.db
+        embed = render.list_embed(
+            await all_versions(db),
+            await images_made(db),
+            self.resources.catalog.default.name.lower(),
+            self.resources.clock(),
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @models.command(name="info", description="Everything about a model version")
+    @app_commands.describe(model=_MODEL_HELP)
+    async def info(self, interaction: discord.Interaction[Any], model: str) -> None:
+        db = self.resources.db
+        try:
+            version = await find_version(db, model)
+        except FundingError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        embed = render.info_embed(
+            version,
+            await versions_of(db, version.name),
+            await images_made(db),
+            self.resources.clock(),
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    # --- for moderators --------------------------------------------------------------------
+
+    @models.command(name="add", description="Register a model version (moderators)")
+    @app_commands.describe(
+        name="what members type after --model: a–z, 0–9, . _ -",
+        version="e.g. 1 or 2.1-beta",
+        source="a hub id (org/model), or a folder or .safetensors file on the bot's machine",
+        family="the base model family",
+        license_name="e.g. CreativeML OpenRAIL-M",
+        license_url="a link to the license (http or https)",
+        creator="the member who made it",
+        description="what it is good at",
+    )
+    @app_commands.choices(family=_FAMILY_CHOICES)
+    async def add(
+        self,
+        interaction: discord.Interaction[Any],
+        name: app_commands.Range[str, 1, 64],
+        version: app_commands.Range[str, 1, 32],
+        source: app_commands.Range[str, 1, 500],
+        family: str,
+        license_name: app_commands.Range[str, 0, 100] = "",
+        license_url: str | None = None,
+        creator: discord.User | None = None,
+        description: app_commands.Range[str, 0, 1000] = "",
+    ) -> None:
+        if not await ensure_moderator(self.resources.db, interaction, "add models"):
+            return
+        if source_kind(source.strip()) == "missing path":
+            await _reply(
+                interaction,
+                f"⚠️ `{source}` looks like a local path, but there is no such file or folder on "
+                "the bot's machine; give an existing folder or .safetensors/.ckpt file, or a "
+                "hub id like `org/model`.",
+            )
+            return
+        new = NewVersion(
+            name=name,
+            version=version,
+            source=source,
+            family=family,
+            license_name=license_name,
+            license_url=license_url,
+            creator_id=creator.id if creator else None,
+            description=description,
+        )
+        try:
+            added = await add_version(
+                self.resources.db, new, added_by=interaction.user.id, now=self.resources.clock()
+            )
+        except FundingError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        await _reply(
+            interaction,
+            f"✅ Added **{added.key}** (upcoming). Release it with "
+            f"`/models release model:{added.key}`; its creator or a moderator can raise "
+            "support for it first with /campaign create.",
+        )
+
+    @models.command(name="edit", description="Change a version's details (moderators)")
+    @app_commands.describe(
+        model="name:version",
+        source="a new source (only while the version is upcoming)",
+        family="the base model family",
+        license_name="the license's name",
+        license_url="a link to the license (http or https)",
+        creator="the member who made it",
+        description="what it is good at",
+    )
+    @app_commands.choices(family=_FAMILY_CHOICES)
+    async def edit(
+        self,
+        interaction: discord.Interaction[Any],
+        model: str,
+        source: app_commands.Range[str, 1, 500] | None = None,
+        family: str | None = None,
+        license_name: app_commands.Range[str, 0, 100] | None = None,
+        license_url: str | None = None,
+        creator: discord.User | None = None,
+        description: app_commands.Range[str, 0, 1000] | None = None,
+    ) -> None:
+        if not await ensure_moderator(self.resources.db, interaction, "edit models"):
+            return
+        if source is not None and source_kind(source.strip()) == "missing path":
+            await _reply(interaction, f"⚠️ `{source}`: no such file or folder on the bot's machine.")
+            return
+        change = VersionEdit(
+            source=source,
+            family=family,
+            license_name=license_name,
+            license_url=license_url,
+            creator_id=creator.id if creator else None,
+            description=description,
+        )
+        try:
+            edited = await edit_version(self.resources.db, model, change)
+        except FundingError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        await _reply(interaction, f"✅ Updated **{edited.key}**.")
+
+    @models.command(name="certify", description="Mark a version as meeting this server's standards")
+    @app_commands.describe(model="name:version", certified="False removes the mark")
+    async def certify(
+        self, interaction: discord.Interaction[Any], model: str, certified: bool = True
+    ) -> None:
+        if not await ensure_moderator(self.resources.db, interaction, "certify models"):
+            return
+        try:
+            version = await set_certified(
+                self.resources.db, model, certified=certified, moderator_id=interaction.user.id
+            )
+        except FundingError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        text = "is now certified ✔" if certified else "is no longer certified"
+        await _reply(interaction, f"✅ **{version.key}** {text}.")
+
+    @models.command(name="release", description="Release an upcoming version (moderators)")
+    @app_commands.describe(
+        model="name:version",
+        early_access_days="days only its backers may use it (default: its funded campaign's)",
+    )
+    async def release(
+        self,
+        interaction: discord.Interaction[Any],
+        model: str,
+        early_access_days: app_commands.Range[int, 0, MAX_EARLY_ACCESS_DAYS] | None = None,
+    ) -> None:
+        resources = self.resources
+        if not await ensure_moderator(resources.db, interaction, "release models"):
+            return
+        try:
+            version = await release(
+                resources.db, model, early_access_days=early_access_days, now=resources.clock()
+            )
+        except FundingError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        resources.catalog.register(model_ref(version))
+        if version.early_access_until is None:
+            await _reply(
+                interaction,
+                f"🚀 **{version.key}** is released and available to everyone "
+                f"(`--model {version.key}`).",
+            )
+            return
+        await _reply(interaction, early_access_text(version))
+        await resources.phases.poke()
+        if not await self.early_access.post(version, early_access_text(version)):
+            log.warning("the release of %s was not announced", version.key)
+
+    @models.command(name="retire", description="Take a version out of use (moderators)")
+    @app_commands.describe(model="name:version")
+    async def retire(self, interaction: discord.Interaction[Any], model: str) -> None:
+        if not await ensure_moderator(self.resources.db, interaction, "retire models"):
+            return
+        try:
+            version = await retire(self.resources.db, model, now=self.resources.clock())
+        except FundingError as error:
+            await _reply(interaction, f"⚠️ {error}")
+            return
+        await _reply(
+            interaction,
+            f"✅ **{version.key}** is retired: nobody can use it any more; its images stay.",
+        )
+
+    @info.autocomplete("model")
+    @edit.autocomplete("model")
+    @certify.autocomplete("model")
+    @release.autocomplete("model")
+    @retire.autocomplete("model")
+    async def _model_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = current.strip().lower()
+        keys = [version.key for version in await all_versions(self.resources.db)]
+        names = sorted({key.partition(":")[0] for key in keys})
+        matches = [key for key in [*names, *keys] if typed in key]
+        return [app_commands.Choice(name=key, value=key) for key in matches[:25]]
+
+
+async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True)
+    else:
+        await interaction.response.send_message(text, ephemeral=True)

@@ -1,0 +1,112 @@
+"""How the registry looks in Discord: status lines and the /models list and info embeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+
+from funding.registry import ImageCounts, ModelVersion, VersionStatus
+from inference.models import source_kind
+
+#: Discord's limits: 25 fields per embed, 1024 characters per field value.
+MAX_FIELDS = 25
+FIELD_CHARS = 1024
+
+
+def status_text(version: ModelVersion, now: datetime) -> str:
+    status = version.status_at(now)
+    if status is VersionStatus.EARLY_ACCESS and version.early_access_until is not None:
+        return f"early access (backers) until <t:{int(version.early_access_until.timestamp())}:R>"
+    return status.value
+
+
+def license_text(version: ModelVersion) -> str:
+    name = version.license_name or "not stated"
+    if version.license_url:
+        return f"[{_escape_link(name)}]({version.license_url})"
+    return name
+
+
+def source_text(version: ModelVersion) -> str:
+    """Hub ids are public; a local path only says what kind it is (the server's folders are
+    not the members' business)."""
+    kind = source_kind(version.source)
+    return f"hub: `{version.source}`" if kind == "hub id" else f"local {kind}"
+
+
+def list_embed(
+    versions: list[ModelVersion], images: ImageCounts, default_name: str, now: datetime
+) -> discord.Embed:
+    """One field per model: each version's status, license and certified mark, and the
+    images made with the model."""
+    by_model: dict[str, list[ModelVersion]] = {}
+    for version in versions:
+        by_model.setdefault(version.name, []).append(version)
+    embed = discord.Embed(
+        title="Models",
+        description="Use one with `--model name` (its newest version) or `--model name:version`."
+        " Details: `/models info name`.",
+    )
+    names = sorted(by_model)
+    for name in names[:MAX_FIELDS]:
+        lines = []
+        for version in reversed(by_model[name]):  # newest first
+            mark = " ✔ certified" if version.certified else ""
+            lines.append(
+                f"`{version.version}` · {status_text(version, now)} · {license_text(version)}{mark}"
+            )
+        lines.append(f"images made: {images.by_model.get(name, 0)}")
+        title = f"{name} (default)" if name == default_name else name
+        embed.add_field(name=title, value=_fit(lines), inline=False)
+    if len(names) > MAX_FIELDS:
+        embed.set_footer(text=f"… and {len(names) - MAX_FIELDS} more; ask /models info by name")
+    if not names:
+        embed.description = "No models are registered yet."
+    return embed
+
+
+def info_embed(
+    version: ModelVersion, siblings: list[ModelVersion], images: ImageCounts, now: datetime
+) -> discord.Embed:
+    """Everything about one version, and the model's other versions."""
+    embed = discord.Embed(
+        title=f"{version.key}{' ✔' if version.certified else ''}",
+        description=version.description or "No description.",
+    )
+    embed.add_field(name="Status", value=status_text(version, now))
+    embed.add_field(name="Base family", value=version.family)
+    embed.add_field(name="License", value=license_text(version))
+    embed.add_field(
+        name="Creator", value=f"<@{version.creator_id}>" if version.creator_id else "not stated"
+    )
+    embed.add_field(
+        name="Certified",
+        value=(f"✔ by <@{version.certified_by}>" if version.certified_by else "✔")
+        if version.certified
+        else "no",
+    )
+    embed.add_field(name="Source", value=source_text(version))
+    embed.add_field(name="Images made", value=str(images.by_version.get(version.key, 0)))
+    if version.released_at is not None:
+        embed.add_field(name="Released", value=f"<t:{int(version.released_at.timestamp())}:D>")
+    if version.retired_at is not None:
+        embed.add_field(name="Retired", value=f"<t:{int(version.retired_at.timestamp())}:D>")
+    lines = [f"`{v.key}` · {status_text(v, now)}" for v in siblings]
+    embed.add_field(name="Versions", value=_fit(lines), inline=False)
+    embed.set_footer(text=f"Use it with --model {version.key}")
+    return embed
+
+
+def _fit(lines: list[str]) -> str:
+    shown: list[str] = []
+    for number, line in enumerate(lines):
+        rest = f"… and {len(lines) - number} more"
+        if len("\n".join([*shown, line, rest])) > FIELD_CHARS:
+            return "\n".join([*shown, rest])
+        shown.append(line)
+    return "\n".join(shown)
+
+
+def _escape_link(text: str) -> str:
+    return text.replace("[", "(").replace("]", ")")
