@@ -1,0 +1,122 @@
+"""Who backed what: the questions early access, the priority lane and the leaderboards ask.
+
+A backer is someone whose pledge to a *funded* campaign is still positive: the sum of
+their ledger deltas in that campaign (see ``pledge_events`` in migration 0006). Voided
+(failed, cancelled) and withdrawn pledges sum to zero and so count for nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from db.database import Database
+from db.jobs import to_db_time
+
+
+@dataclass(frozen=True)
+class FundedCampaign:
+    """The funded campaign of a model version: what a release needs to know about it."""
+
+    campaign_id: int
+    version_id: int
+    guild_id: int
+    channel_id: int
+    early_access_days: int
+    backer_role_id: int | None
+    currency: str
+    goal_minor: int
+    owner_id: int
+
+
+@dataclass(frozen=True)
+class BackerTotal:
+    """What one backer pledged, in one currency, to campaigns that were funded.
+
+    ``anonymous``: these pledges were made anonymously; show "anonymous backer" and never
+    the user. A member who backed some campaigns openly and some anonymously has one row
+    of each kind, so the anonymous amounts are never attributed to them publicly.
+    """
+
+    user_id: int
+    anonymous: bool
+    currency: str
+    amount_minor: int
+
+
+async def is_funded_backer(db: Database, version_id: int, user_id: int) -> bool:
+    """True if ``user_id`` holds a positive pledge in the funded campaign of ``version_id``."""
+    row = await db.fetchone(
+        "SELECT COALESCE(SUM(e.delta_minor), 0) AS amount FROM pledge_events e "
+        "JOIN campaigns c ON c.id = e.campaign_id "
+        "WHERE c.version_id = ? AND c.state = 'funded' AND e.backer_id = ?",
+        (version_id, user_id),
+    )
+    return row is not None and int(row["amount"]) > 0
+
+
+async def funded_campaign(db: Database, version_id: int) -> FundedCampaign | None:
+    """The funded campaign of ``version_id``, if it has one (there is at most one)."""
+    row = await db.fetchone(
+        "SELECT * FROM campaigns WHERE version_id = ? AND state = 'funded'", (version_id,)
+    )
+    if row is None:
+        return None
+    return FundedCampaign(
+        campaign_id=row["id"],
+        version_id=row["version_id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        early_access_days=row["early_access_days"],
+        backer_role_id=row["backer_role_id"],
+        currency=row["currency"],
+        goal_minor=row["goal_minor"],
+        owner_id=row["owner_id"],
+    )
+
+
+async def funded_versions_backed_by(db: Database, user_id: int) -> list[int]:
+    """The model versions whose funded campaign ``user_id`` backs, in id order."""
+    rows = await db.fetchall(
+        "SELECT c.version_id FROM pledge_events e JOIN campaigns c ON c.id = e.campaign_id "
+        "WHERE e.backer_id = ? AND c.state = 'funded' "
+        "GROUP BY c.id HAVING SUM(e.delta_minor) > 0 ORDER BY c.version_id",
+        (user_id,),
+    )
+    return [int(row["version_id"]) for row in rows]
+
+
+async def backer_board(db: Database, *, since: datetime | None) -> list[BackerTotal]:
+    """Totals pledged to funded campaigns per backer and currency, biggest first.
+
+    ``since``: count only campaigns funded at or after it (None: all time). Sorted by
+    currency, then amount descending, then user id (a stable order for ties). Amounts in
+    different currencies are never added together.
+    """
+    since_text = None if since is None else to_db_time(since)
+    rows = await db.fetchall(
+        "WITH per_campaign AS ("
+        "  SELECT e.campaign_id, e.backer_id, SUM(e.delta_minor) AS amount,"
+        "    (SELECT x.anonymous FROM pledge_events x"
+        "      WHERE x.campaign_id = e.campaign_id AND x.backer_id = e.backer_id"
+        "      ORDER BY x.backer_seq DESC LIMIT 1) AS anonymous"
+        "  FROM pledge_events e JOIN campaigns c ON c.id = e.campaign_id"
+        "  WHERE c.state = 'funded' AND (:since IS NULL OR c.settled_at >= :since)"
+        "  GROUP BY e.campaign_id, e.backer_id"
+        ") "
+        "SELECT p.backer_id, p.anonymous, c.currency, SUM(p.amount) AS total "
+        "FROM per_campaign p JOIN campaigns c ON c.id = p.campaign_id "
+        "WHERE p.amount > 0 "
+        "GROUP BY p.backer_id, p.anonymous, c.currency "
+        "ORDER BY c.currency, total DESC, p.backer_id, p.anonymous",
+        {"since": since_text},
+    )
+    return [
+        BackerTotal(
+            user_id=int(row["backer_id"]),
+            anonymous=bool(row["anonymous"]),
+            currency=str(row["currency"]),
+            amount_minor=int(row["total"]),
+        )
+        for row in rows
+    ]

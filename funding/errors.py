@@ -1,0 +1,12 @@
+"""The one error the funding domain raises: its message is meant for the member."""
+
+from __future__ import annotations
+
+
+class FundingError(Exception):
+    """A campaign or pledge request that cannot be carried out; ``str(err)`` says why and
+    what would be accepted, in words fit to show the member who asked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

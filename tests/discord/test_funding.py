@@ -1,0 +1,211 @@
+"""Campaigns through the loopback Discord stand-in: the campaign message, pledging through
+the modal, withdrawing, the deadline on a fake clock, the funded announcement and the
+backer role; and what happens when the bot may not give roles, or a campaign fails."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from db.database import Database
+from db.guilds import set_moderation_channel
+from funding.registry import NewVersion, add_version
+from tests.discord.conftest import Bots
+from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.funding.campaign_helpers import T0
+
+
+async def _upcoming(db: Database, creator: FakeUser) -> None:
+    await add_version(
+        db,
+        NewVersion(
+            name="dreamy", version="2", source="org/dreamy", family="sd1", creator_id=creator.id
+        ),
+        added_by=creator.id,
+        now=T0,
+    )
+
+
+def _campaign_message(fake: FakeDiscord) -> RecordedMessage:
+    [message] = [
+        m
+        for m in fake.channel_messages(fake.channel_id)
+        if m.embeds and "campaign:" in str(m.custom_ids)
+    ]
+    return message
+
+
+def _pledged(message: RecordedMessage) -> str:
+    fields = {f["name"]: f["value"] for f in message.embeds[0]["fields"]}
+    return str(fields["Pledged"])
+
+
+async def _create(fake: FakeDiscord, creator: FakeUser, **options: object) -> RecordedMessage:
+    rec = await fake.slash(
+        "campaign create",
+        {"model": "dreamy:2", "goal": "50", "currency": "USD", "deadline": "3", **options},
+        user=creator,
+    )
+    reply = await rec.wait_original(lambda m: not m.loading)
+    assert reply.content.startswith("✅ Campaign #1 for `dreamy:2` is open"), reply.content
+    deadline = int((T0 + timedelta(days=3)).timestamp())
+    assert f"Ends <t:{deadline}:R>" in reply.content
+    return _campaign_message(fake)
+
+
+async def test_create_pledge_withdraw_and_the_deadline_funds_it(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
+) -> None:
+    now = [T0]
+    bot = await bots.start(clock=lambda: now[0])
+    assert bot.db is not None
+    await _upcoming(bot.db, alice)
+    backers_role = fake.add_role("Backers")
+
+    message = await _create(fake, alice, backer_role=backers_role, description="Sharper hands")
+    embed = message.embeds[0]
+    assert embed["title"] == "dreamy:2"
+    assert embed["description"] == "Sharper hands"
+    assert embed["image"]["url"] == "attachment://progress.png"
+    assert [a.filename for a in message.attachments] == ["progress.png"]
+    assert _pledged(message) == "0.00 USD of 50.00 USD (0%) · 0 backers"
+    deadline = int((T0 + timedelta(days=3)).timestamp())
+    assert f"<t:{deadline}:R>" in str(embed["fields"])
+    assert message.custom_ids == ["campaign:pledge:1", "campaign:withdraw:1"]
+
+    # Bob pledges through the Pledge button's modal.
+    now[0] = T0 + timedelta(hours=1)
+    press = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    await press.wait_acknowledged()
+    assert press.modal is not None
+    assert press.modal["title"] == "Pledge to dreamy:2"
+    submitted = await fake.submit_modal(press, {"amount": "20", "shown_as": ["public"]}, user=bob)
+    reply = await submitted.wait_original()
+    assert reply.ephemeral
+    assert "You pledged 20.00 USD to **dreamy:2**" in reply.content
+    await fake.wait_for(lambda: "20.00 USD of 50.00 USD (40%) · 1 backer" in _pledged(message))
+
+    # A bad amount in the modal is refused with the reason and changes nothing.
+    again = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    await again.wait_acknowledged()
+    assert again.modal is not None
+    amount_input, shown_as = (label["component"] for label in again.modal["components"])
+    assert amount_input["value"] == "20.00"  # pre-filled with the current pledge
+    assert [o["value"] for o in shown_as["options"] if o.get("default")] == ["public"]
+    bad = await fake.submit_modal(again, {"amount": "5.555"}, user=bob)
+    assert "has 3 decimals, but USD has 2" in (await bad.wait_original()).content
+
+    # Withdraw, then back for 60 (over the goal).
+    withdrawn = await fake.press(message.id, "campaign:withdraw:1", user=bob)
+    assert "You withdrew your pledge of 20.00 USD" in (await withdrawn.wait_original()).content
+    await fake.wait_for(lambda: "0.00 USD of 50.00 USD (0%) · 0 backers" in _pledged(message))
+    press = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    await press.wait_acknowledged()
+    anonymous = await fake.submit_modal(
+        press, {"amount": "60", "shown_as": ["anonymous"]}, user=bob
+    )
+    assert "You are shown as an anonymous backer" in (await anonymous.wait_original()).content
+    await fake.wait_for(lambda: "60.00 USD of 50.00 USD (120%) · 1 backer" in _pledged(message))
+
+    # The creator may not pledge to their own campaign.
+    own = await fake.slash("pledge", {"campaign": 1, "amount": "10"}, user=alice)
+    assert "You created this campaign" in (await own.wait_original()).content
+
+    # The deadline passes: funded, announced once, the backer gets the role.
+    now[0] = T0 + timedelta(days=3)
+    await bot.phases.tick()
+    announcement = await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
+    assert announcement.channel_id == fake.channel_id
+    assert "60.00 USD pledged of a 50.00 USD goal (120%) by 1 backer" in announcement.content
+    assert bob.roles == [backers_role]
+    await fake.wait_for(lambda: not message.custom_ids)  # the buttons are gone
+    assert "Funded" in str(message.embeds[0]["fields"])
+    await bot.phases.tick()
+    assert len([m for m in fake.channel_messages() if m.content.startswith("🎉")]) == 1
+
+    late = await fake.slash("pledge", {"campaign": 1, "amount": "10"}, user=bob)
+    assert "is funded; pledges can no longer change" in (await late.wait_original()).content
+
+
+async def test_without_manage_roles_moderators_are_told_once(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
+) -> None:
+    now = [T0]
+    bot = await bots.start(clock=lambda: now[0])
+    assert bot.db is not None
+    await _upcoming(bot.db, alice)
+    await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
+    fake.bot_can_manage_roles = False
+    carol = fake.add_user("carol")
+    await _create(fake, alice, backer_role=fake.add_role("Backers"))
+    # Both open the pledge form at the same time, then both submit: both are recorded.
+    message = _campaign_message(fake)
+    forms = [await fake.press(message.id, "campaign:pledge:1", user=u) for u in (bob, carol)]
+    for form in forms:
+        await form.wait_acknowledged()
+    for form, backer in zip(forms, (bob, carol), strict=True):
+        done = await fake.submit_modal(form, {"amount": "30", "shown_as": ["public"]}, user=backer)
+        assert "You pledged 30.00 USD" in (await done.wait_original()).content
+
+    now[0] = T0 + timedelta(days=3)
+    await bot.phases.tick()
+    await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
+    warnings = [
+        m for m in fake.channel_messages(fake.moderation_channel_id) if "Manage Roles" in m.content
+    ]
+    assert len(warnings) == 1
+    assert (bob.roles, carol.roles) == ([], [])
+    await bot.phases.tick()  # nothing more, and the bot is still answering
+    assert len([m for m in fake.channel_messages() if "Manage Roles" in m.content]) == 1
+    shown = await fake.slash("campaign show", {"campaign": 1}, user=bob)
+    assert "Your pledge: 30.00 USD" in (await shown.wait_original()).content
+    listing = await fake.slash("campaign list", {}, user=bob)
+    assert (
+        "**#1 dreamy:2** (funded) — 60.00 USD of 50.00 USD (120%)"
+        in (await listing.wait_original()).content
+    )
+
+    # The owner's export: the ledger and the per-backer amounts; others may not have it.
+    refused = await fake.slash("campaign export", {"campaign": 1}, user=bob)
+    assert "Only the campaign's owner or a moderator" in (await refused.wait_original()).content
+    export = await fake.slash("campaign export", {"campaign": 1}, user=alice)
+    files = await export.wait_original()
+    assert [a.filename for a in files.attachments] == [
+        "campaign-1-ledger.csv",
+        "campaign-1-backers.csv",
+    ]
+    backers = files.attachments[1].data.decode().splitlines()
+    assert sorted(backers[1:]) == sorted(
+        f"{user.id},no,3000,30.00,USD,owed" for user in (bob, carol)
+    )
+
+
+async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_downtime(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
+) -> None:
+    now = [T0]
+    bot = await bots.start(clock=lambda: now[0])
+    assert bot.db is not None
+    await _upcoming(bot.db, alice)
+    message = await _create(fake, alice)
+    await bots.stop(bot)
+
+    # After a restart the Pledge button on the old message still opens the form.
+    now[0] = T0 + timedelta(days=1)
+    bot = await bots.start(clock=lambda: now[0])
+    press = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    await press.wait_acknowledged()
+    submitted = await fake.submit_modal(
+        press, {"amount": "10", "shown_as": ["anonymous"]}, user=bob
+    )
+    assert "anonymous backer" in (await submitted.wait_original()).content
+    await bots.stop(bot)
+
+    # The bot is down over the deadline; at start-up it catches up.
+    now[0] = T0 + timedelta(days=5)
+    await bots.start(clock=lambda: now[0])
+    announcement = await fake.wait_for_message(lambda m: "did not reach its goal" in m.content)
+    assert "10.00 USD pledged of 50.00 USD (20%)" in announcement.content
+    assert str(bob.id) not in announcement.content  # an anonymous backer stays anonymous
+    dm = await fake.wait_for_message(lambda m: m.channel_id == fake.dm_channel_id(bob))
+    assert "Your pledge of 10.00 USD is void: you owe nothing." in dm.content
+    await fake.wait_for(lambda: not message.custom_ids)
