@@ -17,16 +17,18 @@ from typing import Any
 
 import discord
 
+from cogs.contests.buttons import SubmitButton
 from cogs.imagine import render
 from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
 from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
 from cogs.resources import Resources
+from contests.store import accepting_entries
 from db.job_messages import JobMessage, save_job_message
 from db.jobs import JobKind
 from inference.pool.events import Cancelled, Deferred, Failed, Finished, Progress, Started
 from inference.pool.handle import JobHandle
 from studio.errors import StudioError
-from studio.service import StoredJob, Studio
+from studio.service import StoredJob
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,17 @@ def token_expired(error: discord.HTTPException) -> bool:
     return error.status in (401, 404) or error.code in (50027, 10015)
 
 
-def result_view(studio: Studio, source: StoredJob) -> discord.ui.View:
+async def result_view(
+    resources: Resources, source: StoredJob, guild_id: int | None
+) -> discord.ui.View:
     """The buttons under a finished job: U/V/🔄 under a grid, Vary/Upscale/❤/Info under an
-    upscaled image."""
-    if source.job.kind is JobKind.UPSCALE:
-        return upscale_view(source.id, can_upscale=studio.can_upscale(source))
-    return grid_view(source.id)
+    upscaled image (and Submit to contest while the server's contest takes entries)."""
+    if source.job.kind is not JobKind.UPSCALE:
+        return grid_view(source.id)
+    view = upscale_view(source.id, can_upscale=resources.studio.can_upscale(source))
+    if guild_id is not None and await accepting_entries(resources.db, guild_id) is not None:
+        view.add_item(SubmitButton(source.id, 0))
+    return view
 
 
 class StatusMessage:
@@ -241,7 +248,7 @@ class Deliveries:
             await shown.message.edit(content=render.failed(shown.head, str(error)), view=None)
             return
         upload = await asyncio.to_thread(result_upload, path, shown.message.upload_limit)
-        view = result_view(studio, source)
+        view = await result_view(self._resources, source, shown.message.guild_id)
         posted = await shown.message.post_result(
             content=render.done(shown.head, source.job),
             upload=upload,

@@ -1,0 +1,1 @@
+"""Boards that read the contest tables: the hall of fame of past winners."""

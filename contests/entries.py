@@ -1,0 +1,185 @@
+"""Entering images, replacing an entry, and disqualifying one.
+
+Provenance: an entry names a job and image that this bot made, that belong to the member,
+that finished, and that were made after the contest opened. Each check that fails says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from contests.errors import ContestError, ReplaceNeeded
+from contests.model import Contest, ContestState, Entry, EntryStatus, contest_from_row, when
+from contests.rules import check_membership, get_rules
+from contests.store import contest_in, entry_in, one, rows
+from db.database import Database
+from db.jobs import JobStatus, from_db_time, to_db_time
+
+MAX_REASON_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class Entered:
+    """What an entry did: the entry, its contest, and the entry it replaced (if any)."""
+
+    entry: Entry
+    contest: Contest
+    replaced: Entry | None
+
+
+async def submit_entry(
+    db: Database,
+    *,
+    guild_id: int,
+    user_id: int,
+    job_id: int,
+    image_index: int,
+    member_since: datetime | None,
+    now: datetime,
+    interaction_id: int | None = None,
+    replace: int | None = None,
+) -> Entered:
+    """Enter image ``image_index`` (0-based) of job ``job_id`` in the server's open contest.
+
+    When the member already has as many entries as the rules allow, this raises
+    :class:`ReplaceNeeded` naming their oldest entry; calling again with ``replace`` set to
+    that entry's id replaces it. A repeated ``interaction_id`` returns the entry it made.
+    """
+    rules = await get_rules(db, guild_id)
+    async with db.transaction() as conn:
+        if interaction_id is not None:
+            earlier = await one(
+                conn, "SELECT * FROM contest_entries WHERE interaction_id = ?", (interaction_id,)
+            )
+            if earlier is not None:
+                entry = await entry_in(conn, earlier["id"])
+                return Entered(entry, await contest_in(conn, entry.contest_id), None)
+        contest = await _contest_accepting(conn, guild_id, now)
+        check_membership(rules, member_since, now, "enter contests")
+        await _check_provenance(conn, contest, user_id, job_id, image_index)
+        mine = [
+            row["id"]
+            for row in await rows(
+                conn,
+                "SELECT id FROM contest_entries WHERE contest_id = ? AND user_id = ?"
+                " AND status = 'active' ORDER BY id",
+                (contest.id, user_id),
+            )
+        ]
+        replaced = None
+        if len(mine) >= rules.max_entries:
+            if replace is None or replace not in mine:
+                allowed = "one entry" if rules.max_entries == 1 else f"{rules.max_entries} entries"
+                raise ReplaceNeeded(
+                    f"You may have {allowed} in {contest.title}. Entering this image replaces "
+                    "your earlier entry"
+                    + ("" if rules.max_entries == 1 else " (the oldest one)")
+                    + f"; you can change it until {when(contest.voting_at)}.",
+                    entry_id=mine[0],
+                )
+            await conn.execute(
+                "UPDATE contest_entries SET status = ?, replaced_at = ? WHERE id = ?",
+                (EntryStatus.REPLACED.value, to_db_time(now), replace),
+            )
+            replaced = await entry_in(conn, replace)
+        async with conn.execute(
+            "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index, created_at,"
+            " interaction_id) VALUES (?, ?, ?, ?, ?, ?)",
+            (contest.id, user_id, job_id, image_index, to_db_time(now), interaction_id),
+        ) as cursor:
+            entry_id = cursor.lastrowid
+        assert entry_id is not None
+        return Entered(await entry_in(conn, entry_id), contest, replaced)
+
+
+async def disqualify(
+    db: Database,
+    entry_id: int,
+    *,
+    guild_id: int,
+    moderator_id: int,
+    reason: str,
+    now: datetime,
+) -> tuple[Entry, Contest]:
+    """Disqualify an entry of a running contest; its votes stop counting."""
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_REASON_LENGTH:
+        raise ContestError(
+            f"Give a reason of 1 to {MAX_REASON_LENGTH} characters; the entrant will see it."
+        )
+    async with db.transaction() as conn:
+        row = await one(conn, "SELECT * FROM contest_entries WHERE id = ?", (entry_id,))
+        contest = None if row is None else await contest_in(conn, row["contest_id"])
+        if row is None or contest is None or contest.guild_id != guild_id:
+            raise ContestError(
+                f"There is no entry {entry_id} in this server; /contest entries lists them."
+            )
+        if contest.state not in (ContestState.SUBMISSIONS, ContestState.VOTING):
+            raise ContestError(
+                f"{contest.title} is {contest.state.value}; its entries can no longer change."
+            )
+        if row["status"] != EntryStatus.ACTIVE.value:
+            raise ContestError(f"Entry {entry_id} is already {row['status']}.")
+        await conn.execute(
+            "UPDATE contest_entries SET status = ?, disqualified_by = ?, disqualify_reason = ?,"
+            " disqualified_at = ? WHERE id = ?",
+            (EntryStatus.DISQUALIFIED.value, moderator_id, reason, to_db_time(now), entry_id),
+        )
+        return await entry_in(conn, entry_id), contest
+
+
+async def _contest_accepting(conn: aiosqlite.Connection, guild_id: int, now: datetime) -> Contest:
+    row = await one(
+        conn,
+        "SELECT * FROM contests WHERE guild_id = ? AND state = ?",
+        (guild_id, ContestState.SUBMISSIONS.value),
+    )
+    if row is None or now >= contest_from_row(row).voting_at:
+        upcoming = await one(
+            conn,
+            "SELECT * FROM contests WHERE guild_id = ? AND state = ? ORDER BY opens_at LIMIT 1",
+            (guild_id, ContestState.SCHEDULED.value),
+        )
+        later = (
+            ""
+            if upcoming is None
+            else f" The next contest opens {when(contest_from_row(upcoming).opens_at)}."
+        )
+        raise ContestError("No contest in this server is accepting entries right now." + later)
+    return contest_from_row(row)
+
+
+async def _check_provenance(
+    conn: aiosqlite.Connection, contest: Contest, user_id: int, job_id: int, image_index: int
+) -> None:
+    job = await one(conn, "SELECT owner_id, status, created_at FROM jobs WHERE id = ?", (job_id,))
+    if job is None:
+        raise ContestError(
+            f"There is no job #{job_id}; only images Atelier made can enter (the job number "
+            "is under each result)."
+        )
+    if job["owner_id"] != user_id:
+        raise ContestError(f"Job #{job_id} is someone else's; you can only enter your own images.")
+    if job["status"] != JobStatus.DONE.value:
+        raise ContestError(f"Job #{job_id} is {job['status']}; only finished images can enter.")
+    count = await one(conn, "SELECT count(*) FROM images WHERE job_id = ?", (job_id,))
+    assert count is not None
+    if not 0 <= image_index < count[0]:
+        has = "one image (1)" if count[0] == 1 else f"images 1–{count[0]}"
+        raise ContestError(f"Job #{job_id} has no image {image_index + 1}; it has {has}.")
+    if from_db_time(job["created_at"]) < contest.opens_at:
+        raise ContestError(
+            f"Job #{job_id} was made before {contest.title} opened ({when(contest.opens_at)}); "
+            "enter an image you made for this contest."
+        )
+    taken = await one(
+        conn,
+        "SELECT user_id FROM contest_entries WHERE contest_id = ? AND job_id = ?"
+        " AND image_index = ? AND status = 'active'",
+        (contest.id, job_id, image_index),
+    )
+    if taken is not None:
+        raise ContestError(f"Image {image_index + 1} of job #{job_id} is already entered.")

@@ -1,0 +1,16 @@
+"""The errors contest rules raise; their text is shown to the member as it is."""
+
+from __future__ import annotations
+
+
+class ContestError(Exception):
+    """A request the contest rules refuse; ``str(error)`` says why and what would work."""
+
+
+class ReplaceNeeded(ContestError):
+    """The member already has as many entries as allowed; entering again would replace
+    ``entry_id`` (their oldest entry) and needs their confirmation."""
+
+    def __init__(self, message: str, *, entry_id: int) -> None:
+        super().__init__(message)
+        self.entry_id = entry_id

@@ -1,0 +1,283 @@
+"""The creators, models and trending boards, computed at an injected ``now`` on a real
+SQLite file: windows, hidden members, own favorites, decay, one image per creator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from contests.leaderboards import (
+    CreatorStanding,
+    ModelStanding,
+    Window,
+    creators_board,
+    decayed_score,
+    models_board,
+    ranked,
+    trending_board,
+)
+from db.database import Database
+from db.jobs import (
+    ImageRecord,
+    JobKind,
+    JobStatus,
+    insert_images,
+    insert_job,
+    mark_finished,
+    mark_running,
+    to_db_time,
+)
+from db.users import UserSettings, add_favorite, save_user_settings
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+ALICE, BOB, CAROL, DAVE = 101, 102, 103, 104
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "a.db")
+    yield database
+    await database.close()
+
+
+async def make_job(
+    db: Database,
+    owner: int,
+    *,
+    at: datetime,
+    kind: JobKind = JobKind.UPSCALE,
+    images: int = 1,
+    model: str = "tiny",
+    status: JobStatus = JobStatus.DONE,
+) -> int:
+    """A job of ``owner`` that finished at ``at`` with ``images`` images."""
+    async with db.transaction() as conn:
+        job_id = await insert_job(
+            conn,
+            kind=kind,
+            owner_id=owner,
+            prompt="a lighthouse",
+            params={},
+            model=model,
+            created_at=at - timedelta(seconds=30),
+        )
+        await mark_running(conn, job_id, device="cpu", started_at=at - timedelta(seconds=20))
+        await mark_finished(conn, job_id, status=status, finished_at=at, gpu_seconds=1.0)
+        if status is JobStatus.DONE:
+            await insert_images(
+                conn,
+                [
+                    ImageRecord(job_id, n, f"/img/{job_id}-{n}.png", n, 64, 64)
+                    for n in range(images)
+                ],
+            )
+    return job_id
+
+
+async def favorite(db: Database, job_id: int, *by: int, at: datetime) -> None:
+    for user_id in by:
+        await add_favorite(db, user_id, job_id, 0, at)
+
+
+async def hide(db: Database, user_id: int) -> None:
+    await save_user_settings(db, UserSettings(user_id, public=False))
+
+
+async def contest_result(
+    db: Database,
+    *,
+    user_id: int,
+    job_id: int,
+    place: int | None,
+    points: int,
+    votes: int,
+    at: datetime,
+    guild_id: int = 900,
+    theme: str = "lighthouses",
+) -> int:
+    """A closed contest with one result row, written as the contests service writes them."""
+    async with db.transaction() as conn:
+        async with conn.execute(
+            "INSERT INTO contests (guild_id, channel_id, theme, state, created_at, opens_at,"
+            " voting_at, closes_at, closed_at, voter_count) VALUES (?, 1, ?, 'closed', ?, ?, ?, ?,"
+            " ?, ?)",
+            (
+                guild_id,
+                theme,
+                to_db_time(at - timedelta(days=7)),
+                to_db_time(at - timedelta(days=7)),
+                to_db_time(at - timedelta(days=3)),
+                to_db_time(at),
+                to_db_time(at),
+                votes,
+            ),
+        ) as cursor:
+            contest_id = cursor.lastrowid
+        async with conn.execute(
+            "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index, created_at)"
+            " VALUES (?, ?, ?, 0, ?)",
+            (contest_id, user_id, job_id, to_db_time(at - timedelta(days=5))),
+        ) as cursor:
+            entry_id = cursor.lastrowid
+        await conn.execute(
+            "INSERT INTO contest_results (contest_id, entry_id, user_id, job_id, image_index,"
+            " rank, place, votes, points, awarded_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+            (
+                contest_id,
+                entry_id,
+                user_id,
+                job_id,
+                place or 4,
+                place,
+                votes,
+                points,
+                to_db_time(at),
+            ),
+        )
+    assert contest_id is not None
+    return contest_id
+
+
+# --- windows -------------------------------------------------------------------------------
+
+
+def test_windows_end_at_now() -> None:
+    assert Window.WEEK.since(NOW) == NOW - timedelta(days=7)
+    assert Window.MONTH.since(NOW) == NOW - timedelta(days=30)
+    assert Window.ALL.since(NOW) is None
+
+
+async def test_creators_board_counts_favorites_and_points_in_the_window(db: Database) -> None:
+    alice_image = await make_job(db, ALICE, at=NOW - timedelta(days=60))
+    bob_image = await make_job(db, BOB, at=NOW - timedelta(days=60))
+    # Alice: 2 favorites 3 days ago, 1 twenty days ago, 1 ninety days ago.
+    await favorite(db, alice_image, BOB, CAROL, at=NOW - timedelta(days=3))
+    await favorite(db, alice_image, DAVE, at=NOW - timedelta(days=20))
+    await favorite(db, alice_image, 105, at=NOW - timedelta(days=90))
+    # Bob: 10 points (a win) 40 days ago, 1 favorite yesterday.
+    await contest_result(
+        db, user_id=BOB, job_id=bob_image, place=1, points=11, votes=5, at=NOW - timedelta(days=40)
+    )
+    await favorite(db, bob_image, ALICE, at=NOW - timedelta(days=1))
+    # A favorite given after "now" (a clock moved back) is not counted yet.
+    await favorite(db, bob_image, CAROL, at=NOW + timedelta(hours=1))
+
+    week = await creators_board(db, window=Window.WEEK, now=NOW)
+    month = await creators_board(db, window=Window.MONTH, now=NOW)
+    every = await creators_board(db, window=Window.ALL, now=NOW)
+
+    assert week == [CreatorStanding(ALICE, 0, 2), CreatorStanding(BOB, 0, 1)]
+    assert month == [CreatorStanding(ALICE, 0, 3), CreatorStanding(BOB, 0, 1)]
+    assert every == [CreatorStanding(BOB, 11, 1), CreatorStanding(ALICE, 0, 4)]
+    assert every[0].score == 12
+
+
+async def test_own_favorites_and_grid_images_do_not_count(db: Database) -> None:
+    upscale = await make_job(db, ALICE, at=NOW - timedelta(days=1))
+    grid = await make_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
+    await favorite(db, upscale, ALICE, at=NOW - timedelta(hours=1))
+    await favorite(db, grid, BOB, at=NOW - timedelta(hours=1))
+
+    assert await creators_board(db, window=Window.ALL, now=NOW) == []
+
+    await favorite(db, upscale, BOB, at=NOW - timedelta(hours=1))
+    assert await creators_board(db, window=Window.ALL, now=NOW) == [CreatorStanding(ALICE, 0, 1)]
+
+
+async def test_hidden_members_are_left_out_of_every_board(db: Database) -> None:
+    alice_image = await make_job(db, ALICE, at=NOW - timedelta(days=1), model="alpha")
+    bob_image = await make_job(db, BOB, at=NOW - timedelta(days=1), model="beta")
+    await favorite(db, alice_image, BOB, CAROL, at=NOW - timedelta(hours=2))
+    await favorite(db, bob_image, ALICE, at=NOW - timedelta(hours=2))
+    await contest_result(db, user_id=ALICE, job_id=alice_image, place=1, points=11, votes=3, at=NOW)
+    await hide(db, ALICE)
+
+    creators = await creators_board(db, window=Window.ALL, now=NOW)
+    models = await models_board(db, window=Window.ALL, now=NOW)
+    trending = await trending_board(db, now=NOW)
+
+    assert [s.user_id for s in creators] == [BOB]
+    assert models == [ModelStanding("beta", 1, 0)]
+    assert [t.owner_id for t in trending] == [BOB]
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+async def test_models_board_counts_images_and_wins_in_the_window(db: Database) -> None:
+    await make_job(db, ALICE, at=NOW - timedelta(days=2), kind=JobKind.IMAGINE, images=4)
+    old = await make_job(db, BOB, at=NOW - timedelta(days=20), kind=JobKind.IMAGINE, images=4)
+    await make_job(db, BOB, at=NOW - timedelta(days=1), model="xl", images=1)
+    await make_job(db, BOB, at=NOW - timedelta(days=1), model="xl", status=JobStatus.FAILED)
+    await contest_result(
+        db, user_id=BOB, job_id=old, place=1, points=11, votes=4, at=NOW - timedelta(days=10)
+    )
+    await contest_result(
+        db, user_id=BOB, job_id=old, place=2, points=7, votes=2, at=NOW - timedelta(days=3)
+    )
+
+    week = await models_board(db, window=Window.WEEK, now=NOW)
+    month = await models_board(db, window=Window.MONTH, now=NOW)
+
+    assert week == [ModelStanding("tiny", 4, 0), ModelStanding("xl", 1, 0)]
+    assert month == [ModelStanding("tiny", 8, 1), ModelStanding("xl", 1, 0)]
+
+
+# --- trending ------------------------------------------------------------------------------
+
+
+def test_decay_is_full_when_new_and_zero_after_a_week() -> None:
+    assert decayed_score(4, timedelta(0)) == 4
+    assert decayed_score(4, timedelta(days=3.5)) == pytest.approx(3.0)
+    assert decayed_score(4, timedelta(days=7)) == 0
+    assert decayed_score(4, timedelta(days=9)) == 0
+
+
+async def test_trending_keeps_each_creators_best_image_after_decay(db: Database) -> None:
+    # Alice: her 3.5-day-old image with 3 ❤ (3 × 0.75 = 2.25) beats her fresh one with 2 ❤.
+    alice_fresh = await make_job(db, ALICE, at=NOW)
+    alice_older = await make_job(db, ALICE, at=NOW - timedelta(days=3.5))
+    await favorite(db, alice_fresh, BOB, CAROL, at=NOW)
+    await favorite(db, alice_older, BOB, CAROL, DAVE, at=NOW - timedelta(days=3))
+    # Bob: 5 ❤ but 6.5 days old: 5 × (1 − (6.5/7)²) ≈ 0.69.
+    bob_old = await make_job(db, BOB, at=NOW - timedelta(days=6.5))
+    await favorite(db, bob_old, ALICE, CAROL, DAVE, 105, 106, at=NOW - timedelta(days=6))
+    # Carol: 9 ❤ on an image made 8 days ago: out of the board.
+    carol_stale = await make_job(db, CAROL, at=NOW - timedelta(days=8))
+    await favorite(db, carol_stale, *range(200, 209), at=NOW - timedelta(days=1))
+    # Dave: only his own ❤.
+    dave_own = await make_job(db, DAVE, at=NOW)
+    await favorite(db, dave_own, DAVE, at=NOW)
+
+    board = await trending_board(db, now=NOW)
+
+    assert [(t.owner_id, t.job_id) for t in board] == [(ALICE, alice_older), (BOB, bob_old)]
+    assert board[0].score == pytest.approx(2.25)
+    assert board[0].favorites == 3
+
+
+async def test_trending_ties_are_broken_by_favorites_then_newer_image(db: Database) -> None:
+    first = await make_job(db, ALICE, at=NOW - timedelta(days=1))
+    second = await make_job(db, BOB, at=NOW - timedelta(days=1))
+    newer = await make_job(db, CAROL, at=NOW - timedelta(hours=1))
+    for job_id in (first, second):
+        await favorite(db, job_id, DAVE, at=NOW)
+    await favorite(db, newer, DAVE, at=NOW)
+    await favorite(db, newer, 105, at=NOW)
+
+    board = await trending_board(db, now=NOW)
+    again = await trending_board(db, now=NOW)
+
+    assert [t.job_id for t in board] == [newer, first, second]
+    assert board == again
+
+
+# --- ranks ---------------------------------------------------------------------------------
+
+
+def test_equal_figures_share_a_place() -> None:
+    placed = ranked([5, 3, 3, 1], key=lambda n: (n,))
+    assert [(p.place, p.row) for p in placed] == [(1, 5), (2, 3), (2, 3), (4, 1)]

@@ -1,0 +1,134 @@
+"""Contests run through the contests service on a fake clock, then read back by the boards:
+the hall of fame of past winners, contest points on the creators board, wins per model."""
+
+from __future__ import annotations
+
+import itertools
+
+from contests import lifecycle
+from contests.boards.hall_of_fame import Winner, count_famed, hall_of_fame
+from contests.entries import submit_entry
+from contests.leaderboards import (
+    CreatorStanding,
+    ModelStanding,
+    Window,
+    creators_board,
+    models_board,
+)
+from contests.voting import press_vote
+from db.database import Database
+from db.users import UserSettings, save_user_settings
+from tests.contests.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    CHANNEL,
+    DAVE,
+    ERIN,
+    GUILD,
+    MOD,
+    VETERAN,
+    Clock,
+    make_job,
+)
+
+_interactions = itertools.count(70_000)
+
+
+async def run_contest(
+    db: Database,
+    clock: Clock,
+    theme: str,
+    votes: dict[int, list[int]],
+    *,
+    guild_id: int = GUILD,
+    channel_id: int = CHANNEL,
+) -> dict[int, int]:
+    """Open a contest, enter one image for each member in ``votes``, let each voter in
+    ``votes[entrant]`` vote for that entrant's entry, close it. Returns entrant → job id."""
+    await lifecycle.open_contest(
+        db,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        theme=theme,
+        submit_days=2,
+        vote_days=2,
+        opened_by=MOD,
+        now=clock.now,
+    )
+    clock.advance(hours=1)
+    jobs: dict[int, int] = {}
+    entries: dict[int, int] = {}
+    for entrant in votes:
+        jobs[entrant] = await make_job(db, entrant, clock.now)
+        entered = await submit_entry(
+            db,
+            guild_id=guild_id,
+            user_id=entrant,
+            job_id=jobs[entrant],
+            image_index=0,
+            member_since=VETERAN,
+            now=clock.now,
+            interaction_id=next(_interactions),
+        )
+        entries[entrant] = entered.entry.id
+    await lifecycle.advance(db, clock.advance(days=2))
+    for entrant, voters in votes.items():
+        for voter in voters:
+            await press_vote(
+                db,
+                entry_id=entries[entrant],
+                voter_id=voter,
+                interaction_id=next(_interactions),
+                member_since=VETERAN,
+                now=clock.advance(minutes=1),
+            )
+    await lifecycle.advance(db, clock.advance(days=2))
+    return jobs
+
+
+async def test_a_closed_contest_enters_the_hall_of_fame_and_the_boards(
+    db: Database, clock: Clock
+) -> None:
+    jobs = await run_contest(
+        db,
+        clock,
+        "Lighthouses at dusk",
+        {ALICE: [CAROL, DAVE, ERIN], BOB: [DAVE, ERIN], CAROL: [ALICE]},
+    )
+    # Two entries only: no places awarded, so no winner to remember.
+    await run_contest(db, clock, "Foxes in snow", {ALICE: [BOB], BOB: [CAROL]})
+
+    famed = await hall_of_fame(db, GUILD)
+    assert await count_famed(db, GUILD) == 1
+    assert [(f.theme, f.entries, f.voters) for f in famed] == [("Lighthouses at dusk", 3, 4)]
+    assert famed[0].winners == [Winner(ALICE, jobs[ALICE], 0, 3, hidden=False)]
+    assert await hall_of_fame(db, GUILD + 1) == []
+
+    creators = await creators_board(db, window=Window.MONTH, now=clock.now)
+    # 10 / 6 / 3 for the places, +1 for each entry (also in the contest with two entries).
+    assert creators == [
+        CreatorStanding(ALICE, 12, 0),
+        CreatorStanding(BOB, 8, 0),
+        CreatorStanding(CAROL, 4, 0),
+    ]
+    assert await models_board(db, window=Window.MONTH, now=clock.now) == [
+        ModelStanding("tiny", 20, 1)
+    ]
+
+
+async def test_ties_share_the_hall_of_fame_and_hidden_winners_stay_unnamed(
+    db: Database, clock: Clock
+) -> None:
+    await run_contest(db, clock, "Ruins", {ALICE: [CAROL, DAVE], BOB: [DAVE, ERIN], CAROL: [ERIN]})
+    await run_contest(db, clock, "Rivers", {DAVE: [ALICE, BOB], ERIN: [ALICE], CAROL: []})
+    await save_user_settings(db, UserSettings(BOB, public=False))
+
+    famed = await hall_of_fame(db, GUILD)
+
+    assert [f.theme for f in famed] == ["Rivers", "Ruins"]  # newest first
+    assert [(w.user_id, w.votes, w.hidden) for w in famed[1].winners] == [
+        (ALICE, 2, False),
+        (BOB, 2, True),
+    ]
+    assert [f.theme for f in await hall_of_fame(db, GUILD, offset=1, limit=1)] == ["Ruins"]
