@@ -26,8 +26,8 @@ from cogs.contests.cog import ContestsCog
 from cogs.funding.cog import FundingCog
 from cogs.imagine.buttons import AtelierButton
 from cogs.imagine.cog import ImagineCog
-from cogs.leaderboards import LeaderboardsCog
-from cogs.models import ModelsCog
+from cogs.leaderboards.cog import LeaderboardsCog
+from cogs.models.cog import ModelsCog
 from cogs.phases import PhaseTimer
 from cogs.preferences import PreferencesCog
 from cogs.resources import Resources, Tuning
@@ -39,6 +39,8 @@ from inference.loading import ModelLoadError
 from inference.pool.config import UserLimits
 from inference.pool.pool import WorkerPool, utc_now
 from inference.pool.worker import BackendFactory
+from studio.errors import StudioError
+from studio.models import enter_configured
 from studio.service import Studio, StudioConfig
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ class AtelierBot(commands.AutoShardedBot):
         self.db: Database | None = None
         self.pool: WorkerPool | None = None
         self._imagine: ImagineCog | None = None
+        self._studio: Studio | None = None
         self._warm_up: asyncio.Task[None] | None = None
         self.phases = PhaseTimer(clock)
 
@@ -98,6 +101,10 @@ class AtelierBot(commands.AutoShardedBot):
         settings = self.settings
         self.db = db = await Database.open(settings.database_path)
         catalog = settings.catalog()
+        # The registry replaces the settings-only list: configured models become versions
+        # (so existing installs keep working), and every released version becomes loadable
+        # under its name:version key before the pool recovers jobs that name one.
+        await enter_configured(db, catalog, self._clock())
         pool_config = settings.pool_config(resolve_devices(settings.devices))
         stored = await get_queue_limits(db)
         if stored is not None:
@@ -112,7 +119,7 @@ class AtelierBot(commands.AutoShardedBot):
             clock=self._clock,
         )
         recovered = await pool.start()
-        studio = Studio(
+        self._studio = studio = Studio(
             db,
             pool,
             catalog,
@@ -129,10 +136,10 @@ class AtelierBot(commands.AutoShardedBot):
         for cog in (
             self._imagine,
             PreferencesCog(resources),
-            ModelsCog(resources),
+            ModelsCog(self, resources),
             AdminCog(resources),
             ContestsCog(self, resources),
-            LeaderboardsCog(resources),
+            LeaderboardsCog(self, resources),
             FundingCog(self, resources),
         ):
             await self.add_cog(cog)
@@ -157,8 +164,13 @@ class AtelierBot(commands.AutoShardedBot):
     async def _warm_default_model(self) -> None:
         """Load the default model on every device now, so the first /imagine is quick."""
         assert self.pool is not None
+        assert self._studio is not None
         try:
-            await self.pool.warm_up(self.settings.catalog().default)
+            # The version /imagine without --model gives a member (not a moderator).
+            default = await self._studio.model_for(0, None)
+            await self.pool.warm_up(default)
+        except StudioError as error:
+            log.error("the default model cannot be used: %s", error)
         except ModelLoadError as error:
             log.error("the default model could not be loaded: %s", error)
 

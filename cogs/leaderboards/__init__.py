@@ -1,0 +1,1 @@
+"""/leaderboard: creators, backers, models and trending images, paged with buttons."""
