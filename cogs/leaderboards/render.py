@@ -7,7 +7,6 @@ from typing import TypeVar
 
 import discord
 
-from cogs.leaderboards.money import format_money
 from cogs.leaderboards.paging import ROWS_PER_PAGE
 from contests.leaderboards import (
     TRENDING_DAYS,
@@ -19,6 +18,7 @@ from contests.leaderboards import (
     TrendingImage,
     Window,
 )
+from funding.money import format_minor
 
 _T = TypeVar("_T")
 _Backer = TypeVar("_Backer", bound=BackerTotalLike)
@@ -109,7 +109,7 @@ def backer_lines(rows: Sequence[tuple[str, Placed[_Backer]]]) -> list[str]:
             lines.append(f"__**{code}**__")
             current = code
         who = "anonymous backer" if placed.row.anonymous else f"<@{placed.row.user_id}>"
-        amount = format_money(placed.row.amount_minor, code)
+        amount = format_minor(placed.row.amount_minor, code)
         lines.append(f"{place_label(placed.place)} {who} — **{amount}**")
     return lines
 
