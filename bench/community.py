@@ -1,0 +1,347 @@
+"""How fast the community features answer on a busy server's database.
+
+Builds a temporary SQLite database the size of a busy server after a year (see
+``bench.community_data``: 5,000 members, 200,000 grid jobs with 800,000 images, 50,000
+upscales, 150,000 ❤, 50 closed weekly contests, 30 campaigns with ~5,000 ledger events),
+then times the queries behind the leaderboards, the hall of fame, the campaign buttons and
+export, a Vote press, a ❤ press and /info, each ``--runs`` times after one untimed warm-up.
+
+The same data is measured under two schemas: as the community features shipped it
+(migrations 0001–0007) and, on a copy migrated to the newest schema, with the indexes
+added since (0008 onward); each round times an operation once on each, so the machine's
+slower moments fall on both alike, and the table gives the ratio of the medians. Write
+operations (a pledge, a vote, a ❤) are made by a different member in every run, so every
+run does the same work. ``--plans`` first prints every full table scan in the query plans
+of the statements each operation runs (recorded as SQLite runs them).
+
+    python -m bench.community
+    python -m bench.community --scale 0.1 --runs 3     # a quick look
+    python -m bench.community --plans                  # where the full scans are
+
+Human-readable figures first; the last line of stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import platform
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.community_data import Fixture, build
+from bench.community_writer import GUILD_ID, Sizes
+from contests.boards.hall_of_fame import count_famed, hall_of_fame
+from contests.leaderboards import (
+    Window,
+    creators_board,
+    hidden_members,
+    models_board,
+    trending_board,
+)
+from contests.voting import press_vote
+from db import Database, Migrations
+from db.users import add_favorite, count_favorites, usage
+from funding.access import has_priority
+from funding.backers import backer_board
+from funding.campaigns import get_campaign, progress
+from funding.export import backers_csv, ledger_csv
+from funding.ledger import backer_pledge, pledge
+
+#: The schema as the community features shipped it: migrations 0001–0007.
+SHIPPED_VERSION = 7
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+Operation = Callable[[Database, Fixture, int], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Timed:
+    name: str
+    interactive: bool  # a button press or command waits on it before answering
+    run: Operation
+
+
+async def _leaderboard(db: Database, f: Fixture, board: str, window: Window) -> object:
+    if board == "creators":
+        return await creators_board(db, window=window, now=f.now)
+    if board == "models":
+        return await models_board(db, window=window, now=f.now)
+    if board == "trending":
+        return await trending_board(db, now=f.now)
+    totals = await backer_board(db, since=window.since(f.now))
+    return await hidden_members(db, (t.user_id for t in totals))
+
+
+def _board(board: str, window: Window) -> Timed:
+    async def run(db: Database, f: Fixture, _: int) -> object:
+        return await _leaderboard(db, f, board, window)
+
+    label = "" if board == "trending" else f" {window.value}"  # trending is always 7 days
+    return Timed(f"/leaderboard {board}{label}", False, run)
+
+
+async def _hall_of_fame(db: Database, f: Fixture, _: int) -> object:
+    return await count_famed(db, GUILD_ID), await hall_of_fame(db, GUILD_ID, offset=0, limit=3)
+
+
+async def _pledge_button(db: Database, f: Fixture, i: int) -> object:
+    """Pledge press: the campaign and the member's pledge, to fill the modal."""
+    campaign = await get_campaign(db, f.big_campaign)
+    return await backer_pledge(db, campaign.id, f.idle_members[i])
+
+
+async def _pledge_submit(db: Database, f: Fixture, i: int) -> object:
+    """The modal's submit: a first pledge, checked and appended in one transaction."""
+    return await pledge(
+        db,
+        f.big_campaign,
+        f.idle_members[-1 - i],
+        "25",
+        anonymous=None,
+        interaction_id=9 * 10**17 + i,
+        now=f.now,
+    )
+
+
+async def _progress(db: Database, f: Fixture, _: int) -> object:
+    return await progress(db, await get_campaign(db, f.big_campaign))
+
+
+async def _export(db: Database, f: Fixture, _: int) -> object:
+    campaign = await get_campaign(db, f.big_campaign)
+    return await ledger_csv(db, campaign), await backers_csv(db, campaign)
+
+
+async def _vote(db: Database, f: Fixture, i: int) -> object:
+    return await press_vote(
+        db,
+        entry_id=f.live_entries[i % len(f.live_entries)],
+        voter_id=f.idle_members[i],
+        interaction_id=8 * 10**17 + i,
+        member_since=f.now - timedelta(days=100),
+        now=f.now,
+    )
+
+
+async def _favorite(db: Database, f: Fixture, i: int) -> object:
+    await add_favorite(db, f.not_fans[i], f.popular_upscale, 0, f.now)
+    return await count_favorites(db, f.popular_upscale, 0)
+
+
+def _today(f: Fixture) -> datetime:
+    return f.now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def _usage(db: Database, f: Fixture, _: int) -> object:
+    return await usage(db, f.heavy_user, since=_today(f))
+
+
+async def _info(db: Database, f: Fixture, _: int) -> object:
+    return await usage(db, f.heavy_user, since=_today(f)), await has_priority(
+        db, f.heavy_user, f.now
+    )
+
+
+def operations() -> list[Timed]:
+    boards = [
+        _board(board, window)
+        for board in ("creators", "models", "backers")
+        for window in (Window.WEEK, Window.MONTH, Window.ALL)
+    ]
+    return [
+        *boards,
+        _board("trending", Window.WEEK),
+        Timed("/contest hall-of-fame (first page)", False, _hall_of_fame),
+        Timed("Pledge press (campaign + your pledge)", True, _pledge_button),
+        Timed("pledge submit (ledger.pledge)", True, _pledge_submit),
+        Timed("campaign progress bar", False, _progress),
+        Timed("/campaign export (both CSVs)", True, _export),
+        Timed("Vote press (press_vote)", True, _vote),
+        Timed("❤ press (add + count)", True, _favorite),
+        Timed("/info usage (db.users.usage)", True, _usage),
+        Timed("/info usage + lane", True, _info),
+    ]
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def _measure(
+    schemas: dict[str, tuple[Path, Migrations]], fixture: Fixture, runs: int, *, plans: bool
+) -> dict[str, dict[str, list[float]]]:
+    """Every operation on every schema's database (seconds): one untimed warm-up each, then
+    ``runs`` rounds, each round timing the operation once on every database in turn (the
+    order flipping from round to round), so the machine's slower moments fall on both
+    alike. With ``plans``, first print the full scans in the query plans of what each
+    operation runs."""
+    timings: dict[str, dict[str, list[float]]] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        dbs = {
+            schema: await stack.enter_async_context(
+                await Database.open(path, migrations=migrations)
+            )
+            for schema, (path, migrations) in schemas.items()
+        }
+        if plans:
+            for schema, db in dbs.items():
+                print(f"\nfull scans on schema {schema}:")
+                for op in operations():
+                    await _print_scans(db, op, fixture, runs + 1)
+        for op in operations():
+            samples: dict[str, list[float]] = {schema: [] for schema in dbs}
+            for db in dbs.values():
+                await op.run(db, fixture, runs)  # warm-up, with a member of its own
+            for i in range(runs):
+                in_turn = list(dbs.items())
+                for schema, db in in_turn if i % 2 == 0 else reversed(in_turn):
+                    start = time.perf_counter()
+                    await op.run(db, fixture, i)
+                    samples[schema].append(time.perf_counter() - start)
+            timings[op.name] = samples
+    return timings
+
+
+async def _print_scans(db: Database, op: Timed, fixture: Fixture, run: int) -> None:
+    """Run ``op`` once, recording its statements as SQLite runs them, and print the plan
+    lines that read a whole table (``SCAN``) of each."""
+    statements: list[str] = []
+    connections = (db._reader, db._writer)  # where the statements run
+    for conn in connections:
+        await conn.set_trace_callback(statements.append)
+    try:
+        await op.run(db, fixture, run)
+    finally:
+        for conn in connections:
+            # None turns tracing off (sqlite3's API); aiosqlite's annotation leaves it out.
+            await conn.set_trace_callback(None)  # type: ignore[arg-type]
+    for sql in dict.fromkeys(statements):
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")):
+            continue
+        plan = [str(r["detail"]) for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql)]
+        scans = [line for line in plan if line.startswith("SCAN ")]
+        if scans:
+            print(f"{op.name}: {' '.join(sql.split())[:90]}…\n    " + "\n    ".join(scans))
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "median_ms": round(statistics.median(samples) * 1000, 2),
+        "p90_ms": round(_percentile(samples, 0.9) * 1000, 2),
+    }
+
+
+def _print_table(timings: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
+    """One line per operation: each schema's median and p90 and, with two schemas, the
+    ratio of the medians (above 1: the newer schema is faster)."""
+    waits = {op.name: op.interactive for op in operations()}
+    schemas = list(next(iter(timings.values())))
+    head = f"{'operation':<40} {'waits':<5}"
+    for schema in schemas:
+        head += f" | {schema + ' median':>10} {'p90':>7}"
+    print(head + (f" | {'ratio':>6}" if len(schemas) == 2 else "") + "   (ms)")
+    results: dict[str, Any] = {}
+    for name, samples in timings.items():
+        row: dict[str, Any] = {"interactive": waits[name]}
+        line = f"{name:<40} {'yes' if waits[name] else 'no':<5}"
+        for schema in schemas:
+            row[schema] = _summary(samples[schema])
+            line += f" | {row[schema]['median_ms']:>10.1f} {row[schema]['p90_ms']:>7.1f}"
+        if len(schemas) == 2:
+            old, new = (statistics.median(samples[schema]) for schema in schemas)
+            row["ratio"] = round(old / new, 2)
+            line += f" | {row['ratio']:>5.1f}×"
+        print(line)
+        results[name] = row
+    print("waits: yes = the member's button press or command waits on it before any answer")
+    return results
+
+
+def _shipped() -> Migrations:
+    return Migrations(Migrations.packaged().migrations[:SHIPPED_VERSION])
+
+
+def _build(workdir: Path, sizes: Sizes) -> tuple[Path, Fixture, float]:
+    path = workdir / "shipped.db"
+    asyncio.run(_open_and_close(path, _shipped()))
+    start = time.perf_counter()
+    fixture = build(path, sizes, NOW)
+    return path, fixture, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per operation")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every data size")
+    parser.add_argument(
+        "--plans", action="store_true", help="print the full table scans each operation runs"
+    )
+    args = parser.parse_args(argv)
+    sizes = Sizes().scaled(args.scale) if args.scale != 1.0 else Sizes()
+    latest = Migrations.packaged().latest
+    with tempfile.TemporaryDirectory(prefix="atelier-community-") as tmp:
+        shipped, fixture, build_s = _build(Path(tmp), sizes)
+        sizes_mib = [shipped.stat().st_size / 2**20]
+        print(
+            f"built in {build_s:.1f} s: {sizes_mib[0]:.0f} MiB, "
+            + ", ".join(f"{table} {n:,}" for table, n in fixture.rows.items())
+        )
+        print(
+            f"heavy user: {fixture.heavy_jobs:,} jobs; live contest: {len(fixture.live_entries)}"
+            f" entries, {fixture.live_votes:,} votes; big campaign: "
+            f"{fixture.big_campaign_events:,} ledger events"
+        )
+        schemas = {f"v{SHIPPED_VERSION}": (shipped, _shipped())}
+        migrate_s = 0.0
+        if latest > SHIPPED_VERSION:
+            newest = Path(tmp) / "newest.db"
+            shutil.copyfile(shipped, newest)
+            start = time.perf_counter()
+            asyncio.run(_open_and_close(newest, Migrations.packaged()))
+            migrate_s = time.perf_counter() - start
+            sizes_mib.append(newest.stat().st_size / 2**20)
+            print(
+                f"migrating a copy from v{SHIPPED_VERSION} to v{latest} took {migrate_s:.1f} s;"
+                f" the file grew to {sizes_mib[1]:.0f} MiB"
+            )
+            schemas[f"v{latest}"] = (newest, Migrations.packaged())
+        timings = asyncio.run(_measure(schemas, fixture, args.runs, plans=args.plans))
+        print()
+        results = _print_table(timings)
+    print(
+        json.dumps(
+            {
+                "build_s": round(build_s, 1),
+                "migrate_s": round(migrate_s, 2),
+                "db_mib": [round(size) for size in sizes_mib],
+                "rows": fixture.rows,
+                "runs": args.runs,
+                "schema_before": SHIPPED_VERSION,
+                "schema_after": latest,
+                "operations": results,
+                "sqlite": sqlite3.sqlite_version,
+                "python": platform.python_version(),
+            },
+            ensure_ascii=False,
+        )
+    )
+
+
+async def _open_and_close(path: Path, migrations: Migrations) -> None:
+    await (await Database.open(path, migrations=migrations)).close()
+
+
+if __name__ == "__main__":
+    main()
