@@ -473,7 +473,7 @@ class UserDrivers(MessageBook):
             "member": {**self._member_payload(record.user.id), "permissions": permissions},
             "token": record.token,
             "version": 1,
-            "app_permissions": str(Perm.BOT),
+            "app_permissions": str(Perm.BOT & ~self.channels[record.channel_id].bot_denied),
             "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],

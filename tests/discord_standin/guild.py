@@ -96,6 +96,10 @@ class GuildPayloads(DiscordState):
                 **extra,
             }
 
+        # Bottom to top: @everyone, Moderator, roles below the bot, the bot's, roles above it.
+        below = [r for r in self.extra_roles if r not in self.roles_above_bot]
+        above = [r for r in self.extra_roles if r in self.roles_above_bot]
+        bot_position = 2 + len(below)
         return [
             role(self.guild_id, "@everyone", Perm.EVERYONE, 0),
             role(
@@ -104,18 +108,16 @@ class GuildPayloads(DiscordState):
                 Perm.EVERYONE | Perm.MANAGE_GUILD | Perm.MANAGE_MESSAGES,
                 1,
             ),
+            *(role(r, *self.extra_roles[r], 2 + n) for n, r in enumerate(below)),
             role(
                 self.bot_role_id,
                 self.bot_name,
                 Perm.BOT,
-                2,
+                bot_position,
                 managed=True,
                 tags={"bot_id": str(self.bot_user_id)},
             ),
-            *(
-                role(role_id, name, permissions, 3 + n)
-                for n, (role_id, (name, permissions)) in enumerate(self.extra_roles.items())
-            ),
+            *(role(r, *self.extra_roles[r], bot_position + 1 + n) for n, r in enumerate(above)),
         ]
 
     def _channel_payload(self, channel: Channel) -> dict[str, Any]:
@@ -136,7 +138,7 @@ class GuildPayloads(DiscordState):
                 "guild_id": str(self.guild_id),
                 "name": channel.name,
                 "position": channel.position,
-                "permission_overwrites": [],
+                "permission_overwrites": self._overwrites_payload(channel),
                 "parent_id": str(channel.parent_id) if channel.parent_id else None,
                 "topic": channel.topic,
                 "nsfw": False,
@@ -144,6 +146,26 @@ class GuildPayloads(DiscordState):
             }
         )
         return payload
+
+    def _overwrites_payload(self, channel: Channel) -> list[dict[str, Any]]:
+        if not channel.bot_denied:
+            return []
+        return [
+            {
+                "id": str(self.bot_user_id),
+                "type": 1,  # a member overwrite
+                "allow": "0",
+                "deny": str(channel.bot_denied),
+            }
+        ]
+
+    async def deny_bot(self, channel_id: int, permissions: int) -> None:
+        """Deny the bot ``permissions`` (e.g. ``Perm.SEND_MESSAGES``) in a channel, as a
+        member overwrite set in the channel's settings would. A connected bot gets the
+        CHANNEL_UPDATE; its posts there are refused with 403 from then on."""
+        channel = self.channels[channel_id]
+        channel.bot_denied = permissions
+        await self.gateway.dispatch("CHANNEL_UPDATE", self._channel_payload(channel), intents=1)
 
     def _guild_payload(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .messages import MessageBook
+from .payloads import Perm
 from .records import EPHEMERAL, RecordedMessage
 from .rest import DiscordError, Request, form_error, unknown_message
 from .state import Channel
@@ -53,15 +54,16 @@ class ChannelRoutes(MessageBook):
     async def _add_member_role(
         self, req: Request, guild: str, user: str, role: str
     ) -> tuple[int, Any]:
-        """Give a member a role: 403 without Manage Roles (``bot_can_manage_roles``), as on
-        Discord; giving a role the member has already is a no-op that still answers 204."""
+        """Give a member a role: 403 without Manage Roles (``bot_can_manage_roles``) or for a
+        role above the bot's, as on Discord; giving a role the member has already is a no-op
+        that still answers 204."""
         self._guild(guild)
         member = self.users.get(int(user))
         if member is None:
             raise DiscordError(404, 10007, "Unknown Member")
         if int(role) not in self.extra_roles:
             raise DiscordError(404, 10011, "Unknown Role")
-        if not self.bot_can_manage_roles:
+        if not self.bot_can_manage_roles or int(role) in self.roles_above_bot:
             raise DiscordError(403, 50013, "Missing Permissions")
         if int(role) not in member.roles:
             member.roles.append(int(role))
@@ -106,6 +108,12 @@ class ChannelRoutes(MessageBook):
         payload, uploads = await req.body()
         if not isinstance(payload, dict):
             raise DiscordError(400, 50035, "Invalid Form Body")
+        if target.bot_denied & Perm.VIEW_CHANNEL:
+            raise DiscordError(403, 50001, "Missing Access")
+        if target.bot_denied & Perm.SEND_MESSAGES or (
+            uploads and target.bot_denied & Perm.ATTACH_FILES
+        ):
+            raise DiscordError(403, 50013, "Missing Permissions")
         if int(payload.get("flags") or 0) & EPHEMERAL:
             raise form_error(
                 "flags", "MESSAGE_FLAGS_INVALID", "Only interaction responses can be ephemeral."

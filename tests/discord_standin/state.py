@@ -42,6 +42,8 @@ class Channel:
     topic: str | None = None
     parent_id: int | None = None
     recipient_id: int | None = None
+    #: Permission bits a member overwrite for the bot denies in this channel (0: none).
+    bot_denied: int = 0
 
     @property
     def in_guild(self) -> bool:
@@ -90,6 +92,8 @@ class DiscordState:
         self._extra_users: list[FakeUser] = []
         #: Roles added with ``add_role``: id -> (name, permissions).
         self.extra_roles: dict[int, tuple[str, int]] = {}
+        #: Those of them placed above the bot's role (``add_role(..., above_bot=True)``).
+        self.roles_above_bot: set[int] = set()
         #: False: the bot lacks Manage Roles, so giving a member a role answers 403.
         self.bot_can_manage_roles = True
         #: Every role the bot gave: (user id, role id, audit log reason).
@@ -158,10 +162,20 @@ class DiscordState:
         self._extra_users.append(user)
         return user
 
-    def add_role(self, name: str, *, permissions: int = Perm.EVERYONE) -> int:
-        """A new role in the guild (give it to a member with ``user.roles.append(id)``)."""
+    def add_role(
+        self, name: str, *, permissions: int = Perm.EVERYONE, above_bot: bool = False
+    ) -> int:
+        """A new role in the guild (give it to a member with ``user.roles.append(id)``).
+
+        It sits below the bot's role, as a role made in Discord's settings does, unless
+        ``above_bot``: then the bot may not give it (403). Roles reach the bot in
+        GUILD_CREATE, and each one below the bot moves the bot's role up a place, so a test
+        in which the bot compares positions makes its roles before the bot connects.
+        """
         role_id = self._snowflake()
         self.extra_roles[role_id] = (name, permissions)
+        if above_bot:
+            self.roles_above_bot.add(role_id)
         return role_id
 
     def add_channel(self, name: str, *, type: int = 0, topic: str | None = None) -> int:

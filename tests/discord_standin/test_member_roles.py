@@ -37,3 +37,18 @@ async def test_unknown_roles_and_members_are_404(fake: FakeDiscord, bot: DemoBot
         await bot.http.add_role(fake.guild_id, 12345, backers)
     with pytest.raises(discord.NotFound, match="Unknown Role"):
         await bot.http.add_role(fake.guild_id, fake.owner.id, 12345)
+
+
+async def test_roles_sit_below_the_bot_unless_placed_above_it(
+    fake: FakeDiscord, bot: DemoBot
+) -> None:
+    backers = fake.add_role("Backers")
+    patrons = fake.add_role("Patrons", above_bot=True)
+    positions = {int(r["id"]): r["position"] for r in await bot.http.get_roles(fake.guild_id)}
+    assert positions[backers] < positions[fake.bot_role_id] < positions[patrons]
+    carol = fake.add_user("carol")
+    with pytest.raises(discord.Forbidden) as caught:
+        await bot.http.add_role(fake.guild_id, carol.id, patrons)
+    assert caught.value.code == 50013
+    await bot.http.add_role(fake.guild_id, carol.id, backers)
+    assert carol.roles == [backers]
