@@ -1,7 +1,9 @@
 """Entering images, replacing an entry, and disqualifying one.
 
-Provenance: an entry names a job and image that this bot made, that belong to the member,
-that finished, and that were made after the contest opened. Each check that fails says so.
+Provenance: an entry names a job and image that this bot made and that finished; the job
+that generated its pixels (the job itself, or for an upscale the job it enlarged, see
+:mod:`contests.provenance`) belongs to the member and was made after the contest opened.
+Each check that fails says so.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import aiosqlite
 
 from contests.errors import ContestError, ReplaceNeeded
 from contests.model import Contest, ContestState, Entry, EntryStatus, contest_from_row, when
+from contests.provenance import origin_in
 from contests.rules import check_membership, get_rules
-from contests.store import contest_in, entry_in, one, rows
+from contests.store import contest_in, contest_in_guild, entry_in, one, rows
 from db.database import Database
-from db.jobs import JobStatus, from_db_time, to_db_time
+from db.jobs import JobStatus, to_db_time
 
 MAX_REASON_LENGTH = 300
 
@@ -131,6 +134,58 @@ async def disqualify(
         return await entry_in(conn, entry_id), contest
 
 
+async def entry_by_number(
+    db: Database, *, guild_id: int, number: int, contest_id: int | None
+) -> int:
+    """The id of entry ``#number`` (as its voting post shows it) in ``contest_id``, or in
+    the server's contest being voted on when no contest is given (or, with none in voting,
+    the one taking entries, whose entries have no numbers yet: that refusal says so)."""
+    if contest_id is None:
+        voting = [
+            contest_from_row(row)
+            for row in await db.fetchall(
+                "SELECT * FROM contests WHERE guild_id = ? AND state = ? ORDER BY id",
+                (guild_id, ContestState.VOTING.value),
+            )
+        ]
+        if not voting:
+            accepting = await db.fetchone(
+                "SELECT * FROM contests WHERE guild_id = ? AND state = ?",
+                (guild_id, ContestState.SUBMISSIONS.value),
+            )
+            voting = [] if accepting is None else [contest_from_row(accepting)]
+        if not voting:
+            raise ContestError(
+                "No contest in this server is being voted on, so entries have no numbers "
+                "yet. Give `contest:` for another contest, or `entry_id:` from /contest entries."
+            )
+        if len(voting) > 1:
+            names = " and ".join(f"#{c.id}" for c in voting)
+            raise ContestError(f"Contests {names} are both in voting; say which with `contest:`.")
+        contest = voting[0]
+    else:
+        contest = await contest_in_guild(db, contest_id, guild_id)
+    row = await db.fetchone(
+        "SELECT id FROM contest_entries WHERE contest_id = ? AND number = ?", (contest.id, number)
+    )
+    if row is not None:
+        return int(row["id"])
+    if contest.state in (ContestState.SCHEDULED, ContestState.SUBMISSIONS):
+        raise ContestError(
+            f"Entries of {contest.title} get their numbers when voting starts; until then "
+            "use `entry_id:` from /contest entries."
+        )
+    highest = await db.fetchone(
+        "SELECT max(number) FROM contest_entries WHERE contest_id = ?", (contest.id,)
+    )
+    numbered = (
+        "it has no numbered entries"
+        if highest is None or highest[0] is None
+        else (f"its entries are numbered 1–{highest[0]}")
+    )
+    raise ContestError(f"{contest.title} has no entry #{number}; {numbered}.")
+
+
 async def _contest_accepting(conn: aiosqlite.Connection, guild_id: int, now: datetime) -> Contest:
     row = await one(
         conn,
@@ -155,14 +210,15 @@ async def _contest_accepting(conn: aiosqlite.Connection, guild_id: int, now: dat
 async def _check_provenance(
     conn: aiosqlite.Connection, contest: Contest, user_id: int, job_id: int, image_index: int
 ) -> None:
-    job = await one(conn, "SELECT owner_id, status, created_at FROM jobs WHERE id = ?", (job_id,))
-    if job is None:
+    job = await one(conn, "SELECT status FROM jobs WHERE id = ?", (job_id,))
+    origin = await origin_in(conn, job_id)
+    assert job is not None  # origin_in refused a missing job
+    upscale_of = "" if origin.job_id == job_id else f" is an upscale of job #{origin.job_id}, which"
+    if origin.owner_id != user_id:
         raise ContestError(
-            f"There is no job #{job_id}; only images Atelier made can enter (the job number "
-            "is under each result)."
+            f"Job #{job_id}{upscale_of} is someone else's; you can only enter images you "
+            "generated yourself."
         )
-    if job["owner_id"] != user_id:
-        raise ContestError(f"Job #{job_id} is someone else's; you can only enter your own images.")
     if job["status"] != JobStatus.DONE.value:
         raise ContestError(f"Job #{job_id} is {job['status']}; only finished images can enter.")
     count = await one(conn, "SELECT count(*) FROM images WHERE job_id = ?", (job_id,))
@@ -170,10 +226,10 @@ async def _check_provenance(
     if not 0 <= image_index < count[0]:
         has = "one image (1)" if count[0] == 1 else f"images 1–{count[0]}"
         raise ContestError(f"Job #{job_id} has no image {image_index + 1}; it has {has}.")
-    if from_db_time(job["created_at"]) < contest.opens_at:
+    if origin.created_at < contest.opens_at:
         raise ContestError(
-            f"Job #{job_id} was made before {contest.title} opened ({when(contest.opens_at)}); "
-            "enter an image you made for this contest."
+            f"Job #{job_id}{upscale_of} was made before {contest.title} opened "
+            f"({when(contest.opens_at)}); enter an image you made for this contest."
         )
     taken = await one(
         conn,

@@ -9,6 +9,7 @@ is skipped rather than posted late.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,12 +22,13 @@ from contests.model import AnnouncementKind, Contest, ContestState, contest_from
 from contests.store import contest_in, one, rows
 from contests.themes import clean_theme, mark_used, matching_theme, take_next_theme
 from db.database import Database
-from db.jobs import to_db_time
+from db.jobs import from_db_time, to_db_time
 
 REMINDER_BEFORE = timedelta(hours=24)
 MAX_PHASE_DAYS = 14
 MAX_EXTENSION = timedelta(days=14)
 MAX_REASON_LENGTH = 300
+MISSED_WHILE_OFFLINE = "Atelier was offline for its whole submission phase"
 
 #: Safety net: one ``advance`` performs at most this many changes (the rest wait a tick).
 MAX_STEPS_PER_ADVANCE = 1000
@@ -83,12 +85,35 @@ async def open_contest(
 
 
 async def extend(
-    db: Database, contest_id: int, *, guild_id: int, by: timedelta, now: datetime
+    db: Database,
+    contest_id: int,
+    *,
+    guild_id: int,
+    by: timedelta,
+    extended_by: int,
+    interaction_id: int,
+    now: datetime,
 ) -> Contest:
-    """Move the current phase's deadline (and the ones after it) later by ``by``."""
+    """Move the current phase's deadline (and the ones after it) later by ``by``.
+
+    A repeated ``interaction_id`` adds nothing: it returns the contest with the deadlines
+    that extension set.
+    """
     if by <= timedelta(0) or by > MAX_EXTENSION:
         raise ContestError("An extension must be more than 0 hours and at most 14 days.")
     async with db.transaction() as conn:
+        earlier = await one(
+            conn,
+            "SELECT contest_id, voting_at, closes_at FROM contest_extensions"
+            " WHERE interaction_id = ?",
+            (interaction_id,),
+        )
+        if earlier is not None:
+            return dataclasses.replace(
+                await contest_in(conn, earlier["contest_id"]),
+                voting_at=from_db_time(earlier["voting_at"]),
+                closes_at=from_db_time(earlier["closes_at"]),
+            )
         contest = await contest_in(conn, contest_id)
         _check_guild(contest, guild_id)
         if contest.state is ContestState.SUBMISSIONS:
@@ -106,6 +131,19 @@ async def extend(
             f" {reminder_column} = CASE WHEN ? THEN NULL ELSE {reminder_column} END"
             " WHERE id = ?",
             (to_db_time(voting_at), to_db_time(closes_at), int(rearm), contest.id),
+        )
+        await conn.execute(
+            "INSERT INTO contest_extensions (contest_id, interaction_id, extended_by, seconds,"
+            " voting_at, closes_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                contest.id,
+                interaction_id,
+                extended_by,
+                int(by.total_seconds()),
+                to_db_time(voting_at),
+                to_db_time(closes_at),
+                to_db_time(now),
+            ),
         )
         await announcements.queue(conn, contest.id, AnnouncementKind.EXTENDED, now)
         return await contest_in(conn, contest.id)
@@ -194,8 +232,13 @@ async def _open_scheduled(
         reason = None
         theme = None
         if now >= contest.voting_at:
-            reason = "Atelier was offline for its whole submission phase"
-        elif other is not None:
+            # Never opened, never announced: members never knew of it, so it is retired
+            # without a post; the next week's contest is created where it can still open.
+            await _cancel_in(
+                conn, contest, reason=MISSED_WHILE_OFFLINE, by=None, now=now, announce=False
+            )
+            return
+        if other is not None:
             reason = f"contest #{other['id']} was still accepting entries"
         else:
             theme = await take_next_theme(conn, contest.guild_id, now)
@@ -285,9 +328,11 @@ async def _cancel_in(
     reason: str,
     by: int | None,
     now: datetime,
+    announce: bool = True,
 ) -> None:
     """Cancel (guarded by the state read just before) and announce it; a waiting weekly
-    contest that is cancelled makes room for the next week's."""
+    contest that is cancelled makes room for the next week's. ``announce=False`` retires a
+    weekly contest missed entirely while offline, which nobody ever saw announced."""
     async with conn.execute(
         "UPDATE contests SET state = ?, cancel_reason = ?, cancelled_by = ?, cancelled_at = ?"
         " WHERE id = ? AND state = ?",
@@ -302,7 +347,8 @@ async def _cancel_in(
     ) as cursor:
         if cursor.rowcount != 1:
             return
-    await announcements.queue(conn, contest.id, AnnouncementKind.CANCELLED, now)
+    if announce:
+        await announcements.queue(conn, contest.id, AnnouncementKind.CANCELLED, now)
     if contest.state is ContestState.SCHEDULED:
         await schedule.ensure_scheduled(conn, contest.guild_id, now)
 

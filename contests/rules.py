@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
 
 from contests.errors import ContestError
 from contests.model import Rules, when
+from contests.store import one
 from db.database import Database
 from db.jobs import to_db_time
 
@@ -16,6 +18,10 @@ VOTES_RANGE = (1, 25)
 
 async def get_rules(db: Database, guild_id: int) -> Rules:
     row = await db.fetchone("SELECT * FROM contest_rules WHERE guild_id = ?", (guild_id,))
+    return _rules(row)
+
+
+def _rules(row: sqlite3.Row | None) -> Rules:
     if row is None:
         return Rules()
     return Rules(
@@ -35,18 +41,26 @@ async def set_rules(
     updated_by: int,
     now: datetime,
 ) -> Rules:
-    """Change the given rules (None keeps a rule as it is); returns the rules now in force."""
-    current = await get_rules(db, guild_id)
-    new = Rules(
-        max_entries=_checked("max entries", max_entries, current.max_entries, MAX_ENTRIES_RANGE),
-        min_member_days=_checked(
-            "membership days", min_member_days, current.min_member_days, MIN_MEMBER_DAYS_RANGE
-        ),
-        votes_per_member=_checked(
-            "votes per member", votes_per_member, current.votes_per_member, VOTES_RANGE
-        ),
-    )
+    """Change the given rules (None keeps a rule as it is); returns the rules now in force.
+
+    The rules kept are read in the same transaction as the write, so two moderators
+    changing different rules at once both have their change kept.
+    """
     async with db.transaction() as conn:
+        current = _rules(
+            await one(conn, "SELECT * FROM contest_rules WHERE guild_id = ?", (guild_id,))
+        )
+        new = Rules(
+            max_entries=_checked(
+                "max entries", max_entries, current.max_entries, MAX_ENTRIES_RANGE
+            ),
+            min_member_days=_checked(
+                "membership days", min_member_days, current.min_member_days, MIN_MEMBER_DAYS_RANGE
+            ),
+            votes_per_member=_checked(
+                "votes per member", votes_per_member, current.votes_per_member, VOTES_RANGE
+            ),
+        )
         await conn.execute(
             "INSERT INTO contest_rules (guild_id, max_entries, min_member_days,"
             " votes_per_member, updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?)"

@@ -110,7 +110,9 @@ async def ensure_scheduled(
     """Inside a transaction: create the server's next weekly contest unless one is waiting.
 
     It opens at the first weekly slot after the latest weekly contest (or after the moment
-    the schedule was set). Returns when the waiting contest opens; None without a schedule.
+    the schedule was set) whose submission phase has not already ended: after a long outage
+    the weeks missed entirely are skipped, not created one by one. Returns when the waiting
+    contest opens; None without a schedule.
     """
     row = await one(conn, "SELECT * FROM contest_schedules WHERE guild_id = ?", (guild_id,))
     if row is None:
@@ -132,6 +134,7 @@ async def ensure_scheduled(
     anchor = from_db_time(row["created_at"])
     if latest is not None and latest[0] is not None:
         anchor = max(anchor, from_db_time(latest[0]))
+    anchor = max(anchor, now - timedelta(days=schedule.submit_days))
     opens = next_occurrence(schedule.weekday, schedule.hour, anchor)
     voting = opens + timedelta(days=schedule.submit_days)
     closes = voting + timedelta(days=schedule.vote_days)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import aiosqlite
@@ -11,6 +12,7 @@ import aiosqlite
 from contests.errors import ContestError
 from contests.model import Contest, ContestState, Entry, contest_from_row, entry_from_row
 from db.database import Database
+from db.jobs import to_db_time
 
 
 async def one(
@@ -93,3 +95,16 @@ async def set_vote_message(db: Database, entry_id: int, message_id: int) -> None
         await conn.execute(
             "UPDATE contest_entries SET vote_message_id = ? WHERE id = ?", (message_id, entry_id)
         )
+
+
+async def mark_post_refused(db: Database, contest_id: int, now: datetime) -> bool:
+    """Record that Discord refused a post of this contest; True only the first time, so
+    the moderators are told once."""
+    async with (
+        db.transaction() as conn,
+        conn.execute(
+            "UPDATE contests SET post_refused_at = ? WHERE id = ? AND post_refused_at IS NULL",
+            (to_db_time(now), contest_id),
+        ) as cursor,
+    ):
+        return cursor.rowcount == 1

@@ -59,6 +59,11 @@ async def press_vote(
         contest = await contest_in(conn, entry.contest_id)
         if contest.state is ContestState.SUBMISSIONS:
             raise ContestError(f"Voting in {contest.title} starts {when(contest.voting_at)}.")
+        if contest.state is ContestState.CANCELLED:
+            raise ContestError(
+                f"{contest.title} was cancelled by the moderators: {contest.cancel_reason}. "
+                "Votes no longer count and there will be no results."
+            )
         if contest.state is not ContestState.VOTING or now >= contest.closes_at:
             raise ContestError(f"Voting in {contest.title} is over; see the results.")
         if entry.status is not EntryStatus.ACTIVE:

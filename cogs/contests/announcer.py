@@ -4,8 +4,9 @@ This is the contests' ``PhaseSource`` (``cogs/phases.py``): the timer calls ``ad
 each due time and at start-up (catch-up). The domain performs the changes and queues their
 announcements in the same transactions; ``flush`` posts the queue in order and marks each
 posted. Posting uses REST only (partial messageables), which works before the gateway is
-ready. A channel that is gone or closed to the bot is logged and skipped; any other failure
-(Discord unreachable) leaves the rest queued for the next wake-up.
+ready. A channel that is gone or closed to the bot is logged and skipped, and the moderators
+are told once per contest; any other failure (Discord unreachable) leaves the rest queued
+for the next wake-up.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import discord
 
 from cogs.contests import render
 from cogs.contests.buttons import vote_view
+from cogs.contests.posting import tell_moderators_once
 from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from cogs.resources import Resources
 from contests import announcements, lifecycle, results
+from contests.leaderboards import hidden_members
 from contests.model import Announcement, AnnouncementKind, Contest, ContestState, Entry, Standing
 from contests.rules import get_rules
 from contests.store import entries, get_contest, set_vote_message
@@ -66,6 +69,7 @@ class Announcer:
                         contest.channel_id,
                         error,
                     )
+                    await tell_moderators_once(self._client, self._resources, contest, error)
                 except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
                     log.warning(
                         "contest %d: posting its %s announcement failed (%s); will retry",
@@ -92,6 +96,7 @@ class Announcer:
             await channel.send(render.extended(contest))
         elif kind is AnnouncementKind.CANCELLED:
             await channel.send(render.cancelled(contest))
+            await self._cancel_posts(channel, contest)
         elif kind is AnnouncementKind.VOTING:
             await self._post_voting(channel, contest)
         else:
@@ -102,10 +107,13 @@ class Announcer:
         posted (a retry after a failure) are skipped."""
         db = self._resources.db
         shown = [e for e in await entries(db, contest.id) if e.number is not None]
-        if all(entry.vote_message_id is None for entry in shown):
-            rules = await get_rules(db, contest.guild_id)
-            await channel.send(render.voting_header(contest, len(shown), rules))
         open_for_votes = contest.state is ContestState.VOTING
+        if all(entry.vote_message_id is None for entry in shown):
+            if contest.state is ContestState.CLOSED:  # caught up after voting ended too
+                await channel.send(render.voting_missed_header(contest, len(shown)))
+            else:
+                rules = await get_rules(db, contest.guild_id)
+                await channel.send(render.voting_header(contest, len(shown), rules))
         for entry in shown:
             if entry.vote_message_id is not None:
                 continue
@@ -120,7 +128,8 @@ class Announcer:
 
     async def _post_results(self, channel: discord.PartialMessageable, contest: Contest) -> None:
         standings = await results.standings(self._resources.db, contest.id)
-        embed = render.results(contest, standings)
+        hidden = await hidden_members(self._resources.db, (s.user_id for s in standings))
+        embed = render.results(contest, standings, hidden)
         winner = next((s for s in standings if s.place == 1), None)
         upload = None
         if winner is not None:
@@ -132,13 +141,14 @@ class Announcer:
             await channel.send(embed=embed, file=upload.file())
         else:
             await channel.send(embed=embed)
-        await self._close_posts(channel, contest, {s.entry_id: s for s in standings})
+        await self._close_posts(channel, contest, {s.entry_id: s for s in standings}, hidden)
 
     async def _close_posts(
         self,
         channel: discord.PartialMessageable,
         contest: Contest,
         by_entry: dict[int, Standing],
+        hidden: set[int],
     ) -> None:
         """Voting is over: each entry's post loses its Vote button and shows its result."""
         for entry in await entries(self._resources.db, contest.id):
@@ -147,7 +157,25 @@ class Announcer:
                 continue
             try:
                 await channel.get_partial_message(entry.vote_message_id).edit(
-                    content=render.entry_result(contest, standing), view=None
+                    content=render.entry_result(contest, standing, hidden), view=None
+                )
+            except discord.HTTPException as error:
+                log.warning(
+                    "contest %d: could not close the post of entry %d: %s",
+                    contest.id,
+                    entry.id,
+                    error,
+                )
+
+    async def _cancel_posts(self, channel: discord.PartialMessageable, contest: Contest) -> None:
+        """Cancelled during voting: each entry's post loses its Vote button (a disqualified
+        entry's post lost it already)."""
+        for entry in await entries(self._resources.db, contest.id):
+            if entry.vote_message_id is None or entry.number is None:
+                continue
+            try:
+                await channel.get_partial_message(entry.vote_message_id).edit(
+                    content=render.entry_cancelled(contest, entry.number), view=None
                 )
             except discord.HTTPException as error:
                 log.warning(

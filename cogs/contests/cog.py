@@ -18,6 +18,7 @@ from cogs.contests import moderation, render
 from cogs.contests.announcer import Announcer
 from cogs.contests.buttons import HANDLER_COG, SubmitButton, VoteButton, replace_view
 from cogs.contests.hall_of_fame import HallOfFame, HallOfFamePage
+from cogs.contests.posting import refuse_unpostable
 from cogs.contests.replies import refuse, reply
 from cogs.contests.themes import ThemeCommands
 from cogs.moderators import ensure_moderator
@@ -81,11 +82,14 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
             return
         assert interaction.guild_id is not None
         assert interaction.channel_id is not None
+        target = channel.id if channel else interaction.channel_id
+        if await refuse_unpostable(interaction, target):
+            return
         try:
             contest = await lifecycle.open_contest(
                 self.resources.db,
                 guild_id=interaction.guild_id,
-                channel_id=channel.id if channel else interaction.channel_id,
+                channel_id=target,
                 theme=theme,
                 submit_days=submit_days,
                 vote_days=vote_days,
@@ -120,6 +124,8 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
                 contest,
                 guild_id=interaction.guild_id,
                 by=timedelta(days=days, hours=hours),
+                extended_by=interaction.user.id,
+                interaction_id=interaction.id,
                 now=self.resources.clock(),
             )
         except ContestError as error:
@@ -156,20 +162,31 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
 
     @contest.command(name="disqualify", description="Disqualify an entry (moderators)")
     @app_commands.describe(
-        entry="the entry's id (see /contest entries)", reason="the entrant is told this"
+        reason="the entrant is told this",
+        entry="the entry's number, as on its voting post (#3 → 3)",
+        contest="the contest that number is in (default: the one being voted on)",
+        entry_id="or the entry's id from /contest entries (entries have no number before voting)",
     )
     async def disqualify(
         self,
         interaction: discord.Interaction[Any],
-        entry: int,
         reason: app_commands.Range[str, 1, 300],
+        entry: app_commands.Range[int, 1] | None = None,
+        contest: int | None = None,
+        entry_id: int | None = None,
     ) -> None:
         if not await ensure_moderator(self.resources.db, interaction, "disqualify entries"):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             text = await moderation.disqualify_entry(
-                self.client, self.resources, interaction, entry, reason
+                self.client,
+                self.resources,
+                interaction,
+                reason,
+                number=entry,
+                contest_id=contest,
+                entry_id=entry_id,
             )
         except ContestError as error:
             text = f"⚠️ {error}"
@@ -263,11 +280,14 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
             return
         assert interaction.guild_id is not None
         assert interaction.channel_id is not None
+        target = channel.id if channel else interaction.channel_id
+        if await refuse_unpostable(interaction, target):
+            return
         try:
             first = await schedule.set_schedule(
                 self.resources.db,
                 guild_id=interaction.guild_id,
-                channel_id=channel.id if channel else interaction.channel_id,
+                channel_id=target,
                 weekday=weekday.value,
                 hour=hour,
                 submit_days=submit_days,

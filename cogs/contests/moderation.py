@@ -13,7 +13,7 @@ import discord
 from cogs.contests import render
 from cogs.resources import Resources
 from contests import results
-from contests.entries import disqualify
+from contests.entries import disqualify, entry_by_number
 from contests.errors import ContestError
 from contests.model import Contest, ContestState, Entry
 from contests.store import contest_in_guild, entries
@@ -29,12 +29,27 @@ async def disqualify_entry(
     client: discord.Client,
     resources: Resources,
     interaction: discord.Interaction[Any],
-    entry_id: int,
     reason: str,
+    *,
+    number: int | None,
+    contest_id: int | None,
+    entry_id: int | None,
 ) -> str:
-    """Disqualify, tell the entrant by DM, take the Vote button off its post, log it in the
-    moderation channel; returns the reply for the moderator. ContestError if refused."""
+    """Disqualify the entry named by its ``number`` (as its voting post shows it, in
+    ``contest_id`` or the contest being voted on) or by its ``entry_id``; tell the entrant
+    by DM, take the Vote button off its post, log it in the moderation channel. Returns the
+    reply for the moderator; ContestError if refused."""
     assert interaction.guild_id is not None
+    if (number is None) == (entry_id is None):
+        raise ContestError(
+            "Say which entry: `entry:` with its number as on its voting post (#3 → 3), or "
+            "`entry_id:` with its id from /contest entries — one of the two."
+        )
+    if number is not None:
+        entry_id = await entry_by_number(
+            resources.db, guild_id=interaction.guild_id, number=number, contest_id=contest_id
+        )
+    assert entry_id is not None
     entry, contest = await disqualify(
         resources.db,
         entry_id,
@@ -47,7 +62,8 @@ async def disqualify_entry(
     await _withdraw_post(client, entry, contest)
     await _log(client, resources, interaction, entry, contest, told)
     outcome = "They were told by DM." if told else "⚠️ Their DMs are closed; they were not told."
-    return f"🚫 Entry {entry.id} in Contest #{contest.id} is disqualified. {outcome}"
+    named = f"Entry #{entry.number} (id {entry.id})" if entry.number else f"Entry {entry.id}"
+    return f"🚫 {named} in Contest #{contest.id} is disqualified. {outcome}"
 
 
 async def _tell_entrant(client: discord.Client, entry: Entry, contest: Contest) -> bool:

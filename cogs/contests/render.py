@@ -6,7 +6,7 @@ zone, ``<t:…:f>`` the full date), so nobody converts from UTC by hand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import discord
@@ -17,6 +17,7 @@ MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 #: How many entries the results announcement lists.
 RESULTS_SHOWN = 10
 COLOUR = discord.Colour.gold()
+PRIVATE_AUTHOR = "a member who keeps their results private"
 
 
 def relative(moment: datetime) -> str:
@@ -80,17 +81,41 @@ def voting_header(contest: Contest, entries: int, rules: Rules) -> str:
     )
 
 
+def voting_missed_header(contest: Contest, entries: int) -> str:
+    """The voting header posted on catch-up, when the voting time had passed too."""
+    listed = f"{entries} {'entry' if entries == 1 else 'entries'}"
+    return (
+        f"🗳️ **Contest #{contest.id}: “{contest.theme}”** — Atelier was offline while its "
+        f"voting was due (it ended {at(contest.closes_at)}), so the {listed} below could not "
+        "be voted on. The results follow."
+    )
+
+
 def entry_post(contest: Contest, number: int) -> str:
     return f"**Entry #{number}** · Contest #{contest.id}: “{contest.theme}”"
 
 
-def entry_result(contest: Contest, standing: Standing) -> str:
+def author(user_id: int, hidden: Collection[int]) -> str:
+    """An entrant as results show them: a mention, unless they keep their results private
+    (``user_settings.public`` off), worded as the hall of fame words it."""
+    return PRIVATE_AUTHOR if user_id in hidden else f"<@{user_id}>"
+
+
+def entry_result(contest: Contest, standing: Standing, hidden: Collection[int]) -> str:
     """An entry's voting post once the results are out."""
     votes = f"{standing.votes} vote{'s' if standing.votes != 1 else ''}"
     medal = f"{MEDALS[standing.place]} " if standing.place else ""
     return (
-        f"{medal}**Entry #{standing.number}** by <@{standing.user_id}> — {votes} · "
+        f"{medal}**Entry #{standing.number}** by {author(standing.user_id, hidden)} — {votes} · "
         f"Contest #{contest.id}: “{contest.theme}” (voting closed)"
+    )
+
+
+def entry_cancelled(contest: Contest, number: int) -> str:
+    """An entry's voting post once its contest was cancelled."""
+    return (
+        f"**Entry #{number}** · Contest #{contest.id}: “{contest.theme}” "
+        "(contest cancelled; no votes counted)"
     )
 
 
@@ -120,7 +145,9 @@ def cancelled(contest: Contest) -> str:
     return f"❌ {name} was cancelled: {contest.cancel_reason}."
 
 
-def results(contest: Contest, standings: Sequence[Standing]) -> discord.Embed:
+def results(
+    contest: Contest, standings: Sequence[Standing], hidden: Collection[int]
+) -> discord.Embed:
     embed = discord.Embed(
         title=f"🏁 Results of Contest #{contest.id}: “{contest.theme}”", colour=COLOUR
     )
@@ -132,7 +159,7 @@ def results(contest: Contest, standings: Sequence[Standing]) -> discord.Embed:
         medal = MEDALS.get(standing.place or 0, f"{standing.rank}.")
         votes = f"{standing.votes} vote{'s' if standing.votes != 1 else ''}"
         lines.append(
-            f"{medal} Entry #{standing.number} by <@{standing.user_id}> — {votes} "
+            f"{medal} Entry #{standing.number} by {author(standing.user_id, hidden)} — {votes} "
             f"(+{standing.points} point{'s' if standing.points != 1 else ''})"
         )
     if len(standings) > RESULTS_SHOWN:

@@ -69,7 +69,9 @@ class ThemeCommands(app_commands.Group):
             return
         assert interaction.guild_id is not None
         try:
-            removed = await themes.remove_theme(self.resources.db, interaction.guild_id, theme)
+            removed = await themes.remove_theme(
+                self.resources.db, interaction.guild_id, theme, now=self.resources.clock()
+            )
         except ContestError as error:
             await refuse(interaction, error)
             return

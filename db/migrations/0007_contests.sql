@@ -19,12 +19,18 @@ CREATE TABLE contest_themes (
     id            INTEGER PRIMARY KEY,
     guild_id      INTEGER NOT NULL,
     theme         TEXT    NOT NULL CHECK (length(theme) BETWEEN 1 AND 200),
+    -- The theme case-folded by Python (str.casefold, full Unicode: “Äpfel” = “äpfel”);
+    -- SQLite's lower() folds ASCII only.
+    folded        TEXT    NOT NULL,
     added_by      INTEGER NOT NULL,
     added_at      TEXT    NOT NULL,
     uses          INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0),
-    last_used_at  TEXT
+    last_used_at  TEXT,
+    -- Set while the theme is out of the queue. The row stays, so a theme added back keeps
+    -- its uses and its place in the rotation instead of jumping the queue.
+    removed_at    TEXT
 );
-CREATE UNIQUE INDEX contest_themes_guild_theme ON contest_themes (guild_id, lower(theme));
+CREATE UNIQUE INDEX contest_themes_guild_theme ON contest_themes (guild_id, folded);
 
 -- contest_schedules: /contest schedule: a weekly contest in a server, opening at weekday
 -- (0 = Monday) and hour (UTC). The next contest exists as a row in state 'scheduled'.
@@ -71,6 +77,8 @@ CREATE TABLE contests (
     cancelled_by        INTEGER,
     cancel_reason       TEXT,
     cancelled_at        TEXT,
+    -- When moderators were told the bot may not post in the channel (told once).
+    post_refused_at     TEXT,
     CHECK (opens_at < voting_at AND voting_at < closes_at),
     CHECK (state = 'scheduled' OR state = 'cancelled' OR theme IS NOT NULL),
     CHECK ((state = 'cancelled') = (cancelled_at IS NOT NULL))
@@ -80,6 +88,21 @@ CREATE INDEX contests_state ON contests (state);
 -- At most one contest per server accepts entries, so the Submit button knows which one.
 CREATE UNIQUE INDEX contests_one_open_per_guild ON contests (guild_id)
     WHERE state = 'submissions';
+
+-- contest_extensions: every /contest extend, kept as an audit trail. The interaction id makes
+-- a repeated delivery find its extension here instead of adding the time twice.
+CREATE TABLE contest_extensions (
+    id              INTEGER PRIMARY KEY,
+    contest_id      INTEGER NOT NULL REFERENCES contests (id),
+    interaction_id  INTEGER NOT NULL UNIQUE,
+    extended_by     INTEGER NOT NULL,
+    seconds         INTEGER NOT NULL CHECK (seconds > 0),
+    -- The deadlines the extension set.
+    voting_at       TEXT    NOT NULL,
+    closes_at       TEXT    NOT NULL,
+    created_at      TEXT    NOT NULL
+);
+CREATE INDEX contest_extensions_contest ON contest_extensions (contest_id);
 
 -- contest_entries: an image a member entered. A replaced entry stays, marked 'replaced'.
 CREATE TABLE contest_entries (

@@ -52,8 +52,10 @@ async def make_job(
     images: int = 4,
     status: JobStatus = JobStatus.DONE,
     kind: JobKind = JobKind.IMAGINE,
+    parent: tuple[int, int] | None = None,
 ) -> int:
-    """A job by ``owner`` created at ``at`` with ``images`` images, finished as ``status``."""
+    """A job by ``owner`` created at ``at`` with ``images`` images, finished as ``status``;
+    ``parent`` is the (job, image index) it was made from."""
     async with db.transaction() as conn:
         job_id = await insert_job(
             conn,
@@ -63,6 +65,8 @@ async def make_job(
             params={},
             model="tiny",
             created_at=at,
+            parent_job_id=None if parent is None else parent[0],
+            parent_index=None if parent is None else parent[1],
         )
         if status is not JobStatus.QUEUED:
             await mark_finished(conn, job_id, status=status, finished_at=at, gpu_seconds=0.1)

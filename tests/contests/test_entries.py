@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
 
 from contests import lifecycle
-from contests.entries import disqualify, submit_entry
+from contests.entries import disqualify, entry_by_number, submit_entry
 from contests.errors import ContestError, ReplaceNeeded
 from contests.model import EntryStatus
+from contests.provenance import Origin, image_origin
 from contests.rules import get_rules, set_rules
 from contests.store import entries
 from db.database import Database
@@ -133,6 +135,18 @@ async def test_rules_are_settable_within_bounds(db: Database, clock: Clock) -> N
     await enter(db, clock, job, user=BOB, index=1, member_since=clock.now)  # two allowed
 
 
+async def test_two_moderators_changing_different_rules_at_once_keep_both(
+    db: Database,
+) -> None:
+    await asyncio.gather(
+        set_rules(db, GUILD, max_entries=2, updated_by=MOD, now=T0),
+        set_rules(db, GUILD, votes_per_member=5, updated_by=MOD + 1, now=T0),
+        set_rules(db, GUILD, min_member_days=0, updated_by=MOD + 2, now=T0),
+    )
+    rules = await get_rules(db, GUILD)
+    assert (rules.max_entries, rules.votes_per_member, rules.min_member_days) == (2, 5, 0)
+
+
 async def test_repeated_interaction_enters_once(db: Database, clock: Clock) -> None:
     contest_id = await open_contest(db, clock)
     job = await make_job(db, ALICE, clock.now)
@@ -162,3 +176,107 @@ async def test_disqualify(db: Database, clock: Clock) -> None:
     await lifecycle.advance(db, T0 + timedelta(days=3))  # voting (one entry), then closed
     with pytest.raises(ContestError, match="is closed; its entries can no longer change"):
         await disqualify(db, again, guild_id=GUILD, moderator_id=MOD, reason="x", now=T0)
+
+
+async def test_an_upscale_enters_only_if_its_grid_was_made_for_the_contest(
+    db: Database, clock: Clock
+) -> None:
+    old_grid = await make_job(db, ALICE, T0 - timedelta(days=30))
+    contest_id = await open_contest(db, clock)
+    clock.advance(hours=1)
+    # Alice re-shows her month-old grid and presses U after the contest opened.
+    recycled = await make_job(
+        db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(old_grid, 2)
+    )
+    with pytest.raises(
+        ContestError, match=rf"upscale of job #{old_grid}, which was made before Contest"
+    ):
+        await enter(db, clock, recycled)
+    # An upscale of an upscale still leads back to the old grid.
+    twice = await make_job(
+        db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(recycled, 0)
+    )
+    with pytest.raises(ContestError, match=rf"upscale of job #{old_grid}, which was made before"):
+        await enter(db, clock, twice)
+    # A variation draws a new image: one made now from the old grid may enter.
+    variation = await make_job(db, ALICE, clock.now, kind=JobKind.VARIATION, parent=(old_grid, 2))
+    fresh = await make_job(
+        db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(variation, 1)
+    )
+    entry = await enter(db, clock, fresh)
+    assert [e.id for e in await entries(db, contest_id)] == [entry]
+
+
+async def test_an_upscale_of_someone_elses_grid_is_not_the_pressers_image(
+    db: Database, clock: Clock
+) -> None:
+    contest_id = await open_contest(db, clock)
+    clock.advance(hours=1)
+    alices_grid = await make_job(db, ALICE, clock.now)
+    # In a server where everyone may press buttons, Bob presses U on Alice's grid.
+    bobs_upscale = await make_job(
+        db, BOB, clock.now, images=1, kind=JobKind.UPSCALE, parent=(alices_grid, 0)
+    )
+    with pytest.raises(
+        ContestError, match=rf"upscale of job #{alices_grid}, which is someone else's"
+    ):
+        await enter(db, clock, bobs_upscale, user=BOB)
+    assert await entries(db, contest_id) == []
+    # The pixels are Alice's: she may enter that upscale herself.
+    entry = await enter(db, clock, bobs_upscale, user=ALICE)
+    assert [(e.id, e.user_id) for e in await entries(db, contest_id)] == [(entry, ALICE)]
+
+
+async def test_image_origin_walks_upscales_to_the_generating_job(
+    db: Database, clock: Clock
+) -> None:
+    grid = await make_job(db, ALICE, T0 - timedelta(days=3))
+    upscale = await make_job(db, BOB, T0, images=1, kind=JobKind.UPSCALE, parent=(grid, 1))
+    assert await image_origin(db, upscale) == Origin(grid, ALICE, T0 - timedelta(days=3))
+    assert await image_origin(db, grid) == Origin(grid, ALICE, T0 - timedelta(days=3))
+    with pytest.raises(ContestError, match="no job #999"):
+        await image_origin(db, 999)
+
+
+async def test_moderators_name_an_entry_by_the_number_on_its_post(
+    db: Database, clock: Clock
+) -> None:
+    first = await open_contest(db, clock)
+    with pytest.raises(ContestError, match="get their numbers when voting starts"):
+        await entry_by_number(db, guild_id=GUILD, number=1, contest_id=None)
+    ids = {}
+    for user in (ALICE, BOB):
+        ids[user] = await enter(db, clock, await make_job(db, user, clock.now), user=user)
+    clock.now = T0 + timedelta(days=2)  # voting starts
+    await lifecycle.advance(db, clock.now)
+    numbered = {e.number: e.id for e in await entries(db, first)}
+    assert sorted(numbered.values()) == sorted(ids.values())
+    for number, entry_id in numbered.items():
+        assert number is not None
+        assert await entry_by_number(db, guild_id=GUILD, number=number, contest_id=None) == entry_id
+        assert (
+            await entry_by_number(db, guild_id=GUILD, number=number, contest_id=first) == entry_id
+        )
+    with pytest.raises(ContestError, match="has no entry #3; its entries are numbered 1–2"):
+        await entry_by_number(db, guild_id=GUILD, number=3, contest_id=None)
+    with pytest.raises(ContestError, match="no contest #99 in this server"):
+        await entry_by_number(db, guild_id=GUILD, number=1, contest_id=99)
+
+    # A second contest in voting at the same time: the number alone is ambiguous.
+    await lifecycle.extend(
+        db,
+        first,
+        guild_id=GUILD,
+        by=timedelta(days=5),
+        extended_by=MOD,
+        interaction_id=1,
+        now=clock.now,
+    )
+    second = await open_contest(db, clock)
+    await enter(db, clock, await make_job(db, ALICE, clock.now))
+    await enter(db, clock, await make_job(db, BOB, clock.now), user=BOB)
+    clock.now += timedelta(days=2)
+    await lifecycle.advance(db, clock.now)
+    with pytest.raises(ContestError, match=rf"Contests #{first} and #{second} are both in voting"):
+        await entry_by_number(db, guild_id=GUILD, number=1, contest_id=None)
+    assert await entry_by_number(db, guild_id=GUILD, number=1, contest_id=first) == numbered[1]

@@ -28,6 +28,9 @@ from tests.contests.conftest import (
     make_job,
 )
 
+#: Who extends, and with which interaction, where a test doesn't care.
+BY_MOD = {"extended_by": MOD, "interaction_id": 900}
+
 
 async def kinds(db: Database) -> list[AnnouncementKind]:
     """Pending announcements, oldest first, then marks them posted (as the cog does)."""
@@ -190,7 +193,13 @@ async def test_extend_moves_deadlines_and_rearms_the_reminder(db: Database, cloc
     await lifecycle.advance(db, clock.advance(days=1, hours=1))
     assert await kinds(db) == [AnnouncementKind.OPENING, AnnouncementKind.SUBMIT_REMINDER]
     extended = await lifecycle.extend(
-        db, contest_id, guild_id=GUILD, by=timedelta(days=2), now=clock.now
+        db,
+        contest_id,
+        guild_id=GUILD,
+        by=timedelta(days=2),
+        extended_by=MOD,
+        interaction_id=700,
+        now=clock.now,
     )
     assert extended.voting_at == T0 + timedelta(days=4)
     assert extended.closes_at == T0 + timedelta(days=6)
@@ -200,6 +209,52 @@ async def test_extend_moves_deadlines_and_rearms_the_reminder(db: Database, cloc
     assert await kinds(db) == []
     await lifecycle.advance(db, T0 + timedelta(days=3))
     assert await kinds(db) == [AnnouncementKind.SUBMIT_REMINDER]
+
+
+async def test_a_repeated_extend_interaction_adds_the_time_once(db: Database, clock: Clock) -> None:
+    contest_id = await open_one(db, clock, submit=2, vote=2)
+    for _ in range(2):  # the same interaction delivered twice
+        extended = await lifecycle.extend(
+            db,
+            contest_id,
+            guild_id=GUILD,
+            by=timedelta(days=1),
+            extended_by=MOD,
+            interaction_id=800,
+            now=clock.now,
+        )
+        assert extended.voting_at == T0 + timedelta(days=3)
+    stored = await get_contest(db, contest_id)
+    assert stored is not None
+    assert (stored.voting_at, stored.closes_at) == (T0 + timedelta(days=3), T0 + timedelta(days=5))
+    assert await kinds(db) == [AnnouncementKind.OPENING, AnnouncementKind.EXTENDED]
+    # A new press is a new extension, and the replay of the first still answers as it did.
+    await lifecycle.extend(
+        db,
+        contest_id,
+        guild_id=GUILD,
+        by=timedelta(hours=6),
+        extended_by=MOD,
+        interaction_id=801,
+        now=clock.now,
+    )
+    replay = await lifecycle.extend(
+        db,
+        contest_id,
+        guild_id=GUILD,
+        by=timedelta(days=1),
+        extended_by=MOD,
+        interaction_id=800,
+        now=clock.now,
+    )
+    assert replay.voting_at == T0 + timedelta(days=3)
+    stored = await get_contest(db, contest_id)
+    assert stored is not None
+    assert stored.voting_at == T0 + timedelta(days=3, hours=6)
+    trail = await db.fetchall(
+        "SELECT interaction_id, extended_by, seconds FROM contest_extensions ORDER BY id"
+    )
+    assert [tuple(row) for row in trail] == [(800, MOD, 86_400), (801, MOD, 21_600)]
 
 
 async def test_cancel_announces_and_stops_the_phases(db: Database, clock: Clock) -> None:
@@ -242,13 +297,17 @@ async def test_lifecycle_refusals(db: Database, clock: Clock) -> None:
             now=clock.now,
         )
     with pytest.raises(ContestError, match="no contest #"):
-        await lifecycle.extend(db, contest_id, guild_id=GUILD + 1, by=timedelta(days=1), now=T0)
+        await lifecycle.extend(
+            db, contest_id, guild_id=GUILD + 1, by=timedelta(days=1), **BY_MOD, now=T0
+        )
     with pytest.raises(ContestError, match="more than 0 hours"):
-        await lifecycle.extend(db, contest_id, guild_id=GUILD, by=timedelta(0), now=T0)
+        await lifecycle.extend(db, contest_id, guild_id=GUILD, by=timedelta(0), **BY_MOD, now=T0)
     with pytest.raises(ContestError, match="reason"):
         await lifecycle.cancel(db, contest_id, guild_id=GUILD, reason=" ", by=MOD, now=T0)
     await lifecycle.cancel(db, contest_id, guild_id=GUILD, reason="oops", by=MOD, now=T0)
     with pytest.raises(ContestError, match="already cancelled"):
         await lifecycle.cancel(db, contest_id, guild_id=GUILD, reason="again", by=MOD, now=T0)
     with pytest.raises(ContestError, match="already cancelled"):
-        await lifecycle.extend(db, contest_id, guild_id=GUILD, by=timedelta(days=1), now=T0)
+        await lifecycle.extend(
+            db, contest_id, guild_id=GUILD, by=timedelta(days=1), **BY_MOD, now=T0
+        )

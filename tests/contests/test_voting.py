@@ -137,6 +137,29 @@ async def test_refusals(db: Database, clock: Clock) -> None:
     assert await results.counted_ballots(db, await contest_id(db)) == []
 
 
+async def test_a_press_after_cancellation_gives_the_moderators_reason(
+    db: Database, clock: Clock
+) -> None:
+    ids = await contest_in_voting(db, clock)
+    press = Presser(db, clock)
+    await press(ERIN, ids[ALICE])
+    await lifecycle.cancel(
+        db,
+        await contest_id(db),
+        guild_id=GUILD,
+        reason="entries were copied",
+        by=MOD,
+        now=clock.now,
+    )
+    with pytest.raises(
+        ContestError, match="“rain” was cancelled by the moderators: entries were copied"
+    ):
+        await press(ERIN, ids[BOB])
+    with pytest.raises(ContestError, match="was cancelled") as withdraw:
+        await press(ERIN, ids[ALICE])  # taking a vote back is refused the same way
+    assert "results" in str(withdraw.value)  # says there will be none
+
+
 async def test_no_votes_before_voting_starts(db: Database, clock: Clock) -> None:
     await lifecycle.open_contest(
         db,

@@ -8,9 +8,11 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
+from db.users import UserSettings, save_user_settings
 from tests.contests.conftest import make_job
 from tests.discord.conftest import Bots, is_result
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.discord_standin.payloads import Perm
 
 
 def is_result_file(message: RecordedMessage) -> bool:
@@ -168,7 +170,7 @@ async def test_replacing_an_entry_asks_first_and_a_disqualified_entrant_is_told_
         in listed
     )
 
-    dq = await fake.slash("contest disqualify", {"entry": 2, "reason": "not rain"}, user=mod)
+    dq = await fake.slash("contest disqualify", {"entry_id": 2, "reason": "not rain"}, user=mod)
     assert "They were told by DM" in (await dq.wait_followup()).content
     dm = fake.dm_channel_id(alice)
     assert dm is not None
@@ -177,7 +179,7 @@ async def test_replacing_an_entry_asks_first_and_a_disqualified_entrant_is_told_
     assert "You can enter another image" in told.content
 
     fake.fail_next("POST", r"^/users/@me/channels$", status=403, code=50007, message="closed")
-    dq = await fake.slash("contest disqualify", {"entry": 3, "reason": "off topic"}, user=mod)
+    dq = await fake.slash("contest disqualify", {"entry_id": 3, "reason": "off topic"}, user=mod)
     assert "were not told" in (await dq.wait_followup()).content
     logged = [m.content for m in fake.channel_messages(fake.moderation_channel_id)]
     assert len(logged) == 2
@@ -218,3 +220,137 @@ async def test_phases_missed_while_the_bot_was_down_are_announced_once_on_start(
     assert texts == ["🏆 Contest #1 is open: “owls”"]
     row = await bot.db.fetchone("SELECT state FROM contests WHERE id = 1")
     assert row["state"] == "submissions"
+
+
+async def test_a_contest_needs_a_channel_the_bot_can_post_in(bots: Bots, fake: FakeDiscord) -> None:
+    gallery = fake.add_channel("gallery")
+    await fake.deny_bot(gallery, Perm.ATTACH_FILES | Perm.EMBED_LINKS)
+    bot = await bots.start()
+    mod = fake.add_user("mod", manage_guild=True)
+
+    # Another channel: the bot's permissions there come from its cache of the guild.
+    elsewhere = await fake.slash("contest open", {"theme": "owls", "channel": gallery}, user=mod)
+    assert (
+        f"I can't run a contest in <#{gallery}>: I need the **Attach Files** and "
+        "**Embed Links** permissions there"
+    ) in (await elsewhere.wait_original()).content
+    weekly = await fake.slash(
+        "contest schedule", {"weekday": 0, "hour": 12, "channel": gallery}, user=mod
+    )
+    assert "**Attach Files** and **Embed Links**" in (await weekly.wait_original()).content
+    # The channel the command runs in: Discord says what the bot may do there.
+    await fake.deny_bot(fake.channel_id, Perm.SEND_MESSAGES)
+    here = await fake.slash("contest open", {"theme": "owls"}, user=mod)
+    assert "I need the **Send Messages** permission there" in (await here.wait_original()).content
+    assert await bot.db.fetchone("SELECT * FROM contests") is None
+    assert await bot.db.fetchone("SELECT * FROM contest_schedules") is None
+
+    # Allowed again, the contest opens; when the channel is closed to the bot later, the
+    # moderators hear of it once, in the moderation channel.
+    await fake.deny_bot(fake.channel_id, 0)
+    await (
+        await fake.slash(
+            "admin channel moderation", {"channel": fake.moderation_channel_id}, user=mod
+        )
+    ).wait_original()
+    await (await fake.slash("contest open", {"theme": "owls"}, user=mod)).wait_original()
+    await fake.wait_for_message(lambda m: bool(m.embeds) and "owls" in m.embeds[0]["title"])
+    await fake.deny_bot(fake.channel_id, Perm.SEND_MESSAGES)
+    for _ in range(2):
+        extend = await fake.slash("contest extend", {"contest": 1, "days": 1}, user=mod)
+        await extend.wait_original()
+    warning = await fake.wait_for_message(
+        lambda m: m.channel_id == fake.moderation_channel_id and "can't post" in m.content
+    )
+    assert warning.content.startswith(f"⚠️ I can't post Contest #1 — “owls” in <#{fake.channel_id}>")
+    await bot.phases.tick()  # waits for the second refused post to be handled
+    assert len(fake.channel_messages(fake.moderation_channel_id)) == 1
+
+
+async def test_entries_are_disqualified_by_number_and_a_cancelled_vote_closes_the_posts(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
+) -> None:
+    start = datetime.now(UTC)
+    now = [start]
+    bot = await bots.start(clock=lambda: now[0])
+    mod = fake.add_user("mod", manage_guild=True)
+    carol = fake.add_user("carol")
+    opened = await fake.slash(
+        "contest open", {"theme": "rain", "submit_days": 1, "vote_days": 2}, user=mod
+    )
+    await opened.wait_original()
+    for user in (alice, bob, carol):
+        job = await make_job(bot.db, user.id, now[0])
+        await (await fake.slash("contest submit", {"job_id": job}, user=user)).wait_original()
+    early = await fake.slash("contest disqualify", {"entry": 1, "reason": "x"}, user=mod)
+    assert "get their numbers when voting starts" in (await early.wait_followup()).content
+
+    now[0] = start + timedelta(days=1)
+    await bot.phases.tick()
+    posts = [
+        await fake.wait_for_message(lambda m, n=n: m.content.startswith(f"**Entry #{n}**"))
+        for n in (1, 2, 3)
+    ]
+    dq = await fake.slash("contest disqualify", {"entry": 2, "reason": "off theme"}, user=mod)
+    assert (await dq.wait_followup()).content.startswith("🚫 Entry #2 (id ")
+    row = await bot.db.fetchone("SELECT status FROM contest_entries WHERE number = 2")
+    assert row["status"] == "disqualified"
+    assert posts[1].content == "**Entry #2** was withdrawn by the moderators."
+    unknown = await fake.slash("contest disqualify", {"entry": 9, "reason": "x"}, user=mod)
+    assert (
+        "has no entry #9; its entries are numbered 1–3" in (await unknown.wait_followup()).content
+    )
+
+    voter = fake.add_user("voter")
+    await (await fake.press(posts[0].id, posts[0].custom_ids[0], user=voter)).wait_original()
+    cancel = await fake.slash(
+        "contest cancel", {"contest": 1, "reason": "the theme leaked"}, user=mod
+    )
+    await cancel.wait_original()
+    await fake.wait_for_message(lambda m: "was cancelled: the theme leaked" in m.content)
+    await bot.phases.tick()  # waits for the cancellation's edits
+    for post in (posts[0], posts[2]):
+        assert post.custom_ids == []
+        assert "(contest cancelled; no votes counted)" in post.content
+    assert posts[1].content == "**Entry #2** was withdrawn by the moderators."
+
+
+async def test_results_caught_up_after_an_outage_keep_private_members_private(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
+) -> None:
+    start = datetime.now(UTC)
+    now = [start]
+    bot = await bots.start(clock=lambda: now[0])
+    mod = fake.add_user("mod", manage_guild=True)
+    opened = await fake.slash(
+        "contest open", {"theme": "fog", "submit_days": 1, "vote_days": 1}, user=mod
+    )
+    await opened.wait_original()
+    for user in (alice, bob):
+        job = await make_job(bot.db, user.id, now[0])
+        await (await fake.slash("contest submit", {"job_id": job}, user=user)).wait_original()
+    await save_user_settings(bot.db, UserSettings(user_id=alice.id, public=False))
+    await bots.stop(bot)
+
+    # Down through voting and its end: on start the entries and results come at once.
+    now[0] = start + timedelta(days=3)
+    bot = await bots.start(clock=lambda: now[0])
+    results = await fake.wait_for_message(
+        lambda m: bool(m.embeds) and "Results of Contest #1" in m.embeds[0]["title"]
+    )
+    await bot.phases.tick()  # waits for the entry posts' edits
+    texts = [m.content for m in fake.channel_messages()]
+    assert [t for t in texts if "Voting is open" in t] == []
+    [header] = [t for t in texts if "Atelier was offline while its voting was due" in t]
+    assert "the 2 entries below could not be voted on" in header
+    description = results.embeds[0]["description"]
+    assert "by a member who keeps their results private — 0 votes" in description
+    assert f"by {bob.mention} — 0 votes" in description
+    posts = [m for m in fake.channel_messages() if m.content.startswith("**Entry #")]
+    assert len(posts) == 2
+    assert all(p.custom_ids == [] for p in posts)
+    assert sorted("a member who keeps their results private" in p.content for p in posts) == [
+        False,
+        True,
+    ]
+    assert alice.mention not in str([(m.content, m.embeds) for m in fake.channel_messages()])
