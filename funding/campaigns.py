@@ -198,7 +198,10 @@ async def create_campaign(
 ) -> Campaign:
     """Create a campaign for an ``upcoming`` version, by its creator or a moderator.
 
-    A repeated delivery of the same interaction returns the campaign it created.
+    Only a moderator may name a backer role: funding hands it to every backer
+    automatically, so a creator could otherwise give any role away (the cog also checks
+    that the role itself is safe to give). A repeated delivery of the same interaction
+    returns the campaign it created.
     """
     replay = await db.fetchone(
         "SELECT id FROM campaigns WHERE created_interaction_id = ?", (interaction_id,)
@@ -210,11 +213,12 @@ async def create_campaign(
         raise FundingError(
             f"Only the creator of `{version.key}` or a moderator can start a campaign for it."
         )
-    if version.status is not VersionStatus.UPCOMING:
+    if request.backer_role_id is not None and not owner_is_moderator:
         raise FundingError(
-            f"`{version.key}` is {version.status.value.replace('_', ' ')}; campaigns are for "
-            "upcoming versions only."
+            "Only moderators can set a backer role (it is given to every backer "
+            "automatically); leave `backer_role` out, or ask a moderator."
         )
+    _check_upcoming(version.key, version.status)
     cur = currency(request.currency)
     goal = parse_amount(request.goal, cur, max_units=MAX_GOAL_UNITS)
     min_pledge = cur.minor_per_unit  # one whole unit unless the owner says otherwise
@@ -238,9 +242,15 @@ async def create_campaign(
     title = _text(request.title or f"{version.key}", "title", MAX_TITLE_CHARS)
     description = _text(request.description, "description", MAX_DESCRIPTION_CHARS)
     try:
-        async with (
-            db.transaction() as conn,
-            conn.execute(
+        async with db.transaction() as conn:
+            # Again inside the write: a `/models release` may have landed since the read.
+            async with conn.execute(
+                "SELECT status FROM model_versions WHERE id = ?", (version.id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None  # versions are never deleted
+            _check_upcoming(version.key, VersionStatus(row["status"]))
+            async with conn.execute(
                 "INSERT INTO campaigns (version_id, guild_id, channel_id, owner_id, title,"
                 " description, currency, goal_minor, min_pledge_minor, early_access_days,"
                 " backer_role_id, starts_at, deadline, created_interaction_id, created_at,"
@@ -263,9 +273,8 @@ async def create_campaign(
                     to_db_time(now),
                     to_db_time(now),
                 ),
-            ) as cursor,
-        ):
-            campaign_id = cursor.lastrowid
+            ) as cursor:
+                campaign_id = cursor.lastrowid
     except sqlite3.IntegrityError as exc:
         if "created_interaction_id" in str(exc):  # the same delivery, a moment earlier
             return await create_campaign(
@@ -284,12 +293,21 @@ async def create_campaign(
         )
         if live is None:
             raise
+        article = "an" if live["state"] == "open" else "a"
         raise FundingError(
-            f"`{version.key}` already has a {live['state']} campaign (#{live['id']}); "
+            f"`{version.key}` already has {article} {live['state']} campaign (#{live['id']}); "
             "one at a time per version."
         ) from None
     assert campaign_id is not None
     return await get_campaign(db, campaign_id)
+
+
+def _check_upcoming(key: str, status: VersionStatus) -> None:
+    if status is not VersionStatus.UPCOMING:
+        raise FundingError(
+            f"`{key}` is {status.value.replace('_', ' ')}; campaigns are for upcoming "
+            "versions only."
+        )
 
 
 async def set_message(db: Database, campaign_id: int, message_id: int) -> None:
@@ -318,8 +336,9 @@ async def edit_campaign(
     editor_is_moderator: bool,
     now: datetime,
 ) -> Campaign:
-    """Change an open campaign's goal or texts. The goal may not go below what is pledged
-    (checked inside the write, so a pledge arriving meanwhile is counted)."""
+    """Change an open campaign's goal or texts. The goal may not be lowered below what is
+    pledged (checked inside the write, so a pledge arriving meanwhile is counted); raising
+    it is always allowed, even to an amount still below the pledges."""
     if edit.goal is None and edit.title is None and edit.description is None:
         raise FundingError("Nothing to change: give a new goal, title or description.")
     campaign = await get_campaign(db, campaign_id)
@@ -346,9 +365,9 @@ async def edit_campaign(
             ) as cursor:
                 row = await cursor.fetchone()
             pledged = int(row[0]) if row else 0
-            if goal < pledged:
+            if goal < current.goal_minor and goal < pledged:
                 raise FundingError(
-                    f"The goal can't go below what is already pledged "
+                    f"The goal can't be lowered below what is already pledged "
                     f"({current.money(pledged)}); give at least that."
                 )
             if goal < current.min_pledge_minor:

@@ -95,9 +95,7 @@ async def _pledge_in(
     now: datetime,
 ) -> PledgeResult:
     campaign = await campaign_in(conn, campaign_id)
-    _check_open(campaign, now)
-    if campaign.is_creator(backer_id):
-        raise FundingError("You created this campaign, so you can't pledge to it.")
+    check_may_pledge(campaign, backer_id, now)
     standing = await _standing(conn, campaign_id, backer_id)
     anonymous = standing.anonymous if anonymous is None else anonymous
     if amount == standing.amount and anonymous == standing.anonymous:
@@ -186,6 +184,17 @@ async def backer_amount(db: Database, campaign_id: int, backer_id: int) -> int:
         (campaign_id, backer_id),
     )
     return int(row[0]) if row else 0
+
+
+def check_may_pledge(campaign: Campaign, backer_id: int, now: datetime) -> None:
+    """Refuse a pledge to a campaign that is not taking pledges now, or by its creator.
+
+    ``pledge`` checks this inside its write; the Pledge button asks first, so a member
+    who can't pledge is told before filling in the form.
+    """
+    _check_open(campaign, now)
+    if campaign.is_creator(backer_id):
+        raise FundingError("You created this campaign, so you can't pledge to it.")
 
 
 def _check_open(campaign: Campaign, now: datetime) -> None:

@@ -40,8 +40,13 @@ MAX_PLEDGE_UNITS = 1_000_000
 #: At most this many whole units as a campaign goal.
 MAX_GOAL_UNITS = 100_000_000
 
-# Digits, optional thousands separators (1,000 or 1 000 or 1_000), optional decimals.
-_AMOUNT = re.compile(r"^(?P<whole>\d{1,3}(?:[,_ ]\d{3})+|\d+)(?:\.(?P<frac>\d+))?$")
+# ASCII digits, optional thousands separators (1,000 or 1 000 or 1_000), optional decimals.
+# ``[0-9]``, not ``\d``: ``\d`` also matches Arabic-Indic or full-width digits.
+_AMOUNT = re.compile(r"^(?P<whole>[0-9]{1,3}(?:[,_ ][0-9]{3})+|[0-9]+)(?:\.(?P<frac>[0-9]+))?$")
+# "12,50" or "1.234,5": a comma for the decimals (with dots or spaces between thousands).
+_DECIMAL_COMMA = re.compile(
+    r"^(?P<whole>[0-9]{1,3}(?:[._ ][0-9]{3})+|[0-9]+),(?P<frac>[0-9]{1,2})$"
+)
 
 
 @dataclass(frozen=True)
@@ -81,11 +86,21 @@ def parse_amount(text: str, cur: Currency, *, max_units: int = MAX_PLEDGE_UNITS)
         raise FundingError(f"“{raw}” is negative; an amount must be more than zero.")
     if body.startswith("+"):
         body = body[1:]
-    if re.fullmatch(r"[\d.,_ ]*\d[eE][+-]?\d+", body):
+    if any(char.isdecimal() and not char.isascii() for char in body):
+        raise FundingError(
+            f"“{raw}” has digits other than 0-9; type the amount with 0-9, e.g. {_example(cur)}."
+        )
+    if re.fullmatch(r"[0-9.,_ ]*[0-9][eE][+-]?[0-9]+", body):
         raise FundingError(
             f"“{raw}” uses exponent notation; write the number out, e.g. 2500 or 25.50."
         )
     match = _AMOUNT.match(body)
+    comma = _DECIMAL_COMMA.match(body) if match is None else None
+    if comma is not None:
+        plain = re.sub(r"[._ ]", "", comma["whole"])
+        raise FundingError(
+            f"“{raw}” has a decimal comma; use a dot for decimals: {plain}.{comma['frac']}"
+        )
     if match is None:
         raise FundingError(
             f"“{raw}” is not an amount: use digits with at most "

@@ -220,7 +220,8 @@ async def mark_notice_done(db: Database, notice: Notice, *, outcome: str, at: da
 
 
 async def mark_role_warned(db: Database, campaign_id: int, at: datetime) -> None:
-    """The moderators were told the backer role can't be given (they are told once)."""
+    """The moderators were told the backer role can't be given, or could not be told
+    (no channel open to the bot): either way this is done once."""
     async with db.transaction() as conn:
         await conn.execute(
             "UPDATE campaigns SET role_warning_at = ? WHERE id = ? AND role_warning_at IS NULL",

@@ -14,15 +14,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.funding.buttons import CampaignAction, CampaignButton, PledgeModal
+from cogs.funding.backer_role import backer_role_refusal
+from cogs.funding.buttons import CampaignAction, CampaignButton
 from cogs.funding.deadlines import CampaignDeadlines
 from cogs.funding.messages import CampaignMessages, message_parts
+from cogs.funding.pledge_form import read_submission
+from cogs.funding.pledging import Pledging, campaign_here
 from cogs.funding.render import status_line, when_line
-from cogs.funding.replies import message_link, pledge_text, reply
+from cogs.funding.replies import message_link, reply
 from cogs.moderators import is_moderator
 from cogs.resources import Resources
+from db.guilds import get_guild_settings
 from funding.campaigns import (
-    Campaign,
     CampaignEdit,
     CampaignRequest,
     CampaignState,
@@ -35,7 +38,7 @@ from funding.campaigns import (
 )
 from funding.errors import FundingError
 from funding.export import backers_csv, ledger_csv
-from funding.ledger import PledgeChange, backer_amount, backer_pledge, pledge, withdraw
+from funding.ledger import backer_amount
 from funding.registry import VersionStatus, all_versions
 from funding.settlement import cancel_campaign
 
@@ -66,6 +69,7 @@ class FundingCog(commands.Cog, name="Funding"):
             client, resources.db, resources.tuning.progress_edit_seconds
         )
         self.deadlines = CampaignDeadlines(client, resources.db, self.messages)
+        self.pledging = Pledging(resources.db, resources.clock, self.messages)
         resources.phases.add(self.deadlines)
 
     async def cog_load(self) -> None:
@@ -86,7 +90,7 @@ class FundingCog(commands.Cog, name="Funding"):
         title="the campaign's title (default: the model version)",
         min_pledge="the smallest pledge accepted (default: 1 unit)",
         early_access_days="days only backers may use the version after release (default 7)",
-        backer_role="a role given to every backer if the campaign is funded",
+        backer_role="moderators only: a role given to every backer if the campaign is funded",
         start="when pledges open: a date or days from now (default: now)",
     )
     async def create(
@@ -106,6 +110,12 @@ class FundingCog(commands.Cog, name="Funding"):
         assert interaction.guild_id is not None
         assert interaction.channel_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
+        moderator = await is_moderator(self.resources.db, interaction)
+        if backer_role is not None and moderator:  # for others, create_campaign refuses any
+            refusal = await self._backer_role_refusal(interaction, backer_role)
+            if refusal is not None:
+                await reply(interaction, f"⚠️ {refusal}")
+                return
         request = CampaignRequest(
             model=model,
             goal=goal,
@@ -125,7 +135,7 @@ class FundingCog(commands.Cog, name="Funding"):
                 guild_id=interaction.guild_id,
                 channel_id=interaction.channel_id,
                 owner_id=interaction.user.id,
-                owner_is_moderator=await is_moderator(self.resources.db, interaction),
+                owner_is_moderator=moderator,
                 interaction_id=interaction.id,
                 now=self.resources.clock(),
             )
@@ -155,7 +165,7 @@ class FundingCog(commands.Cog, name="Funding"):
     @campaign.command(name="show", description="A campaign's progress")
     @app_commands.describe(campaign=_CAMPAIGN_HELP)
     async def show(self, interaction: discord.Interaction[Any], campaign: int) -> None:
-        found = await self._campaign_here(interaction, campaign)
+        found = await campaign_here(self.resources.db, interaction, campaign)
         if found is None:
             return
         parts = await message_parts(self.resources.db, found)
@@ -193,7 +203,7 @@ class FundingCog(commands.Cog, name="Funding"):
     @campaign.command(name="edit", description="Change a campaign's goal, title or description")
     @app_commands.describe(
         campaign=_CAMPAIGN_HELP,
-        goal="the new goal (not below what is already pledged)",
+        goal="the new goal (it can't be lowered below what is already pledged)",
         title="the new title",
         description="the new description",
     )
@@ -205,7 +215,7 @@ class FundingCog(commands.Cog, name="Funding"):
         title: str | None = None,
         description: str | None = None,
     ) -> None:
-        found = await self._campaign_here(interaction, campaign)
+        found = await campaign_here(self.resources.db, interaction, campaign)
         if found is None:
             return
         try:
@@ -229,7 +239,7 @@ class FundingCog(commands.Cog, name="Funding"):
     async def cancel(
         self, interaction: discord.Interaction[Any], campaign: int, reason: str = ""
     ) -> None:
-        found = await self._campaign_here(interaction, campaign)
+        found = await campaign_here(self.resources.db, interaction, campaign)
         if found is None:
             return
         now = self.resources.clock()
@@ -256,7 +266,7 @@ class FundingCog(commands.Cog, name="Funding"):
     @campaign.command(name="export", description="CSV of the ledger and of what each backer owes")
     @app_commands.describe(campaign=_CAMPAIGN_HELP)
     async def export(self, interaction: discord.Interaction[Any], campaign: int) -> None:
-        found = await self._campaign_here(interaction, campaign)
+        found = await campaign_here(self.resources.db, interaction, campaign)
         if found is None:
             return
         try:
@@ -300,106 +310,48 @@ class FundingCog(commands.Cog, name="Funding"):
         amount: str,
         anonymous: bool | None = None,
     ) -> None:
-        found = await self._campaign_here(interaction, campaign)
+        found = await campaign_here(self.resources.db, interaction, campaign)
         if found is not None:
-            await self._pledge(interaction, found.id, amount, anonymous)
+            await self.pledging.pledge(interaction, found.id, amount, anonymous)
 
     @app_commands.command(name="unpledge", description="Withdraw your pledge to a campaign")
     @app_commands.describe(campaign=_CAMPAIGN_HELP)
     @app_commands.guild_only()
     async def unpledge(self, interaction: discord.Interaction[Any], campaign: int) -> None:
-        found = await self._campaign_here(interaction, campaign)
+        found = await campaign_here(self.resources.db, interaction, campaign)
         if found is not None:
-            await self._withdraw(interaction, found.id)
+            await self.pledging.withdraw(interaction, found.id)
 
-    # --- buttons and the modal ---------------------------------------------------------------
+    # --- buttons and the pledge form --------------------------------------------------------
 
     async def on_campaign_press(
         self, interaction: discord.Interaction[Any], action: CampaignAction, campaign_id: int
     ) -> None:
-        found = await self._campaign_here(interaction, campaign_id)
-        if found is None:
-            return
-        if action is CampaignAction.WITHDRAW:
-            await self._withdraw(interaction, found.id)
-            return
-        if found.state is not CampaignState.OPEN:
-            await reply(interaction, f"⚠️ This campaign is {found.state.value}; pledges are closed.")
-            return
-        current = await backer_pledge(self.resources.db, found.id, interaction.user.id)
-        modal = PledgeModal(
-            found, current.amount_minor, current.anonymous, opened_by=interaction.id
-        )
-        await interaction.response.send_modal(modal)
+        await self.pledging.press(interaction, action, campaign_id)
 
-    async def on_pledge_submit(
-        self,
-        interaction: discord.Interaction[Any],
-        campaign_id: int,
-        amount: str,
-        anonymous: bool,
-    ) -> None:
-        await self._pledge(interaction, campaign_id, amount, anonymous)
+    @commands.Cog.listener("on_interaction")
+    async def _on_pledge_form(self, interaction: discord.Interaction[Any]) -> None:
+        """Every pledge form submission (see ``pledge_form``: none is held in memory)."""
+        submission = read_submission(interaction)
+        if submission is not None:
+            await self.pledging.submit(interaction, submission)
 
     # --- shared ------------------------------------------------------------------------------
 
-    async def _pledge(
-        self,
-        interaction: discord.Interaction[Any],
-        campaign_id: int,
-        amount: str,
-        anonymous: bool | None,
-    ) -> None:
-        try:
-            result = await pledge(
-                self.resources.db,
-                campaign_id,
-                interaction.user.id,
-                amount,
-                anonymous=anonymous,
-                interaction_id=interaction.id,
-                now=self.resources.clock(),
-            )
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
-        await reply(interaction, pledge_text(result))
-        if result.change is not PledgeChange.UNCHANGED and not result.replayed:
-            self.messages.refresh(campaign_id)
-
-    async def _withdraw(self, interaction: discord.Interaction[Any], campaign_id: int) -> None:
-        try:
-            result = await withdraw(
-                self.resources.db,
-                campaign_id,
-                interaction.user.id,
-                interaction_id=interaction.id,
-                now=self.resources.clock(),
-            )
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
-        await reply(interaction, pledge_text(result))
-        if not result.replayed:
-            self.messages.refresh(campaign_id)
-
-    async def _campaign_here(
-        self, interaction: discord.Interaction[Any], campaign_id: int
-    ) -> Campaign | None:
-        """The campaign, if it belongs to this server; otherwise the member is told."""
-        try:
-            found = await get_campaign(self.resources.db, campaign_id)
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return None
-        if found.guild_id != interaction.guild_id:
-            await reply(
-                interaction,
-                f"⚠️ There is no campaign #{campaign_id} on this server; `/campaign list` "
-                "shows them.",
-            )
-            return None
-        return found
+    async def _backer_role_refusal(
+        self, interaction: discord.Interaction[Any], role: discord.Role
+    ) -> str | None:
+        assert interaction.guild_id is not None
+        settings = await get_guild_settings(self.resources.db, interaction.guild_id)
+        guild = interaction.guild  # None until the gateway has sent the server
+        if guild is None or guild.me is None:
+            return "I can't see this server's roles yet; try again in a moment."
+        return backer_role_refusal(
+            role,
+            moderator_role_id=settings.moderator_role_id,
+            everyone=guild.default_role.permissions,
+            my_top_role=guild.me.top_role,
+        )
 
     @create.autocomplete("model")
     async def _upcoming_choices(

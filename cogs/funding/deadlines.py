@@ -136,7 +136,15 @@ class CampaignDeadlines:
             return "member or role gone"
         except discord.Forbidden:
             if campaign.role_warning_at is None:
-                await self._warn_moderators(campaign)
+                try:
+                    await self._warn_moderators(campaign)
+                except (discord.Forbidden, discord.NotFound) as error:
+                    # Nowhere to tell them: retrying cannot help, so the log must do.
+                    log.warning(
+                        "cannot give the backer role of campaign %s, nor tell the moderators: %s",
+                        campaign.id,
+                        error,
+                    )
                 await mark_role_warned(self._db, campaign.id, now)
             return "no permission"
         return "granted"

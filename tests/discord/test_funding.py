@@ -1,16 +1,19 @@
 """Campaigns through the loopback Discord stand-in: the campaign message, pledging through
 the modal, withdrawing, the deadline on a fake clock, the funded announcement and the
-backer role; and what happens when the bot may not give roles, or a campaign fails."""
+backer role; which roles may be backer roles; what happens when the bot may not give
+roles (or tell anyone), or a campaign fails; pledge forms across a restart."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from db.database import Database
-from db.guilds import set_moderation_channel
+from db.guilds import set_moderation_channel, set_moderator_role
 from funding.registry import NewVersion, add_version
+from funding.settlement import pending_notices
 from tests.discord.conftest import Bots
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.discord_standin.payloads import Perm
 from tests.funding.campaign_helpers import T0
 
 
@@ -56,12 +59,14 @@ async def test_create_pledge_withdraw_and_the_deadline_funds_it(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
     now = [T0]
+    backers_role = fake.add_role("Backers")  # roles reach the bot when it connects
+    moderator = fake.add_user("mod", manage_guild=True)
     bot = await bots.start(clock=lambda: now[0])
     assert bot.db is not None
     await _upcoming(bot.db, alice)
-    backers_role = fake.add_role("Backers")
 
-    message = await _create(fake, alice, backer_role=backers_role, description="Sharper hands")
+    # A backer role is a moderator's call; Alice made the model, a moderator starts it.
+    message = await _create(fake, moderator, backer_role=backers_role, description="Sharper hands")
     embed = message.embeds[0]
     assert embed["title"] == "dreamy:2"
     assert embed["description"] == "Sharper hands"
@@ -106,9 +111,10 @@ async def test_create_pledge_withdraw_and_the_deadline_funds_it(
     assert "You are shown as an anonymous backer" in (await anonymous.wait_original()).content
     await fake.wait_for(lambda: "60.00 USD of 50.00 USD (120%) · 1 backer" in _pledged(message))
 
-    # The creator may not pledge to their own campaign.
-    own = await fake.slash("pledge", {"campaign": 1, "amount": "10"}, user=alice)
+    # The model's creator may not pledge to its campaign: told at the press, with no form.
+    own = await fake.press(message.id, "campaign:pledge:1", user=alice)
     assert "You created this campaign" in (await own.wait_original()).content
+    assert own.modal is None
 
     # The deadline passes: funded, announced once, the backer gets the role.
     now[0] = T0 + timedelta(days=3)
@@ -124,19 +130,22 @@ async def test_create_pledge_withdraw_and_the_deadline_funds_it(
 
     late = await fake.slash("pledge", {"campaign": 1, "amount": "10"}, user=bob)
     assert "is funded; pledges can no longer change" in (await late.wait_original()).content
+    assert submitted.followups == []  # each form submission was answered once, not twice
 
 
 async def test_without_manage_roles_moderators_are_told_once(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
     now = [T0]
+    backers_role = fake.add_role("Backers")
     bot = await bots.start(clock=lambda: now[0])
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
     fake.bot_can_manage_roles = False
     carol = fake.add_user("carol")
-    await _create(fake, alice, backer_role=fake.add_role("Backers"))
+    alice.manage_guild = True  # the model's creator is also a moderator here
+    await _create(fake, alice, backer_role=backers_role)
     # Both open the pledge form at the same time, then both submit: both are recorded.
     message = _campaign_message(fake)
     forms = [await fake.press(message.id, "campaign:pledge:1", user=u) for u in (bob, carol)]
@@ -187,17 +196,24 @@ async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_dow
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     message = await _create(fake, alice)
+    # Bob opens the pledge form, and leaves it open while the bot restarts.
+    opened_before = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    await opened_before.wait_acknowledged()
     await bots.stop(bot)
 
-    # After a restart the Pledge button on the old message still opens the form.
     now[0] = T0 + timedelta(days=1)
     bot = await bots.start(clock=lambda: now[0])
+    submitted = await fake.submit_modal(
+        opened_before, {"amount": "10", "shown_as": ["anonymous"]}, user=bob
+    )
+    answer = (await submitted.wait_original()).content
+    assert "You pledged 10.00 USD" in answer
+    assert "anonymous backer" in answer
+    # The Pledge button on the old message still opens the form, pre-filled.
     press = await fake.press(message.id, "campaign:pledge:1", user=bob)
     await press.wait_acknowledged()
-    submitted = await fake.submit_modal(
-        press, {"amount": "10", "shown_as": ["anonymous"]}, user=bob
-    )
-    assert "anonymous backer" in (await submitted.wait_original()).content
+    assert press.modal is not None
+    assert press.modal["components"][0]["component"]["value"] == "10.00"
     await bots.stop(bot)
 
     # The bot is down over the deadline; at start-up it catches up.
@@ -209,3 +225,97 @@ async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_dow
     dm = await fake.wait_for_message(lambda m: m.channel_id == fake.dm_channel_id(bob))
     assert "Your pledge of 10.00 USD is void: you owe nothing." in dm.content
     await fake.wait_for(lambda: not message.custom_ids)
+
+
+async def test_only_a_harmless_role_the_bot_can_give_may_be_the_backer_role(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    curators = fake.add_role("Curators")  # made the moderator role below
+    helpers = fake.add_role("Helpers", permissions=Perm.EVERYONE | Perm.KICK_MEMBERS)
+    patrons = fake.add_role("Patrons", above_bot=True)
+    backers = fake.add_role("Backers")
+    moderator = fake.add_user("mod", manage_guild=True)
+    bot = await bots.start(clock=lambda: T0)
+    assert bot.db is not None
+    await _upcoming(bot.db, alice)
+    await set_moderator_role(bot.db, fake.guild_id, curators)
+
+    async def refusal(role: int, by: FakeUser) -> str:
+        rec = await fake.slash(
+            "campaign create",
+            {
+                "model": "dreamy:2",
+                "goal": "50",
+                "currency": "USD",
+                "deadline": "3",
+                "backer_role": role,
+            },
+            user=by,
+        )
+        return (await rec.wait_original(lambda m: not m.loading)).content
+
+    # The model's creator may start a campaign, but not hand out a role with it.
+    assert "Only moderators can set a backer role" in await refusal(backers, alice)
+    cases = {
+        fake.guild_id: "@everyone can't be the backer role",
+        fake.bot_role_id: "is managed by an integration",
+        curators: "is this server's moderator role",
+        fake.moderator_role_id: "(Manage Server, Manage Messages)",
+        helpers: "(Kick Members)",
+        patrons: "is at or above my highest role",
+    }
+    for role, reason in cases.items():
+        assert reason in await refusal(role, moderator), reason
+    assert not fake.channel_messages(fake.channel_id)  # nothing was created
+    created = await _create(fake, moderator, backer_role=backers)
+    assert created.custom_ids == ["campaign:pledge:1", "campaign:withdraw:1"]
+
+
+async def test_without_manage_roles_or_a_channel_to_say_so_the_warning_is_given_up(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
+) -> None:
+    now = [T0]
+    backers_role = fake.add_role("Backers")
+    bot = await bots.start(clock=lambda: now[0])
+    assert bot.db is not None
+    await _upcoming(bot.db, alice)
+    await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
+    alice.manage_guild = True
+    rec = await fake.slash(
+        "campaign create",
+        {
+            "model": "dreamy:2",
+            "goal": "50",
+            "currency": "USD",
+            "deadline": "3",
+            "start": "1",
+            "backer_role": backers_role,
+        },
+        user=alice,
+    )
+    assert "✅ Campaign #1" in (await rec.wait_original(lambda m: not m.loading)).content
+    message = _campaign_message(fake)
+
+    # Before the start the Pledge button says when pledges open, and opens no form.
+    early = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    opens = int((T0 + timedelta(days=1)).timestamp())
+    assert f"opens for pledges <t:{opens}:R>" in (await early.wait_original()).content
+    assert early.modal is None
+
+    now[0] = T0 + timedelta(days=2)
+    pledged = await fake.slash("pledge", {"campaign": 1, "amount": "50"}, user=bob)
+    assert "You pledged 50.00 USD" in (await pledged.wait_original()).content
+
+    # No Manage Roles, and the moderation channel refuses the bot's posts too.
+    fake.bot_can_manage_roles = False
+    moderation_posts = f"/channels/{fake.moderation_channel_id}/messages"
+    fake.fail_next("POST", moderation_posts, status=403, times=10)
+    now[0] = T0 + timedelta(days=4)
+    await bot.phases.tick()
+    await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
+    assert await pending_notices(bot.db) == []  # given up on, not retried
+    now[0] += timedelta(minutes=5)
+    await bot.phases.tick()
+    tries = [r for r in fake.requests if r.method == "POST" and r.path == moderation_posts]
+    assert len(tries) == 1
+    assert bob.roles == []

@@ -57,7 +57,8 @@ async def open_campaign(
     backer_role_id: int | None = None,
     now: datetime = T0,
 ) -> Campaign:
-    """A campaign by the version's creator (the version must exist)."""
+    """A campaign by the version's creator (the version must exist); a creator who is also
+    a moderator when it has a backer role (only moderators may set one)."""
     return await create_campaign(
         db,
         CampaignRequest(
@@ -73,7 +74,7 @@ async def open_campaign(
         guild_id=GUILD,
         channel_id=CHANNEL,
         owner_id=CREATOR,
-        owner_is_moderator=False,
+        owner_is_moderator=backer_role_id is not None,
         interaction_id=interaction(),
         now=now,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from db.database import Database
+from funding import campaigns
 from funding.campaigns import (
     Campaign,
     CampaignEdit,
@@ -21,6 +22,7 @@ from funding.campaigns import (
 )
 from funding.errors import FundingError
 from funding.ledger import pledge
+from funding.registry import ModelVersion
 from tests.funding.campaign_helpers import (
     ALICE,
     CHANNEL,
@@ -84,8 +86,57 @@ async def test_only_upcoming_versions_can_be_funded(db: Database) -> None:
 
 async def test_one_live_campaign_per_version(db: Database) -> None:
     first = await open_campaign(db)
-    with pytest.raises(FundingError, match=rf"already has a open campaign \(#{first.id}\)"):
+    with pytest.raises(FundingError, match=rf"already has an open campaign \(#{first.id}\)"):
         await open_campaign(db)
+
+
+async def test_a_release_landing_while_a_campaign_is_created_wins(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`/models release` commits between create_campaign's read of the version and its
+    insert: the campaign is refused, as if the release had come first."""
+    real_find_version = campaigns.find_version
+
+    async def find_then_release(db: Database, key: str) -> ModelVersion:
+        version = await real_find_version(db, key)
+        async with db.transaction() as conn:
+            await conn.execute("UPDATE model_versions SET status = 'available'")
+        return version  # as read: still upcoming
+
+    monkeypatch.setattr(campaigns, "find_version", find_then_release)
+    with pytest.raises(FundingError, match="is available; campaigns are for upcoming"):
+        await _create(db, by=CREATOR)
+    assert await db.fetchone("SELECT id FROM campaigns") is None
+
+
+async def test_only_a_moderator_sets_a_backer_role(db: Database) -> None:
+    with pytest.raises(FundingError, match="Only moderators can set a backer role"):
+        await create_campaign(
+            db,
+            CampaignRequest(
+                model="dreamy:v2", goal="100", currency="USD", deadline="14", backer_role_id=5
+            ),
+            guild_id=GUILD,
+            channel_id=CHANNEL,
+            owner_id=CREATOR,
+            owner_is_moderator=False,
+            interaction_id=interaction(),
+            now=T0,
+        )
+    assert await db.fetchone("SELECT id FROM campaigns") is None
+    campaign = await create_campaign(
+        db,
+        CampaignRequest(
+            model="dreamy:v2", goal="100", currency="USD", deadline="14", backer_role_id=5
+        ),
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        owner_id=MODERATOR,
+        owner_is_moderator=True,
+        interaction_id=interaction(),
+        now=T0,
+    )
+    assert campaign.backer_role_id == 5
 
 
 async def test_a_replayed_create_returns_the_same_campaign(db: Database) -> None:
@@ -142,7 +193,7 @@ async def test_the_goal_may_not_go_below_what_is_pledged(db: Database) -> None:
     await pledge(
         db, campaign.id, ALICE, "60", anonymous=False, interaction_id=interaction(), now=T0
     )
-    with pytest.raises(FundingError, match=r"below what is already pledged \(60.00 USD\)"):
+    with pytest.raises(FundingError, match=r"lowered below what is already pledged \(60.00 USD\)"):
         await edit_campaign(
             db,
             campaign.id,
@@ -162,6 +213,32 @@ async def test_the_goal_may_not_go_below_what_is_pledged(db: Database) -> None:
     )
     assert edited.goal_minor == 6000
     assert (await progress(db, edited)).percent == 100
+
+
+async def test_raising_the_goal_is_allowed_even_below_what_is_pledged(db: Database) -> None:
+    campaign = await open_campaign(db, goal="100")
+    await pledge(
+        db, campaign.id, ALICE, "150", anonymous=False, interaction_id=interaction(), now=T0
+    )
+    raised = await edit_campaign(
+        db,
+        campaign.id,
+        CampaignEdit(goal="120"),
+        editor_id=CREATOR,
+        editor_is_moderator=False,
+        now=T0,
+    )
+    assert raised.goal_minor == 12000
+    with pytest.raises(FundingError, match="lowered below what is already pledged"):
+        await edit_campaign(
+            db,
+            campaign.id,
+            CampaignEdit(goal="110"),
+            editor_id=CREATOR,
+            editor_is_moderator=False,
+            now=T0,
+        )
+    assert (await get_campaign(db, campaign.id)).goal_minor == 12000
 
 
 async def test_only_the_owner_or_a_moderator_edits(db: Database) -> None:

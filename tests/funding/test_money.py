@@ -35,6 +35,7 @@ def test_unknown_currency_is_refused_with_examples() -> None:
         ("7 usd", USD, 700),
         ("1 500", JPY, 1500),
         ("5.555", KWD, 5555),
+        ("12,500", USD, 1250000),  # a comma before three digits separates thousands
     ],
 )
 def test_amounts_become_integer_minor_units(text: str, cur: object, minor: int) -> None:
@@ -53,6 +54,10 @@ def test_amounts_become_integer_minor_units(text: str, cur: object, minor: int) 
         ("", "Give an amount"),
         ("5 EUR", "is in EUR, but this campaign is in USD"),
         ("1000000.01", "more than the maximum of 1,000,000.00 USD"),
+        ("٥", "has digits other than 0-9"),  # an Arabic-Indic five
+        ("１０", "has digits other than 0-9"),  # a full-width ten
+        ("12,50", "use a dot for decimals: 12.50"),
+        ("1.234,5", "use a dot for decimals: 1234.5"),
     ],
 )
 def test_malformed_amounts_are_refused_with_the_reason(text: str, reason: str) -> None:
