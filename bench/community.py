@@ -74,12 +74,12 @@ class Timed:
 
 async def _leaderboard(db: Database, f: Fixture, board: str, window: Window) -> object:
     if board == "creators":
-        return await creators_board(db, window=window, now=f.now)
+        return await creators_board(db, guild_id=GUILD_ID, window=window, now=f.now)
     if board == "models":
-        return await models_board(db, window=window, now=f.now)
+        return await models_board(db, guild_id=GUILD_ID, window=window, now=f.now)
     if board == "trending":
-        return await trending_board(db, now=f.now)
-    totals = await backer_board(db, since=window.since(f.now))
+        return await trending_board(db, guild_id=GUILD_ID, now=f.now)
+    totals = await backer_board(db, since=window.since(f.now), guild_id=GUILD_ID)
     return await hidden_members(db, (t.user_id for t in totals))
 
 

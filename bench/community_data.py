@@ -20,7 +20,16 @@ from pathlib import Path
 
 from bench.community_contests import contests
 from bench.community_ledger import campaigns
-from bench.community_writer import DAY, MODELS, YEAR, Job, RowWriter, Sizes
+from bench.community_writer import (
+    CHANNEL_ID,
+    DAY,
+    GUILD_ID,
+    MODELS,
+    YEAR,
+    Job,
+    RowWriter,
+    Sizes,
+)
 from db.jobs import to_db_time
 
 
@@ -149,6 +158,12 @@ def _jobs(w: RowWriter) -> None:
         images.append((job_id, 0, f"/data/{job_id}/0.png", job_id * 4, 1024, 1024))
     w.insert("jobs", jobs)
     w.insert("images", images)
+    # Every job was posted in the server's channel: the boards count a server's jobs by it.
+    w.insert_into(
+        "job_messages",
+        "job_id, guild_id, channel_id, message_id",
+        [(job_id, GUILD_ID, CHANNEL_ID, 10**12 + job_id) for job_id in range(1, len(jobs) + 1)],
+    )
 
 
 def _favorites(w: RowWriter) -> None:

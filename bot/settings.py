@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(None, gt=0)
     # Upscale 2× is offered while the result's longest side stays within this.
     max_upscale_side: int = Field(2048, ge=128, le=8192)
+    # The operator's servers, whose moderators manage the bot-wide model registry and may
+    # use early-access versions; empty: every server the bot is in (one-server installs).
+    home_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 
     @field_validator("max_batch_images", "vram_budget_gb", "dev_guild_id", mode="before")
     @classmethod
@@ -90,6 +93,23 @@ class Settings(BaseSettings):
         if len(set(parts)) != len(parts):
             raise ValueError("a device is listed twice")
         return ",".join(parts)
+
+    @field_validator("home_guild_ids", mode="before")
+    @classmethod
+    def _split_guild_ids(cls, value: object) -> object:
+        """Comma-separated server ids; each must be a whole positive number."""
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [part for part in parts if not (part.isascii() and part.isdigit()) or int(part) == 0]
+        if bad:
+            named = "is not a server id" if len(bad) == 1 else "are not server ids"
+            raise ValueError(
+                f"{', '.join(bad)} {named}; give server ids (right-click the "
+                "server, Copy Server ID) separated by commas, e.g. 123456789012345678,"
+                "234567890123456789, or leave it empty for every server"
+            )
+        return frozenset(int(part) for part in parts)
 
     @field_validator("discord_api_base")
     @classmethod

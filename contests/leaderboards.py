@@ -1,10 +1,18 @@
-"""The public leaderboards: creators, models and trending images, over a time window.
+"""The public leaderboards: creators, models and trending images of one server, over a
+time window.
 
-Every board is computed from the database at a given ``now`` (never the wall clock), so a
-test can move time freely. Members who chose to hide their results from public listings
+Every board belongs to a server and shows only what happened there: contest points from
+its contests, ❤ and images on jobs posted in it (``job_messages.guild_id``). Boards are
+computed from the database at a given ``now`` (never the wall clock), so a test can move
+time freely. Members who chose to hide their results from public listings
 (``user_settings.public = 0``) are left out of every board: neither their name nor their
 figures appear, and their images do not count towards a model's figures either. A ❤ they
 give still counts for the image's creator: it is the creator's figure and names nobody.
+
+An upscale only enlarges pixels another job generated, so a ❤ on it is credited to the
+creator of the image's origin (``contests.provenance``): the first job up the parent links
+that is not an upscale. The boards walk those links in SQL (:data:`_ORIGINS`), by the same
+rule.
 
 The backers board lives with funding's data (``funding.backers``); this package may not
 import it, so :func:`rank_backers` ranks whatever totals the caller passes in.
@@ -12,6 +20,7 @@ import it, so :func:`rank_backers` ranks whatever totals the caller passes in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +42,19 @@ class Board(StrEnum):
     BACKERS = "backers"
     MODELS = "models"
     TRENDING = "trending"
+
+    @property
+    def default_window(self) -> Window:
+        """The window shown when none is asked for: a month of creators (about four
+        weekly contests, so one week without a contest does not empty it), backers and
+        models over all time (campaigns are funded rarely; a model's figures add up), and
+        trending's own fixed 7 days."""
+        return {
+            Board.CREATORS: Window.MONTH,
+            Board.BACKERS: Window.ALL,
+            Board.MODELS: Window.ALL,
+            Board.TRENDING: Window.WEEK,
+        }[self]
 
 
 class Window(StrEnum):
@@ -86,6 +108,27 @@ def _time_range(window: Window, now: datetime) -> tuple[str, str]:
     return ("" if since is None else to_db_time(since)), to_db_time(now)
 
 
+# The origin of each liked image, for a query that defines ``liked (job_id, idx)``: walk up
+# the parent links while the job is an upscale (UNION drops repeats, so even a corrupted
+# cycle ends); the row reached that is not an upscale, or has no parent, is the origin.
+# ``origins`` gives each liked (job_id, idx) its origin image (origin_id, origin_idx), the
+# origin's owner (the image's creator) and when the origin was made.
+_ORIGINS = """
+walk (job_id, idx, at_id, at_idx) AS (
+    SELECT job_id, idx, job_id, idx FROM liked
+    UNION
+    SELECT w.job_id, w.idx, p.parent_job_id, p.parent_index
+    FROM walk w JOIN jobs p ON p.id = w.at_id
+    WHERE p.kind = :upscale AND p.parent_job_id IS NOT NULL
+),
+origins (job_id, idx, origin_id, origin_idx, owner_id, made_at) AS (
+    SELECT w.job_id, w.idx, o.id, w.at_idx, o.owner_id, coalesce(o.finished_at, o.created_at)
+    FROM walk w JOIN jobs o ON o.id = w.at_id
+    WHERE o.kind != :upscale OR o.parent_job_id IS NULL
+)
+"""
+
+
 # --- creators ------------------------------------------------------------------------------
 
 
@@ -102,21 +145,34 @@ class CreatorStanding:
         return self.points + self.favorites
 
 
-async def creators_board(db: Database, *, window: Window, now: datetime) -> list[CreatorStanding]:
-    """Creators by contest points (awarded in the window) plus ❤ favorites received (given in
-    the window) on their upscaled images; a member's ❤ on their own image does not count.
-    Best first; equal scores by more points, then by user id (so the order is stable)."""
+async def creators_board(
+    db: Database, *, guild_id: int, window: Window, now: datetime
+) -> list[CreatorStanding]:
+    """The server's creators by contest points (from its contests, awarded in the window)
+    plus ❤ favorites received (given in the window) on upscaled images posted in it.
+
+    A ❤ credits the creator of the image's origin, not whoever pressed Upscale; the
+    creator's own ❤ does not count, and a member's ❤ on several upscales of one image
+    counts once. Best first; equal scores by more points, then by user id (so the order is
+    stable)."""
     start, end = _time_range(window, now)
     favorites = await db.fetchall(
-        "SELECT j.owner_id AS user_id, count(*) AS n FROM favorites f"
-        " JOIN jobs j ON j.id = f.job_id"
-        " WHERE j.kind = ? AND f.user_id != j.owner_id AND j.owner_id != 0"
-        " AND f.created_at > ? AND f.created_at <= ?"
-        f" AND j.owner_id NOT IN ({_HIDDEN})"
-        " GROUP BY j.owner_id",
-        (JobKind.UPSCALE.value, start, end),
+        "WITH RECURSIVE given (job_id, idx, fan) AS ("
+        "  SELECT f.job_id, f.idx, f.user_id FROM favorites f"
+        "  JOIN jobs j ON j.id = f.job_id JOIN job_messages m ON m.job_id = f.job_id"
+        "  WHERE f.created_at > :start AND f.created_at <= :end AND j.kind = :upscale"
+        "  AND m.guild_id = :guild"
+        "), liked (job_id, idx) AS (SELECT DISTINCT job_id, idx FROM given),"
+        f"{_ORIGINS}"
+        "SELECT owner_id AS user_id, count(*) AS n FROM ("
+        "  SELECT DISTINCT o.owner_id, g.fan, o.origin_id, o.origin_idx"
+        "  FROM given g JOIN origins o ON o.job_id = g.job_id AND o.idx = g.idx"
+        "  WHERE g.fan != o.owner_id AND o.owner_id != 0"
+        f" AND o.owner_id NOT IN ({_HIDDEN})"
+        ") GROUP BY owner_id",
+        {"start": start, "end": end, "upscale": JobKind.UPSCALE.value, "guild": guild_id},
     )
-    points = await creator_points(db, start=start, end=end)
+    points = await creator_points(db, guild_id=guild_id, start=start, end=end)
     totals: dict[int, list[int]] = {}
     for user_id, earned in points.items():
         totals.setdefault(user_id, [0, 0])[0] += earned
@@ -127,14 +183,16 @@ async def creators_board(db: Database, *, window: Window, now: datetime) -> list
     return standings
 
 
-async def creator_points(db: Database, *, start: str, end: str) -> dict[int, int]:
-    """Contest points per visible member, for results awarded in (start, end]."""
+async def creator_points(db: Database, *, guild_id: int, start: str, end: str) -> dict[int, int]:
+    """Contest points per visible member from the server's contests, for results awarded
+    in (start, end]."""
     rows = await db.fetchall(
         "SELECT r.user_id AS user_id, sum(r.points) AS points FROM contest_results r"
-        " WHERE r.awarded_at > ? AND r.awarded_at <= ?"
+        " JOIN contests c ON c.id = r.contest_id"
+        " WHERE c.guild_id = ? AND r.awarded_at > ? AND r.awarded_at <= ?"
         f" AND r.user_id NOT IN ({_HIDDEN})"
         " GROUP BY r.user_id",
-        (start, end),
+        (guild_id, start, end),
     )
     return {int(row["user_id"]): int(row["points"]) for row in rows}
 
@@ -144,40 +202,73 @@ async def creator_points(db: Database, *, start: str, end: str) -> dict[int, int
 
 @dataclass(frozen=True)
 class ModelStanding:
+    """A model's figures, all its versions together (jobs store ``name:version``; jobs
+    from before the registry the bare name, which counts for the model only)."""
+
     model: str
     images: int
     wins: int
+    #: The versions with images or wins in the window, in version order.
+    versions: tuple[str, ...] = ()
 
 
-async def models_board(db: Database, *, window: Window, now: datetime) -> list[ModelStanding]:
-    """Per model: images of finished jobs made in the window (a job counts at the time it
-    finished) and contest wins (1st places awarded in the window, shared 1st places each
-    counting). Most images first, then most wins, then by name."""
+async def models_board(
+    db: Database, *, guild_id: int, window: Window, now: datetime
+) -> list[ModelStanding]:
+    """Per model name: images of finished jobs posted in the server and made in the window
+    (a job counts at the time it finished), and wins in the server's contests (1st places
+    awarded in the window, shared 1st places each counting). Most images first, then most
+    wins, then by name."""
     start, end = _time_range(window, now)
     made = await db.fetchall(
         "SELECT j.model AS model, count(*) AS n FROM images i JOIN jobs j ON j.id = i.job_id"
+        " JOIN job_messages m ON m.job_id = j.id"
         " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
-        " AND coalesce(j.finished_at, j.created_at) <= ?"
+        " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
         f" AND j.owner_id NOT IN ({_HIDDEN})"
         " GROUP BY j.model",
-        (JobStatus.DONE.value, start, end),
+        (JobStatus.DONE.value, start, end, guild_id),
     )
     won = await db.fetchall(
         "SELECT j.model AS model, count(*) AS n FROM contest_results r"
-        " JOIN jobs j ON j.id = r.job_id"
-        " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ?"
+        " JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id"
+        " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ? AND c.guild_id = ?"
         f" AND r.user_id NOT IN ({_HIDDEN})"
         " GROUP BY j.model",
-        (start, end),
+        (start, end, guild_id),
     )
-    images = {str(row["model"]): int(row["n"]) for row in made}
-    wins = {str(row["model"]): int(row["n"]) for row in won}
+    images: dict[str, int] = {}
+    wins: dict[str, int] = {}
+    versions: dict[str, set[str]] = {}
+    for rows, figures in ((made, images), (won, wins)):
+        for row in rows:
+            name, colon, version = str(row["model"]).lower().partition(":")
+            figures[name] = figures.get(name, 0) + int(row["n"])
+            found = versions.setdefault(name, set())
+            if colon:
+                found.add(version)
     standings = [
-        ModelStanding(model, images.get(model, 0), wins.get(model, 0))
-        for model in images.keys() | wins.keys()
+        ModelStanding(
+            name,
+            images.get(name, 0),
+            wins.get(name, 0),
+            tuple(sorted(versions[name], key=_version_order)),
+        )
+        for name in images.keys() | wins.keys()
     ]
     standings.sort(key=lambda s: (-s.images, -s.wins, s.model))
     return standings
+
+
+_VERSION_PARTS = re.compile(r"[0-9]+|[^0-9]+")
+
+
+def _version_order(version: str) -> list[tuple[int, str]]:
+    """Versions in natural order: 2 before 10, 1.2 before 1.10."""
+    return [
+        (int(part), "") if part.isdigit() else (-1, part)
+        for part in _VERSION_PARTS.findall(version)
+    ]
 
 
 # --- trending ------------------------------------------------------------------------------
@@ -200,31 +291,47 @@ def decayed_score(favorites: int, age: timedelta) -> float:
     return favorites * max(0.0, 1 - (age_days / TRENDING_DAYS) ** 2)
 
 
-async def trending_board(db: Database, *, now: datetime) -> list[TrendingImage]:
-    """Upscaled images of the last 7 days, each creator's best one, by decayed favorites.
+async def trending_board(db: Database, *, guild_id: int, now: datetime) -> list[TrendingImage]:
+    """Upscaled images posted in the server in the last 7 days, each creator's best one,
+    by decayed favorites.
 
     Why not a Wilson lower bound: it needs a denominator (how many people saw the image),
     and Atelier has no honest one: Discord does not tell a bot how often a message was
     viewed, and counting button presses or /show calls would only count the already
-    interested. So the score is the ❤ count (own ❤ excluded, given up to ``now``) with a
-    quadratic age decay (see :func:`decayed_score`). The board always covers the last
-    7 days; a longer window would only add images whose score has decayed to zero.
+    interested. So the score is the ❤ count (given up to ``now``) with a quadratic age
+    decay (see :func:`decayed_score`). The board always covers the last 7 days; a longer
+    window would only add images whose score has decayed to zero.
+
+    The creator is the owner of the image's origin (an upscale's presser only enlarged
+    it), whose own ❤ do not count, and the image's age runs from when the origin was
+    made: upscaling an old image does not make it new.
 
     Order: score, then more favorites, then the newer image, then the lower job id.
     """
-    start = to_db_time(now - timedelta(days=TRENDING_DAYS))
-    end = to_db_time(now)
     rows = await db.fetchall(
-        "SELECT j.id AS job_id, f.idx AS idx, j.owner_id AS owner_id,"
-        " coalesce(j.finished_at, j.created_at) AS made_at, count(*) AS n"
-        " FROM favorites f JOIN jobs j ON j.id = f.job_id"
-        " JOIN images i ON i.job_id = f.job_id AND i.idx = f.idx"
-        " WHERE j.kind = ? AND j.status = ? AND f.user_id != j.owner_id AND j.owner_id != 0"
-        " AND coalesce(j.finished_at, j.created_at) > ?"
-        " AND coalesce(j.finished_at, j.created_at) <= ? AND f.created_at <= ?"
-        f" AND j.owner_id NOT IN ({_HIDDEN})"
-        " GROUP BY j.id, f.idx",
-        (JobKind.UPSCALE.value, JobStatus.DONE.value, start, end, end),
+        "WITH RECURSIVE recent (job_id) AS ("
+        "  SELECT j.id FROM jobs j JOIN job_messages m ON m.job_id = j.id"
+        "  WHERE j.status = :done AND coalesce(j.finished_at, j.created_at) > :start"
+        "  AND coalesce(j.finished_at, j.created_at) <= :end AND j.kind = :upscale"
+        "  AND m.guild_id = :guild"
+        "), liked (job_id, idx) AS ("
+        "  SELECT DISTINCT f.job_id, f.idx FROM recent r JOIN favorites f ON f.job_id = r.job_id"
+        "  WHERE f.created_at <= :end"
+        f"),{_ORIGINS}"
+        "SELECT g.job_id AS job_id, g.idx AS idx, g.owner_id AS owner_id,"
+        " g.made_at AS made_at, count(*) AS n"
+        " FROM origins g JOIN favorites f ON f.job_id = g.job_id AND f.idx = g.idx"
+        " JOIN images i ON i.job_id = g.job_id AND i.idx = g.idx"
+        " WHERE f.user_id != g.owner_id AND f.created_at <= :end AND g.owner_id != 0"
+        f" AND g.owner_id NOT IN ({_HIDDEN})"
+        " GROUP BY g.job_id, g.idx",
+        {
+            "done": JobStatus.DONE.value,
+            "upscale": JobKind.UPSCALE.value,
+            "start": to_db_time(now - timedelta(days=TRENDING_DAYS)),
+            "end": to_db_time(now),
+            "guild": guild_id,
+        },
     )
     best: dict[int, TrendingImage] = {}
     for row in rows:

@@ -1,7 +1,9 @@
 """Who may use which model version, and who gets the worker pool's priority lane.
 
 An ``available`` version is for everyone; an ``early_access`` one only for the backers of
-its funded campaign and for moderators, until its early access ends; ``upcoming`` and
+its funded campaign and for moderators (the caller says who is one: the cogs count only
+moderators of the operator's home servers, as the registry is one for every server),
+until its early access ends; ``upcoming`` and
 ``retired`` versions for nobody. A bare model name picks the newest version the member may
 use. Backers of a version in early access get the priority lane while it lasts.
 """

@@ -86,10 +86,13 @@ async def funded_versions_backed_by(db: Database, user_id: int) -> list[int]:
     return [int(row["version_id"]) for row in rows]
 
 
-async def backer_board(db: Database, *, since: datetime | None) -> list[BackerTotal]:
+async def backer_board(
+    db: Database, *, since: datetime | None, guild_id: int | None = None
+) -> list[BackerTotal]:
     """Totals pledged to funded campaigns per backer and currency, biggest first.
 
-    ``since``: count only campaigns funded at or after it (None: all time). Sorted by
+    ``since``: count only campaigns funded at or after it (None: all time). ``guild_id``:
+    count only that server's campaigns (None: every server). Sorted by
     currency, then amount descending, then user id (a stable order for ties). Amounts in
     different currencies are never added together.
     """
@@ -102,6 +105,7 @@ async def backer_board(db: Database, *, since: datetime | None) -> list[BackerTo
         "      ORDER BY x.backer_seq DESC LIMIT 1) AS anonymous"
         "  FROM pledge_events e JOIN campaigns c ON c.id = e.campaign_id"
         "  WHERE c.state = 'funded' AND (:since IS NULL OR c.settled_at >= :since)"
+        "  AND (:guild IS NULL OR c.guild_id = :guild)"
         "  GROUP BY e.campaign_id, e.backer_id"
         ") "
         "SELECT p.backer_id, p.anonymous, c.currency, SUM(p.amount) AS total "
@@ -109,7 +113,7 @@ async def backer_board(db: Database, *, since: datetime | None) -> list[BackerTo
         "WHERE p.amount > 0 "
         "GROUP BY p.backer_id, p.anonymous, c.currency "
         "ORDER BY c.currency, total DESC, p.backer_id, p.anonymous",
-        {"since": since_text},
+        {"since": since_text, "guild": guild_id},
     )
     return [
         BackerTotal(

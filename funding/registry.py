@@ -1,7 +1,9 @@
 """The model registry: named models, their versions, and what each version is.
 
-A version moves ``upcoming → early_access → available → retired`` (release and the end of
-early access are in ``funding.releases``; who may use which version in ``funding.access``).
+The registry is one for every server the bot is in (the cogs let only moderators of the
+operator's home servers change it). A version moves ``upcoming → early_access → available
+→ retired`` (release and the end of early access are in ``funding.releases``; who may use
+which version in ``funding.access``).
 Members name a version as ``name:version``; a bare ``name`` means its newest usable version.
 Jobs store the version's key (``name:version``), so "images made" counts by that key (and by
 the bare name for jobs made before the registry existed).
@@ -215,7 +217,9 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
 async def set_certified(
     db: Database, spec: str, *, certified: bool, moderator_id: int
 ) -> ModelVersion:
-    """Set or clear the server's "meets our standards" mark (the cog checks moderators)."""
+    """Set or clear the "meets our standards" mark. There is one registry for every
+    server the bot is in, so the mark is the operator community's, shown everywhere (the
+    cog lets only moderators of the operator's home servers set it)."""
     version = await find_version(db, spec)
     async with db.transaction() as conn:
         await conn.execute(

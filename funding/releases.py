@@ -2,14 +2,17 @@
 
 ``release`` turns an ``upcoming`` version ``early_access`` for *d* days (its funded
 campaign's backers and moderators use it first) or ``available`` at once. ``open_due``
-turns early access into ``available`` when its time has come, exactly once, and records an
-announcement in the same transaction; the timer posts pending announcements and marks them.
+turns early access into ``available`` when its time has come, exactly once. Each records
+its announcement ("released", "now available to everyone") in the same transaction as the
+change of status; the announcer posts pending announcements and marks them, so a post
+Discord refused is tried again rather than lost.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from db.database import Database
 from db.jobs import from_db_time, to_db_time
@@ -22,11 +25,19 @@ from funding.registry import ModelVersion, VersionStatus, find_version, version_
 MAX_EARLY_ACCESS_DAYS = 365
 
 
+class AnnouncementEvent(StrEnum):
+    #: The version was released (to its backers first, or to everyone).
+    RELEASED = "released"
+    #: Its early access ended: now available to everyone.
+    AVAILABLE = "available"
+
+
 @dataclass(frozen=True)
 class Announcement:
-    """A pending "now available to everyone" post for ``version``."""
+    """A pending post about ``version``."""
 
     id: int
+    event: AnnouncementEvent
     version: ModelVersion
 
 
@@ -73,9 +84,8 @@ async def release(
         )
     until = now + timedelta(days=days) if days > 0 else None
     status = VersionStatus.EARLY_ACCESS if until is not None else VersionStatus.AVAILABLE
-    async with (
-        db.transaction() as conn,
-        conn.execute(
+    async with db.transaction() as conn:
+        async with conn.execute(
             "UPDATE model_versions SET status = ?, early_access_until = ?, released_at = ? "
             "WHERE id = ? AND status = 'upcoming'",
             (
@@ -84,9 +94,14 @@ async def release(
                 to_db_time(now),
                 version.id,
             ),
-        ) as cursor,
-    ):
-        changed = cursor.rowcount
+        ) as cursor:
+            changed = cursor.rowcount
+        if changed:
+            await conn.execute(
+                "INSERT INTO model_announcements (version_id, event, created_at) "
+                "VALUES (?, ?, ?) ON CONFLICT (version_id, event) DO NOTHING",
+                (version.id, AnnouncementEvent.RELEASED.value, to_db_time(now)),
+            )
     if not changed:
         raise FundingError(f"`{version.key}` was released or retired meanwhile")
     return await version_by_id(db, version.id)
@@ -128,10 +143,15 @@ async def next_opening(db: Database) -> datetime | None:
 async def pending_announcements(db: Database) -> list[Announcement]:
     """Announcements recorded but not yet posted, oldest first."""
     rows = await db.fetchall(
-        "SELECT id, version_id FROM model_announcements WHERE posted_at IS NULL ORDER BY id"
+        "SELECT id, event, version_id FROM model_announcements WHERE posted_at IS NULL ORDER BY id"
     )
     return [
-        Announcement(int(row["id"]), await version_by_id(db, row["version_id"])) for row in rows
+        Announcement(
+            int(row["id"]),
+            AnnouncementEvent(row["event"]),
+            await version_by_id(db, row["version_id"]),
+        )
+        for row in rows
     ]
 
 

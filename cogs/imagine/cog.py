@@ -20,7 +20,7 @@ from cogs.imagine.buttons import (
 )
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, result_view
 from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
-from cogs.moderators import is_moderator
+from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
 from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
 from db.job_messages import get_job_message
@@ -68,7 +68,9 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         except StudioError as error:
             await _refuse(interaction, f"⏳ {error}")
             return
-        moderator = await is_moderator(self.resources.db, interaction)
+        moderator = await is_registry_moderator(
+            self.resources.db, interaction, self.studio.config.home_guild_ids
+        )
         try:
             await self.studio.check_model_access(user_id, requests, moderator=moderator)
         except StudioError as error:
@@ -204,7 +206,9 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
                 "/admin buttons).",
             )
             return
-        moderator = await is_moderator(self.resources.db, interaction)
+        moderator = await is_registry_moderator(
+            self.resources.db, interaction, self.studio.config.home_guild_ids
+        )
         try:
             self.studio.check_limits(user_id)
             handle = await self._start(user_id, source, press, moderator)

@@ -69,10 +69,13 @@ class LeaderboardsCog(commands.Cog, name="Leaderboards"):
         self.client.remove_dynamic_items(PageButton)
 
     @app_commands.command(
-        name="leaderboard", description="Top creators, backers, models and images"
+        name="leaderboard", description="This server's top creators, backers, models and images"
     )
+    @app_commands.guild_only()
     @app_commands.describe(
-        board="which board to show", window="the period it covers (default: the last 7 days)"
+        board="which board to show",
+        window="default: a month of creators, all time for backers and models; trending is "
+        "always 7 days",
     )
     @app_commands.choices(board=_BOARD_CHOICES, window=_WINDOW_CHOICES)
     async def leaderboard(
@@ -81,12 +84,12 @@ class LeaderboardsCog(commands.Cog, name="Leaderboards"):
         board: app_commands.Choice[str],
         window: app_commands.Choice[str] | None = None,
     ) -> None:
-        request = PageRequest(
-            Board(board.value), Window(window.value if window else Window.WEEK.value), 1
-        )
+        assert interaction.guild_id is not None  # guild_only
+        chosen = Board(board.value)
+        request = PageRequest(chosen, Window(window.value) if window else chosen.default_window, 1)
         # Deferred: a big board or the trending image's upload may take past Discord's 3 s.
         await interaction.response.defer(thinking=True)
-        shown = await self.page(request, _upload_limit(interaction))
+        shown = await self.page(request, interaction.guild_id, _upload_limit(interaction))
         await interaction.followup.send(
             embed=shown.embed,
             files=[shown.upload.file()] if shown.upload else discord.utils.MISSING,
@@ -104,41 +107,50 @@ class LeaderboardsCog(commands.Cog, name="Leaderboards"):
                 ephemeral=True,
             )
             return
+        if interaction.guild_id is None:  # a DM board from a version before boards per server
+            await interaction.response.send_message(
+                "⚠️ Leaderboards belong to a server; run /leaderboard there.", ephemeral=True
+            )
+            return
         await interaction.response.defer()
-        shown = await self.page(request, _upload_limit(interaction))
+        shown = await self.page(request, interaction.guild_id, _upload_limit(interaction))
         await interaction.edit_original_response(
             embed=shown.embed,
             attachments=[shown.upload.file()] if shown.upload else [],
             view=shown.view,
         )
 
-    async def page(self, request: PageRequest, upload_limit: int) -> ShownPage:
-        """Page ``request.page`` of the board (the last page if the board has shrunk)."""
+    async def page(self, request: PageRequest, guild_id: int, upload_limit: int) -> ShownPage:
+        """Page ``request.page`` of server ``guild_id``'s board (the last page if the board
+        has shrunk)."""
         board, window = request.board, request.window
         db, now = self.resources.db, self.resources.clock()
         lines: list[str]
         upload: Upload | None = None
         if board is Board.CREATORS:
             creators = ranked(
-                await creators_board(db, window=window, now=now), key=lambda s: (s.score,)
+                await creators_board(db, guild_id=guild_id, window=window, now=now),
+                key=lambda s: (s.score,),
             )
             pages, page = _clamp(len(creators), request.page)
             lines = render.creator_lines(render.page_rows(creators, page))
         elif board is Board.MODELS:
             models = ranked(
-                await models_board(db, window=window, now=now),
+                await models_board(db, guild_id=guild_id, window=window, now=now),
                 key=lambda s: (s.images, s.wins),
             )
             pages, page = _clamp(len(models), request.page)
             lines = render.model_lines(render.page_rows(models, page))
         elif board is Board.TRENDING:
-            trending = ranked(await trending_board(db, now=now), key=_trending_figures)
+            trending = ranked(
+                await trending_board(db, guild_id=guild_id, now=now), key=_trending_figures
+            )
             pages, page = _clamp(len(trending), request.page)
             shown = render.page_rows(trending, page)
             lines = render.trending_lines(shown)
             upload = await self._top_image(shown, upload_limit)
         else:
-            backers = await self._backers(window)
+            backers = await self._backers(guild_id, window)
             pages, page = _clamp(len(backers), request.page)
             lines = render.backer_lines(render.page_rows(backers, page))
         embed = render.board_embed(board, window, lines, page=page, pages=pages)
@@ -146,10 +158,13 @@ class LeaderboardsCog(commands.Cog, name="Leaderboards"):
             embed.set_image(url=f"attachment://{upload.filename}")
         return ShownPage(embed, upload, pager_view(board, window, page, pages))
 
-    async def _backers(self, window: Window) -> list[tuple[str, Placed[BackerTotal]]]:
-        """Every backer row, ranked within its currency, currencies in alphabetical order."""
+    async def _backers(
+        self, guild_id: int, window: Window
+    ) -> list[tuple[str, Placed[BackerTotal]]]:
+        """Every backer row of the server's campaigns, ranked within its currency,
+        currencies in alphabetical order."""
         now = self.resources.clock()
-        totals = await backer_board(self.resources.db, since=window.since(now))
+        totals = await backer_board(self.resources.db, since=window.since(now), guild_id=guild_id)
         hidden = await hidden_members(self.resources.db, (t.user_id for t in totals))
         return [
             (code, placed) for code, rows in rank_backers(totals, hidden).items() for placed in rows

@@ -33,11 +33,14 @@ _TITLES = {
 }
 _EXPLAINED = {
     Board.CREATORS: "Contest points (10 / 6 / 3 for 1st / 2nd / 3rd, +1 per entry) "
-    "plus ❤ received on upscaled images (your own ❤ do not count).",
-    Board.BACKERS: "Totals pledged to campaigns that reached their goal, per currency.",
-    Board.MODELS: "Images generated with each model, and contest wins with its images.",
-    Board.TRENDING: f"Upscaled images of the last {TRENDING_DAYS} days, one per creator: ❤ "
-    f"received, fading to nothing over {TRENDING_DAYS} days. Post one with /show.",
+    "plus ❤ received on upscaled images of yours, whoever upscaled them (your own ❤ do "
+    "not count).",
+    Board.BACKERS: "Totals pledged to this server's campaigns that reached their goal, "
+    "per currency.",
+    Board.MODELS: "Images generated in this server with each model (all its versions), "
+    "and contest wins with its images.",
+    Board.TRENDING: f"Upscaled images posted here, made in the last {TRENDING_DAYS} days, one "
+    f"per creator: ❤ received, fading to nothing over {TRENDING_DAYS} days. Post one with /show.",
 }
 _EMPTY = {
     Board.CREATORS: "Nobody is on this board yet. Enter contests with /contest submit, and "
@@ -66,7 +69,10 @@ def board_embed(
     embed.description = "\n".join(lines) if lines else _EMPTY[board]
     note = f"Page {page}/{pages} · {_EXPLAINED[board]} {_PRIVACY}"
     if board is Board.TRENDING and window is not Window.WEEK:
-        note += f" Trending always covers the last {TRENDING_DAYS} days."
+        note += (
+            f" Trending always covers the last {TRENDING_DAYS} days; the window you chose "
+            f"({window.label}) does not apply to it."
+        )
     embed.set_footer(text=note)
     return embed
 
@@ -84,11 +90,19 @@ def creator_lines(rows: Sequence[Placed[CreatorStanding]]) -> list[str]:
 
 
 def model_lines(rows: Sequence[Placed[ModelStanding]]) -> list[str]:
+    """One row per model, all its versions together; the versions used are listed."""
     return [
         f"{place_label(p.place)} `{p.row.model}` — **{_plural(p.row.images, 'image')}** · "
-        f"{_plural(p.row.wins, 'contest win')}"
+        f"{_plural(p.row.wins, 'contest win')}{_versions(p.row.versions)}"
         for p in rows
     ]
+
+
+def _versions(versions: Sequence[str]) -> str:
+    if not versions:
+        return ""
+    label = "version" if len(versions) == 1 else "versions"
+    return f" · {label} {', '.join(f'`{v}`' for v in versions)}"
 
 
 def trending_lines(rows: Sequence[Placed[TrendingImage]]) -> list[str]:

@@ -1,14 +1,17 @@
-"""The end of early access: a ``PhaseSource`` that makes due versions available and says so.
+"""Release announcements, and the end of early access: a ``PhaseSource`` that makes due
+versions available and says so.
 
 ``advance`` records each transition with its announcement in one transaction
-(``funding.releases.open_due``), then posts what is pending in the funded campaign's
-channel (or logs it, for a version without one) and marks it posted. A crash between
-posting and marking may repeat one post; none is lost. Posting uses REST through a partial
-channel, so it works at start-up before the gateway is ready.
+(``funding.releases.open_due``; ``/models release`` records its own), then posts what is
+pending in the funded campaign's channel (or logs it, for a version without one) and marks
+it posted. A post Discord refused for a passing reason is tried again a minute later. A
+crash between posting and marking may repeat one post; none is lost. Posting uses REST
+through a partial channel, so it works at start-up before the gateway is ready.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -17,7 +20,14 @@ import discord
 from db.database import Database
 from funding.backers import funded_campaign
 from funding.registry import ModelVersion
-from funding.releases import mark_announced, next_opening, open_due, pending_announcements
+from funding.releases import (
+    Announcement,
+    AnnouncementEvent,
+    mark_announced,
+    next_opening,
+    open_due,
+    pending_announcements,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +40,16 @@ def available_text(version: ModelVersion) -> str:
         f"🎉 **{version.key}** is now available to everyone — its early access has ended. "
         f"Try it with `/imagine … --model {version.key}`."
     )
+
+
+def released_text(version: ModelVersion) -> str:
+    """What ``/models release`` announces: early access for backers, or open to all."""
+    if version.early_access_until is None:
+        return (
+            f"🚀 **{version.key}** is released and available to everyone: "
+            f"`/imagine … --model {version.key}`."
+        )
+    return early_access_text(version)
 
 
 def early_access_text(version: ModelVersion) -> str:
@@ -49,6 +69,8 @@ class EarlyAccessEnds:
         self._client = client
         self._db = db
         self._retry_at: datetime | None = None
+        # The timer and /models release both post; one at a time, so none posts twice.
+        self._posting = asyncio.Lock()
 
     async def advance(self, now: datetime) -> None:
         for version in await open_due(self._db, now):
@@ -64,13 +86,13 @@ class EarlyAccessEnds:
     async def post_pending(self, now: datetime) -> None:
         """Post every recorded announcement not yet posted, oldest first; stop at a passing
         failure and try again later (the rest keep their order)."""
-        self._retry_at = None
-        for announcement in await pending_announcements(self._db):
-            version = announcement.version
-            if not await self.post(version, available_text(version)):
-                self._retry_at = now + RETRY_POST
-                return
-            await mark_announced(self._db, announcement.id, now)
+        async with self._posting:
+            self._retry_at = None
+            for announcement in await pending_announcements(self._db):
+                if not await self.post(announcement.version, _text(announcement)):
+                    self._retry_at = now + RETRY_POST
+                    return
+                await mark_announced(self._db, announcement.id, now)
 
     async def post(self, version: ModelVersion, text: str) -> bool:
         """Post ``text`` in the channel of ``version``'s funded campaign, or log it if it
@@ -93,3 +115,9 @@ class EarlyAccessEnds:
             log.warning("announcing %s failed, will retry: %s", version.key, error)
             return False
         return True
+
+
+def _text(announcement: Announcement) -> str:
+    if announcement.event is AnnouncementEvent.RELEASED:
+        return released_text(announcement.version)
+    return available_text(announcement.version)

@@ -1,10 +1,10 @@
-"""/models: list and inspect the registry; moderators add, edit, certify, release and
-retire versions. Rules live in ``funding.registry`` and ``funding.releases``; this cog
-parses, checks who is asking, and renders."""
+"""/models: list and inspect the registry; moderators of the operator's home servers add,
+edit, certify, release and retire versions (the registry is one for every server the bot
+is in). Rules live in ``funding.registry`` and ``funding.releases``; this cog parses,
+checks who is asking, and renders."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import discord
@@ -12,8 +12,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.models import render
-from cogs.models.announcer import EarlyAccessEnds, early_access_text
-from cogs.moderators import ensure_moderator
+from cogs.models.announcer import EarlyAccessEnds, released_text
+from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
 from funding.errors import FundingError
 from funding.model_fields import FAMILIES
@@ -33,8 +33,6 @@ from funding.releases import MAX_EARLY_ACCESS_DAYS, release
 from inference.models import source_kind
 from studio.models import model_ref
 
-log = logging.getLogger(__name__)
-
 _FAMILY_CHOICES = [app_commands.Choice(name=family, value=family) for family in FAMILIES]
 _MODEL_HELP = "name or name:version, e.g. mymodel:2"
 
@@ -47,6 +45,15 @@ class ModelsCog(commands.Cog, name="Models"):
         self.resources = resources
         self.early_access = EarlyAccessEnds(client, resources.db)
         resources.phases.add(self.early_access)
+
+    async def _ensure_registry_moderator(
+        self, interaction: discord.Interaction[Any], what: str
+    ) -> bool:
+        """The registry is one for the whole bot: only moderators of the operator's home
+        servers change it."""
+        return await ensure_registry_moderator(
+            self.resources.db, interaction, self.resources.studio.config.home_guild_ids, what
+        )
 
     # --- for everyone ----------------------------------------------------------------------
 
@@ -104,7 +111,7 @@ class ModelsCog(commands.Cog, name="Models"):
         creator: discord.User | None = None,
         description: app_commands.Range[str, 0, 1000] = "",
     ) -> None:
-        if not await ensure_moderator(self.resources.db, interaction, "add models"):
+        if not await self._ensure_registry_moderator(interaction, "add models"):
             return
         if source_kind(source.strip()) == "missing path":
             await _reply(
@@ -160,7 +167,7 @@ class ModelsCog(commands.Cog, name="Models"):
         creator: discord.User | None = None,
         description: app_commands.Range[str, 0, 1000] | None = None,
     ) -> None:
-        if not await ensure_moderator(self.resources.db, interaction, "edit models"):
+        if not await self._ensure_registry_moderator(interaction, "edit models"):
             return
         if source is not None and source_kind(source.strip()) == "missing path":
             await _reply(interaction, f"⚠️ `{source}`: no such file or folder on the bot's machine.")
@@ -180,12 +187,15 @@ class ModelsCog(commands.Cog, name="Models"):
             return
         await _reply(interaction, f"✅ Updated **{edited.key}**.")
 
-    @models.command(name="certify", description="Mark a version as meeting this server's standards")
+    @models.command(
+        name="certify",
+        description="Mark a version as meeting the community's standards (moderators)",
+    )
     @app_commands.describe(model="name:version", certified="False removes the mark")
     async def certify(
         self, interaction: discord.Interaction[Any], model: str, certified: bool = True
     ) -> None:
-        if not await ensure_moderator(self.resources.db, interaction, "certify models"):
+        if not await self._ensure_registry_moderator(interaction, "certify models"):
             return
         try:
             version = await set_certified(
@@ -209,7 +219,7 @@ class ModelsCog(commands.Cog, name="Models"):
         early_access_days: app_commands.Range[int, 0, MAX_EARLY_ACCESS_DAYS] | None = None,
     ) -> None:
         resources = self.resources
-        if not await ensure_moderator(resources.db, interaction, "release models"):
+        if not await self._ensure_registry_moderator(interaction, "release models"):
             return
         try:
             version = await release(
@@ -219,22 +229,16 @@ class ModelsCog(commands.Cog, name="Models"):
             await _reply(interaction, f"⚠️ {error}")
             return
         resources.catalog.register(model_ref(version))
-        if version.early_access_until is None:
-            await _reply(
-                interaction,
-                f"🚀 **{version.key}** is released and available to everyone "
-                f"(`--model {version.key}`).",
-            )
-            return
-        await _reply(interaction, early_access_text(version))
+        await _reply(interaction, released_text(version))
+        # The announcement was recorded with the release: post it now, and if Discord
+        # refuses, the timer tries again (poke arms it for the retry or the early access's end).
+        await self.early_access.post_pending(resources.clock())
         await resources.phases.poke()
-        if not await self.early_access.post(version, early_access_text(version)):
-            log.warning("the release of %s was not announced", version.key)
 
     @models.command(name="retire", description="Take a version out of use (moderators)")
     @app_commands.describe(model="name:version")
     async def retire(self, interaction: discord.Interaction[Any], model: str) -> None:
-        if not await ensure_moderator(self.resources.db, interaction, "retire models"):
+        if not await self._ensure_registry_moderator(interaction, "retire models"):
             return
         try:
             version = await retire(self.resources.db, model, now=self.resources.clock())

@@ -1,5 +1,6 @@
 -- The model registry: named models and their versions, each with a status
--- (upcoming → early_access → available → retired) and a moderator-set certified mark.
+-- (upcoming → early_access → available → retired) and a certified mark, set by moderators of
+-- the operator's home servers and shown in every server.
 -- Models configured in the operator's settings are entered here at start-up.
 
 -- models: a model's name is what members type after --model (stored lowercased).
@@ -39,13 +40,13 @@ CREATE TABLE model_versions (
 
 CREATE INDEX model_versions_status ON model_versions (status, early_access_until);
 
--- model_announcements: a version's change of status that is announced once (its early
--- access ended). Recorded in the transaction that changes the status; posted_at is set
--- once it has been posted (or logged), so a restart posts what is still due.
+-- model_announcements: a version's change of status that is announced once (it was
+-- released; its early access ended). Recorded in the transaction that changes the status;
+-- posted_at is set once it has been posted (or logged), so a restart posts what is still due.
 CREATE TABLE model_announcements (
     id          INTEGER PRIMARY KEY,
     version_id  INTEGER NOT NULL REFERENCES model_versions (id),
-    event       TEXT    NOT NULL CHECK (event IN ('available')),
+    event       TEXT    NOT NULL CHECK (event IN ('released', 'available')),
     created_at  TEXT    NOT NULL,
     posted_at   TEXT,
     UNIQUE (version_id, event)

@@ -351,3 +351,21 @@ def test_pool_settings_refused_with_one_line_each(
     assert problems[0].startswith("ATELIER_MAX_RUNNING_PER_USER='0'")
     assert any(p.startswith("ATELIER_MAX_BATCH_IMAGES='lots'") for p in problems)
     assert any(p.startswith("ATELIER_VRAM_BUDGET_GB='0'") for p in problems)
+
+
+def test_home_guild_ids_default_to_every_server_and_read_a_comma_separated_list(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().home_guild_ids == frozenset()
+    monkeypatch.setenv("ATELIER_HOME_GUILD_IDS", " 123456789012345678, 42 ,")
+    assert load_settings().home_guild_ids == {123456789012345678, 42}
+    monkeypatch.setenv("ATELIER_HOME_GUILD_IDS", "")
+    assert load_settings().home_guild_ids == frozenset()
+
+
+def test_home_guild_ids_that_are_not_server_ids_are_one_line_naming_them(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [problem] = _problems(monkeypatch, ATELIER_HOME_GUILD_IDS="42, my-server, -7, 0")
+    assert problem.startswith("ATELIER_HOME_GUILD_IDS='42, my-server, -7, 0'")
+    assert "my-server, -7, 0 are not server ids" in problem

@@ -1,5 +1,6 @@
 """The creators, models and trending boards, computed at an injected ``now`` on a real
-SQLite file: windows, hidden members, own favorites, decay, one image per creator."""
+SQLite file: one server's data only, windows, hidden members, own favorites, ❤ credited to
+the creator of an upscale's origin, decay, one image per creator, models by name."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cogs.leaderboards.render import model_lines
 from contests.leaderboards import (
+    Board,
     CreatorStanding,
     ModelStanding,
     Window,
@@ -34,6 +37,8 @@ from db.users import UserSettings, add_favorite, save_user_settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 ALICE, BOB, CAROL, DAVE = 101, 102, 103, 104
+#: The server whose boards the tests read, and another one the bot is also in.
+GUILD, OTHER_GUILD = 900, 901
 
 
 @pytest.fixture
@@ -52,8 +57,11 @@ async def make_job(
     images: int = 1,
     model: str = "tiny",
     status: JobStatus = JobStatus.DONE,
+    guild: int = GUILD,
+    parent: tuple[int, int] | None = None,
 ) -> int:
-    """A job of ``owner`` that finished at ``at`` with ``images`` images."""
+    """A job of ``owner`` that finished at ``at`` with ``images`` images, posted in server
+    ``guild``; ``parent`` is the (job, image index) it was made from."""
     async with db.transaction() as conn:
         job_id = await insert_job(
             conn,
@@ -63,6 +71,13 @@ async def make_job(
             params={},
             model=model,
             created_at=at - timedelta(seconds=30),
+            parent_job_id=None if parent is None else parent[0],
+            parent_index=None if parent is None else parent[1],
+        )
+        await conn.execute(
+            "INSERT INTO job_messages (job_id, guild_id, channel_id, message_id)"
+            " VALUES (?, ?, 1, ?)",
+            (job_id, guild, job_id),
         )
         await mark_running(conn, job_id, device="cpu", started_at=at - timedelta(seconds=20))
         await mark_finished(conn, job_id, status=status, finished_at=at, gpu_seconds=1.0)
@@ -165,9 +180,9 @@ async def test_creators_board_counts_favorites_and_points_in_the_window(db: Data
     # A favorite given after "now" (a clock moved back) is not counted yet.
     await favorite(db, bob_image, CAROL, at=NOW + timedelta(hours=1))
 
-    week = await creators_board(db, window=Window.WEEK, now=NOW)
-    month = await creators_board(db, window=Window.MONTH, now=NOW)
-    every = await creators_board(db, window=Window.ALL, now=NOW)
+    week = await creators_board(db, guild_id=GUILD, window=Window.WEEK, now=NOW)
+    month = await creators_board(db, guild_id=GUILD, window=Window.MONTH, now=NOW)
+    every = await creators_board(db, guild_id=GUILD, window=Window.ALL, now=NOW)
 
     assert week == [CreatorStanding(ALICE, 0, 2), CreatorStanding(BOB, 0, 1)]
     assert month == [CreatorStanding(ALICE, 0, 3), CreatorStanding(BOB, 0, 1)]
@@ -181,10 +196,12 @@ async def test_own_favorites_and_grid_images_do_not_count(db: Database) -> None:
     await favorite(db, upscale, ALICE, at=NOW - timedelta(hours=1))
     await favorite(db, grid, BOB, at=NOW - timedelta(hours=1))
 
-    assert await creators_board(db, window=Window.ALL, now=NOW) == []
+    assert await creators_board(db, guild_id=GUILD, window=Window.ALL, now=NOW) == []
 
     await favorite(db, upscale, BOB, at=NOW - timedelta(hours=1))
-    assert await creators_board(db, window=Window.ALL, now=NOW) == [CreatorStanding(ALICE, 0, 1)]
+    assert await creators_board(db, guild_id=GUILD, window=Window.ALL, now=NOW) == [
+        CreatorStanding(ALICE, 0, 1)
+    ]
 
 
 async def test_hidden_members_are_left_out_of_every_board(db: Database) -> None:
@@ -195,16 +212,122 @@ async def test_hidden_members_are_left_out_of_every_board(db: Database) -> None:
     await contest_result(db, user_id=ALICE, job_id=alice_image, place=1, points=11, votes=3, at=NOW)
     await hide(db, ALICE)
 
-    creators = await creators_board(db, window=Window.ALL, now=NOW)
-    models = await models_board(db, window=Window.ALL, now=NOW)
-    trending = await trending_board(db, now=NOW)
+    creators = await creators_board(db, guild_id=GUILD, window=Window.ALL, now=NOW)
+    models = await models_board(db, guild_id=GUILD, window=Window.ALL, now=NOW)
+    trending = await trending_board(db, guild_id=GUILD, now=NOW)
 
     assert [s.user_id for s in creators] == [BOB]
     assert models == [ModelStanding("beta", 1, 0)]
     assert [t.owner_id for t in trending] == [BOB]
 
 
+async def test_every_board_shows_only_this_servers_activity(db: Database) -> None:
+    here = await make_job(db, ALICE, at=NOW - timedelta(days=1))
+    await favorite(db, here, BOB, at=NOW - timedelta(hours=3))
+    await contest_result(db, user_id=ALICE, job_id=here, place=1, points=11, votes=3, at=NOW)
+    # The same members, and a stranger, busy in another server the bot is in.
+    there = await make_job(db, ALICE, at=NOW - timedelta(days=1), guild=OTHER_GUILD)
+    await favorite(db, there, BOB, CAROL, DAVE, at=NOW - timedelta(hours=3))
+    stranger = await make_job(
+        db, CAROL, at=NOW - timedelta(days=1), model="alpha:1", images=4, guild=OTHER_GUILD
+    )
+    await favorite(db, stranger, ALICE, BOB, DAVE, 105, at=NOW - timedelta(hours=2))
+    await contest_result(
+        db,
+        user_id=CAROL,
+        job_id=stranger,
+        place=1,
+        points=11,
+        votes=9,
+        at=NOW,
+        guild_id=OTHER_GUILD,
+    )
+
+    creators = await creators_board(db, guild_id=GUILD, window=Window.ALL, now=NOW)
+    models = await models_board(db, guild_id=GUILD, window=Window.ALL, now=NOW)
+    trending = await trending_board(db, guild_id=GUILD, now=NOW)
+
+    assert creators == [CreatorStanding(ALICE, 11, 1)]
+    assert models == [ModelStanding("tiny", 1, 1)]
+    assert [(t.owner_id, t.job_id, t.favorites) for t in trending] == [(ALICE, here, 1)]
+    # The other server's boards have its own figures.
+    assert await creators_board(db, guild_id=OTHER_GUILD, window=Window.ALL, now=NOW) == [
+        CreatorStanding(CAROL, 11, 4),
+        CreatorStanding(ALICE, 0, 3),
+    ]
+
+
+async def test_a_heart_on_an_upscale_credits_the_creator_of_the_origin(db: Database) -> None:
+    grid = await make_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
+    # Bob upscales Alice's third image, then upscales that again; Carol upscales it too.
+    by_bob = await make_job(db, BOB, at=NOW - timedelta(hours=20), parent=(grid, 2))
+    by_bob_again = await make_job(db, BOB, at=NOW - timedelta(hours=10), parent=(by_bob, 0))
+    by_carol = await make_job(db, CAROL, at=NOW - timedelta(hours=19), parent=(grid, 2))
+    # A variation draws a new image: Bob's variation of Alice's grid is Bob's.
+    variation = await make_job(
+        db, BOB, at=NOW - timedelta(hours=18), kind=JobKind.VARIATION, images=4, parent=(grid, 0)
+    )
+    varied = await make_job(db, BOB, at=NOW - timedelta(hours=17), parent=(variation, 1))
+    at = NOW - timedelta(hours=1)
+    await favorite(db, by_bob, CAROL, BOB, at=at)  # Bob's ❤ is for Alice's image
+    await favorite(db, by_bob, ALICE, at=at)  # the creator's own ❤: not counted
+    for upscale in (by_bob, by_bob_again, by_carol):  # one image, one ❤ from Dave
+        await favorite(db, upscale, DAVE, at=at)
+    await favorite(db, varied, DAVE, at=at)
+
+    creators = await creators_board(db, guild_id=GUILD, window=Window.WEEK, now=NOW)
+    trending = await trending_board(db, guild_id=GUILD, now=NOW)
+
+    assert creators == [CreatorStanding(ALICE, 0, 3), CreatorStanding(BOB, 0, 1)]
+    assert [(t.owner_id, t.job_id, t.favorites) for t in trending] == [
+        (ALICE, by_bob, 3),
+        (BOB, varied, 1),
+    ]
+    assert trending[0].made_at == NOW - timedelta(days=1)  # when Alice's grid was made
+
+
+async def test_upscaling_an_old_image_does_not_make_it_trend(db: Database) -> None:
+    old = await make_job(db, ALICE, at=NOW - timedelta(days=20), kind=JobKind.IMAGINE, images=4)
+    fresh = await make_job(db, ALICE, at=NOW - timedelta(hours=2), parent=(old, 1))
+    await favorite(db, fresh, BOB, CAROL, DAVE, at=NOW - timedelta(hours=1))
+
+    assert await trending_board(db, guild_id=GUILD, now=NOW) == []
+    # The ❤ were given this week, so they count on the creators board.
+    assert await creators_board(db, guild_id=GUILD, window=Window.WEEK, now=NOW) == [
+        CreatorStanding(ALICE, 0, 3)
+    ]
+
+
+def test_each_board_has_a_default_window_that_suits_it() -> None:
+    assert Board.TRENDING.default_window is Window.WEEK  # the period trending always covers
+    assert Board.CREATORS.default_window is Window.MONTH
+    assert Board.BACKERS.default_window is Window.ALL
+    assert Board.MODELS.default_window is Window.ALL
+
+
 # --- models --------------------------------------------------------------------------------
+
+
+async def test_models_board_counts_every_version_and_the_bare_name_as_one_model(
+    db: Database,
+) -> None:
+    at = NOW - timedelta(days=1)
+    await make_job(db, ALICE, at=at, kind=JobKind.IMAGINE, images=4, model="tiny:1")
+    won = await make_job(db, BOB, at=at, model="tiny:2")
+    await make_job(db, BOB, at=at, kind=JobKind.IMAGINE, images=4, model="tiny")  # before 0005
+    await make_job(db, CAROL, at=at, model="tiny:10")
+    await make_job(db, CAROL, at=at, model="xl:1", images=4)
+    await contest_result(db, user_id=BOB, job_id=won, place=1, points=11, votes=3, at=NOW)
+
+    board = await models_board(db, guild_id=GUILD, window=Window.ALL, now=NOW)
+
+    assert board == [
+        ModelStanding("tiny", 10, 1, ("1", "2", "10")),
+        ModelStanding("xl", 4, 0, ("1",)),
+    ]
+    assert model_lines(ranked(board, key=lambda s: (s.images, s.wins)))[0] == (
+        "🥇 `tiny` — **10 images** · 1 contest win · versions `1`, `2`, `10`"
+    )
 
 
 async def test_models_board_counts_images_and_wins_in_the_window(db: Database) -> None:
@@ -219,8 +342,8 @@ async def test_models_board_counts_images_and_wins_in_the_window(db: Database) -
         db, user_id=BOB, job_id=old, place=2, points=7, votes=2, at=NOW - timedelta(days=3)
     )
 
-    week = await models_board(db, window=Window.WEEK, now=NOW)
-    month = await models_board(db, window=Window.MONTH, now=NOW)
+    week = await models_board(db, guild_id=GUILD, window=Window.WEEK, now=NOW)
+    month = await models_board(db, guild_id=GUILD, window=Window.MONTH, now=NOW)
 
     assert week == [ModelStanding("tiny", 4, 0), ModelStanding("xl", 1, 0)]
     assert month == [ModelStanding("tiny", 8, 1), ModelStanding("xl", 1, 0)]
@@ -252,7 +375,7 @@ async def test_trending_keeps_each_creators_best_image_after_decay(db: Database)
     dave_own = await make_job(db, DAVE, at=NOW)
     await favorite(db, dave_own, DAVE, at=NOW)
 
-    board = await trending_board(db, now=NOW)
+    board = await trending_board(db, guild_id=GUILD, now=NOW)
 
     assert [(t.owner_id, t.job_id) for t in board] == [(ALICE, alice_older), (BOB, bob_old)]
     assert board[0].score == pytest.approx(2.25)
@@ -268,8 +391,8 @@ async def test_trending_ties_are_broken_by_favorites_then_newer_image(db: Databa
     await favorite(db, newer, DAVE, at=NOW)
     await favorite(db, newer, 105, at=NOW)
 
-    board = await trending_board(db, now=NOW)
-    again = await trending_board(db, now=NOW)
+    board = await trending_board(db, guild_id=GUILD, now=NOW)
+    again = await trending_board(db, guild_id=GUILD, now=NOW)
 
     assert [t.job_id for t in board] == [newer, first, second]
     assert board == again

@@ -1,5 +1,6 @@
 """The backers board: funding's ledger (pledges made and settled through its API), ranked
-per currency, hidden members left out, and how the amounts read."""
+per currency, one server's campaigns only, hidden members left out, and how the amounts
+read."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.funding.campaign_helpers import (
     ALICE,
     BOB,
     CAROL,
+    GUILD,
     T0,
     interaction,
     open_campaign,
@@ -27,6 +29,7 @@ from tests.funding.campaign_helpers import (
 )
 
 DAVE = 2004
+OTHER_GUILD = GUILD + 1
 
 
 @pytest.fixture
@@ -48,9 +51,11 @@ async def _pledge(db: Database, campaign_id: int, backer: int, amount: str, **kw
     )
 
 
-async def _board(db: Database, window: Window, days_after: int) -> dict[str, list[BackerTotal]]:
+async def _board(
+    db: Database, window: Window, days_after: int, guild_id: int = GUILD
+) -> dict[str, list[BackerTotal]]:
     now = T0 + timedelta(days=days_after)
-    totals = await backer_board(db, since=window.since(now))
+    totals = await backer_board(db, since=window.since(now), guild_id=guild_id)
     hidden = await hidden_members(db, (t.user_id for t in totals))
     return {
         code: [placed.row for placed in rows] for code, rows in rank_backers(totals, hidden).items()
@@ -63,6 +68,8 @@ async def test_funded_campaigns_rank_backers_per_currency(db: Database) -> None:
     await upcoming_version(db, "misty", "v1")
     usd = await open_campaign(db, model="dreamy:v2", goal="100", currency="USD", deadline="10")
     jpy = await open_campaign(db, model="inky:v1", goal="1000", currency="JPY", deadline="10")
+    async with db.transaction() as conn:  # the JPY campaign runs in another server
+        await conn.execute("UPDATE campaigns SET guild_id = ? WHERE id = ?", (OTHER_GUILD, jpy.id))
     eur = await open_campaign(db, model="misty:v1", goal="100", currency="EUR", deadline="10")
     await _pledge(db, usd.id, ALICE, "60")
     await _pledge(db, usd.id, BOB, "50", anonymous=True)
@@ -77,8 +84,10 @@ async def test_funded_campaigns_rank_backers_per_currency(db: Database) -> None:
     board = await _board(db, Window.ALL, days_after=12)
 
     assert board == {
-        "JPY": [BackerTotal(DAVE, False, "JPY", 1200)],
         "USD": [BackerTotal(ALICE, False, "USD", 6000), BackerTotal(BOB, True, "USD", 5000)],
+    }
+    assert await _board(db, Window.ALL, days_after=12, guild_id=OTHER_GUILD) == {
+        "JPY": [BackerTotal(DAVE, False, "JPY", 1200)]
     }
     # Funded 10 days after T0: in the month's window 12 days later, not in the week's 20 later.
     assert await _board(db, Window.MONTH, days_after=12) == board

@@ -87,6 +87,16 @@ async def run_contest(
     return jobs
 
 
+async def post_every_job_in(db: Database, guild_id: int) -> None:
+    """Record every job's message as posted in ``guild_id`` (as /imagine does)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO job_messages (job_id, guild_id, channel_id, message_id)"
+            " SELECT id, ?, ?, id FROM jobs WHERE true ON CONFLICT (job_id) DO NOTHING",
+            (guild_id, CHANNEL),
+        )
+
+
 async def test_a_closed_contest_enters_the_hall_of_fame_and_the_boards(
     db: Database, clock: Clock
 ) -> None:
@@ -98,6 +108,7 @@ async def test_a_closed_contest_enters_the_hall_of_fame_and_the_boards(
     )
     # Two entries only: no places awarded, so no winner to remember.
     await run_contest(db, clock, "Foxes in snow", {ALICE: [BOB], BOB: [CAROL]})
+    await post_every_job_in(db, GUILD)
 
     famed = await hall_of_fame(db, GUILD)
     assert await count_famed(db, GUILD) == 1
@@ -105,16 +116,18 @@ async def test_a_closed_contest_enters_the_hall_of_fame_and_the_boards(
     assert famed[0].winners == [Winner(ALICE, jobs[ALICE], 0, 3, hidden=False)]
     assert await hall_of_fame(db, GUILD + 1) == []
 
-    creators = await creators_board(db, window=Window.MONTH, now=clock.now)
+    creators = await creators_board(db, guild_id=GUILD, window=Window.MONTH, now=clock.now)
     # 10 / 6 / 3 for the places, +1 for each entry (also in the contest with two entries).
     assert creators == [
         CreatorStanding(ALICE, 12, 0),
         CreatorStanding(BOB, 8, 0),
         CreatorStanding(CAROL, 4, 0),
     ]
-    assert await models_board(db, window=Window.MONTH, now=clock.now) == [
+    assert await models_board(db, guild_id=GUILD, window=Window.MONTH, now=clock.now) == [
         ModelStanding("tiny", 20, 1)
     ]
+    # Another server the bot is in has no contests: nothing of these on its boards.
+    assert await creators_board(db, guild_id=GUILD + 1, window=Window.ALL, now=clock.now) == []
 
 
 async def test_ties_share_the_hall_of_fame_and_hidden_winners_stay_unnamed(

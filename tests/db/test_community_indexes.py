@@ -68,9 +68,9 @@ async def test_a_heart_press_counts_the_images_favorites_through_an_index(db: Da
 )
 async def test_the_weeks_boards_read_only_the_week(db: Database, board: str, index: str) -> None:
     calls = {
-        "creators": lambda: creators_board(db, window=Window.WEEK, now=NOW),
-        "models": lambda: models_board(db, window=Window.WEEK, now=NOW),
-        "trending": lambda: trending_board(db, now=NOW),
+        "creators": lambda: creators_board(db, guild_id=1, window=Window.WEEK, now=NOW),
+        "models": lambda: models_board(db, guild_id=1, window=Window.WEEK, now=NOW),
+        "trending": lambda: trending_board(db, guild_id=1, now=NOW),
     }
     lines = await _plans(db, calls[board])
     assert any(index in line and ">" in line for line in lines), lines

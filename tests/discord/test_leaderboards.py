@@ -1,6 +1,7 @@
 """/leaderboard and /contest hall-of-fame through the stand-in: ranks, names and figures in
-an embed, ◀ ▶ paging that edits the message in place (also after a restart), the trending
-image, the empty backers board, past winners with their images."""
+an embed, only the server's own members and activity, ◀ ▶ paging that edits the message in
+place (also after a restart), the trending image, the empty backers board, past winners
+with their images."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 FIRST_CREATOR = 5001
+STRANGER = 6666
 
 
 def clock() -> datetime:
@@ -42,11 +44,11 @@ def footer(message: RecordedMessage) -> str:
     return str(found["text"])
 
 
-async def twelve_creators(db: Database) -> None:
-    """Creators 5001..5012, creator n getting n − 5000 ❤ from others this week; 5012, the
-    best of them, hides their results."""
+async def twelve_creators(db: Database, guild_id: int) -> None:
+    """Creators 5001..5012, creator n getting n − 5000 ❤ from others this week on an image
+    posted in ``guild_id``; 5012, the best of them, hides their results."""
     for n in range(12):
-        job_id = await make_job(db, FIRST_CREATOR + n, at=NOW - timedelta(days=10))
+        job_id = await make_job(db, FIRST_CREATOR + n, at=NOW - timedelta(days=10), guild=guild_id)
         fans = [9000 + k for k in range(n + 1)]
         await favorite(db, job_id, *fans, at=NOW - timedelta(days=2))
     await hide(db, FIRST_CREATOR + 11)
@@ -57,7 +59,14 @@ async def test_creators_board_pages_with_buttons_that_survive_a_restart(
 ) -> None:
     bot = await bots.start(clock=clock)
     assert bot.db is not None
-    await twelve_creators(bot.db)
+    await twelve_creators(bot.db, fake.guild_id)
+    # The best-loved creator of another server the bot is in is not on this server's board.
+    elsewhere = await make_job(
+        bot.db, STRANGER, at=NOW - timedelta(days=1), guild=fake.guild_id + 1
+    )
+    await favorite(bot.db, elsewhere, *range(9100, 9150), at=NOW - timedelta(days=1))
+    [registered] = [c for c in fake.registered_commands() if c["name"] == "leaderboard"]
+    assert registered["contexts"] == [0]  # servers only: not in DMs
 
     rec = await fake.slash("leaderboard", {"board": "creators", "window": "week"}, user=alice)
     board = await rec.wait_original(lambda m: not m.loading)
@@ -70,6 +79,7 @@ async def test_creators_board_pages_with_buttons_that_survive_a_restart(
     assert first_page[3].startswith(f"**4.** <@{FIRST_CREATOR + 7}> — **8**")
     assert footer(board).startswith("Page 1/2")
     assert f"<@{FIRST_CREATOR + 11}>" not in str(board.embeds)
+    assert f"<@{STRANGER}>" not in str(board.embeds)
     assert board.custom_ids == ["board:creators:week:1", "board:creators:week:2"]
     assert board.component("board:creators:week:1")["disabled"] is True  # type: ignore[index]
 
@@ -99,8 +109,8 @@ async def test_trending_shows_the_top_image_and_job_ids_and_backers_says_how_to_
     bot = await bots.start(clock=clock)
     db = bot.db
     assert db is not None
-    top = await make_job(db, alice.id, at=NOW - timedelta(hours=6))
-    second = await make_job(db, 6001, at=NOW - timedelta(days=1))
+    top = await make_job(db, alice.id, at=NOW - timedelta(hours=6), guild=fake.guild_id)
+    second = await make_job(db, 6001, at=NOW - timedelta(days=1), guild=fake.guild_id)
     path = tmp_path / "top.png"
     Image.new("RGB", (32, 32), "orange").save(path)
     async with db.transaction() as conn:
@@ -119,11 +129,12 @@ async def test_trending_shows_the_top_image_and_job_ids_and_backers_says_how_to_
     image = embed(trending)["image"]
     assert isinstance(image, dict)
     assert image["url"] == f"attachment://{trending.attachments[0].filename}"
-    assert "always covers the last 7 days" in footer(trending)
+    assert "always covers the last 7 days; the window you chose (all time)" in footer(trending)
     assert trending.custom_ids == []  # one page: no buttons
 
     rec = await fake.slash("leaderboard", {"board": "backers"}, user=alice)
     backers = await rec.wait_original(lambda m: not m.loading)
+    assert embed(backers)["title"] == "💎 Top backers · all time"  # its default window
     assert "No backers yet" in str(embed(backers)["description"])
     assert "pledging to a model campaign" in str(embed(backers)["description"])
 

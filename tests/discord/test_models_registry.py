@@ -1,6 +1,8 @@
 """/models and early access through the loopback Discord stand-in: a moderator adds and
 releases a version, its backer uses it (in the priority lane) while others are told when
-it opens, and the end of early access is announced once, also after downtime."""
+it opens, the release and the end of early access are announced once, also after
+downtime or when Discord refused the post; outside the operator's home server moderators
+neither change the registry nor use early access."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ import re
 from datetime import timedelta
 
 from db.jobs import Lane, get_job
-from funding.registry import VersionStatus, find_version
+from funding.registry import VersionStatus, all_versions, find_version
+from funding.releases import release
 from tests.discord.conftest import Bots, is_result
 from tests.discord.test_imagine import job_id_of
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.funding.campaign_helpers import T0
-from tests.funding.registry_helpers import funded_campaign_for
+from tests.funding.registry_helpers import funded_campaign_for, new_version
 
 #: After the campaign's 10-day deadline, when the version is released.
 RELEASE_DAY = T0 + timedelta(days=11)
@@ -51,9 +54,16 @@ async def test_backers_use_an_early_access_version_first_then_everyone(
         channel_id=fake.channel_id,
         owner_id=maker.id,
     )
+    # Discord fails the release announcement: it is kept and posted a minute later.
+    fake.fail_next("POST", rf"^/channels/{fake.channel_id}/messages$", status=503)
     released = await fake.slash("models release", {"model": "tiny:2"}, user=mod)
     opens = int((RELEASE_DAY + timedelta(days=3)).timestamp())
     assert f"everyone else from <t:{opens}:f>" in (await released.wait_original()).content
+    posts = f"/channels/{fake.channel_id}/messages"
+    await fake.wait_for(lambda: any(r.status == 503 and r.path == posts for r in fake.requests))
+    assert not [m for m in fake.channel_messages(fake.channel_id) if "is released" in m.content]
+    now[0] = RELEASE_DAY + timedelta(minutes=1)
+    await bot.phases.tick()
     await fake.wait_for_message(
         lambda m: m.channel_id == fake.channel_id and "**tiny:2** is released" in m.content
     )
@@ -87,10 +97,8 @@ async def test_backers_use_an_early_access_version_first_then_everyone(
     job = await get_job(bot.db, job_id_of(await opened.wait_original(is_result, timeout=30)))
     assert job is not None
     assert (job.model, job.lane) == ("tiny:2", Lane.STANDARD)
-    announcements = [
-        m for m in fake.channel_messages(fake.channel_id) if "is now available" in m.content
-    ]
-    assert len(announcements) == 1
+    for said in ("is now available", "**tiny:2** is released"):
+        assert len([m for m in fake.channel_messages(fake.channel_id) if said in m.content]) == 1
 
 
 async def test_early_access_that_ended_during_downtime_opens_at_start_up_announced_once(
@@ -203,3 +211,36 @@ async def test_members_may_look_but_only_moderators_change_the_registry(
     assert re.search(
         r"`tiny:1` is retired; available: `tiny-sd`", (await gone.wait_original()).content
     )
+
+
+async def test_outside_the_home_server_moderators_neither_change_the_registry_nor_skip_backing(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    # The bot's home server is another one; in this server "mod" has Manage Server.
+    now = [RELEASE_DAY]
+    bot = await bots.start(clock=lambda: now[0], home_guild_ids=str(fake.guild_id + 1))
+    assert bot.db is not None
+    mod = fake.add_user("mod", manage_guild=True)
+    await new_version(bot.db, "tiny:2", source=str(bots.model_dir))
+    await funded_campaign_for(bot.db, "tiny:2", {alice.id: "100"}, early_access_days=3)
+    await release(bot.db, "tiny:2", early_access_days=None, now=RELEASE_DAY)
+    before = await all_versions(bot.db)
+
+    for command, options in (
+        ("models add", {"name": "mine", "version": "1", "source": "org/mine", "family": "sd1"}),
+        ("models edit", {"model": "tiny:1", "description": "ours now"}),
+        ("models certify", {"model": "tiny:1"}),
+        ("models release", {"model": "tiny:2"}),
+        ("models retire", {"model": "tiny:1"}),
+    ):
+        rec = await fake.slash(command, options, user=mod)
+        refusal = await rec.wait_original()
+        assert rec.ephemeral, command
+        assert "managed in the operator's home server" in refusal.content, command
+
+    assert await all_versions(bot.db) == before
+    # Early access is for the backers (Alice); this server's moderator is not let in.
+    refused = await fake.slash("imagine", {"prompt": "a cat --model tiny:2"}, user=mod)
+    assert "is in early access for the backers" in (await refused.wait_original()).content
+    backed = await fake.slash("imagine", {"prompt": "a cat --model tiny:2"}, user=alice)
+    await backed.wait_original(is_result, timeout=30)

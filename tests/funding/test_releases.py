@@ -1,5 +1,6 @@
 """Releasing versions and the end of early access: defaults from the funded campaign, the
-refusals, and ``open_due`` turning versions available exactly once, with catch-up."""
+refusals, each announcement recorded with its change of status, and ``open_due`` turning
+versions available exactly once, with catch-up."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from db.database import Database
 from funding.errors import FundingError
 from funding.registry import VersionStatus, find_version
 from funding.releases import (
+    AnnouncementEvent,
     mark_announced,
     next_opening,
     open_due,
@@ -75,6 +77,24 @@ async def test_release_refusals_change_nothing(db: Database) -> None:
         await release(db, "other:1", early_access_days=0, now=T0)
 
 
+async def test_a_release_records_its_announcement_and_a_refused_one_records_none(
+    db: Database,
+) -> None:
+    await new_version(db, "dreamy:2")
+    await open_campaign(db, model="dreamy:2")
+    with pytest.raises(FundingError, match="is still open"):
+        await release(db, "dreamy:2", early_access_days=0, now=T0)
+    assert await pending_announcements(db) == []
+
+    await new_version(db, "plain:1")
+    released = await release(db, "plain:1", early_access_days=0, now=T0)
+    with pytest.raises(FundingError, match="only an upcoming version"):
+        await release(db, "plain:1", early_access_days=0, now=T0)
+
+    (announcement,) = await pending_announcements(db)
+    assert (announcement.event, announcement.version) == (AnnouncementEvent.RELEASED, released)
+
+
 async def test_early_access_ends_exactly_once_with_one_announcement(db: Database) -> None:
     await new_version(db, "dreamy:2")
     await funded_campaign_for(db, "dreamy:2", {ALICE: "100"}, early_access_days=7)
@@ -87,9 +107,14 @@ async def test_early_access_ends_exactly_once_with_one_announcement(db: Database
     assert opened.status is VersionStatus.AVAILABLE
     assert await open_due(db, ends) == []
     assert await next_opening(db) is None
-    (announcement,) = await pending_announcements(db)
-    assert announcement.version.key == "dreamy:2"
-    await mark_announced(db, announcement.id, ends)
+    released, available = await pending_announcements(db)
+    assert (released.event, available.event) == (
+        AnnouncementEvent.RELEASED,
+        AnnouncementEvent.AVAILABLE,
+    )
+    assert available.version.key == "dreamy:2"
+    for announcement in (released, available):
+        await mark_announced(db, announcement.id, ends)
     assert await pending_announcements(db) == []
 
 
@@ -101,4 +126,8 @@ async def test_after_downtime_every_overdue_version_opens_oldest_first(db: Datab
     # The bot was down for a month: one catch-up opens both, the earlier end first.
     opened = await open_due(db, LATER + timedelta(days=30))
     assert [version.key for version in opened] == ["early:1", "late:1"]
-    assert [a.version.key for a in await pending_announcements(db)] == ["early:1", "late:1"]
+    assert [
+        a.version.key
+        for a in await pending_announcements(db)
+        if a.event is AnnouncementEvent.AVAILABLE
+    ] == ["early:1", "late:1"]
