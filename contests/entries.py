@@ -15,9 +15,9 @@ import aiosqlite
 
 from contests.errors import ContestError, ReplaceNeeded
 from contests.model import Contest, ContestState, Entry, EntryStatus, contest_from_row, when
-from contests.provenance import origin_in
+from contests.provenance import image_origin, origin_in
 from contests.rules import check_membership, get_rules
-from contests.store import contest_in, contest_in_guild, entry_in, one, rows
+from contests.store import accepting_entries, contest_in, contest_in_guild, entry_in, one, rows
 from db.database import Database
 from db.jobs import JobStatus, to_db_time
 
@@ -31,6 +31,16 @@ class Entered:
     entry: Entry
     contest: Contest
     replaced: Entry | None
+
+
+async def could_enter(db: Database, guild_id: int, job_id: int) -> bool:
+    """Whether job ``job_id``'s image is new enough for the server's open contest: one takes
+    entries and the image's origin was made after it opened. Decides whether results show
+    **Submit to contest**; who may enter it is checked when it is pressed."""
+    contest = await accepting_entries(db, guild_id)
+    if contest is None:
+        return False
+    return (await image_origin(db, job_id)).created_at >= contest.opens_at
 
 
 async def submit_entry(

@@ -22,7 +22,7 @@ from cogs.imagine import render
 from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
 from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
 from cogs.resources import Resources
-from contests.store import accepting_entries
+from contests.entries import could_enter
 from db.job_messages import JobMessage, save_job_message
 from db.jobs import JobKind
 from inference.pool.events import Cancelled, Deferred, Failed, Finished, Progress, Started
@@ -42,11 +42,12 @@ async def result_view(
     resources: Resources, source: StoredJob, guild_id: int | None
 ) -> discord.ui.View:
     """The buttons under a finished job: U/V/🔄 under a grid, Vary/Upscale/❤/Info under an
-    upscaled image (and Submit to contest while the server's contest takes entries)."""
+    upscaled image (and Submit to contest while the server's contest takes entries and the
+    image was made for it)."""
     if source.job.kind is not JobKind.UPSCALE:
         return grid_view(source.id)
     view = upscale_view(source.id, can_upscale=resources.studio.can_upscale(source))
-    if guild_id is not None and await accepting_entries(resources.db, guild_id) is not None:
+    if guild_id is not None and await could_enter(resources.db, guild_id, source.id):
         view.add_item(SubmitButton(source.id, 0))
     return view
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from contests import lifecycle
-from contests.entries import disqualify, entry_by_number, submit_entry
+from contests.entries import could_enter, disqualify, entry_by_number, submit_entry
 from contests.errors import ContestError, ReplaceNeeded
 from contests.model import EntryStatus
 from contests.provenance import Origin, image_origin
@@ -203,6 +203,10 @@ async def test_an_upscale_enters_only_if_its_grid_was_made_for_the_contest(
     fresh = await make_job(
         db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(variation, 1)
     )
+    # Results offer Submit to contest only under images that could enter.
+    assert not await could_enter(db, GUILD, recycled)
+    assert not await could_enter(db, GUILD, twice)
+    assert await could_enter(db, GUILD, fresh)
     entry = await enter(db, clock, fresh)
     assert [e.id for e in await entries(db, contest_id)] == [entry]
 
