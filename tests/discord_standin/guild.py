@@ -1,6 +1,7 @@
 """The guild as discord.py sees it: the payloads of users, members, roles, channels and
 the guild itself, and the READY and GUILD_CREATE dispatches a bot gets on IDENTIFY (the
-gateway sends them; this builds them).
+gateway sends them; this builds them). Also the edits a test makes while the bot runs
+(``deny_bot``, ``update_role``, ``delete_role``), dispatched as Discord would.
 """
 
 from __future__ import annotations
@@ -166,6 +167,44 @@ class GuildPayloads(DiscordState):
         channel = self.channels[channel_id]
         channel.bot_denied = permissions
         await self.gateway.dispatch("CHANNEL_UPDATE", self._channel_payload(channel), intents=1)
+
+    async def update_role(
+        self, role_id: int, *, permissions: int | None = None, above_bot: bool | None = None
+    ) -> None:
+        """Edit a role made with ``add_role`` as Server Settings → Roles would: new
+        ``permissions``, or drag it above (or below) the bot's role. A connected bot gets a
+        GUILD_ROLE_UPDATE for each role whose permissions or position changed."""
+        before = {role["id"]: role for role in self._roles_payload()}
+        name, old_permissions = self.extra_roles[role_id]
+        self.extra_roles[role_id] = (name, old_permissions if permissions is None else permissions)
+        if above_bot is True:
+            self.roles_above_bot.add(role_id)
+        elif above_bot is False:
+            self.roles_above_bot.discard(role_id)
+        await self._dispatch_role_changes(before)
+
+    async def delete_role(self, role_id: int) -> None:
+        """Delete a role made with ``add_role``: members lose it, a connected bot gets
+        GUILD_ROLE_DELETE (and GUILD_ROLE_UPDATE for the roles that moved down a place)."""
+        before = {role["id"]: role for role in self._roles_payload()}
+        del self.extra_roles[role_id]
+        self.roles_above_bot.discard(role_id)
+        for user in self.users.values():
+            if role_id in user.roles:
+                user.roles.remove(role_id)
+        await self.gateway.dispatch(
+            "GUILD_ROLE_DELETE",
+            {"guild_id": str(self.guild_id), "role_id": str(role_id)},
+            intents=1,
+        )
+        await self._dispatch_role_changes(before)
+
+    async def _dispatch_role_changes(self, before: dict[str, dict[str, Any]]) -> None:
+        for role in self._roles_payload():
+            if role["id"] in before and before[role["id"]] != role:
+                await self.gateway.dispatch(
+                    "GUILD_ROLE_UPDATE", {"guild_id": str(self.guild_id), "role": role}, intents=1
+                )
 
     def _guild_payload(self) -> dict[str, Any]:
         return {
