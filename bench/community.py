@@ -42,13 +42,8 @@ from typing import Any
 from bench.community_data import Fixture, build
 from bench.community_writer import GUILD_ID, Sizes
 from contests.boards.hall_of_fame import count_famed, hall_of_fame
-from contests.leaderboards import (
-    Window,
-    creators_board,
-    hidden_members,
-    models_board,
-    trending_board,
-)
+from contests.boards.trending import trending_board
+from contests.leaderboards import Window, creators_board, hidden_members, models_board
 from contests.voting import press_vote
 from db import Database, Migrations
 from db.users import add_favorite, count_favorites, usage

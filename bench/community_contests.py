@@ -61,8 +61,10 @@ def contests(w: RowWriter) -> tuple[int, list[int], int]:
             _Entry(first + i, user, w.rng.choice(upscales_of[user]), i + 1)
             for i, user in enumerate(entrants)
         ]
-        w.insert(
+        w.insert_into(
             "contest_entries",
+            "id, contest_id, user_id, job_id, image_index, origin_job_id, origin_index, status,"
+            " created_at, interaction_id, number, vote_message_id",
             [
                 (
                     e.id,
@@ -70,13 +72,10 @@ def contests(w: RowWriter) -> tuple[int, list[int], int]:
                     e.user,
                     e.job,
                     0,
+                    *_origin(w, e.job),
                     "active",
                     to_db_time(opens + DAY),
                     next(w.interaction),
-                    None,
-                    None,
-                    None,
-                    None,
                     e.number,
                     500_000 + e.id,
                 )
@@ -90,6 +89,14 @@ def contests(w: RowWriter) -> tuple[int, list[int], int]:
         if not live:
             _results(w, n, entries, ballots, closes)
     return count, [e.id for e in entries], len(ballots)
+
+
+def _origin(w: RowWriter, upscale: int) -> tuple[int, int]:
+    """The grid image an upscale enlarged (every generated upscale is of a grid)."""
+    parent, index = w.conn.execute(
+        "SELECT parent_job_id, parent_index FROM jobs WHERE id = ?", (upscale,)
+    ).fetchone()
+    return int(parent), int(index)
 
 
 def _votes(

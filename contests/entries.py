@@ -1,9 +1,9 @@
 """Entering images, replacing an entry, and disqualifying one.
 
-Provenance: an entry names a job and image that this bot made and that finished; the job
-that generated its pixels (the job itself, or for an upscale the job it enlarged, see
-:mod:`contests.provenance`) belongs to the member and was made after the contest opened.
-Each check that fails says so.
+Provenance: an entry names a job and image that this bot made and that finished; the image
+that generated its pixels (the image itself, or for an upscale the image it enlarged, see
+:mod:`contests.provenance`) belongs to the member, was made after the contest opened, and
+is not already entered in the contest in any form. Each check that fails says so.
 """
 
 from __future__ import annotations
@@ -14,8 +14,16 @@ from datetime import datetime
 import aiosqlite
 
 from contests.errors import ContestError, ReplaceNeeded
-from contests.model import Contest, ContestState, Entry, EntryStatus, contest_from_row, when
-from contests.provenance import image_origin, origin_in
+from contests.model import (
+    Contest,
+    ContestState,
+    Entry,
+    EntryStatus,
+    contest_from_row,
+    entry_from_row,
+    when,
+)
+from contests.provenance import Origin, image_origin, origin_in
 from contests.rules import check_membership, get_rules
 from contests.store import accepting_entries, contest_in, contest_in_guild, entry_in, one, rows
 from db.database import Database
@@ -72,7 +80,7 @@ async def submit_entry(
                 return Entered(entry, await contest_in(conn, entry.contest_id), None)
         contest = await _contest_accepting(conn, guild_id, now)
         check_membership(rules, member_since, now, "enter contests")
-        await _check_provenance(conn, contest, user_id, job_id, image_index)
+        origin = await _check_provenance(conn, contest, user_id, job_id, image_index)
         mine = [
             row["id"]
             for row in await rows(
@@ -99,9 +107,18 @@ async def submit_entry(
             )
             replaced = await entry_in(conn, replace)
         async with conn.execute(
-            "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index, created_at,"
-            " interaction_id) VALUES (?, ?, ?, ?, ?, ?)",
-            (contest.id, user_id, job_id, image_index, to_db_time(now), interaction_id),
+            "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index, origin_job_id,"
+            " origin_index, created_at, interaction_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                contest.id,
+                user_id,
+                job_id,
+                image_index,
+                origin.job_id,
+                origin.index,
+                to_db_time(now),
+                interaction_id,
+            ),
         ) as cursor:
             entry_id = cursor.lastrowid
         assert entry_id is not None
@@ -219,10 +236,16 @@ async def _contest_accepting(conn: aiosqlite.Connection, guild_id: int, now: dat
 
 async def _check_provenance(
     conn: aiosqlite.Connection, contest: Contest, user_id: int, job_id: int, image_index: int
-) -> None:
-    job = await one(conn, "SELECT status FROM jobs WHERE id = ?", (job_id,))
-    origin = await origin_in(conn, job_id)
-    assert job is not None  # origin_in refused a missing job
+) -> Origin:
+    """Refuse the image unless the member may enter it in ``contest``; its origin if so."""
+    origin = await origin_in(conn, job_id, image_index)  # refuses a job that does not exist
+    # An aggregate without GROUP BY gives exactly one row.
+    (job,) = await rows(
+        conn,
+        "SELECT j.status AS status, count(i.idx) AS images FROM jobs j"
+        " LEFT JOIN images i ON i.job_id = j.id WHERE j.id = ?",
+        (job_id,),
+    )
     upscale_of = "" if origin.job_id == job_id else f" is an upscale of job #{origin.job_id}, which"
     if origin.owner_id != user_id:
         raise ContestError(
@@ -231,21 +254,50 @@ async def _check_provenance(
         )
     if job["status"] != JobStatus.DONE.value:
         raise ContestError(f"Job #{job_id} is {job['status']}; only finished images can enter.")
-    count = await one(conn, "SELECT count(*) FROM images WHERE job_id = ?", (job_id,))
-    assert count is not None
-    if not 0 <= image_index < count[0]:
-        has = "one image (1)" if count[0] == 1 else f"images 1–{count[0]}"
+    if not 0 <= image_index < job["images"]:
+        has = "one image (1)" if job["images"] == 1 else f"images 1–{job['images']}"
         raise ContestError(f"Job #{job_id} has no image {image_index + 1}; it has {has}.")
     if origin.created_at < contest.opens_at:
         raise ContestError(
             f"Job #{job_id}{upscale_of} was made before {contest.title} opened "
             f"({when(contest.opens_at)}); enter an image you made for this contest."
         )
+    await _check_not_entered(conn, contest, user_id, job_id, image_index, origin)
+    return origin
+
+
+async def _check_not_entered(
+    conn: aiosqlite.Connection,
+    contest: Contest,
+    user_id: int,
+    job_id: int,
+    image_index: int,
+    origin: Origin,
+) -> None:
+    """Refuse an image whose origin already stands in ``contest``: entered as itself, as an
+    upscale of it, or as the image an entered upscale enlarges. (The unique index
+    ``contest_entries_one_image`` backs this up.)"""
     taken = await one(
         conn,
-        "SELECT user_id FROM contest_entries WHERE contest_id = ? AND job_id = ?"
-        " AND image_index = ? AND status = 'active'",
-        (contest.id, job_id, image_index),
+        "SELECT * FROM contest_entries WHERE contest_id = ? AND origin_job_id = ?"
+        " AND origin_index = ? AND status = 'active'",
+        (contest.id, origin.job_id, origin.index),
     )
-    if taken is not None:
-        raise ContestError(f"Image {image_index + 1} of job #{job_id} is already entered.")
+    if taken is None:
+        return
+    entered = entry_from_row(taken)
+    if entered.user_id != user_id:
+        raise ContestError(
+            f"Image {image_index + 1} of job #{job_id} is already entered in {contest.title}."
+        )
+    same = (entered.job_id, entered.image_index) == (job_id, image_index)
+    both = (
+        ""
+        if same
+        else f" Both are image {origin.index + 1} of job #{origin.job_id}, upscaled or not, "
+        "and an image enters once."
+    )
+    raise ContestError(
+        f"That image is already entered as your entry in {contest.title}: image "
+        f"{entered.image_index + 1} of job #{entered.job_id}.{both}"
+    )

@@ -10,9 +10,11 @@ figures appear, and their images do not count towards a model's figures either. 
 give still counts for the image's creator: it is the creator's figure and names nobody.
 
 An upscale only enlarges pixels another job generated, so a ❤ on it is credited to the
-creator of the image's origin (``contests.provenance``): the first job up the parent links
-that is not an upscale. The boards walk those links in SQL (:data:`_ORIGINS`), by the same
-rule.
+creator of the image's origin (``contests.provenance``): the image of the first job up the
+parent links that is not an upscale. The boards walk those links in SQL
+(``contests.boards.sql_fragments.ORIGINS``), by the same rule.
+
+The trending board lives in ``contests.boards.trending``.
 
 The backers board lives with funding's data (``funding.backers``); this package may not
 import it, so :func:`rank_backers` ranks whatever totals the caller passes in.
@@ -27,14 +29,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
+from contests.boards.sql_fragments import HIDDEN_MEMBERS, ORIGINS
+
+# Re-exported: the cogs take every board from this module.
 from db.database import Database
-from db.jobs import JobKind, JobStatus, from_db_time, to_db_time
-
-#: How far back trending looks, and the age at which an image's score has decayed to zero.
-TRENDING_DAYS = 7
-
-#: Members who chose to hide their results from public listings.
-_HIDDEN = "SELECT user_id FROM user_settings WHERE public = 0"
+from db.jobs import JobKind, JobStatus, to_db_time
 
 
 class Board(StrEnum):
@@ -108,27 +107,6 @@ def _time_range(window: Window, now: datetime) -> tuple[str, str]:
     return ("" if since is None else to_db_time(since)), to_db_time(now)
 
 
-# The origin of each liked image, for a query that defines ``liked (job_id, idx)``: walk up
-# the parent links while the job is an upscale (UNION drops repeats, so even a corrupted
-# cycle ends); the row reached that is not an upscale, or has no parent, is the origin.
-# ``origins`` gives each liked (job_id, idx) its origin image (origin_id, origin_idx), the
-# origin's owner (the image's creator) and when the origin was made.
-_ORIGINS = """
-walk (job_id, idx, at_id, at_idx) AS (
-    SELECT job_id, idx, job_id, idx FROM liked
-    UNION
-    SELECT w.job_id, w.idx, p.parent_job_id, p.parent_index
-    FROM walk w JOIN jobs p ON p.id = w.at_id
-    WHERE p.kind = :upscale AND p.parent_job_id IS NOT NULL
-),
-origins (job_id, idx, origin_id, origin_idx, owner_id, made_at) AS (
-    SELECT w.job_id, w.idx, o.id, w.at_idx, o.owner_id, coalesce(o.finished_at, o.created_at)
-    FROM walk w JOIN jobs o ON o.id = w.at_id
-    WHERE o.kind != :upscale OR o.parent_job_id IS NULL
-)
-"""
-
-
 # --- creators ------------------------------------------------------------------------------
 
 
@@ -163,12 +141,12 @@ async def creators_board(
         "  WHERE f.created_at > :start AND f.created_at <= :end AND j.kind = :upscale"
         "  AND m.guild_id = :guild"
         "), liked (job_id, idx) AS (SELECT DISTINCT job_id, idx FROM given),"
-        f"{_ORIGINS}"
+        f"{ORIGINS}"
         "SELECT owner_id AS user_id, count(*) AS n FROM ("
         "  SELECT DISTINCT o.owner_id, g.fan, o.origin_id, o.origin_idx"
         "  FROM given g JOIN origins o ON o.job_id = g.job_id AND o.idx = g.idx"
         "  WHERE g.fan != o.owner_id AND o.owner_id != 0"
-        f" AND o.owner_id NOT IN ({_HIDDEN})"
+        f" AND o.owner_id NOT IN ({HIDDEN_MEMBERS})"
         ") GROUP BY owner_id",
         {"start": start, "end": end, "upscale": JobKind.UPSCALE.value, "guild": guild_id},
     )
@@ -190,7 +168,7 @@ async def creator_points(db: Database, *, guild_id: int, start: str, end: str) -
         "SELECT r.user_id AS user_id, sum(r.points) AS points FROM contest_results r"
         " JOIN contests c ON c.id = r.contest_id"
         " WHERE c.guild_id = ? AND r.awarded_at > ? AND r.awarded_at <= ?"
-        f" AND r.user_id NOT IN ({_HIDDEN})"
+        f" AND r.user_id NOT IN ({HIDDEN_MEMBERS})"
         " GROUP BY r.user_id",
         (guild_id, start, end),
     )
@@ -225,7 +203,7 @@ async def models_board(
         " JOIN job_messages m ON m.job_id = j.id"
         " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
         " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
-        f" AND j.owner_id NOT IN ({_HIDDEN})"
+        f" AND j.owner_id NOT IN ({HIDDEN_MEMBERS})"
         " GROUP BY j.model",
         (JobStatus.DONE.value, start, end, guild_id),
     )
@@ -233,7 +211,7 @@ async def models_board(
         "SELECT j.model AS model, count(*) AS n FROM contest_results r"
         " JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id"
         " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ? AND c.guild_id = ?"
-        f" AND r.user_id NOT IN ({_HIDDEN})"
+        f" AND r.user_id NOT IN ({HIDDEN_MEMBERS})"
         " GROUP BY j.model",
         (start, end, guild_id),
     )
@@ -269,91 +247,6 @@ def _version_order(version: str) -> list[tuple[int, str]]:
         (int(part), "") if part.isdigit() else (-1, part)
         for part in _VERSION_PARTS.findall(version)
     ]
-
-
-# --- trending ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrendingImage:
-    job_id: int
-    index: int
-    owner_id: int
-    favorites: int
-    made_at: datetime
-    score: float
-
-
-def decayed_score(favorites: int, age: timedelta) -> float:
-    """favorites × max(0, 1 − (age_days / 7)²): fresh favorites count fully, a week-old
-    image counts for nothing."""
-    age_days = max(age.total_seconds(), 0.0) / 86400
-    return favorites * max(0.0, 1 - (age_days / TRENDING_DAYS) ** 2)
-
-
-async def trending_board(db: Database, *, guild_id: int, now: datetime) -> list[TrendingImage]:
-    """Upscaled images posted in the server in the last 7 days, each creator's best one,
-    by decayed favorites.
-
-    Why not a Wilson lower bound: it needs a denominator (how many people saw the image),
-    and Atelier has no honest one: Discord does not tell a bot how often a message was
-    viewed, and counting button presses or /show calls would only count the already
-    interested. So the score is the ❤ count (given up to ``now``) with a quadratic age
-    decay (see :func:`decayed_score`). The board always covers the last 7 days; a longer
-    window would only add images whose score has decayed to zero.
-
-    The creator is the owner of the image's origin (an upscale's presser only enlarged
-    it), whose own ❤ do not count, and the image's age runs from when the origin was
-    made: upscaling an old image does not make it new.
-
-    Order: score, then more favorites, then the newer image, then the lower job id.
-    """
-    rows = await db.fetchall(
-        "WITH RECURSIVE recent (job_id) AS ("
-        "  SELECT j.id FROM jobs j JOIN job_messages m ON m.job_id = j.id"
-        "  WHERE j.status = :done AND coalesce(j.finished_at, j.created_at) > :start"
-        "  AND coalesce(j.finished_at, j.created_at) <= :end AND j.kind = :upscale"
-        "  AND m.guild_id = :guild"
-        "), liked (job_id, idx) AS ("
-        "  SELECT DISTINCT f.job_id, f.idx FROM recent r JOIN favorites f ON f.job_id = r.job_id"
-        "  WHERE f.created_at <= :end"
-        f"),{_ORIGINS}"
-        "SELECT g.job_id AS job_id, g.idx AS idx, g.owner_id AS owner_id,"
-        " g.made_at AS made_at, count(*) AS n"
-        " FROM origins g JOIN favorites f ON f.job_id = g.job_id AND f.idx = g.idx"
-        " JOIN images i ON i.job_id = g.job_id AND i.idx = g.idx"
-        " WHERE f.user_id != g.owner_id AND f.created_at <= :end AND g.owner_id != 0"
-        f" AND g.owner_id NOT IN ({_HIDDEN})"
-        " GROUP BY g.job_id, g.idx",
-        {
-            "done": JobStatus.DONE.value,
-            "upscale": JobKind.UPSCALE.value,
-            "start": to_db_time(now - timedelta(days=TRENDING_DAYS)),
-            "end": to_db_time(now),
-            "guild": guild_id,
-        },
-    )
-    best: dict[int, TrendingImage] = {}
-    for row in rows:
-        made_at = from_db_time(row["made_at"])
-        image = TrendingImage(
-            job_id=int(row["job_id"]),
-            index=int(row["idx"]),
-            owner_id=int(row["owner_id"]),
-            favorites=int(row["n"]),
-            made_at=made_at,
-            score=decayed_score(int(row["n"]), now - made_at),
-        )
-        if image.score <= 0:
-            continue
-        current = best.get(image.owner_id)
-        if current is None or _trending_key(image) < _trending_key(current):
-            best[image.owner_id] = image
-    return sorted(best.values(), key=_trending_key)
-
-
-def _trending_key(image: TrendingImage) -> tuple[float, int, float, int, int]:
-    return (-image.score, -image.favorites, -image.made_at.timestamp(), image.job_id, image.index)
 
 
 # --- backers -------------------------------------------------------------------------------

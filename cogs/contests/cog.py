@@ -16,7 +16,8 @@ from discord.ext import commands
 
 from cogs.contests import moderation, render
 from cogs.contests.announcer import Announcer
-from cogs.contests.buttons import HANDLER_COG, SubmitButton, VoteButton, replace_view
+from cogs.contests.buttons import HANDLER_COG, SubmitButton, VoteButton
+from cogs.contests.entering import enter_image
 from cogs.contests.hall_of_fame import HallOfFame, HallOfFamePage
 from cogs.contests.posting import refuse_unpostable
 from cogs.contests.replies import refuse, reply
@@ -24,8 +25,7 @@ from cogs.contests.themes import ThemeCommands
 from cogs.moderators import ensure_moderator
 from cogs.resources import Resources
 from contests import lifecycle, schedule
-from contests.entries import submit_entry
-from contests.errors import ContestError, ReplaceNeeded
+from contests.errors import ContestError
 from contests.rules import get_rules, set_rules
 from contests.store import guild_contests
 from contests.themes import list_themes
@@ -350,48 +350,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         self, interaction: discord.Interaction[Any], job_id: int, index: int, replace: int | None
     ) -> None:
         """/contest submit, Submit to contest, and Replace my entry (``replace`` set)."""
-        if interaction.guild_id is None:
-            await reply(interaction, "⚠️ Contests run in servers; enter from the server.")
-            return
-        user = interaction.user
-        try:
-            entered = await submit_entry(
-                self.resources.db,
-                guild_id=interaction.guild_id,
-                user_id=user.id,
-                job_id=job_id,
-                image_index=index,
-                member_since=user.joined_at if isinstance(user, discord.Member) else None,
-                now=self.resources.clock(),
-                interaction_id=interaction.id,
-                replace=replace,
-            )
-        except ReplaceNeeded as needed:
-            await reply(
-                interaction,
-                f"🔁 {needed} Press **Replace my entry** to confirm; otherwise nothing changes.",
-                view=replace_view(needed.entry_id, job_id, index),
-            )
-            return
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        contest = entered.contest
-        text = (
-            f"🏆 Image {index + 1} of job #{job_id} is entered in Contest #{contest.id} "
-            f"“{contest.theme}”."
-        )
-        if entered.replaced is not None:
-            old = entered.replaced
-            text += f" It replaces image {old.image_index + 1} of job #{old.job_id}."
-        text += (
-            f" You can change it until submissions close {render.at(contest.voting_at)}; "
-            "voting is anonymous."
-        )
-        if replace is not None:
-            await interaction.response.edit_message(content=text, view=None)
-        else:
-            await reply(interaction, text)
+        await enter_image(self.resources, interaction, job_id, index, replace)
 
     async def on_vote(self, interaction: discord.Interaction[Any], entry_id: int) -> None:
         user = interaction.user

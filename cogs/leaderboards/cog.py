@@ -16,17 +16,16 @@ from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from cogs.leaderboards import render
 from cogs.leaderboards.paging import PageButton, PageRequest, page_count, pager_view
 from cogs.resources import Resources
+from contests.boards.trending import TrendingImage, trending_board
 from contests.leaderboards import (
     Board,
     Placed,
-    TrendingImage,
     Window,
     creators_board,
     hidden_members,
     models_board,
     rank_backers,
     ranked,
-    trending_board,
 )
 from db.jobs import list_images
 from funding.backers import BackerTotal, backer_board

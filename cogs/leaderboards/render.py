@@ -8,14 +8,13 @@ from typing import TypeVar
 import discord
 
 from cogs.leaderboards.paging import ROWS_PER_PAGE
+from contests.boards.trending import TRENDING_DAYS, TrendingImage
 from contests.leaderboards import (
-    TRENDING_DAYS,
     BackerTotalLike,
     Board,
     CreatorStanding,
     ModelStanding,
     Placed,
-    TrendingImage,
     Window,
 )
 from funding.money import format_minor

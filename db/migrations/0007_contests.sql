@@ -111,6 +111,10 @@ CREATE TABLE contest_entries (
     user_id            INTEGER NOT NULL,
     job_id             INTEGER NOT NULL REFERENCES jobs (id),
     image_index        INTEGER NOT NULL CHECK (image_index >= 0),
+    -- The image that generated the entered pixels (contests.provenance): the entered image
+    -- itself, or for an upscale the image up its parent links that it enlarges.
+    origin_job_id      INTEGER NOT NULL REFERENCES jobs (id),
+    origin_index       INTEGER NOT NULL CHECK (origin_index >= 0),
     status             TEXT    NOT NULL DEFAULT 'active'
                        CHECK (status IN ('active', 'replaced', 'disqualified')),
     created_at         TEXT    NOT NULL,
@@ -127,9 +131,10 @@ CREATE TABLE contest_entries (
 );
 CREATE INDEX contest_entries_contest ON contest_entries (contest_id, status);
 CREATE INDEX contest_entries_user ON contest_entries (user_id);
--- The same image cannot be entered twice in one contest while it stands.
-CREATE UNIQUE INDEX contest_entries_one_image ON contest_entries (contest_id, job_id, image_index)
-    WHERE status = 'active';
+-- The same image cannot be entered twice in one contest while it stands, neither as itself
+-- nor as an upscale of it: entries are unique by their origin image.
+CREATE UNIQUE INDEX contest_entries_one_image
+    ON contest_entries (contest_id, origin_job_id, origin_index) WHERE status = 'active';
 
 -- contest_votes: the votes that currently stand (a withdrawn vote is deleted).
 CREATE TABLE contest_votes (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
@@ -234,12 +235,78 @@ async def test_an_upscale_of_someone_elses_grid_is_not_the_pressers_image(
 async def test_image_origin_walks_upscales_to_the_generating_job(
     db: Database, clock: Clock
 ) -> None:
-    grid = await make_job(db, ALICE, T0 - timedelta(days=3))
+    made = T0 - timedelta(days=3)
+    grid = await make_job(db, ALICE, made)
     upscale = await make_job(db, BOB, T0, images=1, kind=JobKind.UPSCALE, parent=(grid, 1))
-    assert await image_origin(db, upscale) == Origin(grid, ALICE, T0 - timedelta(days=3))
-    assert await image_origin(db, grid) == Origin(grid, ALICE, T0 - timedelta(days=3))
+    twice = await make_job(db, BOB, T0, images=1, kind=JobKind.UPSCALE, parent=(upscale, 0))
+    assert await image_origin(db, upscale) == Origin(grid, 1, ALICE, made)
+    assert await image_origin(db, twice, 0) == Origin(grid, 1, ALICE, made)
+    assert await image_origin(db, grid, 3) == Origin(grid, 3, ALICE, made)
     with pytest.raises(ContestError, match="no job #999"):
         await image_origin(db, 999)
+
+
+async def test_an_image_enters_once_whether_upscaled_or_not(db: Database, clock: Clock) -> None:
+    contest_id = await open_contest(db, clock)
+    await set_rules(db, GUILD, max_entries=3, updated_by=MOD, now=clock.now)
+    clock.advance(minutes=5)
+    grid = await make_job(db, ALICE, clock.now)
+    upscale = await make_job(db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(grid, 2))
+    again = await make_job(db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(grid, 2))
+    twice = await make_job(
+        db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(upscale, 0)
+    )
+    first = await enter(db, clock, upscale)
+    for job, index in ((grid, 2), (again, 0), (twice, 0)):
+        with pytest.raises(
+            ContestError,
+            match=rf"already entered as your entry in Contest #{contest_id} — “storms”: image 1"
+            rf" of job #{upscale}\. Both are image 3 of job #{grid}, upscaled or not",
+        ):
+            await enter(db, clock, job, index=index)
+    with pytest.raises(ContestError, match=rf"entry in .*: image 1 of job #{upscale}\.$"):
+        await enter(db, clock, upscale)
+    # Another image of the same grid is another image.
+    other = await enter(db, clock, grid, index=0)
+    assert [e.id for e in await entries(db, contest_id)] == [first, other]
+    # Once the entry no longer stands, the same image may enter again, in any form.
+    await disqualify(db, first, guild_id=GUILD, moderator_id=MOD, reason="x", now=clock.now)
+    back = await enter(db, clock, grid, index=2)
+    assert [e.id for e in await entries(db, contest_id)] == [other, back]
+
+
+async def test_two_forms_of_one_image_entered_at_once_enter_once(
+    db: Database, clock: Clock
+) -> None:
+    contest_id = await open_contest(db, clock)
+    await set_rules(db, GUILD, max_entries=3, updated_by=MOD, now=clock.now)
+    grid = await make_job(db, ALICE, clock.now)
+    upscale = await make_job(db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(grid, 1))
+    outcomes = await asyncio.gather(
+        enter(db, clock, grid, index=1, interaction=1),
+        enter(db, clock, upscale, interaction=2),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(o, int) for o in outcomes) == 1
+    assert sum(isinstance(o, ContestError) for o in outcomes) == 1
+    assert len(await entries(db, contest_id)) == 1
+
+
+async def test_the_database_holds_one_standing_entry_per_origin_image(
+    db: Database, clock: Clock
+) -> None:
+    contest_id = await open_contest(db, clock)
+    grid = await make_job(db, ALICE, clock.now)
+    upscale = await make_job(db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(grid, 1))
+    await enter(db, clock, grid, index=1)
+    # A writer that skipped the check (or raced it) is stopped by the unique index.
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index,"
+                " origin_job_id, origin_index, created_at) VALUES (?, ?, ?, 0, ?, 1, '')",
+                (contest_id, ALICE, upscale, grid),
+            )
 
 
 async def test_moderators_name_an_entry_by_the_number_on_its_post(

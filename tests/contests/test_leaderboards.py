@@ -11,16 +11,15 @@ from pathlib import Path
 import pytest
 
 from cogs.leaderboards.render import model_lines
+from contests.boards.trending import decayed_score, trending_board
 from contests.leaderboards import (
     Board,
     CreatorStanding,
     ModelStanding,
     Window,
     creators_board,
-    decayed_score,
     models_board,
     ranked,
-    trending_board,
 )
 from db.database import Database
 from db.jobs import (
@@ -132,9 +131,9 @@ async def contest_result(
         ) as cursor:
             contest_id = cursor.lastrowid
         async with conn.execute(
-            "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index, created_at)"
-            " VALUES (?, ?, ?, 0, ?)",
-            (contest_id, user_id, job_id, to_db_time(at - timedelta(days=5))),
+            "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index,"
+            " origin_job_id, origin_index, created_at) VALUES (?, ?, ?, 0, ?, 0, ?)",
+            (contest_id, user_id, job_id, job_id, to_db_time(at - timedelta(days=5))),
         ) as cursor:
             entry_id = cursor.lastrowid
         await conn.execute(
@@ -404,3 +403,30 @@ async def test_trending_ties_are_broken_by_favorites_then_newer_image(db: Databa
 def test_equal_figures_share_a_place() -> None:
     placed = ranked([5, 3, 3, 1], key=lambda n: (n,))
     assert [(p.place, p.row) for p in placed] == [(1, 5), (2, 3), (2, 3), (4, 1)]
+
+
+async def test_trending_counts_an_image_once_however_many_upscales_it_has(
+    db: Database,
+) -> None:
+    grid = await make_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
+    # Three upscales of Alice's third image (one of them an upscale of an upscale), by
+    # three people, each liked by some of the same members.
+    by_bob = await make_job(db, BOB, at=NOW - timedelta(hours=20), parent=(grid, 2))
+    by_alice = await make_job(db, ALICE, at=NOW - timedelta(hours=19), parent=(grid, 2))
+    again = await make_job(db, CAROL, at=NOW - timedelta(hours=18), parent=(by_bob, 0))
+    await favorite(db, by_bob, CAROL, DAVE, at=NOW - timedelta(hours=2))
+    await favorite(db, by_alice, DAVE, 105, 106, at=NOW - timedelta(hours=2))
+    await favorite(db, again, CAROL, at=NOW - timedelta(hours=2))
+    # Her first image, upscaled once, with three ❤ of its own.
+    other = await make_job(db, ALICE, at=NOW - timedelta(hours=17), parent=(grid, 0))
+    await favorite(db, other, 107, 108, 109, at=NOW - timedelta(hours=2))
+
+    trending = await trending_board(db, guild_id=GUILD, now=NOW)
+    creators = await creators_board(db, guild_id=GUILD, window=Window.WEEK, now=NOW)
+
+    # Carol, Dave, 105 and 106 liked the third image: four ❤, shown by its most liked upscale.
+    assert [(t.owner_id, t.job_id, t.index, t.favorites) for t in trending] == [
+        (ALICE, by_alice, 0, 4)
+    ]
+    assert trending[0].made_at == NOW - timedelta(days=1)
+    assert creators == [CreatorStanding(ALICE, 0, 7)]

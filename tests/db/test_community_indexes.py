@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from contests.leaderboards import Window, creators_board, models_board, trending_board
+from contests.boards.trending import trending_board
+from contests.leaderboards import Window, creators_board, models_board
 from db.database import Database
 from db.users import count_favorites
 
