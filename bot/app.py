@@ -151,6 +151,16 @@ class AtelierBot(commands.AutoShardedBot):
         await self.phases.start()
         self._warm_up = asyncio.create_task(self._warm_default_model(), name="warm-up")
 
+    async def on_ready(self) -> None:
+        """Warn the operator when the model registry is open to every server's moderators."""
+        if not self.settings.home_guild_ids and len(self.guilds) > 1:
+            log.warning(
+                "Atelier is in %d servers and ATELIER_HOME_GUILD_IDS is empty: moderators of "
+                "every one of them can change the model registry, start campaigns for any "
+                "model and use early-access versions; set it to your community's server id",
+                len(self.guilds),
+            )
+
     async def _sync_commands(self) -> None:
         guild_id = self.settings.dev_guild_id
         if guild_id is None:

@@ -3,7 +3,8 @@
 A funded campaign gives its backer role to everyone who pledged, automatically, with the
 bot's permissions. Anyone can pledge the minimum (from an alt account, too), so the role
 must be one that is harmless in anybody's hands and that the bot can actually give.
-``funding.campaigns`` lets only moderators set one at all; this module checks the role.
+``funding.campaigns`` lets only moderators set one at all; this module checks the role,
+when it is chosen and again when it is given (it may have changed in between).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def backer_role_refusal(
     moderator_role_id: int | None,
     everyone: discord.Permissions,
     my_top_role: discord.Role,
+    chosen_by: discord.Member | None,
 ) -> str | None:
     """Why ``role`` can't be a backer role, or None if it can.
 
@@ -39,7 +41,9 @@ def backer_role_refusal(
     ``everyone`` what @everyone may do on the server: a permission every member has already
     comes with no role (and Discord gives new roles @everyone's permissions, Mention
     @everyone included, so only what a role adds counts). ``my_top_role`` is the bot's
-    highest role.
+    highest role. ``chosen_by`` is the moderator picking the role, or None when it is
+    checked again before it is given: without Manage Roles they may not pick a role at or
+    above their own highest one, as Discord would not let them give it themselves.
     """
     if role.is_default():
         return "@everyone can't be the backer role: every member has it already."
@@ -60,6 +64,14 @@ def backer_role_refusal(
             f"{role.mention} carries permissions that must not come with a pledge "
             f"({', '.join(dangerous)}). Pick a role without them."
         )
+    if chosen_by is not None and not chosen_by.guild_permissions.manage_roles:
+        their_top = chosen_by.top_role  # guild_permissions has every flag for admins, owner
+        if role.position >= their_top.position:
+            return (
+                f"{role.mention} is at or above your highest role ({their_top.mention}) and "
+                "you don't have the Manage Roles permission, so Discord wouldn't let you give "
+                "it yourself. Pick a role below yours, or ask someone with Manage Roles."
+            )
     if role.position >= my_top_role.position:
         return (
             f"{role.mention} is at or above my highest role ({my_top_role.mention}), so "

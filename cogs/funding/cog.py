@@ -22,7 +22,7 @@ from cogs.funding.pledge_form import read_submission
 from cogs.funding.pledging import Pledging, campaign_here
 from cogs.funding.render import status_line, when_line
 from cogs.funding.replies import message_link, reply
-from cogs.moderators import is_moderator
+from cogs.moderators import is_moderator, is_registry_moderator
 from cogs.resources import Resources
 from db.guilds import get_guild_settings
 from funding.campaigns import (
@@ -110,7 +110,11 @@ class FundingCog(commands.Cog, name="Funding"):
         assert interaction.guild_id is not None
         assert interaction.channel_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        moderator = await is_moderator(self.resources.db, interaction)
+        # Campaigns decide early access for a version every server shares, so only the
+        # version's creator or a moderator of a home server may start one (or name a role).
+        moderator = await is_registry_moderator(
+            self.resources.db, interaction, self.resources.studio.config.home_guild_ids
+        )
         if backer_role is not None and moderator:  # for others, create_campaign refuses any
             refusal = await self._backer_role_refusal(interaction, backer_role)
             if refusal is not None:
@@ -344,13 +348,15 @@ class FundingCog(commands.Cog, name="Funding"):
         assert interaction.guild_id is not None
         settings = await get_guild_settings(self.resources.db, interaction.guild_id)
         guild = interaction.guild  # None until the gateway has sent the server
-        if guild is None or guild.me is None:
+        member = interaction.user
+        if guild is None or guild.me is None or not isinstance(member, discord.Member):
             return "I can't see this server's roles yet; try again in a moment."
         return backer_role_refusal(
             role,
             moderator_role_id=settings.moderator_role_id,
             everyone=guild.default_role.permissions,
             my_top_role=guild.me.top_role,
+            chosen_by=member,
         )
 
     @create.autocomplete("model")

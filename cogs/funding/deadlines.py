@@ -4,7 +4,12 @@
 announcement, a DM per voided backer, a role per funded backer) in one transaction; this
 module delivers what is owed and marks it delivered. A crash between posting and marking
 may repeat one post; nothing owed is ever dropped. Delivery uses REST only
-(``get_partial_messageable``, ``client.http``), so it works at start-up before READY.
+(``get_partial_messageable``, ``client.http``, ``fetch_guild``), so it works at start-up
+before READY.
+
+The backer role was checked when the campaign was made, but the server may have changed
+since (the role gained Kick Members, became the moderator role, moved above the bot or was
+deleted): it is checked again, against the server as it is now, before anyone gets it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime, timedelta
 
 import discord
 
+from cogs.funding.backer_role import backer_role_refusal
 from cogs.funding.messages import CampaignMessages
 from cogs.funding.replies import message_link
 from db.database import Database
@@ -67,12 +73,17 @@ class CampaignDeadlines:
                     log.warning("cannot announce campaign %s: %s", campaign.id, error)
                 await mark_announced(self._db, campaign.id, now)
                 self._messages.refresh(campaign.id)
+            refusals: dict[int, str | None] = {}  # the role checked once per campaign
             for notice in await pending_notices(self._db):
                 campaign = await get_campaign(self._db, notice.campaign_id)
                 if notice.kind == "void":
                     outcome = await self._tell_voided(campaign, notice)
                 else:
-                    outcome = await self._grant_role(campaign, notice, now)
+                    if campaign.id not in refusals:
+                        refusals[campaign.id] = await self._role_refusal(campaign)
+                    outcome = await self._grant_role(
+                        campaign, notice, now, refused=refusals[campaign.id]
+                    )
                 await mark_notice_done(self._db, notice, outcome=outcome, at=now)
 
     async def _announce(self, campaign: Campaign) -> None:
@@ -121,10 +132,46 @@ class CampaignDeadlines:
             return "unknown user"
         return "sent"
 
-    async def _grant_role(self, campaign: Campaign, notice: Notice, now: datetime) -> str:
+    async def _role_refusal(self, campaign: Campaign) -> str | None:
+        """Why the campaign's backer role may not be given now, or None if it may (or
+        there is none), from the server as Discord has it now."""
+        role_id = campaign.backer_role_id
+        if role_id is None:
+            return None
+        assert self._client.user is not None  # logged in before anything is delivered
+        try:
+            guild = await self._client.fetch_guild(campaign.guild_id, with_counts=False)
+            me = await guild.fetch_member(self._client.user.id)
+        except (discord.Forbidden, discord.NotFound):
+            return "I am no longer in this server."
+        role = guild.get_role(role_id)
+        if role is None:
+            return f"<@&{role_id}> no longer exists on this server."
+        settings = await get_guild_settings(self._db, campaign.guild_id)
+        return backer_role_refusal(
+            role,
+            moderator_role_id=settings.moderator_role_id,
+            everyone=guild.default_role.permissions,
+            my_top_role=me.top_role,
+            chosen_by=None,
+        )
+
+    async def _grant_role(
+        self, campaign: Campaign, notice: Notice, now: datetime, *, refused: str | None
+    ) -> str:
         role_id = campaign.backer_role_id
         if role_id is None:
             return "no role"
+        if refused is not None:
+            await self._warn_once(
+                campaign,
+                now,
+                f"⚠️ I did not give the backer role <@&{role_id}> to the backers of "
+                f"**{campaign.title}** (#{campaign.id}), and won't try again: the server has "
+                f"changed since the campaign was made. {refused} `/campaign export` lists "
+                "the backers, if you want to give them a suitable role by hand.",
+            )
+            return "role refused"
         try:
             await self._client.http.add_role(
                 campaign.guild_id,
@@ -135,28 +182,32 @@ class CampaignDeadlines:
         except discord.NotFound:
             return "member or role gone"
         except discord.Forbidden:
-            if campaign.role_warning_at is None:
-                try:
-                    await self._warn_moderators(campaign)
-                except (discord.Forbidden, discord.NotFound) as error:
-                    # Nowhere to tell them: retrying cannot help, so the log must do.
-                    log.warning(
-                        "cannot give the backer role of campaign %s, nor tell the moderators: %s",
-                        campaign.id,
-                        error,
-                    )
-                await mark_role_warned(self._db, campaign.id, now)
+            await self._warn_once(
+                campaign,
+                now,
+                f"⚠️ I could not give the backer role <@&{role_id}> to the backers of "
+                f"**{campaign.title}** (#{campaign.id}): I need the **Manage Roles** "
+                "permission, and my highest role must be above that role. `/campaign export` "
+                "lists the backers, if you want to give it by hand.",
+            )
             return "no permission"
         return "granted"
 
-    async def _warn_moderators(self, campaign: Campaign) -> None:
+    async def _warn_once(self, campaign: Campaign, now: datetime, text: str) -> None:
+        """Tell the moderators why the backer role isn't being given, once per campaign:
+        in the moderation channel, else the campaign's channel."""
+        if campaign.role_warning_at is not None:
+            return
         settings = await get_guild_settings(self._db, campaign.guild_id)
         channel_id = settings.moderation_channel_id or campaign.channel_id
-        text = (
-            f"⚠️ I could not give the backer role <@&{campaign.backer_role_id}> to the backers "
-            f"of **{campaign.title}** (#{campaign.id}): I need the **Manage Roles** permission, "
-            "and my highest role must be above that role. `/campaign export` lists the "
-            "backers, if you want to give it by hand."
-        )
-        channel = self._client.get_partial_messageable(channel_id)
-        await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+        try:
+            channel = self._client.get_partial_messageable(channel_id)
+            await channel.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except (discord.Forbidden, discord.NotFound) as error:
+            # Nowhere to tell them: retrying cannot help, so the log must do.
+            log.warning(
+                "cannot give the backer role of campaign %s, nor tell the moderators: %s",
+                campaign.id,
+                error,
+            )
+        await mark_role_warned(self._db, campaign.id, now)

@@ -1,11 +1,15 @@
 """Campaigns through the loopback Discord stand-in: the campaign message, pledging through
 the modal, withdrawing, the deadline on a fake clock, the funded announcement and the
-backer role; which roles may be backer roles; what happens when the bot may not give
+backer role; which roles may be backer roles, and the check again when the role is given
+(it may have changed since); what happens when the bot may not give
 roles (or tell anyone), or a campaign fails; pledge forms across a restart."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+
+import pytest
 
 from db.database import Database
 from db.guilds import set_moderation_channel, set_moderator_role
@@ -15,6 +19,13 @@ from tests.discord.conftest import Bots
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.discord_standin.payloads import Perm
 from tests.funding.campaign_helpers import T0
+
+
+def _give_manage_roles(fake: FakeDiscord, user: FakeUser) -> None:
+    """Make ``user`` a moderator with Manage Roles (through a role of their own, which the
+    bot learns of when it connects: call this before the bot starts)."""
+    user.manage_guild = True
+    user.roles.append(fake.add_role("Role managers", permissions=Perm.EVERYONE | Perm.MANAGE_ROLES))
 
 
 async def _upcoming(db: Database, creator: FakeUser) -> None:
@@ -60,7 +71,8 @@ async def test_create_pledge_withdraw_and_the_deadline_funds_it(
 ) -> None:
     now = [T0]
     backers_role = fake.add_role("Backers")  # roles reach the bot when it connects
-    moderator = fake.add_user("mod", manage_guild=True)
+    moderator = fake.add_user("mod")
+    _give_manage_roles(fake, moderator)
     bot = await bots.start(clock=lambda: now[0])
     assert bot.db is not None
     await _upcoming(bot.db, alice)
@@ -138,13 +150,13 @@ async def test_without_manage_roles_moderators_are_told_once(
 ) -> None:
     now = [T0]
     backers_role = fake.add_role("Backers")
+    _give_manage_roles(fake, alice)  # the model's creator is also a moderator here
     bot = await bots.start(clock=lambda: now[0])
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
     fake.bot_can_manage_roles = False
     carol = fake.add_user("carol")
-    alice.manage_guild = True  # the model's creator is also a moderator here
     await _create(fake, alice, backer_role=backers_role)
     # Both open the pledge form at the same time, then both submit: both are recorded.
     message = _campaign_message(fake)
@@ -234,7 +246,13 @@ async def test_only_a_harmless_role_the_bot_can_give_may_be_the_backer_role(
     helpers = fake.add_role("Helpers", permissions=Perm.EVERYONE | Perm.KICK_MEMBERS)
     patrons = fake.add_role("Patrons", above_bot=True)
     backers = fake.add_role("Backers")
-    moderator = fake.add_user("mod", manage_guild=True)
+    moderator = fake.add_user("mod")
+    _give_manage_roles(fake, moderator)
+    # Moderators without Manage Roles: one whose highest role is the Moderator role (below
+    # Backers), one who also has a role above Backers.
+    junior = fake.add_user("junior", manage_guild=True)
+    senior = fake.add_user("senior", manage_guild=True)
+    senior.roles.append(fake.add_role("Senior staff"))
     bot = await bots.start(clock=lambda: T0)
     assert bot.db is not None
     await _upcoming(bot.db, alice)
@@ -266,8 +284,13 @@ async def test_only_a_harmless_role_the_bot_can_give_may_be_the_backer_role(
     }
     for role, reason in cases.items():
         assert reason in await refusal(role, moderator), reason
+    # Without Manage Roles, Discord would not let Junior give Backers by hand: nor may the bot.
+    assert (
+        "is at or above your highest role (<@&"
+        f"{fake.moderator_role_id}>) and you don't have the Manage Roles permission"
+    ) in await refusal(backers, junior)
     assert not fake.channel_messages(fake.channel_id)  # nothing was created
-    created = await _create(fake, moderator, backer_role=backers)
+    created = await _create(fake, senior, backer_role=backers)
     assert created.custom_ids == ["campaign:pledge:1", "campaign:withdraw:1"]
 
 
@@ -276,11 +299,11 @@ async def test_without_manage_roles_or_a_channel_to_say_so_the_warning_is_given_
 ) -> None:
     now = [T0]
     backers_role = fake.add_role("Backers")
+    _give_manage_roles(fake, alice)
     bot = await bots.start(clock=lambda: now[0])
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
-    alice.manage_guild = True
     rec = await fake.slash(
         "campaign create",
         {
@@ -319,3 +342,70 @@ async def test_without_manage_roles_or_a_channel_to_say_so_the_warning_is_given_
     tries = [r for r in fake.requests if r.method == "POST" and r.path == moderation_posts]
     assert len(tries) == 1
     assert bob.roles == []
+
+
+async def _gains_kick_members(fake: FakeDiscord, db: Database, role: int) -> None:
+    await fake.update_role(role, permissions=Perm.EVERYONE | Perm.KICK_MEMBERS)
+
+
+async def _becomes_the_moderator_role(fake: FakeDiscord, db: Database, role: int) -> None:
+    await set_moderator_role(db, fake.guild_id, role)
+
+
+async def _moves_above_the_bot(fake: FakeDiscord, db: Database, role: int) -> None:
+    await fake.update_role(role, above_bot=True)
+
+
+async def _is_deleted(fake: FakeDiscord, db: Database, role: int) -> None:
+    await fake.delete_role(role)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            _gains_kick_members,
+            "carries permissions that must not come with a pledge (Kick Members)",
+        ),
+        (_becomes_the_moderator_role, "is this server's moderator role"),
+        (_moves_above_the_bot, "is at or above my highest role"),
+        (_is_deleted, "no longer exists on this server"),
+    ],
+)
+async def test_a_backer_role_changed_since_the_campaign_began_is_checked_again(
+    bots: Bots,
+    fake: FakeDiscord,
+    alice: FakeUser,
+    bob: FakeUser,
+    change: Callable[[FakeDiscord, Database, int], Awaitable[None]],
+    reason: str,
+) -> None:
+    now = [T0]
+    backers_role = fake.add_role("Backers")
+    moderator = fake.add_user("mod")
+    _give_manage_roles(fake, moderator)
+    carol = fake.add_user("carol")
+    bot = await bots.start(clock=lambda: now[0])
+    assert bot.db is not None
+    await _upcoming(bot.db, alice)
+    await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
+    await _create(fake, moderator, backer_role=backers_role)  # harmless when chosen
+    now[0] = T0 + timedelta(hours=1)
+    for backer in (bob, carol):
+        pledged = await fake.slash("pledge", {"campaign": 1, "amount": "30"}, user=backer)
+        assert "You pledged 30.00 USD" in (await pledged.wait_original()).content
+
+    await change(fake, bot.db, backers_role)  # while the campaign runs
+    now[0] = T0 + timedelta(days=3)
+    await bot.phases.tick()
+    await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
+    [warning] = [
+        m for m in fake.channel_messages(fake.moderation_channel_id) if "backer role" in m.content
+    ]
+    assert f"I did not give the backer role <@&{backers_role}>" in warning.content
+    assert reason in warning.content
+    assert (bob.roles, carol.roles, fake.role_grants) == ([], [], [])
+    assert await pending_notices(bot.db) == []  # given up on, not retried
+    now[0] += timedelta(minutes=5)
+    await bot.phases.tick()
+    assert len([m for m in fake.channel_messages() if "backer role" in m.content]) == 1

@@ -244,3 +244,17 @@ async def test_outside_the_home_server_moderators_neither_change_the_registry_no
     assert "is in early access for the backers" in (await refused.wait_original()).content
     backed = await fake.slash("imagine", {"prompt": "a cat --model tiny:2"}, user=alice)
     await backed.wait_original(is_result, timeout=30)
+    # Nor may they start a campaign for someone else's upcoming version (it would decide
+    # that version's early access in every server).
+    await new_version(bot.db, "tiny:3", source=str(bots.model_dir))
+    campaign = await fake.slash(
+        "campaign create",
+        {"model": "tiny:3", "goal": "100", "currency": "USD", "deadline": "7"},
+        user=mod,
+    )
+    refusal = await campaign.wait_original(lambda m: bool(m.content))
+    assert "Only the creator of `tiny:3` or a moderator" in refusal.content
+    tiny3 = await find_version(bot.db, "tiny:3")
+    assert (
+        await bot.db.fetchone("SELECT id FROM campaigns WHERE version_id = ?", (tiny3.id,)) is None
+    )
