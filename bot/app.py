@@ -70,6 +70,18 @@ class AtelierTree(app_commands.CommandTree[Any]):
             pass
 
 
+def open_registry_warning(home_guild_ids: frozenset[int], servers: int) -> str | None:
+    """What to tell the operator when, with no home server set, moderators of several
+    servers share the model registry (and early access, and campaigns for any model)."""
+    if home_guild_ids or servers <= 1:
+        return None
+    return (
+        f"Atelier is in {servers} servers and ATELIER_HOME_GUILD_IDS is empty: moderators of "
+        "every one of them can change the model registry, start campaigns for any model and "
+        "use early-access versions; set it to your community's server id"
+    )
+
+
 class AtelierBot(commands.AutoShardedBot):
     def __init__(
         self,
@@ -95,6 +107,7 @@ class AtelierBot(commands.AutoShardedBot):
         self._imagine: ImagineCog | None = None
         self._studio: Studio | None = None
         self._warm_up: asyncio.Task[None] | None = None
+        self._warned_open_registry = False
         self.phases = PhaseTimer(clock)
 
     async def setup_hook(self) -> None:
@@ -152,14 +165,17 @@ class AtelierBot(commands.AutoShardedBot):
         self._warm_up = asyncio.create_task(self._warm_default_model(), name="warm-up")
 
     async def on_ready(self) -> None:
-        """Warn the operator when the model registry is open to every server's moderators."""
-        if not self.settings.home_guild_ids and len(self.guilds) > 1:
-            log.warning(
-                "Atelier is in %d servers and ATELIER_HOME_GUILD_IDS is empty: moderators of "
-                "every one of them can change the model registry, start campaigns for any "
-                "model and use early-access versions; set it to your community's server id",
-                len(self.guilds),
-            )
+        self._warn_if_registry_open()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self._warn_if_registry_open()
+
+    def _warn_if_registry_open(self) -> None:
+        """Tell the operator once per run when the registry is open to every server."""
+        warning = open_registry_warning(self.settings.home_guild_ids, len(self.guilds))
+        if warning is not None and not self._warned_open_registry:
+            self._warned_open_registry = True
+            log.warning(warning)
 
     async def _sync_commands(self) -> None:
         guild_id = self.settings.dev_guild_id
