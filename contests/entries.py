@@ -4,6 +4,11 @@ Provenance: an entry names a job and image that this bot made and that finished;
 that generated its pixels (the image itself, or for an upscale the image it enlarged, see
 :mod:`contests.provenance`) belongs to the member, was made after the contest opened, and
 is not already entered in the contest in any form. Each check that fails says so.
+
+A grid image, its upscales and upscales of those are one image: while one form of it
+stands as the member's entry, entering another form replaces that entry (after the member
+confirms), so they can swap a grid image for its upscale. An image disqualified from a
+contest stays out of it in every form; a replaced one may come back.
 """
 
 from __future__ import annotations
@@ -65,9 +70,10 @@ async def submit_entry(
 ) -> Entered:
     """Enter image ``image_index`` (0-based) of job ``job_id`` in the server's open contest.
 
-    When the member already has as many entries as the rules allow, this raises
-    :class:`ReplaceNeeded` naming their oldest entry; calling again with ``replace`` set to
-    that entry's id replaces it. A repeated ``interaction_id`` returns the entry it made.
+    When another form of the image already stands as the member's entry, or the member
+    already has as many entries as the rules allow, this raises :class:`ReplaceNeeded`
+    naming that entry (or their oldest one); calling again with ``replace`` set to that
+    entry's id replaces it. A repeated ``interaction_id`` returns the entry it made.
     """
     rules = await get_rules(db, guild_id)
     async with db.transaction() as conn:
@@ -81,31 +87,17 @@ async def submit_entry(
         contest = await _contest_accepting(conn, guild_id, now)
         check_membership(rules, member_since, now, "enter contests")
         origin = await _check_provenance(conn, contest, user_id, job_id, image_index)
-        mine = [
-            row["id"]
-            for row in await rows(
-                conn,
-                "SELECT id FROM contest_entries WHERE contest_id = ? AND user_id = ?"
-                " AND status = 'active' ORDER BY id",
-                (contest.id, user_id),
-            )
-        ]
+        replacing = await _entry_to_replace(
+            conn, contest, rules.max_entries, user_id, job_id, image_index, origin, replace
+        )
         replaced = None
-        if len(mine) >= rules.max_entries:
-            if replace is None or replace not in mine:
-                allowed = "one entry" if rules.max_entries == 1 else f"{rules.max_entries} entries"
-                raise ReplaceNeeded(
-                    f"You may have {allowed} in {contest.title}. Entering this image replaces "
-                    "your earlier entry"
-                    + ("" if rules.max_entries == 1 else " (the oldest one)")
-                    + f"; you can change it until {when(contest.voting_at)}.",
-                    entry_id=mine[0],
-                )
+        if replacing is not None:
+            # Before the insert: the unique index allows one standing entry per origin image.
             await conn.execute(
                 "UPDATE contest_entries SET status = ?, replaced_at = ? WHERE id = ?",
-                (EntryStatus.REPLACED.value, to_db_time(now), replace),
+                (EntryStatus.REPLACED.value, to_db_time(now), replacing),
             )
-            replaced = await entry_in(conn, replace)
+            replaced = await entry_in(conn, replacing)
         async with conn.execute(
             "INSERT INTO contest_entries (contest_id, user_id, job_id, image_index, origin_job_id,"
             " origin_index, created_at, interaction_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -234,6 +226,51 @@ async def _contest_accepting(conn: aiosqlite.Connection, guild_id: int, now: dat
     return contest_from_row(row)
 
 
+async def _entry_to_replace(
+    conn: aiosqlite.Connection,
+    contest: Contest,
+    max_entries: int,
+    user_id: int,
+    job_id: int,
+    image_index: int,
+    origin: Origin,
+    replace: int | None,
+) -> int | None:
+    """The entry that entering this image replaces: a standing form of the same image, or
+    with the member at their limit their oldest entry; ``None`` when nothing needs
+    replacing. Raises :class:`ReplaceNeeded` unless ``replace`` confirms that entry."""
+    other_form = await _standing_form(conn, contest, job_id, image_index, origin)
+    if other_form is not None:
+        # Swapping one form of an image for another keeps the member's entry count.
+        if replace != other_form.id:
+            raise ReplaceNeeded(
+                _another_form(contest, job_id, image_index, origin, other_form),
+                entry_id=other_form.id,
+            )
+        return replace
+    mine = [
+        row["id"]
+        for row in await rows(
+            conn,
+            "SELECT id FROM contest_entries WHERE contest_id = ? AND user_id = ?"
+            " AND status = 'active' ORDER BY id",
+            (contest.id, user_id),
+        )
+    ]
+    if len(mine) < max_entries:
+        return None  # a stale confirmation with room to spare replaces nothing
+    if replace is None or replace not in mine:
+        allowed = "one entry" if max_entries == 1 else f"{max_entries} entries"
+        raise ReplaceNeeded(
+            f"You may have {allowed} in {contest.title}. Entering this image replaces "
+            "your earlier entry"
+            + ("" if max_entries == 1 else " (the oldest one)")
+            + f"; you can change it until {when(contest.voting_at)}.",
+            entry_id=mine[0],
+        )
+    return replace
+
+
 async def _check_provenance(
     conn: aiosqlite.Connection, contest: Contest, user_id: int, job_id: int, image_index: int
 ) -> Origin:
@@ -262,42 +299,73 @@ async def _check_provenance(
             f"Job #{job_id}{upscale_of} was made before {contest.title} opened "
             f"({when(contest.opens_at)}); enter an image you made for this contest."
         )
-    await _check_not_entered(conn, contest, user_id, job_id, image_index, origin)
     return origin
 
 
-async def _check_not_entered(
-    conn: aiosqlite.Connection,
-    contest: Contest,
-    user_id: int,
-    job_id: int,
-    image_index: int,
-    origin: Origin,
-) -> None:
-    """Refuse an image whose origin already stands in ``contest``: entered as itself, as an
-    upscale of it, or as the image an entered upscale enlarges. (The unique index
-    ``contest_entries_one_image`` backs this up.)"""
+async def _standing_form(
+    conn: aiosqlite.Connection, contest: Contest, job_id: int, image_index: int, origin: Origin
+) -> Entry | None:
+    """The member's standing entry that is another form of this image (the image itself, an
+    upscale of it, or the image an entered upscale enlarges), if there is one. Refuses the
+    very image that already stands, and an image disqualified from ``contest`` in any form.
+
+    Only the origin's owner may enter it (:func:`_check_provenance`), so every entry with
+    this origin is the member's own. (The unique index ``contest_entries_one_image`` backs
+    up the one standing entry per image.)"""
+    disqualified = await one(
+        conn,
+        "SELECT * FROM contest_entries WHERE contest_id = ? AND origin_job_id = ?"
+        " AND origin_index = ? AND status = ? ORDER BY id LIMIT 1",
+        (contest.id, origin.job_id, origin.index, EntryStatus.DISQUALIFIED.value),
+    )
+    if disqualified is not None:
+        out = entry_from_row(disqualified)
+        raise ContestError(
+            f"{_describe(out.job_id, out.image_index, origin)} was disqualified from "
+            f"{contest.title}: {out.disqualify_reason}; it cannot enter again, in any form. "
+            "Enter another image."
+        )
     taken = await one(
         conn,
         "SELECT * FROM contest_entries WHERE contest_id = ? AND origin_job_id = ?"
-        " AND origin_index = ? AND status = 'active'",
-        (contest.id, origin.job_id, origin.index),
+        " AND origin_index = ? AND status = ?",
+        (contest.id, origin.job_id, origin.index, EntryStatus.ACTIVE.value),
     )
     if taken is None:
-        return
+        return None
     entered = entry_from_row(taken)
-    if entered.user_id != user_id:
+    if (entered.job_id, entered.image_index) == (job_id, image_index):
         raise ContestError(
-            f"Image {image_index + 1} of job #{job_id} is already entered in {contest.title}."
+            f"That image is already entered as your entry in {contest.title}: image "
+            f"{image_index + 1} of job #{job_id}."
         )
-    same = (entered.job_id, entered.image_index) == (job_id, image_index)
-    both = (
-        ""
-        if same
-        else f" Both are image {origin.index + 1} of job #{origin.job_id}, upscaled or not, "
-        "and an image enters once."
+    return entered
+
+
+def _another_form(
+    contest: Contest, job_id: int, image_index: int, origin: Origin, entered: Entry
+) -> str:
+    """Asks to swap the standing form ``entered`` of an image for another form of it."""
+    new_is_upscale = job_id != origin.job_id
+    old_is_upscale = entered.job_id != origin.job_id
+    if new_is_upscale and not old_is_upscale:
+        swap = "entering this upscale instead replaces it, and voters see the larger version"
+    elif old_is_upscale and not new_is_upscale:
+        swap = "entering the grid image instead replaces it, and voters see the grid-sized version"
+    else:
+        swap = "entering this upscale instead replaces it, and voters see this version"
+    return (
+        f"{_describe(entered.job_id, entered.image_index, origin)} is already your entry in "
+        f"{contest.title}. Image {image_index + 1} of job #{job_id} is the same image, "
+        f"{'upscaled' if new_is_upscale else 'not upscaled'}, and an image enters once: "
+        f"{swap}. You can change it until {when(contest.voting_at)}."
     )
-    raise ContestError(
-        f"That image is already entered as your entry in {contest.title}: image "
-        f"{entered.image_index + 1} of job #{entered.job_id}.{both}"
-    )
+
+
+def _describe(job_id: int, image_index: int, origin: Origin) -> str:
+    """Image ``image_index`` of job ``job_id``, saying which image it enlarges if it is an
+    upscale."""
+    named = f"Image {image_index + 1} of job #{job_id}"
+    if job_id == origin.job_id:
+        return named
+    return f"{named} (an upscale of image {origin.index + 1} of job #{origin.job_id})"

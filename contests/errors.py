@@ -8,8 +8,9 @@ class ContestError(Exception):
 
 
 class ReplaceNeeded(ContestError):
-    """The member already has as many entries as allowed; entering again would replace
-    ``entry_id`` (their oldest entry) and needs their confirmation."""
+    """Entering would replace the member's entry ``entry_id`` (their oldest entry when they
+    have as many as allowed, or the entry that is another form of the same image) and needs
+    their confirmation."""
 
     def __init__(self, message: str, *, entry_id: int) -> None:
         super().__init__(message)

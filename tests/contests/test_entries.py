@@ -257,22 +257,109 @@ async def test_an_image_enters_once_whether_upscaled_or_not(db: Database, clock:
         db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(upscale, 0)
     )
     first = await enter(db, clock, upscale)
+    # Another form of the entered image does not become a second entry: it asks to replace it.
     for job, index in ((grid, 2), (again, 0), (twice, 0)):
         with pytest.raises(
-            ContestError,
-            match=rf"already entered as your entry in Contest #{contest_id} — “storms”: image 1"
-            rf" of job #{upscale}\. Both are image 3 of job #{grid}, upscaled or not",
-        ):
+            ReplaceNeeded,
+            match=rf"^Image 1 of job #{upscale} \(an upscale of image 3 of job #{grid}\) is"
+            rf" already your entry in Contest #{contest_id} — “storms”\. Image {index + 1} of"
+            rf" job #{job} is the same image, (not )?upscaled, and an image enters once",
+        ) as asked:
             await enter(db, clock, job, index=index)
+        assert asked.value.entry_id == first
     with pytest.raises(ContestError, match=rf"entry in .*: image 1 of job #{upscale}\.$"):
         await enter(db, clock, upscale)
     # Another image of the same grid is another image.
     other = await enter(db, clock, grid, index=0)
     assert [e.id for e in await entries(db, contest_id)] == [first, other]
-    # Once the entry no longer stands, the same image may enter again, in any form.
-    await disqualify(db, first, guild_id=GUILD, moderator_id=MOD, reason="x", now=clock.now)
-    back = await enter(db, clock, grid, index=2)
-    assert [e.id for e in await entries(db, contest_id)] == [other, back]
+
+
+async def test_an_entry_can_be_swapped_for_another_form_of_its_image(
+    db: Database, clock: Clock
+) -> None:
+    contest_id = await open_contest(db, clock)
+    grid = await make_job(db, ALICE, clock.now)
+    upscale = await make_job(db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(grid, 1))
+    first = await enter(db, clock, grid, index=1)
+    with pytest.raises(
+        ReplaceNeeded,
+        match=rf"Image 2 of job #{grid} is already your entry in Contest #{contest_id} — “storms”"
+        rf"\. Image 1 of job #{upscale} is the same image, upscaled, .*voters see the larger",
+    ) as asked:
+        await enter(db, clock, upscale)
+    assert asked.value.entry_id == first
+    assert [e.id for e in await entries(db, contest_id, include_all=True)] == [first]
+
+    swapped = await submit_entry(
+        db,
+        guild_id=GUILD,
+        user_id=ALICE,
+        job_id=upscale,
+        image_index=0,
+        member_since=VETERAN,
+        now=clock.now,
+        replace=first,
+    )
+    assert swapped.replaced is not None
+    assert swapped.replaced.id == first
+    current = await entries(db, contest_id, include_all=True)
+    assert [(e.id, e.job_id, e.status) for e in current] == [
+        (first, grid, EntryStatus.REPLACED),
+        (swapped.entry.id, upscale, EntryStatus.ACTIVE),
+    ]
+    # And back again: the grid image replaces its upscale, with voters told what they see.
+    with pytest.raises(ReplaceNeeded, match="grid image instead replaces it") as asked:
+        await enter(db, clock, grid, index=1)
+    assert asked.value.entry_id == swapped.entry.id
+
+
+async def test_a_swap_replaces_the_other_form_not_the_oldest_entry(
+    db: Database, clock: Clock
+) -> None:
+    contest_id = await open_contest(db, clock)
+    await set_rules(db, GUILD, max_entries=2, updated_by=MOD, now=clock.now)
+    oldest = await enter(db, clock, await make_job(db, ALICE, clock.now))
+    grid = await make_job(db, ALICE, clock.now)
+    upscale = await make_job(db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(grid, 0))
+    small = await enter(db, clock, grid)
+    # At the limit, but the upscale asks to replace its own grid image, not the oldest entry;
+    # a confirmation naming the oldest entry asks again.
+    for replace in (None, oldest):
+        with pytest.raises(ReplaceNeeded, match="larger version") as asked:
+            await enter(db, clock, upscale, replace=replace)
+        assert asked.value.entry_id == small
+    large = await enter(db, clock, upscale, replace=small)
+    assert [e.id for e in await entries(db, contest_id)] == [oldest, large]
+
+
+async def test_a_disqualified_image_stays_out_in_every_form_and_a_replaced_one_may_return(
+    db: Database, clock: Clock
+) -> None:
+    contest_id = await open_contest(db, clock)
+    grid = await make_job(db, ALICE, clock.now)
+    upscale = await make_job(db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(grid, 2))
+    twice = await make_job(
+        db, ALICE, clock.now, images=1, kind=JobKind.UPSCALE, parent=(upscale, 0)
+    )
+    first = await enter(db, clock, upscale)
+    await disqualify(
+        db, first, guild_id=GUILD, moderator_id=MOD, reason="stolen art", now=clock.now
+    )
+    for job, index in ((upscale, 0), (grid, 2), (twice, 0)):
+        with pytest.raises(
+            ContestError,
+            match=rf"^Image 1 of job #{upscale} \(an upscale of image 3 of job #{grid}\) was"
+            rf" disqualified from Contest #{contest_id} — “storms”: stolen art; it cannot enter"
+            " again",
+        ):
+            await enter(db, clock, job, index=index)
+    assert await entries(db, contest_id) == []
+    # Another image of that grid is another image.
+    other = await enter(db, clock, grid, index=0)
+    # A replaced image was not refused by anyone: it may come back.
+    later = await enter(db, clock, await make_job(db, ALICE, clock.now), replace=other)
+    back = await enter(db, clock, grid, index=0, replace=later)
+    assert [e.id for e in await entries(db, contest_id)] == [back]
 
 
 async def test_two_forms_of_one_image_entered_at_once_enter_once(

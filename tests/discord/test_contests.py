@@ -8,6 +8,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
+from db.jobs import JobKind
 from db.users import UserSettings, save_user_settings
 from tests.contests.conftest import make_job
 from tests.discord.conftest import Bots, is_result
@@ -161,29 +162,41 @@ async def test_replacing_an_entry_asks_first_and_a_disqualified_entrant_is_told_
     assert f"It replaces image 2 of job #{first}" in replaced.content
     assert replaced.custom_ids == []
     await (await fake.slash("contest submit", {"job_id": bobs}, user=bob)).wait_original()
+    # Entering the upscale of her entered image swaps it in after the same confirmation.
+    upscale = await make_job(
+        bot.db, alice.id, now[0], images=1, kind=JobKind.UPSCALE, parent=(second, 0)
+    )
+    ask = await (
+        await fake.slash("contest submit", {"job_id": upscale}, user=alice)
+    ).wait_original()
+    assert "voters see the larger version" in ask.content
+    confirm = await fake.press(ask.id, ask.custom_ids[0], user=alice)
+    assert f"It replaces image 1 of job #{second}" in (await confirm.wait_original()).content
 
     listing = await fake.slash("contest entries", {"contest": 1}, user=mod)
     listed = (await listing.wait_original()).content
-    assert "3 entries" in listed
+    assert "4 entries" in listed
     assert (
         f"entry **1** (not numbered yet) by {alice.mention}: image 2 of job #{first} — **replaced**"
         in listed
     )
 
-    dq = await fake.slash("contest disqualify", {"entry_id": 2, "reason": "not rain"}, user=mod)
+    dq = await fake.slash("contest disqualify", {"entry_id": 4, "reason": "not rain"}, user=mod)
     assert "They were told by DM" in (await dq.wait_followup()).content
     dm = fake.dm_channel_id(alice)
     assert dm is not None
     [told] = fake.channel_messages(dm)
     assert "was disqualified by the moderators: not rain" in told.content
     assert "You can enter another image" in told.content
+    back = await fake.slash("contest submit", {"job_id": second}, user=alice)
+    assert "not rain; it cannot enter again" in (await back.wait_original()).content
 
     fake.fail_next("POST", r"^/users/@me/channels$", status=403, code=50007, message="closed")
     dq = await fake.slash("contest disqualify", {"entry_id": 3, "reason": "off topic"}, user=mod)
     assert "were not told" in (await dq.wait_followup()).content
     logged = [m.content for m in fake.channel_messages(fake.moderation_channel_id)]
     assert len(logged) == 2
-    assert logged[0].startswith(f"🚫 {mod.mention} disqualified entry 2 (by {alice.mention}")
+    assert logged[0].startswith(f"🚫 {mod.mention} disqualified entry 4 (by {alice.mention}")
     assert logged[1].endswith("off topic — the entrant could not be told (DMs closed)")
 
 
