@@ -192,16 +192,21 @@ async def create_campaign(
     guild_id: int,
     channel_id: int,
     owner_id: int,
-    owner_is_moderator: bool,
+    may_start_for_others: bool,
+    may_set_backer_role: bool,
+    other_starters: str = "a moderator",
     interaction_id: int,
     now: datetime,
 ) -> Campaign:
-    """Create a campaign for an ``upcoming`` version, by its creator or a moderator.
+    """Create a campaign for an ``upcoming`` version, by its creator or someone who
+    ``may_start_for_others``; ``other_starters`` names those in the refusal.
 
-    Only a moderator may name a backer role: funding hands it to every backer
-    automatically, so a creator could otherwise give any role away (the cog also checks
-    that the role itself is safe to give). A repeated delivery of the same interaction
-    returns the campaign it created.
+    The two permissions differ: a campaign decides early access for a version every server
+    shares, while a backer role belongs to the server the campaign is made in. Only someone
+    who ``may_set_backer_role`` (that server's moderators) may name one: funding hands it to
+    every backer automatically, so a creator could otherwise give any role away (the cog
+    also checks that the role itself is safe to give). A repeated delivery of the same
+    interaction returns the campaign it created.
     """
     replay = await db.fetchone(
         "SELECT id FROM campaigns WHERE created_interaction_id = ?", (interaction_id,)
@@ -209,14 +214,14 @@ async def create_campaign(
     if replay is not None:
         return await get_campaign(db, replay["id"])
     version = await find_version(db, request.model)
-    if version.creator_id != owner_id and not owner_is_moderator:
+    if version.creator_id != owner_id and not may_start_for_others:
         raise FundingError(
-            f"Only the creator of `{version.key}` or a moderator can start a campaign for it."
+            f"Only the creator of `{version.key}` or {other_starters} can start a campaign for it."
         )
-    if request.backer_role_id is not None and not owner_is_moderator:
+    if request.backer_role_id is not None and not may_set_backer_role:
         raise FundingError(
-            "Only moderators can set a backer role (it is given to every backer "
-            "automatically); leave `backer_role` out, or ask a moderator."
+            "Only this server's moderators can set a backer role (it is given to every "
+            "backer automatically); leave `backer_role` out, or ask one of them."
         )
     _check_upcoming(version.key, version.status)
     cur = currency(request.currency)
@@ -283,7 +288,9 @@ async def create_campaign(
                 guild_id=guild_id,
                 channel_id=channel_id,
                 owner_id=owner_id,
-                owner_is_moderator=owner_is_moderator,
+                may_start_for_others=may_start_for_others,
+                may_set_backer_role=may_set_backer_role,
+                other_starters=other_starters,
                 interaction_id=interaction_id,
                 now=now,
             )

@@ -66,6 +66,12 @@ def backer_role_refusal(
         )
     if chosen_by is not None and not chosen_by.guild_permissions.manage_roles:
         their_top = chosen_by.top_role  # guild_permissions has every flag for admins, owner
+        if their_top.is_default():  # no roles at all (a Manage Server moderator): none below
+            return (
+                "You have no role of your own and don't have the Manage Roles permission, "
+                f"so Discord wouldn't let you give {role.mention} yourself. Ask a moderator "
+                "with Manage Roles to choose it, or leave `backer_role` out."
+            )
         if role.position >= their_top.position:
             return (
                 f"{role.mention} is at or above your highest role ({their_top.mention}) and "

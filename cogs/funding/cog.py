@@ -22,7 +22,7 @@ from cogs.funding.pledge_form import read_submission
 from cogs.funding.pledging import Pledging, campaign_here
 from cogs.funding.render import status_line, when_line
 from cogs.funding.replies import message_link, reply
-from cogs.moderators import is_moderator, is_registry_moderator
+from cogs.moderators import in_home_guild, is_moderator, is_registry_moderator
 from cogs.resources import Resources
 from db.guilds import get_guild_settings
 from funding.campaigns import (
@@ -111,11 +111,18 @@ class FundingCog(commands.Cog, name="Funding"):
         assert interaction.channel_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         # Campaigns decide early access for a version every server shares, so only the
-        # version's creator or a moderator of a home server may start one (or name a role).
-        moderator = await is_registry_moderator(
-            self.resources.db, interaction, self.resources.studio.config.home_guild_ids
+        # version's creator or a moderator of a home server may start one; a backer role
+        # belongs to this server, so this server's moderators may name one.
+        db = self.resources.db
+        home_guild_ids = self.resources.studio.config.home_guild_ids
+        may_start_for_others = await is_registry_moderator(db, interaction, home_guild_ids)
+        other_starters = (
+            "a moderator"
+            if in_home_guild(interaction.guild_id, home_guild_ids)
+            else "a moderator of Atelier's home server (from there)"
         )
-        if backer_role is not None and moderator:  # for others, create_campaign refuses any
+        may_set_role = await is_moderator(db, interaction)
+        if backer_role is not None and may_set_role:  # for others, create_campaign refuses any
             refusal = await self._backer_role_refusal(interaction, backer_role)
             if refusal is not None:
                 await reply(interaction, f"⚠️ {refusal}")
@@ -134,12 +141,14 @@ class FundingCog(commands.Cog, name="Funding"):
         )
         try:
             created = await create_campaign(
-                self.resources.db,
+                db,
                 request,
                 guild_id=interaction.guild_id,
                 channel_id=interaction.channel_id,
                 owner_id=interaction.user.id,
-                owner_is_moderator=moderator,
+                may_start_for_others=may_start_for_others,
+                may_set_backer_role=may_set_role,
+                other_starters=other_starters,
                 interaction_id=interaction.id,
                 now=self.resources.clock(),
             )

@@ -18,6 +18,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+import aiohttp
 import discord
 
 from cogs.funding.backer_role import backer_role_refusal
@@ -74,13 +75,28 @@ class CampaignDeadlines:
                 await mark_announced(self._db, campaign.id, now)
                 self._messages.refresh(campaign.id)
             refusals: dict[int, str | None] = {}  # the role checked once per campaign
+            unreachable: set[int] = set()  # campaigns whose server Discord failed to give
             for notice in await pending_notices(self._db):
                 campaign = await get_campaign(self._db, notice.campaign_id)
                 if notice.kind == "void":
                     outcome = await self._tell_voided(campaign, notice)
+                elif campaign.id in unreachable:
+                    continue  # left pending: tried again at the next wake-up
                 else:
                     if campaign.id not in refusals:
-                        refusals[campaign.id] = await self._role_refusal(campaign)
+                        try:
+                            refusals[campaign.id] = await self._role_refusal(campaign)
+                        except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+                            # Discord failing (5xx) or the network: not a refusal. Only this
+                            # campaign's roles wait; the other campaigns' notices go out.
+                            log.warning(
+                                "cannot check the backer role of campaign %s now (%s); "
+                                "trying again later",
+                                campaign.id,
+                                error,
+                            )
+                            unreachable.add(campaign.id)
+                            continue
                     outcome = await self._grant_role(
                         campaign, notice, now, refused=refusals[campaign.id]
                     )
@@ -146,7 +162,8 @@ class CampaignDeadlines:
             return "I am no longer in this server."
         role = guild.get_role(role_id)
         if role is None:
-            return f"<@&{role_id}> no longer exists on this server."
+            # Not <@&id>: Discord shows a deleted role's mention as "@deleted-role".
+            return f"The backer role (id {role_id}) no longer exists on this server."
         settings = await get_guild_settings(self._db, campaign.guild_id)
         return backer_role_refusal(
             role,
@@ -166,9 +183,9 @@ class CampaignDeadlines:
             await self._warn_once(
                 campaign,
                 now,
-                f"⚠️ I did not give the backer role <@&{role_id}> to the backers of "
-                f"**{campaign.title}** (#{campaign.id}), and won't try again: the server has "
-                f"changed since the campaign was made. {refused} `/campaign export` lists "
+                f"⚠️ I did not give the backer role to the backers of **{campaign.title}** "
+                f"(#{campaign.id}), and won't try again: the server has changed since the "
+                f"campaign was made. {refused} `/campaign export` lists "
                 "the backers, if you want to give them a suitable role by hand.",
             )
             return "role refused"

@@ -2,7 +2,8 @@
 the modal, withdrawing, the deadline on a fake clock, the funded announcement and the
 backer role; which roles may be backer roles, and the check again when the role is given
 (it may have changed since); what happens when the bot may not give
-roles (or tell anyone), or a campaign fails; pledge forms across a restart."""
+roles (or tell anyone), when Discord fails on one campaign's check, or when a campaign
+fails; pledge forms across a restart."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.discord.conftest import Bots
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.discord_standin.payloads import Perm
 from tests.funding.campaign_helpers import T0
+from tests.funding.registry_helpers import funded_campaign_for, new_version
 
 
 def _give_manage_roles(fake: FakeDiscord, user: FakeUser) -> None:
@@ -151,7 +153,8 @@ async def test_without_manage_roles_moderators_are_told_once(
     now = [T0]
     backers_role = fake.add_role("Backers")
     _give_manage_roles(fake, alice)  # the model's creator is also a moderator here
-    bot = await bots.start(clock=lambda: now[0])
+    # Not a home server: a backer role is still this server's moderators' call.
+    bot = await bots.start(clock=lambda: now[0], home_guild_ids=str(fake.guild_id + 1))
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
@@ -273,7 +276,7 @@ async def test_only_a_harmless_role_the_bot_can_give_may_be_the_backer_role(
         return (await rec.wait_original(lambda m: not m.loading)).content
 
     # The model's creator may start a campaign, but not hand out a role with it.
-    assert "Only moderators can set a backer role" in await refusal(backers, alice)
+    assert "Only this server's moderators can set a backer role" in await refusal(backers, alice)
     cases = {
         fake.guild_id: "@everyone can't be the backer role",
         fake.bot_role_id: "is managed by an integration",
@@ -365,11 +368,11 @@ async def _is_deleted(fake: FakeDiscord, db: Database, role: int) -> None:
     [
         (
             _gains_kick_members,
-            "carries permissions that must not come with a pledge (Kick Members)",
+            "<@&{role}> carries permissions that must not come with a pledge (Kick Members)",
         ),
-        (_becomes_the_moderator_role, "is this server's moderator role"),
-        (_moves_above_the_bot, "is at or above my highest role"),
-        (_is_deleted, "no longer exists on this server"),
+        (_becomes_the_moderator_role, "<@&{role}> is this server's moderator role"),
+        (_moves_above_the_bot, "<@&{role}> is at or above my highest role"),
+        (_is_deleted, "The backer role (id {role}) no longer exists on this server"),
     ],
 )
 async def test_a_backer_role_changed_since_the_campaign_began_is_checked_again(
@@ -402,10 +405,44 @@ async def test_a_backer_role_changed_since_the_campaign_began_is_checked_again(
     [warning] = [
         m for m in fake.channel_messages(fake.moderation_channel_id) if "backer role" in m.content
     ]
-    assert f"I did not give the backer role <@&{backers_role}>" in warning.content
-    assert reason in warning.content
+    assert "I did not give the backer role to the backers of **dreamy:2** (#1)" in warning.content
+    assert reason.format(role=backers_role) in warning.content
+    if change is _is_deleted:  # Discord would show a deleted role's mention as @deleted-role
+        assert "<@&" not in warning.content
     assert (bob.roles, carol.roles, fake.role_grants) == ([], [], [])
     assert await pending_notices(bot.db) == []  # given up on, not retried
     now[0] += timedelta(minutes=5)
     await bot.phases.tick()
     assert len([m for m in fake.channel_messages() if "backer role" in m.content]) == 1
+
+
+async def test_when_discord_fails_on_one_campaigns_server_only_its_roles_wait(
+    bots: Bots, fake: FakeDiscord, bob: FakeUser
+) -> None:
+    now = [T0 + timedelta(days=10)]  # both campaigns below are settled, funded, by then
+    first_role, second_role = fake.add_role("First backers"), fake.add_role("Second backers")
+    carol = fake.add_user("carol")
+    bot = await bots.start(clock=lambda: now[0])
+    assert bot.db is not None
+    # Discord answers the first look-up of the server with a 503 (discord.py doesn't retry).
+    fake.fail_next("GET", rf"^/guilds/{fake.guild_id}$", status=503)
+    for key, backer, role in (("dreamy:2", bob, first_role), ("dreamy:3", carol, second_role)):
+        await new_version(bot.db, key)
+        await funded_campaign_for(
+            bot.db,
+            key,
+            {backer.id: "100"},
+            guild_id=fake.guild_id,
+            channel_id=fake.channel_id,
+            backer_role_id=role,
+        )
+
+    await bot.phases.tick()
+    assert (bob.roles, carol.roles) == ([], [second_role])  # the second campaign's went out
+    [waiting] = await pending_notices(bot.db)
+    assert (waiting.campaign_id, waiting.backer_id) == (1, bob.id)
+    now[0] += timedelta(minutes=1)
+    await bot.phases.tick()
+    assert (bob.roles, carol.roles) == ([first_role], [second_role])
+    assert await pending_notices(bot.db) == []
+    assert not [m for m in fake.channel_messages() if "backer role" in m.content]  # no refusal

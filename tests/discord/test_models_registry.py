@@ -253,7 +253,10 @@ async def test_outside_the_home_server_moderators_neither_change_the_registry_no
         user=mod,
     )
     refusal = await campaign.wait_original(lambda m: bool(m.content))
-    assert "Only the creator of `tiny:3` or a moderator" in refusal.content
+    assert (
+        "Only the creator of `tiny:3` or a moderator of Atelier's home server (from there) "
+        "can start a campaign for it." in refusal.content
+    )
     tiny3 = await find_version(bot.db, "tiny:3")
     assert (
         await bot.db.fetchone("SELECT id FROM campaigns WHERE version_id = ?", (tiny3.id,)) is None

@@ -58,7 +58,7 @@ async def open_campaign(
     now: datetime = T0,
 ) -> Campaign:
     """A campaign by the version's creator (the version must exist); a creator who is also
-    a moderator when it has a backer role (only moderators may set one)."""
+    a moderator of the campaign's server when it has a backer role (only they may set one)."""
     return await create_campaign(
         db,
         CampaignRequest(
@@ -74,7 +74,8 @@ async def open_campaign(
         guild_id=GUILD,
         channel_id=CHANNEL,
         owner_id=CREATOR,
-        owner_is_moderator=backer_role_id is not None,
+        may_start_for_others=False,
+        may_set_backer_role=backer_role_id is not None,
         interaction_id=interaction(),
         now=now,
     )

@@ -39,9 +39,11 @@ async def funded_campaign_for(
     guild_id: int = GUILD,
     channel_id: int = CHANNEL,
     owner_id: int = CREATOR,
+    backer_role_id: int | None = None,
 ) -> Campaign:
     """A campaign for ``key`` (goal 100 USD, 10 days from T0) that ``backers`` pledge to,
-    settled at its deadline: funded if they pledged 100 or more."""
+    settled at its deadline: funded if they pledged 100 or more. Its owner is a moderator
+    of the campaign's server when it has a backer role (only they may set one)."""
     campaign = await create_campaign(
         db,
         CampaignRequest(
@@ -51,11 +53,13 @@ async def funded_campaign_for(
             deadline="10",
             early_access_days=early_access_days,
             description="the next version",
+            backer_role_id=backer_role_id,
         ),
         guild_id=guild_id,
         channel_id=channel_id,
         owner_id=owner_id,
-        owner_is_moderator=False,
+        may_start_for_others=False,
+        may_set_backer_role=backer_role_id is not None,
         interaction_id=interaction(),
         now=T0,
     )

@@ -54,7 +54,27 @@ async def _create(db: Database, *, by: int, moderator: bool = False, **fields: s
         guild_id=GUILD,
         channel_id=CHANNEL,
         owner_id=by,
-        owner_is_moderator=moderator,
+        may_start_for_others=moderator,
+        may_set_backer_role=moderator,
+        interaction_id=interaction(),
+        now=T0,
+    )
+
+
+async def _create_with_role(
+    db: Database, *, by: int, for_others: bool, set_role: bool, other_starters: str = "a moderator"
+) -> Campaign:
+    return await create_campaign(
+        db,
+        CampaignRequest(
+            model="dreamy:v2", goal="100", currency="USD", deadline="14", backer_role_id=5
+        ),
+        guild_id=GUILD,
+        channel_id=CHANNEL,
+        owner_id=by,
+        may_start_for_others=for_others,
+        may_set_backer_role=set_role,
+        other_starters=other_starters,
         interaction_id=interaction(),
         now=T0,
     )
@@ -109,34 +129,30 @@ async def test_a_release_landing_while_a_campaign_is_created_wins(
     assert await db.fetchone("SELECT id FROM campaigns") is None
 
 
-async def test_only_a_moderator_sets_a_backer_role(db: Database) -> None:
-    with pytest.raises(FundingError, match="Only moderators can set a backer role"):
-        await create_campaign(
-            db,
-            CampaignRequest(
-                model="dreamy:v2", goal="100", currency="USD", deadline="14", backer_role_id=5
-            ),
-            guild_id=GUILD,
-            channel_id=CHANNEL,
-            owner_id=CREATOR,
-            owner_is_moderator=False,
-            interaction_id=interaction(),
-            now=T0,
+async def test_only_a_moderator_of_the_server_sets_a_backer_role(db: Database) -> None:
+    with pytest.raises(FundingError, match="Only this server's moderators can set a backer role"):
+        await _create_with_role(db, by=CREATOR, for_others=True, set_role=False)
+    assert await db.fetchone("SELECT id FROM campaigns") is None
+    # Starting for others and naming a role are separate: the role belongs to the server,
+    # so the creator, a moderator there (of no home server), may give one.
+    campaign = await _create_with_role(db, by=CREATOR, for_others=False, set_role=True)
+    assert campaign.backer_role_id == 5
+
+
+async def test_a_moderator_of_the_server_alone_may_not_start_one_for_others(
+    db: Database,
+) -> None:
+    # A moderator of a server that is not a home server: early access is everyone's.
+    home = "a moderator of Atelier's home server (from there)"
+    with pytest.raises(
+        FundingError, match=r"Only the creator of `dreamy:v2` or a moderator of Atelier's home"
+    ):
+        await _create_with_role(
+            db, by=MODERATOR, for_others=False, set_role=True, other_starters=home
         )
     assert await db.fetchone("SELECT id FROM campaigns") is None
-    campaign = await create_campaign(
-        db,
-        CampaignRequest(
-            model="dreamy:v2", goal="100", currency="USD", deadline="14", backer_role_id=5
-        ),
-        guild_id=GUILD,
-        channel_id=CHANNEL,
-        owner_id=MODERATOR,
-        owner_is_moderator=True,
-        interaction_id=interaction(),
-        now=T0,
-    )
-    assert campaign.backer_role_id == 5
+    campaign = await _create_with_role(db, by=MODERATOR, for_others=True, set_role=True)
+    assert (campaign.owner_id, campaign.backer_role_id) == (MODERATOR, 5)
 
 
 async def test_a_replayed_create_returns_the_same_campaign(db: Database) -> None:
@@ -148,7 +164,8 @@ async def test_a_replayed_create_returns_the_same_campaign(db: Database) -> None
             guild_id=GUILD,
             channel_id=CHANNEL,
             owner_id=CREATOR,
-            owner_is_moderator=False,
+            may_start_for_others=False,
+            may_set_backer_role=False,
             interaction_id=77,
             now=T0,
         )

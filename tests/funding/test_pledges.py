@@ -195,7 +195,8 @@ async def test_the_creator_cannot_pledge_to_their_own_campaign(db: Database) -> 
         guild_id=1,
         channel_id=2,
         owner_id=MODERATOR,
-        owner_is_moderator=True,
+        may_start_for_others=True,
+        may_set_backer_role=True,
         interaction_id=interaction(),
         now=T0,
     )
