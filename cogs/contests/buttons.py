@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.handlers import handling_cog
+
 #: The cog that handles presses (cogs do not import each other).
 HANDLER_COG = "Contests"
 
@@ -23,15 +25,6 @@ class PressHandler(Protocol):
     ) -> None: ...
 
     async def on_vote(self, interaction: discord.Interaction[Any], entry_id: int) -> None: ...
-
-
-async def _handler(interaction: discord.Interaction[Any]) -> PressHandler | None:
-    handler: PressHandler | None = interaction.client.get_cog(HANDLER_COG)
-    if handler is None:
-        await interaction.response.send_message(
-            "Atelier is starting up; try again in a moment.", ephemeral=True
-        )
-    return handler
 
 
 def submit_custom_id(job_id: int, index: int) -> str:
@@ -73,7 +66,7 @@ class SubmitButton(
         return cls(int(match["job"]), int(match["index"]), replace)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        handler = await _handler(interaction)
+        handler: PressHandler | None = await handling_cog(interaction, HANDLER_COG)
         if handler is not None:
             await handler.on_submit(interaction, self.job_id, self.index, self.replace)
 
@@ -105,7 +98,7 @@ class VoteButton(
         return cls(int(match["entry"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        handler = await _handler(interaction)
+        handler: PressHandler | None = await handling_cog(interaction, HANDLER_COG)
         if handler is not None:
             await handler.on_vote(interaction, self.entry_id)
 

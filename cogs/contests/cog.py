@@ -56,6 +56,22 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
     async def cog_unload(self) -> None:
         self.client.remove_dynamic_items(SubmitButton, VoteButton, HallOfFamePage)
 
+    async def _announcing_channel(
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel | None,
+        what: str,
+    ) -> int | None:
+        """The channel a contest will be announced in (``channel``, or this one), or None
+        after telling the member why not: they are no moderator, or the bot cannot post there."""
+        if not await ensure_moderator(self.resources.db, interaction, what):
+            return None
+        assert interaction.channel_id is not None
+        target = channel.id if channel else interaction.channel_id
+        if await refuse_unpostable(interaction, target):
+            return None
+        return target
+
     async def _changed(self) -> None:
         """Post what the change announced, and re-arm the timer for the new phase times."""
         await self.announcer.flush()
@@ -78,13 +94,10 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         vote_days: app_commands.Range[int, 1, 14] = 2,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        if not await ensure_moderator(self.resources.db, interaction, "open contests"):
+        target = await self._announcing_channel(interaction, channel, "open contests")
+        if target is None:
             return
         assert interaction.guild_id is not None
-        assert interaction.channel_id is not None
-        target = channel.id if channel else interaction.channel_id
-        if await refuse_unpostable(interaction, target):
-            return
         try:
             contest = await lifecycle.open_contest(
                 self.resources.db,
@@ -276,13 +289,10 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         vote_days: app_commands.Range[int, 1, 14] = 2,
         channel: discord.TextChannel | None = None,
     ) -> None:
-        if not await ensure_moderator(self.resources.db, interaction, "schedule contests"):
+        target = await self._announcing_channel(interaction, channel, "schedule contests")
+        if target is None:
             return
         assert interaction.guild_id is not None
-        assert interaction.channel_id is not None
-        target = channel.id if channel else interaction.channel_id
-        if await refuse_unpostable(interaction, target):
-            return
         try:
             first = await schedule.set_schedule(
                 self.resources.db,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.handlers import handling_cog
 from funding.campaigns import Campaign
 
 
@@ -29,17 +30,6 @@ class CampaignHandler(Protocol):
     async def on_campaign_press(
         self, interaction: discord.Interaction[Any], action: CampaignAction, campaign_id: int
     ) -> None: ...
-
-
-def _handler(interaction: discord.Interaction[Any]) -> CampaignHandler | None:
-    handler: CampaignHandler | None = interaction.client.get_cog(HANDLER_COG)
-    return handler
-
-
-async def _starting_up(interaction: discord.Interaction[Any]) -> None:
-    await interaction.response.send_message(
-        "Atelier is starting up; try again in a moment.", ephemeral=True
-    )
 
 
 class CampaignButton(
@@ -70,11 +60,9 @@ class CampaignButton(
         return cls(CampaignAction(match["action"]), int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        handler = _handler(interaction)
-        if handler is None:
-            await _starting_up(interaction)
-            return
-        await handler.on_campaign_press(interaction, self.action, self.campaign_id)
+        handler: CampaignHandler | None = await handling_cog(interaction, HANDLER_COG)
+        if handler is not None:
+            await handler.on_campaign_press(interaction, self.action, self.campaign_id)
 
 
 def campaign_view(campaign: Campaign) -> discord.ui.View:

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.handlers import handling_cog
+
 
 class Action(StrEnum):
     UPSCALE_PICK = "u"  # U1–U4: upscale image n of a grid
@@ -99,13 +101,9 @@ class AtelierButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"a
         return cls(match.string)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        handler: PressHandler | None = interaction.client.get_cog(HANDLER_COG)
-        if handler is None:
-            await interaction.response.send_message(
-                "Atelier is starting up; try again in a moment.", ephemeral=True
-            )
-            return
-        await handler.on_press(interaction, self.press)
+        handler: PressHandler | None = await handling_cog(interaction, HANDLER_COG)
+        if handler is not None:
+            await handler.on_press(interaction, self.press)
 
 
 def _button(

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.handlers import handling_cog
 from contests.leaderboards import Board, Window
 
 #: Rows on one page of a board.
@@ -83,13 +84,9 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"boar
         return cls(match.string)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        handler: PageHandler | None = interaction.client.get_cog(HANDLER_COG)
-        if handler is None:
-            await interaction.response.send_message(
-                "Atelier is starting up; try again in a moment.", ephemeral=True
-            )
-            return
-        await handler.on_page(interaction, self.request)
+        handler: PageHandler | None = await handling_cog(interaction, HANDLER_COG)
+        if handler is not None:
+            await handler.on_page(interaction, self.request)
 
 
 def pager_view(board: Board, window: Window, page: int, pages: int) -> discord.ui.View | None:
