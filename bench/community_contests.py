@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bench.community_writer import CHANNEL_ID, DAY, FIRST_MEMBER, GUILD_ID, WEEK, YEAR, RowWriter
 from contests.results import Candidate, rank
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 
 @dataclass(frozen=True)

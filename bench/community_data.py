@@ -30,7 +30,7 @@ from bench.community_writer import (
     RowWriter,
     Sizes,
 )
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 
 @dataclass

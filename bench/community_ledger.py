@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bench.community_writer import CHANNEL_ID, DAY, GUILD_ID, MODELS, YEAR, RowWriter
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 
 @dataclass(frozen=True)

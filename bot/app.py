@@ -31,16 +31,17 @@ from cogs.models.cog import ModelsCog
 from cogs.phases import PhaseTimer
 from cogs.preferences import PreferencesCog
 from cogs.resources import Resources, Tuning
+from core.clock import utc_now
 from db.database import Database
 from db.guilds import get_queue_limits
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices
 from inference.loading import ModelLoadError
 from inference.pool.config import UserLimits
-from inference.pool.pool import WorkerPool, utc_now
+from inference.pool.pool import WorkerPool
 from inference.pool.worker import BackendFactory
+from registry.configured import enter_configured
 from studio.errors import StudioError
-from studio.models import enter_configured
 from studio.service import Studio, StudioConfig
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.progress import ProgressBar
 from bot.settings import DEVICE_PATTERN, Settings
+from core.clock import Clock, utc_now
 from db.database import Database
 from db.jobs import LOCAL_OWNER_ID
 from inference.backend import diffusers_factory
@@ -17,7 +18,7 @@ from inference.models import ModelCatalog, ModelRef
 from inference.params import ImagineRequest, ParamError, parse
 from inference.pool.events import JobResult, Progress
 from inference.pool.handle import JobHandle
-from inference.pool.pool import Clock, WorkerPool, utc_now
+from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths
 
 #: After Ctrl-C, how long the running job may take to reach its next step and stop.

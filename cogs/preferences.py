@@ -20,8 +20,8 @@ from db.users import (
     set_user_option,
     user_options,
 )
-from funding.registry import available_names
 from inference.params import ParamError, parse, parse_flags
+from registry.versions import available_names
 from studio.errors import StudioError
 from studio.preferences import MAX_OPTIONS, check_option_name, check_suffix, split_flags
 

@@ -13,7 +13,7 @@ import aiosqlite
 
 from contests.model import Announcement, AnnouncementKind
 from db.database import Database
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 
 async def queue(

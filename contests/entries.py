@@ -32,7 +32,8 @@ from contests.provenance import Origin, image_origin, origin_in
 from contests.rules import check_membership, get_rules
 from contests.store import accepting_entries, contest_in, contest_in_guild, entry_in, one, rows
 from db.database import Database
-from db.jobs import JobStatus, to_db_time
+from db.jobs import JobStatus
+from db.times import to_db_time
 
 MAX_REASON_LENGTH = 300
 

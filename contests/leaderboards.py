@@ -33,7 +33,8 @@ from contests.boards.sql_fragments import HIDDEN_MEMBERS, ORIGINS
 
 # Re-exported: the cogs take every board from this module.
 from db.database import Database
-from db.jobs import JobKind, JobStatus, to_db_time
+from db.jobs import JobKind, JobStatus
+from db.times import to_db_time
 
 
 class Board(StrEnum):

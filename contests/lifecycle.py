@@ -22,7 +22,7 @@ from contests.model import AnnouncementKind, Contest, ContestState, contest_from
 from contests.store import contest_in, one, rows
 from contests.themes import clean_theme, mark_used, matching_theme, take_next_theme
 from db.database import Database
-from db.jobs import from_db_time, to_db_time
+from db.times import from_db_time, to_db_time
 
 REMINDER_BEFORE = timedelta(hours=24)
 MAX_PHASE_DAYS = 14

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from db.jobs import from_db_time
+from db.times import from_db_time
 
 
 class ContestState(StrEnum):

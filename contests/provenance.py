@@ -20,7 +20,8 @@ import aiosqlite
 
 from contests.errors import ContestError
 from db.database import Database
-from db.jobs import JobKind, from_db_time
+from db.jobs import JobKind
+from db.times import from_db_time
 
 # Walk up from the named job and image while the job is an upscale, carrying the index of
 # the parent image each step enlarged; the last row reached (the one that is not an

@@ -22,7 +22,7 @@ from contests import announcements
 from contests.model import AnnouncementKind, Contest, ContestState, Standing
 from contests.store import rows
 from db.database import Database
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 PLACE_POINTS = {1: 10, 2: 6, 3: 3}
 ENTRY_POINTS = 1

@@ -9,7 +9,7 @@ from contests.errors import ContestError
 from contests.model import Rules, when
 from contests.store import one
 from db.database import Database
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 MAX_ENTRIES_RANGE = (1, 10)
 MIN_MEMBER_DAYS_RANGE = (0, 365)

@@ -17,7 +17,7 @@ from contests.errors import ContestError
 from contests.model import ContestState
 from contests.store import one
 from db.database import Database
-from db.jobs import from_db_time, to_db_time
+from db.times import from_db_time, to_db_time
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -12,7 +12,7 @@ import aiosqlite
 from contests.errors import ContestError
 from contests.model import Contest, ContestState, Entry, contest_from_row, entry_from_row
 from db.database import Database
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 
 async def one(

@@ -17,7 +17,7 @@ import aiosqlite
 from contests.errors import ContestError
 from contests.store import one
 from db.database import Database
-from db.jobs import from_db_time, to_db_time
+from db.times import from_db_time, to_db_time
 
 MAX_THEME_LENGTH = 200
 MAX_THEMES = 100

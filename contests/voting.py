@@ -20,7 +20,7 @@ from contests.model import ContestState, EntryStatus, when
 from contests.rules import check_membership, get_rules
 from contests.store import contest_in, entry_in, one
 from db.database import Database
-from db.jobs import from_db_time, to_db_time
+from db.times import from_db_time, to_db_time
 
 DOUBLE_PRESS_WINDOW = timedelta(seconds=2)
 

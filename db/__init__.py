@@ -10,7 +10,6 @@ from db.jobs import (
     JobStateError,
     JobStatus,
     Lane,
-    from_db_time,
     get_job,
     insert_images,
     insert_job,
@@ -18,10 +17,10 @@ from db.jobs import (
     mark_finished,
     mark_running,
     requeue,
-    to_db_time,
     unfinished_jobs,
 )
 from db.migrate import Migration, MigrationError, Migrations
+from db.times import from_db_time, to_db_time
 
 __all__ = [
     "LOCAL_OWNER_ID",

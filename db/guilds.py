@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.database import Database
-from db.jobs import from_db_time, to_db_time
+from db.times import from_db_time, to_db_time
 
 
 @dataclass(frozen=True)

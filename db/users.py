@@ -7,7 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from db.database import Database
-from db.jobs import JobStatus, to_db_time
+from db.jobs import JobStatus
+from db.times import to_db_time
 
 
 class StylizePreset(StrEnum):

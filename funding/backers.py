@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from db.database import Database
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 
 @dataclass(frozen=True)

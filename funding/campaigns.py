@@ -15,11 +15,11 @@ from enum import StrEnum
 import aiosqlite
 
 from db.database import Database
-from db.jobs import from_db_time, to_db_time
+from db.times import from_db_time, to_db_time
 from funding.errors import FundingError
 from funding.money import MAX_GOAL_UNITS, Currency, currency, format_minor, parse_amount
-from funding.registry import VersionStatus, find_version
 from funding.schedule import parse_deadline, parse_start
+from registry.versions import VersionStatus, find_version
 
 MAX_TITLE_CHARS = 100
 MAX_DESCRIPTION_CHARS = 1500

@@ -16,7 +16,7 @@ from enum import StrEnum
 import aiosqlite
 
 from db.database import Database
-from db.jobs import to_db_time
+from db.times import to_db_time
 from funding.campaigns import Campaign, CampaignState, campaign_in, get_campaign
 from funding.errors import FundingError
 from funding.money import parse_amount

@@ -15,7 +15,7 @@ from datetime import datetime
 import aiosqlite
 
 from db.database import Database
-from db.jobs import from_db_time, to_db_time
+from db.times import from_db_time, to_db_time
 from funding.campaigns import Campaign, CampaignState, campaign_in, check_owner, get_campaign
 from funding.errors import FundingError
 

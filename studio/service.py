@@ -33,9 +33,7 @@ from db.users import (
     usage,
     user_options,
 )
-from funding.access import has_priority, usable_version
 from funding.errors import FundingError
-from funding.registry import VersionStatus, versions_of
 from inference.jobs import (
     EngineDefaults,
     GenerationJob,
@@ -49,8 +47,10 @@ from inference.params import ImagineRequest, ParseLimits, parse, parse_flags
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths, QueueLimitError
+from registry.access import has_priority, usable_version
+from registry.configured import model_ref
+from registry.versions import VersionStatus, versions_of
 from studio.errors import StudioError
-from studio.models import model_ref
 from studio.moderation import matched_words
 from studio.preferences import apply_preferences
 

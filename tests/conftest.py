@@ -11,6 +11,9 @@ from inference.library_logs import quiet_library_logs
 
 quiet_library_logs()
 
+#: The whole bot against the Discord stand-in (``bots``, ``fake``), for any test that needs it.
+pytest_plugins = ["tests.helpers.discord_bots"]
+
 from inference.backend import DiffusersBackend  # noqa: E402 (after quieting the libraries)
 from inference.models import ModelRef  # noqa: E402
 from inference.tiny import save_tiny_model  # noqa: E402

@@ -22,8 +22,8 @@ import discord
 from cogs.contests import render
 from cogs.contests.buttons import vote_view
 from cogs.contests.posting import tell_moderators_once
-from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from cogs.resources import Resources
+from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from contests import announcements, lifecycle, results
 from contests.leaderboards import hidden_members
 from contests.model import Announcement, AnnouncementKind, Contest, ContestState, Entry, Standing

@@ -17,8 +17,8 @@ import discord
 from discord import app_commands
 
 from cogs.contests.buttons import HANDLER_COG
-from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from cogs.resources import Resources
+from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from contests.boards.hall_of_fame import FamedContest, Winner, count_famed, hall_of_fame
 from db.jobs import list_images
 

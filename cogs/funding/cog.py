@@ -39,8 +39,8 @@ from funding.campaigns import (
 from funding.errors import FundingError
 from funding.export import backers_csv, ledger_csv
 from funding.ledger import backer_amount
-from funding.registry import VersionStatus, all_versions
 from funding.settlement import cancel_campaign
+from registry.versions import VersionStatus, all_versions
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from cogs.imagine.buttons import (
     cancel_view,
 )
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, result_view
-from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
+from cogs.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
 from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
 from db.job_messages import get_job_message
 from db.jobs import JobStatus, Lane, get_job

@@ -20,8 +20,8 @@ import discord
 from cogs.contests.buttons import SubmitButton
 from cogs.imagine import render
 from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
-from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
 from cogs.resources import Resources
+from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
 from contests.entries import could_enter
 from db.job_messages import JobMessage, save_job_message
 from db.jobs import JobKind

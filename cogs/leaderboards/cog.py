@@ -12,10 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.imagine.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from cogs.leaderboards import render
 from cogs.leaderboards.paging import PageButton, PageRequest, page_count, pager_view
 from cogs.resources import Resources
+from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from contests.boards.trending import TrendingImage, trending_board
 from contests.leaderboards import (
     Board,

@@ -2,7 +2,7 @@
 versions available and says so.
 
 ``advance`` records each transition with its announcement in one transaction
-(``funding.releases.open_due``; ``/models release`` records its own), then posts what is
+(``registry.releases.open_due``; ``/models release`` records its own), then posts what is
 pending in the funded campaign's channel (or logs it, for a version without one) and marks
 it posted. A post Discord refused for a passing reason is tried again a minute later. A
 crash between posting and marking may repeat one post; none is lost. Posting uses REST
@@ -19,8 +19,7 @@ import discord
 
 from db.database import Database
 from funding.backers import funded_campaign
-from funding.registry import ModelVersion
-from funding.releases import (
+from registry.releases import (
     Announcement,
     AnnouncementEvent,
     mark_announced,
@@ -28,6 +27,7 @@ from funding.releases import (
     open_due,
     pending_announcements,
 )
+from registry.versions import ModelVersion
 
 log = logging.getLogger(__name__)
 

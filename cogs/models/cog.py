@@ -1,6 +1,6 @@
 """/models: list and inspect the registry; moderators of the operator's home servers add,
 edit, certify, release and retire versions (the registry is one for every server the bot
-is in). Rules live in ``funding.registry`` and ``funding.releases``; this cog parses,
+is in). Rules live in ``registry.versions`` and ``registry.releases``; this cog parses,
 checks who is asking, and renders."""
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ from cogs.models.announcer import EarlyAccessEnds, released_text
 from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
 from funding.errors import FundingError
-from funding.model_fields import FAMILIES
-from funding.registry import (
+from inference.models import source_kind
+from registry.configured import model_ref
+from registry.fields import FAMILIES
+from registry.releases import MAX_EARLY_ACCESS_DAYS, release
+from registry.versions import (
     NewVersion,
     VersionEdit,
     add_version,
@@ -29,9 +32,6 @@ from funding.registry import (
     set_certified,
     versions_of,
 )
-from funding.releases import MAX_EARLY_ACCESS_DAYS, release
-from inference.models import source_kind
-from studio.models import model_ref
 
 _FAMILY_CHOICES = [app_commands.Choice(name=family, value=family) for family in FAMILIES]
 _MODEL_HELP = "name or name:version, e.g. mymodel:2"

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import discord
 
-from funding.registry import ImageCounts, ModelVersion, VersionStatus
 from inference.models import source_kind
+from registry.versions import ImageCounts, ModelVersion, VersionStatus
 
 #: Discord's limits: 25 fields per embed, 1024 characters per field value.
 MAX_FIELDS = 25

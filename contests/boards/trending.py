@@ -20,7 +20,8 @@ from datetime import datetime, timedelta
 
 from contests.boards.sql_fragments import HIDDEN_MEMBERS, ORIGINS
 from db.database import Database
-from db.jobs import JobKind, JobStatus, from_db_time, to_db_time
+from db.jobs import JobKind, JobStatus
+from db.times import from_db_time, to_db_time
 
 #: How far back trending looks, and the age at which an image's score has decayed to zero.
 TRENDING_DAYS = 7

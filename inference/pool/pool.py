@@ -13,11 +13,10 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from core.clock import Clock, utc_now
 from db.database import Database
 from db.jobs import (
     LOCAL_OWNER_ID,
@@ -81,12 +80,6 @@ from inference.pool.worker import (
 )
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

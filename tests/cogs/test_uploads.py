@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cogs.imagine.uploads import PREVIEW_SIDE, preview_upload, result_upload
+from cogs.uploads import PREVIEW_SIDE, preview_upload, result_upload
 
 
 def _noise(width: int, height: int, mode: str = "RGB") -> Image.Image:

@@ -30,8 +30,8 @@ from db.jobs import (
     insert_job,
     mark_finished,
     mark_running,
-    to_db_time,
 )
+from db.times import to_db_time
 from db.users import UserSettings, add_favorite, save_user_settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

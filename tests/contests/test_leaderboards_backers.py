@@ -17,7 +17,7 @@ from db.users import UserSettings, save_user_settings
 from funding.backers import BackerTotal, backer_board
 from funding.ledger import pledge
 from funding.settlement import settle_due
-from tests.funding.campaign_helpers import (
+from tests.helpers.campaigns import (
     ALICE,
     BOB,
     CAROL,

@@ -25,7 +25,7 @@ from db.guilds import (
     set_moderation_channel,
     set_queue_limits,
 )
-from db.jobs import to_db_time
+from db.times import to_db_time
 
 T0 = datetime(2026, 11, 21, 23, 8, 25, 123456, tzinfo=UTC)
 GUILD = 111

@@ -19,8 +19,8 @@ from db.jobs import (
     insert_job,
     mark_finished,
     mark_running,
-    to_db_time,
 )
+from db.times import to_db_time
 from db.users import (
     StylizePreset,
     UserSettings,

@@ -19,7 +19,7 @@ from funding.backers import (
 from funding.campaigns import Campaign
 from funding.ledger import pledge, withdraw
 from funding.settlement import settle_due
-from tests.funding.campaign_helpers import (
+from tests.helpers.campaigns import (
     ALICE,
     BOB,
     CAROL,

@@ -22,8 +22,8 @@ from funding.campaigns import (
 )
 from funding.errors import FundingError
 from funding.ledger import pledge
-from funding.registry import ModelVersion
-from tests.funding.campaign_helpers import (
+from registry.versions import ModelVersion
+from tests.helpers.campaigns import (
     ALICE,
     CHANNEL,
     CREATOR,

@@ -15,7 +15,7 @@ from funding.campaigns import Campaign, get_campaign, progress
 from funding.export import backers_csv, ledger_csv
 from funding.ledger import pledge, withdraw
 from funding.settlement import settle_due
-from tests.funding.campaign_helpers import (
+from tests.helpers.campaigns import (
     ALICE,
     BOB,
     CAROL,

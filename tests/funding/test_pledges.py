@@ -14,7 +14,7 @@ from db.database import Database
 from funding.campaigns import Campaign, get_campaign, progress
 from funding.errors import FundingError
 from funding.ledger import PledgeChange, PledgeResult, backer_amount, pledge, withdraw
-from tests.funding.campaign_helpers import (
+from tests.helpers.campaigns import (
     ALICE,
     BOB,
     CAROL,

@@ -21,7 +21,7 @@ from funding.settlement import (
     settle_due,
     unannounced,
 )
-from tests.funding.campaign_helpers import (
+from tests.helpers.campaigns import (
     ALICE,
     BOB,
     CREATOR,

@@ -13,7 +13,7 @@ from torch import nn
 from inference.backend import DiffusersBackend, JobCancelled, StepEvent
 from inference.jobs import plan_upscale, plan_variation
 from inference.params import SAMPLERS
-from tests.inference.helpers import FAST, mean_abs_diff, plan
+from tests.helpers.inference import FAST, mean_abs_diff, plan
 
 
 def _convolutions(backend: DiffusersBackend) -> list[nn.Conv2d]:

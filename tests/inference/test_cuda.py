@@ -11,7 +11,7 @@ from diffusers.models.attention_processor import AttnProcessor2_0
 
 from inference.backend import DiffusersBackend
 from inference.models import ModelRef
-from tests.inference.helpers import pixels, plan
+from tests.helpers.inference import pixels, plan
 
 pytestmark = pytest.mark.gpu
 

@@ -10,7 +10,7 @@ from inference.backend import DiffusersBackend
 from inference.engine import render
 from inference.jobs import GenerationJob
 from inference.pngmeta import parse_parameters, read_atelier, read_parameters
-from tests.inference.helpers import plan
+from tests.helpers.inference import plan
 
 
 def _paths(directory: Path) -> list[Path]:

@@ -12,9 +12,9 @@ from db.database import Database
 from inference.models import ModelCatalog
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
-from studio.models import enter_configured
+from registry.configured import enter_configured
 from studio.service import Studio, StudioConfig
-from tests.inference.helpers import FAST
+from tests.helpers.inference import FAST
 from tests.inference.pool.conftest import PoolMaker, Script
 
 #: One upscale of a 64-px grid (128 px) is allowed; a second (256 px) is not.

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 import pytest
 
 from db.jobs import JobStatus, Lane
-from funding.registry import NewVersion, add_version, retire
-from funding.releases import release
 from inference.pool.handle import JobHandle
+from registry.releases import release
+from registry.versions import NewVersion, add_version, retire
 from studio.errors import StudioError
 from studio.service import StoredJob, Studio
-from tests.funding.campaign_helpers import ALICE, BOB, CREATOR, T0
-from tests.funding.registry_helpers import funded_campaign_for
+from tests.helpers.campaigns import ALICE, BOB, CREATOR, T0
+from tests.helpers.registry import funded_campaign_for
 
 RELEASED = T0 + timedelta(days=11)
 

@@ -25,7 +25,7 @@ from inference.params import ParamError
 from inference.pool.handle import JobHandle
 from studio.errors import StudioError
 from studio.service import StoredJob, Studio
-from tests.inference.helpers import FAST
+from tests.helpers.inference import FAST
 from tests.inference.pool.conftest import job
 from tests.studio.conftest import LIMITS, MAX_UPSCALE_SIDE, StudioMaker
 

@@ -20,7 +20,7 @@ from inference.params import parse
 from inference.pool.config import PoolConfig, UserLimits
 from inference.pool.pool import WorkerPool
 from inference.pool.worker import Backend
-from tests.inference.helpers import FAST
+from tests.helpers.inference import FAST
 
 #: What a test's fault hook may do to a batch before it runs: raise, block, anything.
 Fault = Callable[[Sequence[GenerationJob]], None]

@@ -1,0 +1,133 @@
+"""The whole bot, started in-process against the loopback Discord stand-in.
+
+``bots.start()`` builds the bot with ``create_bot`` from real settings (tiny model, CPU,
+few steps, a data folder of the test's own) and connects it over real sockets; a test can
+stop it and start another on the same database to see what survives a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.app import AtelierBot, create_bot
+from bot.settings import load_settings
+from cogs.resources import Tuning
+from core.clock import utc_now
+from inference.backend import DiffusersBackend
+from inference.models import ModelRef
+from inference.pool.worker import Backend
+from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.inference.pool.conftest import Script, ScriptedBackend
+
+#: A fast progress cadence so a short job still shows progress edits.
+FAST_TUNING = Tuning(progress_edit_seconds=0.05)
+
+
+@dataclass
+class Bots:
+    """Starts bots against ``fake``; stops every one of them when the test ends."""
+
+    fake: FakeDiscord
+    data_dir: Path
+    model_dir: Path
+    script: Script
+    running: list[tuple[AtelierBot, asyncio.Task[None]]] = field(default_factory=list)
+
+    async def start(
+        self,
+        *,
+        tuning: Tuning = FAST_TUNING,
+        clock: Callable[[], datetime] = utc_now,
+        **overrides: Any,
+    ) -> AtelierBot:
+        values: dict[str, Any] = {
+            "discord_token": self.fake.bot_token,
+            "discord_api_base": self.fake.api_base,
+            "discord_gateway_url": self.fake.gateway_url,
+            "data_dir": self.data_dir,
+            "model": str(self.model_dir),
+            "models": {"tiny": str(self.model_dir)},
+            "devices": "cpu",
+            "default_steps": 4,
+            "preview_every_steps": 1,
+            "shutdown_grace_seconds": 5,
+        }
+        settings = load_settings(**{**values, **overrides})
+        bot = create_bot(settings, backend_factory=self.load, tuning=tuning, clock=clock)
+        task = asyncio.create_task(bot.start(self.fake.bot_token))
+        self.running.append((bot, task))
+        await self.fake.wait_until_ready(timeout=20)
+        # Not bot.is_ready(): discord.py waits guild_ready_timeout (2 s) for more servers
+        # before that; interactions are handled as soon as the server itself is known.
+        guild_id = self.fake.guild_id
+        await self.fake.wait_for(
+            lambda: bot.get_guild(guild_id) is not None or task.done(), timeout=20
+        )
+        if task.done():
+            task.result()  # raise what stopped it
+        return bot
+
+    async def stop(self, bot: AtelierBot) -> None:
+        for entry in list(self.running):
+            if entry[0] is bot:
+                self.running.remove(entry)
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await entry[1]
+        await self.fake.disconnect_clients()
+
+    async def stop_all(self) -> None:
+        for bot, _ in list(self.running):
+            await self.stop(bot)
+
+    def load(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
+        return ScriptedBackend(DiffusersBackend.load(model, device, "auto", make_room), self.script)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    # Discord's rule: an interaction not acknowledged within 3 seconds has failed.
+    async with FakeDiscord(callback_deadline_seconds=3.0) as running:
+        try:
+            yield running
+        finally:
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@pytest.fixture
+async def bots(
+    fake: FakeDiscord, tmp_path: Path, tiny_model_dir: Path, clean_env: Path
+) -> AsyncIterator[Bots]:
+    runner = Bots(fake, tmp_path / "data", tiny_model_dir, Script())
+    try:
+        yield runner
+    finally:
+        runner.script.step_delay = 0.0
+        await runner.stop_all()
+
+
+@pytest.fixture
+def alice(fake: FakeDiscord) -> FakeUser:
+    return fake.add_user("alice")
+
+
+@pytest.fixture
+def bob(fake: FakeDiscord) -> FakeUser:
+    return fake.add_user("bob")
+
+
+def is_result(message: RecordedMessage) -> bool:
+    """A finished job's message: an image attached and the U/V buttons."""
+    return bool(message.attachments) and any(
+        custom_id.startswith("atelier:u:") for custom_id in message.custom_ids
+    )
