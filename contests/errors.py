@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from core.errors import UserFacingError
 
-class ContestError(Exception):
+
+class ContestError(UserFacingError):
     """A request the contest rules refuse; ``str(error)`` says why and what would work."""
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from core.errors import UserFacingError
 
-class FundingError(Exception):
+
+class FundingError(UserFacingError):
     """A campaign or pledge request that cannot be carried out; ``str(err)`` says why and
     what would be accepted, in words fit to show the member who asked."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message

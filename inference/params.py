@@ -18,8 +18,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
+from core.errors import UserFacingError
 
-class ParamError(ValueError):
+
+class ParamError(UserFacingError):
     """A prompt the user must fix. ``str(err)`` is the user-facing message.
 
     ``flag`` is the flag the error is about as the user wrote it (lowercased, phone dashes

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import UserFacingError
 from db.jobs import Lane
 from inference.jobs import BatchKey, GenerationJob, batch_key
 from inference.models import ModelRef
@@ -71,7 +72,7 @@ class QueuedJob:
         return self.job.num_images
 
 
-class QueueLimitError(Exception):
+class QueueLimitError(UserFacingError):
     """A user has too many jobs waiting; the message says so in their words."""
 
 
