@@ -23,6 +23,7 @@ from discord.ext import commands
 from bot.settings import Settings
 from cogs.admin import AdminCog
 from cogs.contests.cog import ContestsCog
+from cogs.errors import handle_error
 from cogs.funding.cog import FundingCog
 from cogs.imagine.buttons import AtelierButton
 from cogs.imagine.cog import ImagineCog
@@ -51,24 +52,18 @@ _DELIVERY_GRACE_SECONDS = 15.0
 
 
 class AtelierTree(app_commands.CommandTree[Any]):
-    """Slash-command errors: a refused check has already answered; anything unexpected is
-    logged and the user gets an apology instead of Discord's "The application did not
-    respond"."""
+    """Slash-command errors go the one way (``cogs.errors.handle_error``): a refusal is
+    shown to the member; anything unexpected is logged and the member gets an apology
+    instead of Discord's "The application did not respond". A refused check has already
+    answered."""
 
     async def on_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
         if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
             return
-        log.error("command %s failed", interaction.command, exc_info=error)
-        text = "⚠️ Something went wrong on Atelier's side; it has been logged. Try again."
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            pass
+        raised = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        await handle_error(interaction, raised)
 
 
 def open_registry_warning(home_guild_ids: frozenset[int], servers: int) -> str | None:

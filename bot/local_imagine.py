@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.progress import ProgressBar
 from bot.settings import DEVICE_PATTERN, Settings
 from core.clock import Clock, utc_now
+from core.errors import UserFacingError
 from db.database import Database
 from db.jobs import LOCAL_OWNER_ID
 from inference.backend import diffusers_factory
@@ -25,7 +26,7 @@ from inference.pool.queue import OutputPaths
 _CANCEL_GRACE_SECONDS = 10.0
 
 
-class UsageError(Exception):
+class UsageError(UserFacingError):
     """Bad input on the command line: exit code 2, nothing written."""
 
 

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.errors import tell
 from cogs.resources import Resources
 from db.guilds import (
     add_banned_words,
@@ -26,7 +27,6 @@ from db.guilds import (
     set_queue_limits,
 )
 from inference.pool.config import UserLimits
-from studio.errors import StudioError
 from studio.moderation import normalise_words
 
 
@@ -57,9 +57,7 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.describe(words="comma separated, e.g. gore, blood")
     async def words_add(self, interaction: discord.Interaction[Any], words: str) -> None:
         assert interaction.guild_id is not None
-        wanted = await _words_or_refuse(interaction, words)
-        if wanted is None:
-            return
+        wanted = normalise_words(words)
         added = await add_banned_words(
             self.resources.db,
             interaction.guild_id,
@@ -71,27 +69,25 @@ class AdminCog(commands.Cog, name="Admin"):
         text = f"✅ Banned: {', '.join(added)}." if added else "Nothing new."
         if already:
             text += f" Already banned: {', '.join(already)}."
-        await _reply(interaction, text)
+        await tell(interaction, text)
 
     @words.command(name="remove", description="Allow these words again")
     @app_commands.describe(words="comma separated")
     async def words_remove(self, interaction: discord.Interaction[Any], words: str) -> None:
         assert interaction.guild_id is not None
-        wanted = await _words_or_refuse(interaction, words)
-        if wanted is None:
-            return
+        wanted = normalise_words(words)
         removed = await remove_banned_words(self.resources.db, interaction.guild_id, wanted)
         missing = [word for word in wanted if word not in removed]
         text = f"✅ Allowed again: {', '.join(removed)}." if removed else "Nothing removed."
         if missing:
             text += f" Not on the list: {', '.join(missing)}."
-        await _reply(interaction, text)
+        await tell(interaction, text)
 
     @words.command(name="list", description="The banned words")
     async def words_list(self, interaction: discord.Interaction[Any]) -> None:
         assert interaction.guild_id is not None
         listed = await banned_words(self.resources.db, interaction.guild_id)
-        await _reply(
+        await tell(
             interaction,
             f"Banned words ({len(listed)}): {', '.join(listed)}" if listed else "No banned words.",
         )
@@ -111,7 +107,7 @@ class AdminCog(commands.Cog, name="Admin"):
         if running is None and queued is None:
             stored = await get_queue_limits(self.resources.db)
             origin = f"set by <@{stored.updated_by}>" if stored else "the operator's settings"
-            await _reply(
+            await tell(
                 interaction,
                 f"Each member may have {current.max_running} jobs running and "
                 f"{current.max_queued} waiting ({origin}; they apply to the whole bot).",
@@ -129,7 +125,7 @@ class AdminCog(commands.Cog, name="Admin"):
             at=self.resources.clock(),
         )
         pool.set_limits(limits)
-        await _reply(
+        await tell(
             interaction,
             f"✅ Each member may now have {limits.max_running} jobs running and "
             f"{limits.max_queued} waiting.",
@@ -142,7 +138,7 @@ class AdminCog(commands.Cog, name="Admin"):
     ) -> None:
         assert interaction.guild_id is not None
         await set_moderation_channel(self.resources.db, interaction.guild_id, channel.id)
-        await _reply(interaction, f"✅ Appeals will be posted in {channel.mention}.")
+        await tell(interaction, f"✅ Appeals will be posted in {channel.mention}.")
 
     @admin.command(name="buttons", description="Who may press U/V/🔄 on someone's images")
     @app_commands.describe(everyone="true: every member; false: only the job's owner")
@@ -150,7 +146,7 @@ class AdminCog(commands.Cog, name="Admin"):
         assert interaction.guild_id is not None
         await set_buttons_for_everyone(self.resources.db, interaction.guild_id, everyone)
         who = "every member" if everyone else "only the member who made the job"
-        await _reply(interaction, f"✅ Generation buttons can now be pressed by {who}.")
+        await tell(interaction, f"✅ Generation buttons can now be pressed by {who}.")
 
     @admin.command(
         name="moderator-role", description="Members with this role run contests and models"
@@ -168,7 +164,7 @@ class AdminCog(commands.Cog, name="Admin"):
         assert interaction.guild_id is not None
         if clear:
             await set_moderator_role(self.resources.db, interaction.guild_id, None)
-            await _reply(interaction, "✅ Moderator role cleared: only Manage Server moderates.")
+            await tell(interaction, "✅ Moderator role cleared: only Manage Server moderates.")
             return
         if role is None:
             current = await get_guild_settings(self.resources.db, interaction.guild_id)
@@ -177,23 +173,10 @@ class AdminCog(commands.Cog, name="Admin"):
                 if current.moderator_role_id is not None
                 else "Moderators: members with Manage Server (no moderator role set)."
             )
-            await _reply(interaction, text)
+            await tell(interaction, text)
             return
         if role.is_default():
-            await _reply(interaction, "⚠️ @everyone cannot be the moderator role; pick a role.")
+            await tell(interaction, "⚠️ @everyone cannot be the moderator role; pick a role.")
             return
         await set_moderator_role(self.resources.db, interaction.guild_id, role.id)
-        await _reply(interaction, f"✅ Members with {role.mention} can now moderate Atelier.")
-
-
-async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
-    await interaction.response.send_message(text, ephemeral=True)
-
-
-async def _words_or_refuse(interaction: discord.Interaction[Any], words: str) -> list[str] | None:
-    """The words as stored, or None after telling the moderator what was wrong."""
-    try:
-        return normalise_words(words)
-    except StudioError as error:
-        await _reply(interaction, f"⚠️ {error}")
-        return None
+        await tell(interaction, f"✅ Members with {role.mention} can now moderate Atelier.")

@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from cogs.errors import tell
 from db.database import Database
 from db.guilds import get_guild_settings
 
@@ -53,7 +54,7 @@ async def ensure_registry_moderator(
     where and by whom the registry is managed."""
     if interaction.guild_id is None or in_home_guild(interaction.guild_id, home_guild_ids):
         return await ensure_moderator(db, interaction, what)
-    await _tell(
+    await tell(
         interaction,
         f"🔒 The model registry is shared by every server Atelier is in and is managed in "
         f"the operator's home server: only its moderators can {what}. Ask there, or ask "
@@ -66,15 +67,8 @@ async def ensure_moderator(db: Database, interaction: discord.Interaction[Any], 
     """True for a moderator; otherwise the member is told (ephemerally) who may ``what``."""
     if await is_moderator(db, interaction):
         return True
-    await _tell(
+    await tell(
         interaction,
         f"🔒 Only moderators can {what} (Manage Server, or the server's moderator role).",
     )
     return False
-
-
-async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)

@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.errors import handle_error, tell
 from cogs.resources import Resources
 from db.users import (
     StylizePreset,
@@ -20,9 +21,8 @@ from db.users import (
     set_user_option,
     user_options,
 )
-from inference.params import ParamError, parse, parse_flags
+from inference.params import parse, parse_flags
 from registry.versions import available_names
-from studio.errors import StudioError
 from studio.preferences import MAX_OPTIONS, check_option_name, check_suffix, split_flags
 
 _STYLIZE_LABELS = {
@@ -119,6 +119,11 @@ class SettingsPanel(discord.ui.View):
         self.stop()
         await interaction.response.edit_message(content=describe(updated), view=panel)
 
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await handle_error(interaction, error)
+
 
 async def _model_names(resources: Resources) -> list[str]:
     return await available_names(resources.db, resources.clock())
@@ -157,17 +162,11 @@ class PreferencesCog(commands.Cog, name="Preferences"):
     @prefer.command(name="suffix", description="Text added to the end of every prompt")
     @app_commands.describe(text="e.g. --ar 3:2 --s 250; leave empty to remove your suffix")
     async def suffix(self, interaction: discord.Interaction[Any], text: str = "") -> None:
-        try:
-            suffix = check_suffix(text)
-            parse_flags(split_flags(suffix)[1], self.resources.studio.config.parse_limits)
-        except (StudioError, ParamError) as error:
-            await _ephemeral(interaction, f"⚠️ {error}")
-            return
+        suffix = check_suffix(text)
+        parse_flags(split_flags(suffix)[1], self.resources.studio.config.parse_limits)
         current = await get_user_settings(self.resources.db, interaction.user.id)
         await save_user_settings(self.resources.db, dataclasses.replace(current, suffix=suffix))
-        await _ephemeral(
-            interaction, f"✅ Suffix set to `{suffix}`." if suffix else "✅ Suffix removed."
-        )
+        await tell(interaction, f"✅ Suffix set to `{suffix}`." if suffix else "✅ Suffix removed.")
 
     @option.command(name="set", description="Make --NAME stand for a set of flags")
     @app_commands.describe(name="the option's name, e.g. portrait", flags="e.g. --ar 2:3 --s 250")
@@ -175,43 +174,33 @@ class PreferencesCog(commands.Cog, name="Preferences"):
         self, interaction: discord.Interaction[Any], name: str, flags: str
     ) -> None:
         user_id = interaction.user.id
-        try:
-            name = check_option_name(name)
-            flags = " ".join(flags.split())
-            parse(f"x {flags}", self.resources.studio.config.parse_limits)
-        except (StudioError, ParamError) as error:
-            await _ephemeral(interaction, f"⚠️ {error}")
-            return
+        name = check_option_name(name)
+        flags = " ".join(flags.split())
+        parse(f"x {flags}", self.resources.studio.config.parse_limits)
         existing = await user_options(self.resources.db, user_id)
         if name not in existing and len(existing) >= MAX_OPTIONS:
-            await _ephemeral(
+            await tell(
                 interaction,
                 f"⚠️ You have {MAX_OPTIONS} options, the most allowed; delete one first.",
             )
             return
         await set_user_option(self.resources.db, user_id, name, flags)
-        await _ephemeral(interaction, f"✅ `--{name}` now means `{flags}`.")
+        await tell(interaction, f"✅ `--{name}` now means `{flags}`.")
 
     @option.command(name="list", description="Your custom options")
     async def option_list(self, interaction: discord.Interaction[Any]) -> None:
         options = await user_options(self.resources.db, interaction.user.id)
         if not options:
-            await _ephemeral(
-                interaction, "You have no custom options. Add one with /prefer option set."
-            )
+            await tell(interaction, "You have no custom options. Add one with /prefer option set.")
             return
         lines = [f"`--{name}` → `{flags}`" for name, flags in options.items()]
-        await _ephemeral(interaction, "**Your options**\n" + "\n".join(lines))
+        await tell(interaction, "**Your options**\n" + "\n".join(lines))
 
     @option.command(name="delete", description="Delete one of your custom options")
     @app_commands.describe(name="the option's name")
     async def option_delete(self, interaction: discord.Interaction[Any], name: str) -> None:
         stored = name.strip().lower().lstrip("-")
         if await delete_user_option(self.resources.db, interaction.user.id, stored):
-            await _ephemeral(interaction, f"✅ `--{stored}` deleted.")
+            await tell(interaction, f"✅ `--{stored}` deleted.")
         else:
-            await _ephemeral(interaction, f"⚠️ You have no option called `--{stored}`.")
-
-
-async def _ephemeral(interaction: discord.Interaction[Any], text: str) -> None:
-    await interaction.response.send_message(text, ephemeral=True)
+            await tell(interaction, f"⚠️ You have no option called `--{stored}`.")

@@ -10,6 +10,7 @@ import torch
 from diffusers import DiffusionPipeline, StableDiffusionPipeline, StableDiffusionXLPipeline
 from safetensors import safe_open
 
+from core.errors import UserFacingError
 from inference.library_logs import quiet_library_logs
 from inference.models import ModelRef, source_kind
 
@@ -25,8 +26,9 @@ _HOW_TO_FIX = (
 )
 
 
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded; the message says why and what to do."""
+class ModelLoadError(UserFacingError):
+    """A model could not be loaded; the message says why and what to do (shown to the member
+    whose job needed it, and on the command line)."""
 
 
 def load_pipeline(model: ModelRef, *, dtype: torch.dtype) -> Any:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.errors import AnswersErrors
 from cogs.handlers import handling_cog
 
 #: The cog that handles presses (cogs do not import each other).
@@ -32,6 +33,7 @@ def submit_custom_id(job_id: int, index: int) -> str:
 
 
 class SubmitButton(
+    AnswersErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"contest:(?P<action>submit|replace):(?:(?P<entry>\d{1,19}):)?(?P<job>\d{1,19}):(?P<index>\d)",
 ):
@@ -65,14 +67,16 @@ class SubmitButton(
         replace = int(match["entry"]) if match["action"] == "replace" and match["entry"] else None
         return cls(int(match["job"]), int(match["index"]), replace)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         handler: PressHandler | None = await handling_cog(interaction, HANDLER_COG)
         if handler is not None:
             await handler.on_submit(interaction, self.job_id, self.index, self.replace)
 
 
 class VoteButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"contest:vote:(?P<entry>\d{1,19})"
+    AnswersErrors,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"contest:vote:(?P<entry>\d{1,19})",
 ):
     """**Vote** under an anonymous entry; pressing again withdraws the vote."""
 
@@ -97,7 +101,7 @@ class VoteButton(
     ) -> VoteButton:
         return cls(int(match["entry"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         handler: PressHandler | None = await handling_cog(interaction, HANDLER_COG)
         if handler is not None:
             await handler.on_vote(interaction, self.entry_id)

@@ -1,8 +1,9 @@
 """The /contest commands, the Submit and Vote buttons, and the phase announcements.
 
 The rules live in ``contests/``; this cog parses, checks who may do what (moderators:
-``cogs.moderators``), turns refusals into ephemeral replies, and after every change posts
-the queued announcements and re-arms the phase timer.
+``cogs.moderators``), answers, and after every change posts the queued announcements and
+re-arms the phase timer. Refusals (``ContestError``) reach the member through
+``cogs.errors``.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ from cogs.contests.buttons import HANDLER_COG, SubmitButton, VoteButton
 from cogs.contests.entering import enter_image
 from cogs.contests.hall_of_fame import HallOfFame, HallOfFamePage
 from cogs.contests.posting import refuse_unpostable
-from cogs.contests.replies import refuse, reply
 from cogs.contests.themes import ThemeCommands
+from cogs.errors import tell
 from cogs.moderators import ensure_moderator
 from cogs.resources import Resources
 from contests import lifecycle, schedule
-from contests.errors import ContestError
 from contests.rules import get_rules, set_rules
 from contests.store import guild_contests
 from contests.themes import list_themes
@@ -98,21 +98,17 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         if target is None:
             return
         assert interaction.guild_id is not None
-        try:
-            contest = await lifecycle.open_contest(
-                self.resources.db,
-                guild_id=interaction.guild_id,
-                channel_id=target,
-                theme=theme,
-                submit_days=submit_days,
-                vote_days=vote_days,
-                opened_by=interaction.user.id,
-                now=self.resources.clock(),
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(
+        contest = await lifecycle.open_contest(
+            self.resources.db,
+            guild_id=interaction.guild_id,
+            channel_id=target,
+            theme=theme,
+            submit_days=submit_days,
+            vote_days=vote_days,
+            opened_by=interaction.user.id,
+            now=self.resources.clock(),
+        )
+        await tell(
             interaction,
             f"✅ Contest #{contest.id} “{contest.theme}” is open in <#{contest.channel_id}>; "
             f"submissions close {render.at(contest.voting_at)}.",
@@ -131,20 +127,16 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         if not await ensure_moderator(self.resources.db, interaction, "extend contests"):
             return
         assert interaction.guild_id is not None
-        try:
-            extended = await lifecycle.extend(
-                self.resources.db,
-                contest,
-                guild_id=interaction.guild_id,
-                by=timedelta(days=days, hours=hours),
-                extended_by=interaction.user.id,
-                interaction_id=interaction.id,
-                now=self.resources.clock(),
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(interaction, f"✅ {render.extended(extended)}")
+        extended = await lifecycle.extend(
+            self.resources.db,
+            contest,
+            guild_id=interaction.guild_id,
+            by=timedelta(days=days, hours=hours),
+            extended_by=interaction.user.id,
+            interaction_id=interaction.id,
+            now=self.resources.clock(),
+        )
+        await tell(interaction, f"✅ {render.extended(extended)}")
         await self._changed()
 
     @contest.command(name="cancel", description="Cancel a contest, with a reason (moderators)")
@@ -158,19 +150,15 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         if not await ensure_moderator(self.resources.db, interaction, "cancel contests"):
             return
         assert interaction.guild_id is not None
-        try:
-            cancelled = await lifecycle.cancel(
-                self.resources.db,
-                contest,
-                guild_id=interaction.guild_id,
-                reason=reason,
-                by=interaction.user.id,
-                now=self.resources.clock(),
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(interaction, f"✅ {render.cancelled(cancelled)}")
+        cancelled = await lifecycle.cancel(
+            self.resources.db,
+            contest,
+            guild_id=interaction.guild_id,
+            reason=reason,
+            by=interaction.user.id,
+            now=self.resources.clock(),
+        )
+        await tell(interaction, f"✅ {render.cancelled(cancelled)}")
         await self._changed()
 
     @contest.command(name="disqualify", description="Disqualify an entry (moderators)")
@@ -191,18 +179,15 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         if not await ensure_moderator(self.resources.db, interaction, "disqualify entries"):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            text = await moderation.disqualify_entry(
-                self.client,
-                self.resources,
-                interaction,
-                reason,
-                number=entry,
-                contest_id=contest,
-                entry_id=entry_id,
-            )
-        except ContestError as error:
-            text = f"⚠️ {error}"
+        text = await moderation.disqualify_entry(
+            self.client,
+            self.resources,
+            interaction,
+            reason,
+            number=entry,
+            contest_id=contest,
+            entry_id=entry_id,
+        )
         await interaction.followup.send(text, ephemeral=True)
 
     @contest.command(name="entries", description="Every entry of a contest (moderators)")
@@ -211,12 +196,8 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         if not await ensure_moderator(self.resources.db, interaction, "see who entered"):
             return
         assert interaction.guild_id is not None
-        try:
-            messages = await moderation.entry_lines(self.resources, interaction.guild_id, contest)
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(interaction, messages[0])
+        messages = await moderation.entry_lines(self.resources, interaction.guild_id, contest)
+        await tell(interaction, messages[0])
         for more in messages[1:]:
             await interaction.followup.send(more, ephemeral=True)
 
@@ -226,11 +207,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         if not await ensure_moderator(self.resources.db, interaction, "download ballots"):
             return
         assert interaction.guild_id is not None
-        try:
-            text, file = await moderation.ballot_file(self.resources, interaction.guild_id, contest)
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
+        text, file = await moderation.ballot_file(self.resources, interaction.guild_id, contest)
         await interaction.response.send_message(text, file=file, ephemeral=True)
 
     @contest.command(name="rules", description="See the contest rules, or change them (moderators)")
@@ -250,24 +227,20 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         changes = (max_entries, min_member_days, votes_per_member)
         if all(value is None for value in changes):
             current = await get_rules(self.resources.db, interaction.guild_id)
-            await reply(interaction, f"Contest rules in this server:\n{render.rules_text(current)}")
+            await tell(interaction, f"Contest rules in this server:\n{render.rules_text(current)}")
             return
         if not await ensure_moderator(self.resources.db, interaction, "change contest rules"):
             return
-        try:
-            new = await set_rules(
-                self.resources.db,
-                interaction.guild_id,
-                max_entries=max_entries,
-                min_member_days=min_member_days,
-                votes_per_member=votes_per_member,
-                updated_by=interaction.user.id,
-                now=self.resources.clock(),
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(interaction, f"✅ Contest rules now:\n{render.rules_text(new)}")
+        new = await set_rules(
+            self.resources.db,
+            interaction.guild_id,
+            max_entries=max_entries,
+            min_member_days=min_member_days,
+            votes_per_member=votes_per_member,
+            updated_by=interaction.user.id,
+            now=self.resources.clock(),
+        )
+        await tell(interaction, f"✅ Contest rules now:\n{render.rules_text(new)}")
 
     # --- weekly contests and themes (moderators) --------------------------------------------
 
@@ -293,26 +266,22 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         if target is None:
             return
         assert interaction.guild_id is not None
-        try:
-            first = await schedule.set_schedule(
-                self.resources.db,
-                guild_id=interaction.guild_id,
-                channel_id=target,
-                weekday=weekday.value,
-                hour=hour,
-                submit_days=submit_days,
-                vote_days=vote_days,
-                set_by=interaction.user.id,
-                now=self.resources.clock(),
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
+        first = await schedule.set_schedule(
+            self.resources.db,
+            guild_id=interaction.guild_id,
+            channel_id=target,
+            weekday=weekday.value,
+            hour=hour,
+            submit_days=submit_days,
+            vote_days=vote_days,
+            set_by=interaction.user.id,
+            now=self.resources.clock(),
+        )
         queued = await list_themes(self.resources.db, interaction.guild_id)
         warning = (
             "" if queued else "\n⚠️ The theme queue is empty: add themes with /contest theme add."
         )
-        await reply(
+        await tell(
             interaction,
             f"✅ Weekly contests {weekday.name}s at {hour:02d}:00 UTC; the first opens "
             f"{render.at(first)} with the next theme from the queue.{warning}",
@@ -325,7 +294,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
             return
         assert interaction.guild_id is not None
         removed = await schedule.clear_schedule(self.resources.db, interaction.guild_id)
-        await reply(
+        await tell(
             interaction,
             "✅ No more weekly contests; contests already open run to their end."
             if removed
@@ -342,7 +311,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         weekly = await schedule.get_schedule(self.resources.db, interaction.guild_id)
         lines = [f"Weekly contests: {weekly.describe}."] if weekly else []
         lines += [render.contest_line(c) for c in found] or ["No contests yet in this server."]
-        await reply(interaction, "\n".join(lines))
+        await tell(interaction, "\n".join(lines))
 
     @contest.command(name="submit", description="Enter one of your images in the open contest")
     @app_commands.describe(
@@ -364,16 +333,12 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
 
     async def on_vote(self, interaction: discord.Interaction[Any], entry_id: int) -> None:
         user = interaction.user
-        try:
-            receipt = await press_vote(
-                self.resources.db,
-                entry_id=entry_id,
-                voter_id=user.id,
-                interaction_id=interaction.id,
-                member_since=user.joined_at if isinstance(user, discord.Member) else None,
-                now=self.resources.clock(),
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(interaction, f"🗳️ {receipt.text}")
+        receipt = await press_vote(
+            self.resources.db,
+            entry_id=entry_id,
+            voter_id=user.id,
+            interaction_id=interaction.id,
+            member_since=user.joined_at if isinstance(user, discord.Member) else None,
+            now=self.resources.clock(),
+        )
+        await tell(interaction, f"🗳️ {receipt.text}")

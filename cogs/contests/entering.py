@@ -10,10 +10,11 @@ import discord
 
 from cogs.contests import render
 from cogs.contests.buttons import replace_view
-from cogs.contests.replies import refuse, reply
+from cogs.errors import tell
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from contests.entries import Entered, submit_entry
-from contests.errors import ContestError, ReplaceNeeded
+from contests.errors import ReplaceNeeded
 
 
 async def enter_image(
@@ -28,7 +29,7 @@ async def enter_image(
     confirm with **Replace my entry**; a refusal says why; the confirmation's message is
     edited into the receipt so its button cannot be pressed again."""
     if interaction.guild_id is None:
-        await reply(interaction, "⚠️ Contests run in servers; enter from the server.")
+        await tell(interaction, "⚠️ Contests run in servers; enter from the server.")
         return
     user = interaction.user
     try:
@@ -43,21 +44,19 @@ async def enter_image(
             interaction_id=interaction.id,
             replace=replace,
         )
-    except ReplaceNeeded as needed:
-        await reply(
+    except ReplaceNeeded as needed:  # not refused: the member is asked to confirm
+        await tell(
             interaction,
-            f"🔁 {needed} Press **Replace my entry** to confirm; otherwise nothing changes.",
+            f"🔁 {needed.render(discord_time)} Press **Replace my entry** to confirm; "
+            "otherwise nothing changes.",
             view=replace_view(needed.entry_id, job_id, index),
         )
-        return
-    except ContestError as error:
-        await refuse(interaction, error)
         return
     text = _receipt(entered, job_id, index)
     if replace is not None:
         await interaction.response.edit_message(content=text, view=None)
     else:
-        await reply(interaction, text)
+        await tell(interaction, text)
 
 
 def _receipt(entered: Entered, job_id: int, index: int) -> str:

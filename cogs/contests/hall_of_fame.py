@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 
 from cogs.contests.buttons import HANDLER_COG
+from cogs.errors import AnswersErrors
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from contests.boards.hall_of_fame import FamedContest, Winner, count_famed, hall_of_fame
@@ -39,7 +40,9 @@ class HallOfFameHost(Protocol):
     hall_of_fame: HallOfFame
 
 
-class HallOfFamePage(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hof:.*"):
+class HallOfFamePage(
+    AnswersErrors, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"hof:.*"
+):
     """◀ or ▶ under the hall of fame."""
 
     def __init__(self, custom_id: str, *, emoji: str | None = None, disabled: bool = False) -> None:
@@ -64,7 +67,7 @@ class HallOfFamePage(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
     ) -> HallOfFamePage:
         return cls(match.string)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         host: HallOfFameHost | None = interaction.client.get_cog(HANDLER_COG)
         if host is None or self.page is None:
             await interaction.response.send_message(

@@ -14,7 +14,7 @@ from typing import Any
 
 import discord
 
-from cogs.contests.replies import reply
+from cogs.errors import tell
 from cogs.resources import Resources
 from contests.model import Contest
 from contests.store import mark_post_refused
@@ -50,7 +50,7 @@ async def refuse_unpostable(interaction: discord.Interaction[Any], channel_id: i
     may not post in the contest channel; True if it refused."""
     missing = missing_permissions(interaction, channel_id)
     if missing:
-        await reply(interaction, cannot_post(channel_id, missing))
+        await tell(interaction, cannot_post(channel_id, missing))
     return bool(missing)
 
 

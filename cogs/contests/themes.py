@@ -10,11 +10,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from cogs.contests.replies import refuse, reply
+from cogs.errors import tell
 from cogs.moderators import ensure_moderator
 from cogs.resources import Resources
 from contests import themes
-from contests.errors import ContestError
 
 
 class ThemeCommands(app_commands.Group):
@@ -30,18 +29,14 @@ class ThemeCommands(app_commands.Group):
         if not await ensure_moderator(self.resources.db, interaction, "change the themes"):
             return
         assert interaction.guild_id is not None
-        try:
-            added = await themes.add_theme(
-                self.resources.db,
-                interaction.guild_id,
-                theme,
-                added_by=interaction.user.id,
-                now=self.resources.clock(),
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(interaction, f"✅ Queued “{added.theme}”.")
+        added = await themes.add_theme(
+            self.resources.db,
+            interaction.guild_id,
+            theme,
+            added_by=interaction.user.id,
+            now=self.resources.clock(),
+        )
+        await tell(interaction, f"✅ Queued “{added.theme}”.")
 
     @app_commands.command(name="list", description="The theme queue, next first (moderators)")
     async def list(self, interaction: discord.Interaction[Any]) -> None:
@@ -50,13 +45,13 @@ class ThemeCommands(app_commands.Group):
         assert interaction.guild_id is not None
         queued = await themes.list_themes(self.resources.db, interaction.guild_id)
         if not queued:
-            await reply(interaction, "The theme queue is empty; add one with /contest theme add.")
+            await tell(interaction, "The theme queue is empty; add one with /contest theme add.")
             return
         lines = [
             f"{n}. {t.theme}" + (f" (used {t.uses}×)" if t.uses else "")
             for n, t in enumerate(queued, start=1)
         ]
-        await reply(
+        await tell(
             interaction, "Themes, in the order weekly contests take them:\n" + "\n".join(lines)
         )
 
@@ -68,11 +63,7 @@ class ThemeCommands(app_commands.Group):
         if not await ensure_moderator(self.resources.db, interaction, "change the themes"):
             return
         assert interaction.guild_id is not None
-        try:
-            removed = await themes.remove_theme(
-                self.resources.db, interaction.guild_id, theme, now=self.resources.clock()
-            )
-        except ContestError as error:
-            await refuse(interaction, error)
-            return
-        await reply(interaction, f"✅ Removed “{removed}” from the queue.")
+        removed = await themes.remove_theme(
+            self.resources.db, interaction.guild_id, theme, now=self.resources.clock()
+        )
+        await tell(interaction, f"✅ Removed “{removed}” from the queue.")

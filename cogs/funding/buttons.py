@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.errors import AnswersErrors
 from cogs.handlers import handling_cog
 from funding.campaigns import Campaign
 
@@ -33,6 +34,7 @@ class CampaignHandler(Protocol):
 
 
 class CampaignButton(
+    AnswersErrors,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"campaign:(?P<action>pledge|withdraw):(?P<id>[1-9]\d{0,18})",
 ):
@@ -59,7 +61,7 @@ class CampaignButton(
     ) -> CampaignButton:
         return cls(CampaignAction(match["action"]), int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         handler: CampaignHandler | None = await handling_cog(interaction, HANDLER_COG)
         if handler is not None:
             await handler.on_campaign_press(interaction, self.action, self.campaign_id)

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.errors import handle_error, tell
 from cogs.funding.backer_role import backer_role_refusal
 from cogs.funding.buttons import CampaignAction, CampaignButton
 from cogs.funding.deadlines import CampaignDeadlines
@@ -21,7 +22,7 @@ from cogs.funding.messages import CampaignMessages, message_parts
 from cogs.funding.pledge_form import read_submission
 from cogs.funding.pledging import Pledging, campaign_here
 from cogs.funding.render import status_line, when_line
-from cogs.funding.replies import message_link, reply
+from cogs.funding.replies import message_link
 from cogs.moderators import in_home_guild, is_moderator, is_registry_moderator
 from cogs.resources import Resources
 from db.guilds import get_guild_settings
@@ -36,7 +37,6 @@ from funding.campaigns import (
     list_campaigns,
     progress,
 )
-from funding.errors import FundingError
 from funding.export import backers_csv, ledger_csv
 from funding.ledger import backer_amount
 from funding.settlement import cancel_campaign
@@ -125,7 +125,7 @@ class FundingCog(commands.Cog, name="Funding"):
         if backer_role is not None and may_set_role:  # for others, create_campaign refuses any
             refusal = await self._backer_role_refusal(interaction, backer_role)
             if refusal is not None:
-                await reply(interaction, f"⚠️ {refusal}")
+                await tell(interaction, f"⚠️ {refusal}")
                 return
         request = CampaignRequest(
             model=model,
@@ -139,29 +139,25 @@ class FundingCog(commands.Cog, name="Funding"):
             backer_role_id=None if backer_role is None else backer_role.id,
             start=start,
         )
-        try:
-            created = await create_campaign(
-                db,
-                request,
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-                owner_id=interaction.user.id,
-                may_start_for_others=may_start_for_others,
-                may_set_backer_role=may_set_role,
-                other_starters=other_starters,
-                interaction_id=interaction.id,
-                now=self.resources.clock(),
-            )
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
+        created = await create_campaign(
+            db,
+            request,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            owner_id=interaction.user.id,
+            may_start_for_others=may_start_for_others,
+            may_set_backer_role=may_set_role,
+            other_starters=other_starters,
+            interaction_id=interaction.id,
+            now=self.resources.clock(),
+        )
         await self.resources.phases.poke()
         if created.message_id is None:
             try:
                 await self.messages.post(created)
             except discord.HTTPException as error:
                 log.warning("posting the message of campaign %s failed: %s", created.id, error)
-                await reply(
+                await tell(
                     interaction,
                     f"⚠️ Campaign #{created.id} is created, but I could not post its message "
                     "in this channel (do I have Send Messages and Attach Files here?). "
@@ -169,7 +165,7 @@ class FundingCog(commands.Cog, name="Funding"):
                 )
                 return
             created = await get_campaign(self.resources.db, created.id)
-        await reply(
+        await tell(
             interaction,
             f"✅ Campaign #{created.id} for `{created.model_key}` is open: goal "
             f"{created.money(created.goal_minor)}. {when_line(created)}.{message_link(created)}",
@@ -194,7 +190,7 @@ class FundingCog(commands.Cog, name="Funding"):
         db = self.resources.db
         campaigns = await list_campaigns(db, interaction.guild_id, states=_ALL_STATES)
         if not campaigns:
-            await reply(
+            await tell(
                 interaction,
                 "No campaigns yet. A model's creator starts one with `/campaign create`.",
             )
@@ -211,7 +207,7 @@ class FundingCog(commands.Cog, name="Funding"):
                 lines.append(f"…and {len(open_first) - n} more; `/campaign show` shows any.")
                 break
             lines.append(line)
-        await reply(interaction, "\n".join(lines))
+        await tell(interaction, "\n".join(lines))
 
     @campaign.command(name="edit", description="Change a campaign's goal, title or description")
     @app_commands.describe(
@@ -231,21 +227,17 @@ class FundingCog(commands.Cog, name="Funding"):
         found = await campaign_here(self.resources.db, interaction, campaign)
         if found is None:
             return
-        try:
-            edited = await edit_campaign(
-                self.resources.db,
-                found.id,
-                CampaignEdit(goal=goal, title=title, description=description),
-                editor_id=interaction.user.id,
-                editor_is_moderator=await is_moderator(self.resources.db, interaction),
-                now=self.resources.clock(),
-            )
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
+        edited = await edit_campaign(
+            self.resources.db,
+            found.id,
+            CampaignEdit(goal=goal, title=title, description=description),
+            editor_id=interaction.user.id,
+            editor_is_moderator=await is_moderator(self.resources.db, interaction),
+            now=self.resources.clock(),
+        )
         self.messages.refresh(edited.id)
         shown = await progress(self.resources.db, edited)
-        await reply(interaction, f"✅ Campaign #{edited.id} updated: {status_line(shown)}.")
+        await tell(interaction, f"✅ Campaign #{edited.id} updated: {status_line(shown)}.")
 
     @campaign.command(name="cancel", description="Cancel an open campaign; every pledge is voided")
     @app_commands.describe(campaign=_CAMPAIGN_HELP, reason="told to backers and the channel")
@@ -256,19 +248,15 @@ class FundingCog(commands.Cog, name="Funding"):
         if found is None:
             return
         now = self.resources.clock()
-        try:
-            cancelled = await cancel_campaign(
-                self.resources.db,
-                found.id,
-                by=interaction.user.id,
-                by_moderator=await is_moderator(self.resources.db, interaction),
-                reason=reason,
-                now=now,
-            )
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
-        await reply(
+        cancelled = await cancel_campaign(
+            self.resources.db,
+            found.id,
+            by=interaction.user.id,
+            by_moderator=await is_moderator(self.resources.db, interaction),
+            reason=reason,
+            now=now,
+        )
+        await tell(
             interaction,
             f"✅ Campaign #{cancelled.id} is cancelled; every pledge is void and backers are "
             "being told.",
@@ -282,16 +270,12 @@ class FundingCog(commands.Cog, name="Funding"):
         found = await campaign_here(self.resources.db, interaction, campaign)
         if found is None:
             return
-        try:
-            check_owner(
-                found,
-                interaction.user.id,
-                await is_moderator(self.resources.db, interaction),
-                "export",
-            )
-        except FundingError as error:
-            await reply(interaction, f"🔒 {error}")
-            return
+        check_owner(
+            found,
+            interaction.user.id,
+            await is_moderator(self.resources.db, interaction),
+            "export",
+        )
         db = self.resources.db
         files = [
             discord.File(io.BytesIO(text.encode()), filename=f"campaign-{found.id}-{name}.csv")
@@ -344,10 +328,16 @@ class FundingCog(commands.Cog, name="Funding"):
 
     @commands.Cog.listener("on_interaction")
     async def _on_pledge_form(self, interaction: discord.Interaction[Any]) -> None:
-        """Every pledge form submission (see ``pledge_form``: none is held in memory)."""
+        """Every pledge form submission (see ``pledge_form``: none is held in memory, so no
+        ``Modal.on_error`` runs; a listener's errors would only be logged, so they are
+        answered here)."""
         submission = read_submission(interaction)
-        if submission is not None:
+        if submission is None:
+            return
+        try:
             await self.pledging.submit(interaction, submission)
+        except Exception as error:
+            await handle_error(interaction, error)
 
     # --- shared ------------------------------------------------------------------------------
 

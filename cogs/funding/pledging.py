@@ -12,13 +12,13 @@ from typing import Any
 
 import discord
 
+from cogs.errors import tell
 from cogs.funding.buttons import CampaignAction
 from cogs.funding.messages import CampaignMessages
 from cogs.funding.pledge_form import PledgeSubmission, pledge_form
-from cogs.funding.replies import pledge_text, reply
+from cogs.funding.replies import pledge_text
 from db.database import Database
 from funding.campaigns import Campaign, get_campaign
-from funding.errors import FundingError
 from funding.ledger import (
     PledgeChange,
     backer_pledge,
@@ -47,11 +47,7 @@ class Pledging:
         if action is CampaignAction.WITHDRAW:
             await self.withdraw(interaction, found.id)
             return
-        try:
-            check_may_pledge(found, interaction.user.id, self._clock())
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
+        check_may_pledge(found, interaction.user.id, self._clock())
         current = await backer_pledge(self._db, found.id, interaction.user.id)
         form = pledge_form(found, current.amount_minor, current.anonymous)
         await interaction.response.send_modal(form)
@@ -71,36 +67,28 @@ class Pledging:
         amount: str,
         anonymous: bool | None,
     ) -> None:
-        try:
-            result = await pledge(
-                self._db,
-                campaign_id,
-                interaction.user.id,
-                amount,
-                anonymous=anonymous,
-                interaction_id=interaction.id,
-                now=self._clock(),
-            )
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
-        await reply(interaction, pledge_text(result))
+        result = await pledge(
+            self._db,
+            campaign_id,
+            interaction.user.id,
+            amount,
+            anonymous=anonymous,
+            interaction_id=interaction.id,
+            now=self._clock(),
+        )
+        await tell(interaction, pledge_text(result))
         if result.change is not PledgeChange.UNCHANGED and not result.replayed:
             self._messages.refresh(campaign_id)
 
     async def withdraw(self, interaction: discord.Interaction[Any], campaign_id: int) -> None:
-        try:
-            result = await withdraw(
-                self._db,
-                campaign_id,
-                interaction.user.id,
-                interaction_id=interaction.id,
-                now=self._clock(),
-            )
-        except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
-            return
-        await reply(interaction, pledge_text(result))
+        result = await withdraw(
+            self._db,
+            campaign_id,
+            interaction.user.id,
+            interaction_id=interaction.id,
+            now=self._clock(),
+        )
+        await tell(interaction, pledge_text(result))
         if not result.replayed:
             self._messages.refresh(campaign_id)
 
@@ -108,14 +96,11 @@ class Pledging:
 async def campaign_here(
     db: Database, interaction: discord.Interaction[Any], campaign_id: int
 ) -> Campaign | None:
-    """The campaign, if it belongs to this server; otherwise the member is told."""
-    try:
-        found = await get_campaign(db, campaign_id)
-    except FundingError as error:
-        await reply(interaction, f"⚠️ {error}")
-        return None
+    """The campaign, if it belongs to this server; otherwise the member is told (or, for a
+    campaign that does not exist at all, FundingError)."""
+    found = await get_campaign(db, campaign_id)
     if found.guild_id != interaction.guild_id:
-        await reply(
+        await tell(
             interaction,
             f"⚠️ There is no campaign #{campaign_id} on this server; `/campaign list` shows them.",
         )

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import discord
-
 from funding.campaigns import Campaign
 from funding.ledger import PledgeChange, PledgeResult
 
@@ -51,11 +47,3 @@ def message_link(campaign: Campaign) -> str:
         f"\nhttps://discord.com/channels/{campaign.guild_id}/{campaign.channel_id}/"
         f"{campaign.message_id}"
     )
-
-
-async def reply(interaction: discord.Interaction[Any], text: str) -> None:
-    """Answer ephemerally, as a followup if the interaction was deferred."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)

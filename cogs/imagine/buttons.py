@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.errors import AnswersErrors
 from cogs.handlers import handling_cog
 
 
@@ -72,7 +73,9 @@ class PressHandler(Protocol):
 HANDLER_COG = "Imagine"
 
 
-class AtelierButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"atelier:.*"):
+class AtelierButton(
+    AnswersErrors, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"atelier:.*"
+):
     """Any button whose custom_id starts with ``atelier:``, malformed ones included: those
     get a polite ephemeral error instead of Discord's "This interaction failed"."""
 
@@ -100,7 +103,7 @@ class AtelierButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"a
     ) -> AtelierButton:
         return cls(match.string)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         handler: PressHandler | None = await handling_cog(interaction, HANDLER_COG)
         if handler is not None:
             await handler.on_press(interaction, self.press)

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.errors import tell
 from cogs.imagine import render
 from cogs.imagine.buttons import (
     HANDLER_COG,
@@ -26,11 +27,7 @@ from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, rec
 from db.job_messages import get_job_message
 from db.jobs import JobStatus, Lane, get_job
 from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
-from inference.loading import ModelLoadError
-from inference.params import ParamError
 from inference.pool.handle import JobHandle
-from inference.pool.pool import PoolClosedError
-from studio.errors import StudioError
 from studio.service import StoredJob
 
 log = logging.getLogger(__name__)
@@ -53,36 +50,23 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         self, interaction: discord.Interaction[Any], prompt: app_commands.Range[str, 1, 2000]
     ) -> None:
         user_id = interaction.user.id
-        try:
-            requests = await self.studio.requests_for(user_id, prompt)
-        except ParamError as error:
-            await _refuse(interaction, f"⚠️ {error}")
-            return
+        requests = await self.studio.requests_for(user_id, prompt)
         texts = [prompt, *(r.prompt for r in requests), *(r.negative_prompt for r in requests)]
         matched = await self.studio.banned_in(interaction.guild_id, texts)
         if matched and interaction.guild_id is not None:
             await self._refuse_blocked(interaction, prompt, matched)
             return
-        try:
-            self.studio.check_limits(user_id, len(requests))
-        except StudioError as error:
-            await _refuse(interaction, f"⏳ {error}")
-            return
+        self.studio.check_limits(user_id, len(requests))
         moderator = await is_registry_moderator(
             self.resources.db, interaction, self.studio.config.home_guild_ids
         )
-        try:
-            await self.studio.check_model_access(user_id, requests, moderator=moderator)
-        except StudioError as error:
-            await _refuse(interaction, f"⚠️ {error}")
-            return
+        await self.studio.check_model_access(user_id, requests, moderator=moderator)
         await interaction.response.defer(thinking=True)
+        # A refusal from here on (a model that fails to load, a restart) ends the
+        # permutations; the error handler's answer fills in the "thinking…" placeholder, or
+        # follows the jobs already shown.
         for number, request in enumerate(requests):
-            try:
-                handle = await self.studio.submit_imagine(user_id, request, moderator=moderator)
-            except (ModelLoadError, StudioError, PoolClosedError, ParamError) as error:
-                await _say(interaction, f"⚠️ {error}", first=number == 0)
-                return
+            handle = await self.studio.submit_imagine(user_id, request, moderator=moderator)
             await self._show_new(interaction, handle, first=number == 0)
 
     async def _refuse_blocked(
@@ -170,7 +154,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
 
     async def on_press(self, interaction: discord.Interaction[Any], press: Press | None) -> None:
         if press is None:
-            await _refuse(
+            await tell(
                 interaction,
                 "⚠️ This button is not one Atelier understands (it may come from an older "
                 "version). Use /show with the job's number to get working buttons.",
@@ -179,11 +163,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         if press.action is Action.APPEAL:
             await self._appeal(interaction, press.target_id)
             return
-        try:
-            source = await self.studio.stored_job(press.target_id)
-        except StudioError as error:
-            await _refuse(interaction, f"⚠️ {error}")
-            return
+        source = await self.studio.stored_job(press.target_id)
         if press.action is Action.CANCEL:
             await self._cancel(interaction, source)
         elif press.action is Action.FAVORITE:
@@ -199,7 +179,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         """U*n*, V*n*, 🔄, Vary and Upscale: a new job with ``source`` as its parent."""
         user_id = interaction.user.id
         if not await self.studio.may_press(source, user_id, interaction.guild_id):
-            await _refuse(
+            await tell(
                 interaction,
                 f"🔒 These buttons belong to <@{source.record.owner_id}>, who made this job. "
                 "Make your own with /imagine (a moderator can let everyone press them with "
@@ -209,12 +189,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         moderator = await is_registry_moderator(
             self.resources.db, interaction, self.studio.config.home_guild_ids
         )
-        try:
-            self.studio.check_limits(user_id)
-            handle = await self._start(user_id, source, press, moderator)
-        except (StudioError, PoolClosedError, ParamError) as error:
-            await _refuse(interaction, f"⚠️ {error}")
-            return
+        self.studio.check_limits(user_id)
+        handle = await self._start(user_id, source, press, moderator)
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
 
     async def _start(
@@ -233,22 +209,18 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
 
     async def _cancel(self, interaction: discord.Interaction[Any], source: StoredJob) -> None:
         if source.record.owner_id != interaction.user.id:
-            await _refuse(interaction, "🔒 Only the person who started a job can cancel it.")
+            await tell(interaction, "🔒 Only the person who started a job can cancel it.")
             return
         handle = self.resources.pool.handle(source.id)
         if handle is None or not handle.cancel():
-            await _refuse(interaction, f"Job #{source.id} has already ended.")
+            await tell(interaction, f"Job #{source.id} has already ended.")
             return
         await interaction.response.send_message(f"❌ Cancelling job #{source.id}.", ephemeral=True)
 
     async def _favorite(
         self, interaction: discord.Interaction[Any], source: StoredJob, index: int
     ) -> None:
-        try:
-            source.image(index)
-        except StudioError as error:
-            await _refuse(interaction, f"⚠️ {error}")
-            return
+        source.image(index)  # refuses an image the job does not have
         added = await add_favorite(
             self.resources.db, interaction.user.id, source.id, index, self.resources.clock()
         )
@@ -289,21 +261,21 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         db = self.resources.db
         blocked = await get_blocked_prompt(db, blocked_id)
         if blocked is None:
-            await _refuse(interaction, "⚠️ That blocked prompt is not on record any more.")
+            await tell(interaction, "⚠️ That blocked prompt is not on record any more.")
             return
         if blocked.user_id != interaction.user.id:
-            await _refuse(interaction, "🔒 Only the person whose prompt was blocked can appeal.")
+            await tell(interaction, "🔒 Only the person whose prompt was blocked can appeal.")
             return
         channel_id = (await get_guild_settings(db, blocked.guild_id)).moderation_channel_id
         if channel_id is None:
-            await _refuse(
+            await tell(
                 interaction,
                 "This server has no moderation channel for appeals yet; ask a moderator "
                 "(they can set one with /admin channel moderation).",
             )
             return
         if not await mark_appealed(db, blocked_id, self.resources.clock()):
-            await _refuse(interaction, "You already appealed this prompt; the moderators have it.")
+            await tell(interaction, "You already appealed this prompt; the moderators have it.")
             return
         embed = discord.Embed(title="Appeal of a blocked prompt", description=blocked.prompt)
         embed.add_field(name="Matched", value=", ".join(blocked.matched))
@@ -329,31 +301,23 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     async def show(
         self, interaction: discord.Interaction[Any], job_id: app_commands.Range[int, 1]
     ) -> None:
-        try:
-            source = await self.studio.stored_job(job_id)
-        except StudioError as error:
-            await _refuse(interaction, f"⚠️ {error}")
-            return
+        source = await self.studio.stored_job(job_id)
         owner = source.record.owner_id
         if (
             owner != interaction.user.id
             and not (await get_user_settings(self.resources.db, owner)).public
         ):
-            await _refuse(
+            await tell(
                 interaction, f"🔒 Job #{job_id} belongs to someone who keeps results private."
             )
             return
         if source.record.status is not JobStatus.DONE:
-            await _refuse(
+            await tell(
                 interaction,
                 f"Job #{job_id} is {source.record.status.value}; only finished jobs can be shown.",
             )
             return
-        try:
-            path = self.studio.result_file(source)
-        except StudioError as error:
-            await _refuse(interaction, f"⚠️ {error}")
-            return
+        path = self.studio.result_file(source)
         await interaction.response.defer(thinking=True)
         upload = await asyncio.to_thread(result_upload, path, interaction.filesize_limit)
         view = await result_view(self.resources, source, interaction.guild_id)
@@ -431,19 +395,3 @@ def _duration(seconds: float) -> str:
         return f"{minutes} min {rest} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
-
-
-async def _refuse(interaction: discord.Interaction[Any], text: str) -> None:
-    """An ephemeral answer that only the presser sees."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)
-
-
-async def _say(interaction: discord.Interaction[Any], text: str, *, first: bool) -> None:
-    """After a public defer: fill in the original response, or add a followup."""
-    if first:
-        await interaction.edit_original_response(content=text, view=None)
-    else:
-        await interaction.followup.send(text)

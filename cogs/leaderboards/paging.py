@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import discord
 
+from cogs.errors import AnswersErrors
 from cogs.handlers import handling_cog
 from contests.leaderboards import Board, Window
 
@@ -59,7 +60,9 @@ class PageHandler(Protocol):
 HANDLER_COG = "Leaderboards"
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"board:.*"):
+class PageButton(
+    AnswersErrors, discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"board:.*"
+):
     """◀ or ▶ under a leaderboard (malformed ``board:`` ids get a polite refusal)."""
 
     def __init__(self, custom_id: str, *, emoji: str | None = None, disabled: bool = False) -> None:
@@ -83,7 +86,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"boar
     ) -> PageButton:
         return cls(match.string)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
         handler: PageHandler | None = await handling_cog(interaction, HANDLER_COG)
         if handler is not None:
             await handler.on_page(interaction, self.request)

@@ -11,11 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.errors import tell
 from cogs.models import render
 from cogs.models.announcer import EarlyAccessEnds, released_text
 from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
-from funding.errors import FundingError
 from inference.models import source_kind
 from registry.configured import model_ref
 from registry.fields import FAMILIES
@@ -72,11 +72,7 @@ class ModelsCog(commands.Cog, name="Models"):
     @app_commands.describe(model=_MODEL_HELP)
     async def info(self, interaction: discord.Interaction[Any], model: str) -> None:
         db = self.resources.db
-        try:
-            version = await find_version(db, model)
-        except FundingError as error:
-            await _reply(interaction, f"⚠️ {error}")
-            return
+        version = await find_version(db, model)
         embed = render.info_embed(
             version,
             await versions_of(db, version.name),
@@ -114,7 +110,7 @@ class ModelsCog(commands.Cog, name="Models"):
         if not await self._ensure_registry_moderator(interaction, "add models"):
             return
         if source_kind(source.strip()) == "missing path":
-            await _reply(
+            await tell(
                 interaction,
                 f"⚠️ `{source}` looks like a local path, but there is no such file or folder on "
                 "the bot's machine; give an existing folder or .safetensors/.ckpt file, or a "
@@ -131,14 +127,10 @@ class ModelsCog(commands.Cog, name="Models"):
             creator_id=creator.id if creator else None,
             description=description,
         )
-        try:
-            added = await add_version(
-                self.resources.db, new, added_by=interaction.user.id, now=self.resources.clock()
-            )
-        except FundingError as error:
-            await _reply(interaction, f"⚠️ {error}")
-            return
-        await _reply(
+        added = await add_version(
+            self.resources.db, new, added_by=interaction.user.id, now=self.resources.clock()
+        )
+        await tell(
             interaction,
             f"✅ Added **{added.key}** (upcoming). Release it with "
             f"`/models release model:{added.key}`; its creator or a moderator can raise "
@@ -170,7 +162,7 @@ class ModelsCog(commands.Cog, name="Models"):
         if not await self._ensure_registry_moderator(interaction, "edit models"):
             return
         if source is not None and source_kind(source.strip()) == "missing path":
-            await _reply(interaction, f"⚠️ `{source}`: no such file or folder on the bot's machine.")
+            await tell(interaction, f"⚠️ `{source}`: no such file or folder on the bot's machine.")
             return
         change = VersionEdit(
             source=source,
@@ -180,12 +172,8 @@ class ModelsCog(commands.Cog, name="Models"):
             creator_id=creator.id if creator else None,
             description=description,
         )
-        try:
-            edited = await edit_version(self.resources.db, model, change)
-        except FundingError as error:
-            await _reply(interaction, f"⚠️ {error}")
-            return
-        await _reply(interaction, f"✅ Updated **{edited.key}**.")
+        edited = await edit_version(self.resources.db, model, change)
+        await tell(interaction, f"✅ Updated **{edited.key}**.")
 
     @models.command(
         name="certify",
@@ -197,15 +185,11 @@ class ModelsCog(commands.Cog, name="Models"):
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "certify models"):
             return
-        try:
-            version = await set_certified(
-                self.resources.db, model, certified=certified, moderator_id=interaction.user.id
-            )
-        except FundingError as error:
-            await _reply(interaction, f"⚠️ {error}")
-            return
+        version = await set_certified(
+            self.resources.db, model, certified=certified, moderator_id=interaction.user.id
+        )
         text = "is now certified ✔" if certified else "is no longer certified"
-        await _reply(interaction, f"✅ **{version.key}** {text}.")
+        await tell(interaction, f"✅ **{version.key}** {text}.")
 
     @models.command(name="release", description="Release an upcoming version (moderators)")
     @app_commands.describe(
@@ -221,15 +205,11 @@ class ModelsCog(commands.Cog, name="Models"):
         resources = self.resources
         if not await self._ensure_registry_moderator(interaction, "release models"):
             return
-        try:
-            version = await release(
-                resources.db, model, early_access_days=early_access_days, now=resources.clock()
-            )
-        except FundingError as error:
-            await _reply(interaction, f"⚠️ {error}")
-            return
+        version = await release(
+            resources.db, model, early_access_days=early_access_days, now=resources.clock()
+        )
         resources.catalog.register(model_ref(version))
-        await _reply(interaction, released_text(version))
+        await tell(interaction, released_text(version))
         # The announcement was recorded with the release: post it now, and if Discord
         # refuses, the timer tries again (poke arms it for the retry or the early access's end).
         await self.early_access.post_pending(resources.clock())
@@ -240,12 +220,8 @@ class ModelsCog(commands.Cog, name="Models"):
     async def retire(self, interaction: discord.Interaction[Any], model: str) -> None:
         if not await self._ensure_registry_moderator(interaction, "retire models"):
             return
-        try:
-            version = await retire(self.resources.db, model, now=self.resources.clock())
-        except FundingError as error:
-            await _reply(interaction, f"⚠️ {error}")
-            return
-        await _reply(
+        version = await retire(self.resources.db, model, now=self.resources.clock())
+        await tell(
             interaction,
             f"✅ **{version.key}** is retired: nobody can use it any more; its images stay.",
         )
@@ -263,10 +239,3 @@ class ModelsCog(commands.Cog, name="Models"):
         names = sorted({key.partition(":")[0] for key in keys})
         matches = [key for key in [*names, *keys] if typed in key]
         return [app_commands.Choice(name=key, value=key) for key in matches[:25]]
-
-
-async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.clock import Clock, utc_now
+from core.errors import UserFacingError
 from db.database import Database
 from db.jobs import (
     LOCAL_OWNER_ID,
@@ -88,8 +89,9 @@ class ModelInfo:
     native_size: int  # side of the square images the model was trained on, in pixels
 
 
-class PoolClosedError(Exception):
-    """The pool is not taking work (not started, or shutting down)."""
+class PoolClosedError(UserFacingError):
+    """The pool is not taking work (not started, or shutting down); a member who asked for
+    a job is told so."""
 
 
 class WorkerPool:

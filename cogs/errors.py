@@ -1,0 +1,90 @@
+"""How Atelier answers the member who asked, and the one road every error takes to them.
+
+``tell`` answers ephemerally whatever state the interaction is in. ``handle_error`` is
+where every error raised while handling an interaction ends: a ``UserFacingError`` is
+shown to the member as ``⚠️`` and its text (moments as Discord timestamps); anything else
+is a bug, logged with its traceback, and the member gets an apology. Cogs let domain
+refusals propagate instead of catching them one by one; they reach ``handle_error``
+through the command tree's ``on_error`` (slash commands, in ``bot/app.py``),
+:class:`AnswersErrors` (buttons: ``DynamicItem``), ``SettingsPanel.on_error`` (a view)
+and the pledge form's listener (modal submits).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import discord
+
+from cogs.timestamps import discord_time
+from core.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "⚠️ Something went wrong on Atelier's side; it has been logged. Try again."
+
+
+async def tell(
+    interaction: discord.Interaction[Any],
+    text: str,
+    *,
+    view: discord.ui.View = discord.utils.MISSING,
+) -> None:
+    """Answer only the member who asked: the interaction's response if it has none yet,
+    otherwise (deferred, or already answered) a followup."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, view=view)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, view=view)
+
+
+def refusal_text(error: UserFacingError) -> str:
+    """What the member reads when their request is refused."""
+    return f"⚠️ {error.render(discord_time)}"
+
+
+async def handle_error(interaction: discord.Interaction[Any], error: Exception) -> None:
+    """Tell the member why their request failed: the refusal itself for a
+    ``UserFacingError``; for anything else, the apology, after logging it with its
+    traceback."""
+    if isinstance(error, UserFacingError):
+        text = refusal_text(error)
+    else:
+        log.error(
+            "%s by user %s failed", _describe(interaction), interaction.user.id, exc_info=error
+        )
+        text = APOLOGY
+    try:
+        await tell(interaction, text)
+    except discord.HTTPException as failed:  # the interaction expired, or Discord is down
+        log.warning("%s: could not tell the member: %s", _describe(interaction), failed)
+
+
+class AnswersErrors:
+    """For Atelier's ``DynamicItem`` buttons: put the press's work in ``pressed``.
+
+    discord.py only logs what a ``DynamicItem``'s callback raises (``ViewStore`` calls it
+    outside any view, so no ``View.on_error`` runs) and the member would see "This
+    interaction failed"; this callback sends every error through ``handle_error``. List
+    it before ``DynamicItem`` among the bases so that its ``callback`` is the one used.
+    """
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.pressed(interaction)
+        except Exception as error:
+            await handle_error(interaction, error)
+
+    async def pressed(self, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError
+
+
+def _describe(interaction: discord.Interaction[Any]) -> str:
+    """``/contest open`` or ``component atelier:u:42:1``: what was used, for the log (the
+    interaction's token never goes there)."""
+    if interaction.command is not None:
+        return f"/{interaction.command.qualified_name}"
+    data: Mapping[str, Any] = interaction.data or {}
+    return f"{interaction.type.name} {data.get('custom_id', '')}".rstrip()
