@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from db.users import StylizePreset, VariationStrength, get_user_settings
+import pytest
+
+from cogs.errors import APOLOGY
+from db.database import Database
+from db.users import StylizePreset, UserSettings, VariationStrength, get_user_settings
 from tests.cogs.imagine.test_imagine import button, job_id_of
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.discord_bots import Bots, is_result
@@ -38,6 +42,22 @@ async def test_settings_panel_saves_each_choice(
     grid = await job.wait_original(is_result, timeout=30)
     stored = await bot.db.fetchone("SELECT params FROM jobs WHERE id = ?", (job_id_of(grid),))
     assert '"stylize":750' in stored["params"]
+
+
+async def test_a_settings_panel_that_fails_apologises_and_saves_nothing(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def disk_full(db: Database, settings: UserSettings) -> None:
+        raise OSError("database or disk is full")
+
+    monkeypatch.setattr("cogs.preferences.save_user_settings", disk_full)
+    bot = await bots.start()
+    panel = await (await fake.slash("settings", {}, user=alice)).wait_original()
+    chosen = await fake.select(panel.id, "settings:stylize", ["very_high"], user=alice)
+    answer = await chosen.wait_original()
+    assert chosen.ephemeral
+    assert answer.content == APOLOGY
+    assert (await get_user_settings(bot.db, alice.id)).stylize is None
 
 
 async def test_settings_offers_the_registrys_released_models_only(

@@ -203,6 +203,35 @@ async def test_without_manage_roles_moderators_are_told_once(
     )
 
 
+async def test_a_closed_campaign_refuses_alike_from_the_command_the_button_and_the_form(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
+) -> None:
+    """One road for refusals: /pledge, the Pledge button and a pledge form opened before
+    the deadline all tell the member ephemerally when the campaign closed."""
+    now = [T0]
+    bot = await bots.start(clock=lambda: now[0])
+    assert bot.db is not None
+    await _upcoming(bot.db, alice)
+    message = await _create(fake, alice)
+    form = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    await form.wait_acknowledged()
+    assert form.modal is not None
+
+    now[0] = T0 + timedelta(days=3, minutes=1)
+    closed = f"<t:{int((T0 + timedelta(days=3)).timestamp())}:R>"
+    command = await fake.slash("pledge", {"campaign": 1, "amount": "10"}, user=bob)
+    button = await fake.press(message.id, "campaign:pledge:1", user=bob)
+    submitted = await fake.submit_modal(form, {"amount": "10", "shown_as": ["public"]}, user=bob)
+    for rec in (command, button, submitted):
+        answer = await rec.wait_original()
+        assert rec.ephemeral
+        assert answer.content.startswith("⚠️ "), answer.content
+        assert "Campaign #1" in answer.content
+        assert closed in answer.content
+    assert button.modal is None
+    assert _pledged(message) == "0.00 USD of 50.00 USD (0%) · 0 backers"
+
+
 async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_downtime(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
