@@ -24,6 +24,7 @@ from cogs.contests.replies import refuse, reply
 from cogs.contests.themes import ThemeCommands
 from cogs.moderators import ensure_moderator
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from contests import lifecycle, schedule
 from contests.errors import ContestError
 from contests.rules import get_rules, set_rules
@@ -115,7 +116,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         await reply(
             interaction,
             f"✅ Contest #{contest.id} “{contest.theme}” is open in <#{contest.channel_id}>; "
-            f"submissions close {render.at(contest.voting_at)}.",
+            f"submissions close {discord_time(contest.voting_at)}.",
         )
         await self._changed()
 
@@ -315,7 +316,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         await reply(
             interaction,
             f"✅ Weekly contests {weekday.name}s at {hour:02d}:00 UTC; the first opens "
-            f"{render.at(first)} with the next theme from the queue.{warning}",
+            f"{discord_time(first)} with the next theme from the queue.{warning}",
         )
         await self._changed()
 
@@ -376,4 +377,4 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         except ContestError as error:
             await refuse(interaction, error)
             return
-        await reply(interaction, f"🗳️ {receipt.text}")
+        await reply(interaction, f"🗳️ {receipt.render(discord_time)}")

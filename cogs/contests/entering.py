@@ -8,10 +8,10 @@ from typing import Any
 
 import discord
 
-from cogs.contests import render
 from cogs.contests.buttons import replace_view
 from cogs.contests.replies import refuse, reply
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from contests.entries import Entered, submit_entry
 from contests.errors import ContestError, ReplaceNeeded
 
@@ -46,7 +46,8 @@ async def enter_image(
     except ReplaceNeeded as needed:
         await reply(
             interaction,
-            f"🔁 {needed} Press **Replace my entry** to confirm; otherwise nothing changes.",
+            f"🔁 {needed.render(discord_time)} Press **Replace my entry** to confirm; "
+            "otherwise nothing changes.",
             view=replace_view(needed.entry_id, job_id, index),
         )
         return
@@ -70,6 +71,6 @@ def _receipt(entered: Entered, job_id: int, index: int) -> str:
         old = entered.replaced
         text += f" It replaces image {old.image_index + 1} of job #{old.job_id}."
     return text + (
-        f" You can change it until submissions close {render.at(contest.voting_at)}; "
+        f" You can change it until submissions close {discord_time(contest.voting_at)}; "
         "voting is anonymous."
     )

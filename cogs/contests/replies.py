@@ -6,6 +6,7 @@ from typing import Any
 
 import discord
 
+from cogs.timestamps import discord_time
 from contests.errors import ContestError
 
 
@@ -20,4 +21,4 @@ async def reply(
 
 async def refuse(interaction: discord.Interaction[Any], error: ContestError) -> None:
     """Say why the request was refused (the domain's message says what would work)."""
-    await reply(interaction, f"⚠️ {error}")
+    await reply(interaction, f"⚠️ {error.render(discord_time)}")

@@ -24,6 +24,7 @@ from cogs.funding.render import status_line, when_line
 from cogs.funding.replies import message_link, reply
 from cogs.moderators import in_home_guild, is_moderator, is_registry_moderator
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from db.guilds import get_guild_settings
 from funding.campaigns import (
     CampaignEdit,
@@ -153,7 +154,7 @@ class FundingCog(commands.Cog, name="Funding"):
                 now=self.resources.clock(),
             )
         except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
+            await reply(interaction, f"⚠️ {error.render(discord_time)}")
             return
         await self.resources.phases.poke()
         if created.message_id is None:

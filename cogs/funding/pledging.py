@@ -16,6 +16,7 @@ from cogs.funding.buttons import CampaignAction
 from cogs.funding.messages import CampaignMessages
 from cogs.funding.pledge_form import PledgeSubmission, pledge_form
 from cogs.funding.replies import pledge_text, reply
+from cogs.timestamps import discord_time
 from db.database import Database
 from funding.campaigns import Campaign, get_campaign
 from funding.errors import FundingError
@@ -50,7 +51,7 @@ class Pledging:
         try:
             check_may_pledge(found, interaction.user.id, self._clock())
         except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
+            await reply(interaction, f"⚠️ {error.render(discord_time)}")
             return
         current = await backer_pledge(self._db, found.id, interaction.user.id)
         form = pledge_form(found, current.amount_minor, current.anonymous)
@@ -82,7 +83,7 @@ class Pledging:
                 now=self._clock(),
             )
         except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
+            await reply(interaction, f"⚠️ {error.render(discord_time)}")
             return
         await reply(interaction, pledge_text(result))
         if result.change is not PledgeChange.UNCHANGED and not result.replayed:
@@ -98,7 +99,7 @@ class Pledging:
                 now=self._clock(),
             )
         except FundingError as error:
-            await reply(interaction, f"⚠️ {error}")
+            await reply(interaction, f"⚠️ {error.render(discord_time)}")
             return
         await reply(interaction, pledge_text(result))
         if not result.replayed:

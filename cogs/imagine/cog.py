@@ -21,7 +21,9 @@ from cogs.imagine.buttons import (
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, result_view
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
+from core.errors import UserFacingError
 from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
 from db.job_messages import get_job_message
 from db.jobs import JobStatus, Lane, get_job
@@ -74,14 +76,15 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         try:
             await self.studio.check_model_access(user_id, requests, moderator=moderator)
         except StudioError as error:
-            await _refuse(interaction, f"⚠️ {error}")
+            await _refuse(interaction, f"⚠️ {error.render(discord_time)}")
             return
         await interaction.response.defer(thinking=True)
         for number, request in enumerate(requests):
             try:
                 handle = await self.studio.submit_imagine(user_id, request, moderator=moderator)
             except (ModelLoadError, StudioError, PoolClosedError, ParamError) as error:
-                await _say(interaction, f"⚠️ {error}", first=number == 0)
+                said = error.render(discord_time) if isinstance(error, UserFacingError) else error
+                await _say(interaction, f"⚠️ {said}", first=number == 0)
                 return
             await self._show_new(interaction, handle, first=number == 0)
 
@@ -213,7 +216,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             self.studio.check_limits(user_id)
             handle = await self._start(user_id, source, press, moderator)
         except (StudioError, PoolClosedError, ParamError) as error:
-            await _refuse(interaction, f"⚠️ {error}")
+            said = error.render(discord_time) if isinstance(error, UserFacingError) else error
+            await _refuse(interaction, f"⚠️ {said}")
             return
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
 

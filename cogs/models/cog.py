@@ -15,6 +15,7 @@ from cogs.models import render
 from cogs.models.announcer import EarlyAccessEnds, released_text
 from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from funding.errors import FundingError
 from inference.models import source_kind
 from registry.configured import model_ref
@@ -226,7 +227,7 @@ class ModelsCog(commands.Cog, name="Models"):
                 resources.db, model, early_access_days=early_access_days, now=resources.clock()
             )
         except FundingError as error:
-            await _reply(interaction, f"⚠️ {error}")
+            await _reply(interaction, f"⚠️ {error.render(discord_time)}")
             return
         resources.catalog.register(model_ref(version))
         await _reply(interaction, released_text(version))
