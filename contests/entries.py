@@ -26,7 +26,6 @@ from contests.model import (
     EntryStatus,
     contest_from_row,
     entry_from_row,
-    when,
 )
 from contests.provenance import Origin, image_origin, origin_in
 from contests.rules import check_membership, get_rules
@@ -138,7 +137,8 @@ async def disqualify(
         contest = None if row is None else await contest_in(conn, row["contest_id"])
         if row is None or contest is None or contest.guild_id != guild_id:
             raise ContestError(
-                f"There is no entry {entry_id} in this server; /contest entries lists them."
+                f"There is no entry {entry_id} in this server; the contest's entry list "
+                "gives each entry's id."
             )
         if contest.state not in (ContestState.SUBMISSIONS, ContestState.VOTING):
             raise ContestError(
@@ -177,7 +177,8 @@ async def entry_by_number(
         if not voting:
             raise ContestError(
                 "No contest in this server is being voted on, so entries have no numbers "
-                "yet. Give `contest:` for another contest, or `entry_id:` from /contest entries."
+                "yet. Give `contest:` for another contest, or `entry_id:` from the contest's "
+                "entry list."
             )
         if len(voting) > 1:
             names = " and ".join(f"#{c.id}" for c in voting)
@@ -193,7 +194,7 @@ async def entry_by_number(
     if contest.state in (ContestState.SCHEDULED, ContestState.SUBMISSIONS):
         raise ContestError(
             f"Entries of {contest.title} get their numbers when voting starts; until then "
-            "use `entry_id:` from /contest entries."
+            "use `entry_id:` from the contest's entry list."
         )
     highest = await db.fetchone(
         "SELECT max(number) FROM contest_entries WHERE contest_id = ?", (contest.id,)
@@ -218,12 +219,13 @@ async def _contest_accepting(conn: aiosqlite.Connection, guild_id: int, now: dat
             "SELECT * FROM contests WHERE guild_id = ? AND state = ? ORDER BY opens_at LIMIT 1",
             (guild_id, ContestState.SCHEDULED.value),
         )
-        later = (
-            ""
-            if upcoming is None
-            else f" The next contest opens {when(contest_from_row(upcoming).opens_at)}."
+        none_now = "No contest in this server is accepting entries right now."
+        if upcoming is None:
+            raise ContestError(none_now)
+        raise ContestError(
+            none_now + " The next contest opens {opens}.",
+            opens=contest_from_row(upcoming).opens_at,
         )
-        raise ContestError("No contest in this server is accepting entries right now." + later)
     return contest_from_row(row)
 
 
@@ -247,6 +249,7 @@ async def _entry_to_replace(
             raise ReplaceNeeded(
                 _another_form(contest, job_id, image_index, origin, other_form),
                 entry_id=other_form.id,
+                voting=contest.voting_at,
             )
         return replace
     mine = [
@@ -266,8 +269,9 @@ async def _entry_to_replace(
             f"You may have {allowed} in {contest.title}. Entering this image replaces "
             "your earlier entry"
             + ("" if max_entries == 1 else " (the oldest one)")
-            + f"; you can change it until {when(contest.voting_at)}.",
+            + "; you can change it until {voting}.",
             entry_id=mine[0],
+            voting=contest.voting_at,
         )
     return replace
 
@@ -298,7 +302,8 @@ async def _check_provenance(
     if origin.created_at < contest.opens_at:
         raise ContestError(
             f"Job #{job_id}{upscale_of} was made before {contest.title} opened "
-            f"({when(contest.opens_at)}); enter an image you made for this contest."
+            "({opens}); enter an image you made for this contest.",
+            opens=contest.opens_at,
         )
     return origin
 
@@ -346,7 +351,8 @@ async def _standing_form(
 def _another_form(
     contest: Contest, job_id: int, image_index: int, origin: Origin, entered: Entry
 ) -> str:
-    """Asks to swap the standing form ``entered`` of an image for another form of it."""
+    """Asks to swap the standing form ``entered`` of an image for another form of it
+    (``{voting}``: when submissions close)."""
     new_is_upscale = job_id != origin.job_id
     old_is_upscale = entered.job_id != origin.job_id
     if new_is_upscale and not old_is_upscale:
@@ -359,7 +365,7 @@ def _another_form(
         f"{_describe(entered.job_id, entered.image_index, origin)} is already your entry in "
         f"{contest.title}. Image {image_index + 1} of job #{job_id} is the same image, "
         f"{'upscaled' if new_is_upscale else 'not upscaled'}, and an image enters once: "
-        f"{swap}. You can change it until {when(contest.voting_at)}."
+        f"{swap}. You can change it until {{voting}}."
     )
 
 

@@ -1,12 +1,15 @@
-"""The errors contest rules raise; their text is shown to the member as it is."""
+"""The errors contest rules raise; their text, with its moments filled in, is shown to the
+member."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from core.errors import UserFacingError
 
 
 class ContestError(UserFacingError):
-    """A request the contest rules refuse; ``str(error)`` says why and what would work."""
+    """A request the contest rules refuse; the message says why and what would work."""
 
 
 class ReplaceNeeded(ContestError):
@@ -14,6 +17,6 @@ class ReplaceNeeded(ContestError):
     have as many as allowed, or the entry that is another form of the same image) and needs
     their confirmation."""
 
-    def __init__(self, message: str, *, entry_id: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, entry_id: int, **moments: datetime) -> None:
+        super().__init__(message, **moments)
         self.entry_id = entry_id

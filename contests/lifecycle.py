@@ -18,7 +18,7 @@ import aiosqlite
 
 from contests import announcements, results, schedule
 from contests.errors import ContestError
-from contests.model import AnnouncementKind, Contest, ContestState, contest_from_row, when
+from contests.model import AnnouncementKind, Contest, ContestState, contest_from_row
 from contests.store import contest_in, one, rows
 from contests.themes import clean_theme, mark_used, matching_theme, take_next_theme
 from db.database import Database
@@ -29,6 +29,8 @@ MAX_PHASE_DAYS = 14
 MAX_EXTENSION = timedelta(days=14)
 MAX_REASON_LENGTH = 300
 MISSED_WHILE_OFFLINE = "Atelier was offline for its whole submission phase"
+#: Why a weekly contest was cancelled when it had no theme to open with.
+EMPTY_THEME_QUEUE = "the theme queue was empty"
 
 #: Safety net: one ``advance`` performs at most this many changes (the rest wait a tick).
 MAX_STEPS_PER_ADVANCE = 1000
@@ -125,7 +127,7 @@ async def extend(
             reminder_column = "vote_reminded_at"
             rearm = closes_at - REMINDER_BEFORE > now
         else:
-            raise ContestError(_not_running(contest, "extended"))
+            raise _not_running(contest, "extended")
         await conn.execute(
             f"UPDATE contests SET voting_at = ?, closes_at = ?,"
             f" {reminder_column} = CASE WHEN ? THEN NULL ELSE {reminder_column} END"
@@ -162,7 +164,7 @@ async def cancel(
         contest = await contest_in(conn, contest_id)
         _check_guild(contest, guild_id)
         if contest.state.is_final:
-            raise ContestError(_not_running(contest, "cancelled"))
+            raise _not_running(contest, "cancelled")
         await _cancel_in(conn, contest, reason=reason, by=by, now=now)
         return await contest_in(conn, contest.id)
 
@@ -243,7 +245,7 @@ async def _open_scheduled(
         else:
             theme = await take_next_theme(conn, contest.guild_id, now)
             if theme is None:
-                reason = "the theme queue was empty (moderators: /contest theme add)"
+                reason = EMPTY_THEME_QUEUE
         if theme is None:
             assert reason is not None
             await _cancel_in(conn, contest, reason=reason, by=None, now=now)
@@ -367,9 +369,9 @@ async def _refuse_if_accepting(conn: aiosqlite.Connection, guild_id: int) -> Non
     if row is not None:
         other = contest_from_row(row)
         raise ContestError(
-            f"{other.title} is still accepting entries until {when(other.voting_at)}; "
-            "a server runs one submission phase at a time. Cancel it or wait until its "
-            "voting starts."
+            f"{other.title} is still accepting entries until {{voting}}; a server runs one "
+            "submission phase at a time. Cancel it or wait until its voting starts.",
+            voting=other.voting_at,
         )
 
 
@@ -378,10 +380,11 @@ def _check_guild(contest: Contest, guild_id: int) -> None:
         raise ContestError(f"There is no contest #{contest.id} in this server.")
 
 
-def _not_running(contest: Contest, what: str) -> str:
+def _not_running(contest: Contest, what: str) -> ContestError:
     if contest.state is ContestState.SCHEDULED:
-        return (
-            f"{contest.title} has not opened yet (it opens {when(contest.opens_at)}); only an "
-            f"open contest can be {what}. /contest schedule changes the weekly contests."
+        return ContestError(
+            f"{contest.title} has not opened yet (it opens {{opens}}); only an open contest "
+            f"can be {what}. The weekly contests follow the server's contest schedule.",
+            opens=contest.opens_at,
         )
-    return f"{contest.title} is already {contest.state.value}; it cannot be {what}."
+    return ContestError(f"{contest.title} is already {contest.state.value}; it cannot be {what}.")

@@ -105,11 +105,6 @@ class Announcement:
     kind: AnnouncementKind
 
 
-def when(moment: datetime) -> str:
-    """A time as members read it in messages: ``2026-11-28 18:00 UTC``."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def contest_from_row(row: sqlite3.Row) -> Contest:
     return Contest(
         id=row["id"],

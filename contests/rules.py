@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime, timedelta
 
 from contests.errors import ContestError
-from contests.model import Rules, when
+from contests.model import Rules
 from contests.store import one
 from db.database import Database
 from db.times import to_db_time
@@ -92,7 +92,8 @@ def check_membership(rules: Rules, member_since: datetime | None, now: datetime,
     if now < allowed_from:
         raise ContestError(
             f"You can {what} once you have been a member for {rules.min_member_days} days; "
-            f"that is from {when(allowed_from)}."
+            "that is from {allowed}.",
+            allowed=allowed_from,
         )
 
 

@@ -49,7 +49,8 @@ async def contest_in_guild(db: Database, contest_id: int, guild_id: int) -> Cont
     contest = await get_contest(db, contest_id)
     if contest is None or contest.guild_id != guild_id:
         raise ContestError(
-            f"There is no contest #{contest_id} in this server; /contest list shows its contests."
+            f"There is no contest #{contest_id} in this server; the contest list shows its "
+            "contests."
         )
     return contest
 

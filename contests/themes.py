@@ -112,7 +112,7 @@ async def remove_theme(db: Database, guild_id: int, text: str, *, now: datetime)
         )
         if row is None:
             raise ContestError(
-                f"“{theme}” is not in the theme queue; /contest theme list shows the queue."
+                f"“{theme}” is not in the theme queue; the theme list shows what is queued."
             )
         await conn.execute(
             "UPDATE contest_themes SET removed_at = ? WHERE id = ?", (to_db_time(now), row["id"])

@@ -6,19 +6,22 @@ press comes within ``DOUBLE_PRESS_WINDOW`` of their last change on the same entr
 a double-click (or two clients delivering one intent), and it changes nothing. Every press
 runs in one write transaction, so two simultaneous presses are decided one after the
 other. Each press is stored under its interaction id with its receipt, so a repeated
-delivery of the same interaction changes nothing and gets the same receipt.
+delivery of the same interaction changes nothing and gets the same receipt (stored with
+its ``{results}`` field, which is filled in when it is shown).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from contests.errors import ContestError
-from contests.model import ContestState, EntryStatus, when
+from contests.model import ContestState, EntryStatus
 from contests.rules import check_membership, get_rules
 from contests.store import contest_in, entry_in, one
+from core.errors import fill_moments, plain_time
 from db.database import Database
 from db.times import from_db_time, to_db_time
 
@@ -33,8 +36,16 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Receipt:
+    """What a press did, in words for the voter. ``{results}`` in ``text`` stands for
+    ``results_at``, when the contest's results come out, which each front end shows its
+    own way (:meth:`render`)."""
+
     outcome: Outcome
     text: str
+    results_at: datetime
+
+    def render(self, show_moment: Callable[[datetime], str] = plain_time) -> str:
+        return fill_moments(self.text, {"results": self.results_at}, show_moment)
 
 
 async def press_vote(
@@ -50,15 +61,19 @@ async def press_vote(
     async with db.transaction() as conn:
         earlier = await one(
             conn,
-            "SELECT outcome, receipt FROM contest_vote_presses WHERE interaction_id = ?",
+            "SELECT contest_id, outcome, receipt FROM contest_vote_presses"
+            " WHERE interaction_id = ?",
             (interaction_id,),
         )
         if earlier is not None:
-            return Receipt(Outcome(earlier["outcome"]), earlier["receipt"])
+            contest = await contest_in(conn, earlier["contest_id"])
+            return Receipt(Outcome(earlier["outcome"]), earlier["receipt"], contest.closes_at)
         entry = await entry_in(conn, entry_id)
         contest = await contest_in(conn, entry.contest_id)
         if contest.state is ContestState.SUBMISSIONS:
-            raise ContestError(f"Voting in {contest.title} starts {when(contest.voting_at)}.")
+            raise ContestError(
+                f"Voting in {contest.title} starts {{voting}}.", voting=contest.voting_at
+            )
         if contest.state is ContestState.CANCELLED:
             raise ContestError(
                 f"{contest.title} was cancelled by the moderators: {contest.cancel_reason}. "
@@ -124,14 +139,14 @@ async def press_vote(
             )
             text = (
                 f"Vote counted for entry #{number}. {_left(allowed - used - 1)} "
-                f"Counts stay hidden until the results ({when(contest.closes_at)})."
+                "Counts stay hidden until the results ({results})."
             )
         await conn.execute(
             "INSERT INTO contest_vote_presses (interaction_id, contest_id, entry_id, voter_id,"
             " outcome, receipt, pressed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (interaction_id, contest.id, entry_id, voter_id, outcome.value, text, to_db_time(now)),
         )
-        return Receipt(outcome, text)
+        return Receipt(outcome, text, contest.closes_at)
 
 
 def _left(votes: int) -> str:

@@ -149,7 +149,7 @@ def _campaign(row: sqlite3.Row) -> Campaign:
 async def get_campaign(db: Database, campaign_id: int) -> Campaign:
     row = await db.fetchone(_SELECT + "WHERE c.id = ?", (campaign_id,))
     if row is None:
-        raise FundingError(f"There is no campaign #{campaign_id}; `/campaign list` shows them.")
+        raise FundingError(f"There is no campaign #{campaign_id}; the campaign list shows them.")
     return _campaign(row)
 
 
@@ -158,7 +158,7 @@ async def campaign_in(conn: aiosqlite.Connection, campaign_id: int) -> Campaign:
     async with conn.execute(_SELECT + "WHERE c.id = ?", (campaign_id,)) as cursor:
         row = await cursor.fetchone()
     if row is None:
-        raise FundingError(f"There is no campaign #{campaign_id}; `/campaign list` shows them.")
+        raise FundingError(f"There is no campaign #{campaign_id}; the campaign list shows them.")
     return _campaign(row)
 
 

@@ -204,13 +204,13 @@ def _check_open(campaign: Campaign, now: datetime) -> None:
         )
     if now < campaign.starts_at:
         raise FundingError(
-            f"Campaign #{campaign.id} opens for pledges <t:{int(campaign.starts_at.timestamp())}"
-            ":R>; try again then."
+            f"Campaign #{campaign.id} opens for pledges {{opens}}; try again then.",
+            opens=campaign.starts_at,
         )
     if now >= campaign.deadline:
         raise FundingError(
-            f"Campaign #{campaign.id} closed <t:{int(campaign.deadline.timestamp())}:R>; "
-            "pledges can no longer change."
+            f"Campaign #{campaign.id} closed {{closed}}; pledges can no longer change.",
+            closed=campaign.deadline,
         )
 
 

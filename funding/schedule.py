@@ -41,13 +41,15 @@ def parse_deadline(text: str, now: datetime, *, starts_at: datetime) -> datetime
         deadline += timedelta(days=1)  # "2026-12-24" means pledges are open all that day
     if deadline - starts_at < MIN_DURATION:
         raise FundingError(
-            f"The deadline <t:{int(deadline.timestamp())}:f> is less than a day after the "
-            "campaign opens; give at least 1 day."
+            "The deadline {deadline} is less than a day after the campaign opens; give at "
+            "least 1 day.",
+            deadline=deadline,
         )
     if deadline - starts_at > MAX_DURATION:
         raise FundingError(
-            f"The deadline <t:{int(deadline.timestamp())}:f> is more than "
-            f"{MAX_DURATION.days} days after the campaign opens; give at most {MAX_DURATION.days}."
+            f"The deadline {{deadline}} is more than {MAX_DURATION.days} days after the "
+            f"campaign opens; give at most {MAX_DURATION.days}.",
+            deadline=deadline,
         )
     return deadline
 

@@ -44,17 +44,17 @@ async def usable_version(
             raise FundingError(f"`{name}` has no version `{wanted}`; its versions: {known}")
         await _check_usable(db, version, user_id=user_id, moderator=moderator, now=now)
         return version
-    refusals: list[tuple[int, str]] = []
+    refusals: list[tuple[int, FundingError]] = []
     for version in versions:  # newest first
         try:
             await _check_usable(db, version, user_id=user_id, moderator=moderator, now=now)
         except FundingError as error:
-            refusals.append((_rank(version, now), str(error)))
+            refusals.append((_rank(version, now), error))
             continue
         return version
     # Tell the member about the most promising version: early access (it opens soon)
     # before "not released yet" before "retired"; the newest among equals.
-    raise FundingError(min(refusals, key=lambda refusal: refusal[0])[1])
+    raise min(refusals, key=lambda refusal: refusal[0])[1]
 
 
 async def _check_usable(
@@ -70,10 +70,10 @@ async def _check_usable(
     if moderator or await is_funded_backer(db, version.id, user_id):
         return
     assert version.early_access_until is not None
-    opens = int(version.early_access_until.timestamp())
     raise FundingError(
         f"`{version.key}` is in early access for the backers of its campaign; it opens to "
-        f"everyone <t:{opens}:R> (<t:{opens}:f>)"
+        "everyone {opens}",
+        opens=version.early_access_until,
     )
 
 

@@ -63,10 +63,10 @@ async def release(
         (version.id,),
     )
     if open_campaign is not None:
-        deadline = int(from_db_time(open_campaign["deadline"]).timestamp())
         raise FundingError(
             f"campaign #{open_campaign['id']} for `{version.key}` is still open (deadline "
-            f"<t:{deadline}:R>); release it after the deadline, or cancel the campaign first"
+            "{deadline}); release it after the deadline, or cancel the campaign first",
+            deadline=from_db_time(open_campaign["deadline"]),
         )
     campaign = await funded_campaign(db, version.id)
     days = early_access_days

@@ -164,8 +164,7 @@ async def add_version(
                 version_id = cursor.lastrowid
         except sqlite3.IntegrityError:
             raise FundingError(
-                f"`{new.name}:{new.version}` already exists; edit it with /models edit, or "
-                "add a different version"
+                f"`{new.name}:{new.version}` already exists; edit it, or add a different version"
             ) from None
     assert version_id is not None
     return await version_by_id(db, version_id)
@@ -182,7 +181,7 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
         if current.status is not VersionStatus.UPCOMING:
             raise FundingError(
                 f"`{current.key}` is {current.status.value}: its source can no longer change. "
-                "Add a new version with /models add instead"
+                "Add a new version instead"
             )
         changes["source"] = check_source(edit.source)
     if edit.family is not None:

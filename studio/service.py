@@ -168,7 +168,7 @@ class Studio:
                 now=self._clock(),
             )
         except FundingError as error:
-            raise StudioError(f"--model: {error}") from None
+            raise StudioError(f"--model: {error.message}", **error.moments) from None
         ref = model_ref(version)
         self.catalog.register(ref)
         return ref

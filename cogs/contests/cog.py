@@ -25,6 +25,7 @@ from cogs.contests.themes import ThemeCommands
 from cogs.errors import tell
 from cogs.moderators import ensure_moderator
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from contests import lifecycle, schedule
 from contests.rules import get_rules, set_rules
 from contests.store import guild_contests
@@ -111,7 +112,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         await tell(
             interaction,
             f"✅ Contest #{contest.id} “{contest.theme}” is open in <#{contest.channel_id}>; "
-            f"submissions close {render.at(contest.voting_at)}.",
+            f"submissions close {discord_time(contest.voting_at)}.",
         )
         await self._changed()
 
@@ -284,7 +285,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         await tell(
             interaction,
             f"✅ Weekly contests {weekday.name}s at {hour:02d}:00 UTC; the first opens "
-            f"{render.at(first)} with the next theme from the queue.{warning}",
+            f"{discord_time(first)} with the next theme from the queue.{warning}",
         )
         await self._changed()
 
@@ -341,4 +342,4 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
             member_since=user.joined_at if isinstance(user, discord.Member) else None,
             now=self.resources.clock(),
         )
-        await tell(interaction, f"🗳️ {receipt.text}")
+        await tell(interaction, f"🗳️ {receipt.render(discord_time)}")

@@ -8,7 +8,6 @@ from typing import Any
 
 import discord
 
-from cogs.contests import render
 from cogs.contests.buttons import replace_view
 from cogs.errors import tell
 from cogs.resources import Resources
@@ -69,6 +68,6 @@ def _receipt(entered: Entered, job_id: int, index: int) -> str:
         old = entered.replaced
         text += f" It replaces image {old.image_index + 1} of job #{old.job_id}."
     return text + (
-        f" You can change it until submissions close {render.at(contest.voting_at)}; "
+        f" You can change it until submissions close {discord_time(contest.voting_at)}; "
         "voting is anonymous."
     )

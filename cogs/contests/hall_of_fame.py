@@ -19,6 +19,7 @@ from discord import app_commands
 from cogs.contests.buttons import HANDLER_COG
 from cogs.errors import AnswersErrors
 from cogs.resources import Resources
+from cogs.timestamps import discord_time
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
 from contests.boards.hall_of_fame import FamedContest, Winner, count_famed, hall_of_fame
 from db.jobs import list_images
@@ -163,7 +164,7 @@ class HallOfFame:
             f"{won} {_join(names)} with **{votes} vote{'' if votes == 1 else 's'}**"
             f"{' each' if len(contest.winners) > 1 else ''}\n"
             f"{contest.entries} entries · {contest.voters} voters · "
-            f"closed <t:{int(contest.closed_at.timestamp())}:D>"
+            f"closed {discord_time(contest.closed_at)}"
         )
         jobs = ", ".join(f"#{w.job_id}" for w in shown)
         if jobs:

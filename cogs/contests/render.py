@@ -1,16 +1,17 @@
 """How contests read in Discord: announcements, lists and receipts.
 
-Times are Discord timestamps (``<t:…:R>`` reads "in 3 days" in each member's own time
-zone, ``<t:…:f>`` the full date), so nobody converts from UTC by hand.
+Times are Discord timestamps (:func:`cogs.timestamps.discord_time`), so nobody converts
+from UTC by hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
 
 import discord
 
+from cogs.timestamps import discord_time
+from contests.lifecycle import EMPTY_THEME_QUEUE
 from contests.model import Contest, ContestState, Entry, Rules, Standing
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
@@ -18,19 +19,6 @@ MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 RESULTS_SHOWN = 10
 COLOUR = discord.Colour.gold()
 PRIVATE_AUTHOR = "a member who keeps their results private"
-
-
-def relative(moment: datetime) -> str:
-    return f"<t:{int(moment.timestamp())}:R>"
-
-
-def full(moment: datetime) -> str:
-    return f"<t:{int(moment.timestamp())}:f>"
-
-
-def at(moment: datetime) -> str:
-    """``in 3 days (Sat, 28 Nov 18:00)`` in the reader's time zone."""
-    return f"{relative(moment)} ({full(moment)})"
 
 
 def rules_text(rules: Rules) -> str:
@@ -58,8 +46,8 @@ def opening(contest: Contest, rules: Rules) -> discord.Embed:
         ),
         colour=COLOUR,
     )
-    embed.add_field(name="Submissions close", value=at(contest.voting_at), inline=True)
-    embed.add_field(name="Voting ends", value=at(contest.closes_at), inline=True)
+    embed.add_field(name="Submissions close", value=discord_time(contest.voting_at), inline=True)
+    embed.add_field(name="Voting ends", value=discord_time(contest.closes_at), inline=True)
     embed.add_field(name="Rules", value=rules_text(rules), inline=False)
     return embed
 
@@ -67,7 +55,7 @@ def opening(contest: Contest, rules: Rules) -> discord.Embed:
 def submit_reminder(contest: Contest) -> str:
     return (
         f"⏰ Last day to enter **Contest #{contest.id}: “{contest.theme}”** — submissions close "
-        f"{at(contest.voting_at)}."
+        f"{discord_time(contest.voting_at)}."
     )
 
 
@@ -77,7 +65,7 @@ def voting_header(contest: Contest, entries: int, rules: Rules) -> str:
         f"{'entry' if entries == 1 else 'entries'} below, in random order and without names. "
         f"You have {rules.votes_per_member} "
         "votes: press **Vote** under the ones you like best (press again to take a vote back). "
-        f"Voting ends {at(contest.closes_at)}."
+        f"Voting ends {discord_time(contest.closes_at)}."
     )
 
 
@@ -86,8 +74,8 @@ def voting_missed_header(contest: Contest, entries: int) -> str:
     listed = f"{entries} {'entry' if entries == 1 else 'entries'}"
     return (
         f"🗳️ **Contest #{contest.id}: “{contest.theme}”** — Atelier was offline while its "
-        f"voting was due (it ended {at(contest.closes_at)}), so the {listed} below could not "
-        "be voted on. The results follow."
+        f"voting was due (it ended {discord_time(contest.closes_at)}), so the {listed} below "
+        "could not be voted on. The results follow."
     )
 
 
@@ -122,7 +110,7 @@ def entry_cancelled(contest: Contest, number: int) -> str:
 def vote_reminder(contest: Contest) -> str:
     return (
         f"⏰ Last day to vote in **Contest #{contest.id}: “{contest.theme}”** — voting ends "
-        f"{at(contest.closes_at)}."
+        f"{discord_time(contest.closes_at)}."
     )
 
 
@@ -130,11 +118,12 @@ def extended(contest: Contest) -> str:
     if contest.state is ContestState.SUBMISSIONS:
         return (
             f"⏳ **Contest #{contest.id}: “{contest.theme}”** has more time: submissions now "
-            f"close {at(contest.voting_at)}, voting ends {at(contest.closes_at)}."
+            f"close {discord_time(contest.voting_at)}, voting ends "
+            f"{discord_time(contest.closes_at)}."
         )
     return (
         f"⏳ **Contest #{contest.id}: “{contest.theme}”** has more time: voting now ends "
-        f"{at(contest.closes_at)}."
+        f"{discord_time(contest.closes_at)}."
     )
 
 
@@ -142,7 +131,8 @@ def cancelled(contest: Contest) -> str:
     name = f"Contest #{contest.id}" + (f": “{contest.theme}”" if contest.theme else "")
     if contest.scheduled and contest.theme is None:
         name = f"This week's contest (#{contest.id})"
-    return f"❌ {name} was cancelled: {contest.cancel_reason}."
+    hint = " (moderators: /contest theme add)" if contest.cancel_reason == EMPTY_THEME_QUEUE else ""
+    return f"❌ {name} was cancelled: {contest.cancel_reason}{hint}."
 
 
 def results(
@@ -183,14 +173,14 @@ def contest_line(contest: Contest) -> str:
     theme = f"“{contest.theme}”" if contest.theme else "theme picked at opening"
     head = f"**#{contest.id}** {theme} — in <#{contest.channel_id}>"
     if contest.state is ContestState.SCHEDULED:
-        return f"{head}: opens {at(contest.opens_at)}"
+        return f"{head}: opens {discord_time(contest.opens_at)}"
     if contest.state is ContestState.SUBMISSIONS:
-        return f"{head}: taking entries until {at(contest.voting_at)}"
+        return f"{head}: taking entries until {discord_time(contest.voting_at)}"
     if contest.state is ContestState.VOTING:
-        return f"{head}: voting until {at(contest.closes_at)}"
+        return f"{head}: voting until {discord_time(contest.closes_at)}"
     if contest.state is ContestState.CANCELLED:
         return f"{head}: cancelled ({contest.cancel_reason})"
-    return f"{head}: closed {relative(contest.closes_at)}"
+    return f"{head}: closed {discord_time(contest.closes_at)}"
 
 
 def entry_line(entry: Entry) -> str:

@@ -8,11 +8,11 @@ The bar is linear and honest: its filled width is exactly pledged / goal of the 
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 import discord
 from PIL import Image, ImageDraw, ImageFont
 
+from cogs.timestamps import discord_time
 from funding.campaigns import Campaign, CampaignState, Progress
 
 BAR_FILE = "progress.png"
@@ -64,11 +64,6 @@ def progress_png(shown: Progress) -> bytes:
     return out.getvalue()
 
 
-def _ts(moment: datetime, style: str = "R") -> str:
-    """A Discord timestamp: every member sees it in their own time zone."""
-    return f"<t:{int(moment.timestamp())}:{style}>"
-
-
 def status_line(shown: Progress) -> str:
     """ "42.00 USD of 100.00 USD (42%) · 3 backers": what every view of a campaign says."""
     campaign = shown.campaign
@@ -83,15 +78,16 @@ def status_line(shown: Progress) -> str:
 def when_line(campaign: Campaign) -> str:
     if campaign.state is CampaignState.OPEN:
         if campaign.starts_at > campaign.created_at:
-            return f"Opens {_ts(campaign.starts_at)}, ends {_ts(campaign.deadline)}"
-        return f"Ends {_ts(campaign.deadline)} ({_ts(campaign.deadline, 'f')})"
+            opens, ends = discord_time(campaign.starts_at), discord_time(campaign.deadline)
+            return f"Opens {opens}, ends {ends}"
+        return f"Ends {discord_time(campaign.deadline)}"
     assert campaign.settled_at is not None
     verb = {
         CampaignState.FUNDED: "Funded",
         CampaignState.FAILED: "Did not reach its goal",
         CampaignState.CANCELLED: "Cancelled",
     }[campaign.state]
-    return f"{verb} {_ts(campaign.settled_at)}"
+    return f"{verb} {discord_time(campaign.settled_at)}"
 
 
 def campaign_embed(shown: Progress) -> discord.Embed:

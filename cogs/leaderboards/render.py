@@ -8,6 +8,7 @@ from typing import TypeVar
 import discord
 
 from cogs.leaderboards.paging import ROWS_PER_PAGE
+from cogs.timestamps import discord_time
 from contests.boards.trending import TRENDING_DAYS, TrendingImage
 from contests.leaderboards import (
     BackerTotalLike,
@@ -108,7 +109,7 @@ def trending_lines(rows: Sequence[Placed[TrendingImage]]) -> list[str]:
     return [
         f"{place_label(p.place)} <@{p.row.owner_id}> — job **#{p.row.job_id}**"
         f"{'' if p.row.index == 0 else f' image {p.row.index + 1}'} · {p.row.favorites} ❤ · "
-        f"score {p.row.score:.2f} · made <t:{int(p.row.made_at.timestamp())}:R>"
+        f"score {p.row.score:.2f} · made {discord_time(p.row.made_at)}"
         for p in rows
     ]
 

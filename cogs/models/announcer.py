@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import discord
 
+from cogs.timestamps import discord_time
 from db.database import Database
 from funding.backers import funded_campaign
 from registry.releases import (
@@ -54,11 +55,10 @@ def released_text(version: ModelVersion) -> str:
 
 def early_access_text(version: ModelVersion) -> str:
     assert version.early_access_until is not None
-    opens = int(version.early_access_until.timestamp())
     return (
         f"🚀 **{version.key}** is released! Its backers can use it now with "
         f"`--model {version.key}`, and their jobs go in the priority lane; everyone else "
-        f"from <t:{opens}:f> (<t:{opens}:R>)."
+        f"can use it {discord_time(version.early_access_until)}."
     )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import discord
 
+from cogs.timestamps import discord_time
 from inference.models import source_kind
 from registry.versions import ImageCounts, ModelVersion, VersionStatus
 
@@ -17,7 +18,7 @@ FIELD_CHARS = 1024
 def status_text(version: ModelVersion, now: datetime) -> str:
     status = version.status_at(now)
     if status is VersionStatus.EARLY_ACCESS and version.early_access_until is not None:
-        return f"early access (backers) until <t:{int(version.early_access_until.timestamp())}:R>"
+        return f"early access (backers) until {discord_time(version.early_access_until)}"
     return status.value
 
 
@@ -89,9 +90,9 @@ def info_embed(
     embed.add_field(name="Source", value=source_text(version))
     embed.add_field(name="Images made", value=str(images.by_version.get(version.key, 0)))
     if version.released_at is not None:
-        embed.add_field(name="Released", value=f"<t:{int(version.released_at.timestamp())}:D>")
+        embed.add_field(name="Released", value=discord_time(version.released_at))
     if version.retired_at is not None:
-        embed.add_field(name="Retired", value=f"<t:{int(version.retired_at.timestamp())}:D>")
+        embed.add_field(name="Retired", value=discord_time(version.retired_at))
     lines = [f"`{v.key}` · {status_text(v, now)}" for v in siblings]
     embed.add_field(name="Versions", value=_fit(lines), inline=False)
     embed.set_footer(text=f"Use it with --model {version.key}")

@@ -99,6 +99,31 @@ async def test_every_refusal_says_why_and_changes_nothing(db: Database, clock: C
         await enter(db, clock, late)
 
 
+async def test_times_in_refusals_are_values_that_read_in_utc_as_plain_text(
+    db: Database, clock: Clock
+) -> None:
+    """The rules hand moments to the front ends as values (Discord shows each member their
+    own time); ``str()`` of a refusal, as the CLI and logs show it, reads in UTC."""
+    before = await make_job(db, ALICE, T0 - timedelta(minutes=1))
+    await open_contest(db, clock)
+    opens, voting = T0, T0 + timedelta(days=2)
+    with pytest.raises(ContestError) as made_before:
+        await enter(db, clock, before)
+    assert made_before.value.moments == {"opens": opens}
+    assert "was made before Contest #1 — “storms” opened (2026-11-23 18:00 UTC)" in str(
+        made_before.value
+    )
+    with pytest.raises(ContestError) as too_new:
+        await enter(db, clock, await make_job(db, ALICE, T0), member_since=T0)
+    assert too_new.value.moments == {"allowed": T0 + timedelta(days=7)}
+    assert str(too_new.value).endswith("that is from 2026-11-30 18:00 UTC.")
+    await enter(db, clock, await make_job(db, ALICE, T0))
+    with pytest.raises(ReplaceNeeded) as asked:
+        await enter(db, clock, await make_job(db, ALICE, T0))
+    assert asked.value.moments == {"voting": voting}
+    assert str(asked.value).endswith("you can change it until 2026-11-25 18:00 UTC.")
+
+
 async def test_a_second_entry_replaces_the_first_only_when_confirmed(
     db: Database, clock: Clock
 ) -> None:

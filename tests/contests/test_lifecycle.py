@@ -272,8 +272,9 @@ async def test_cancel_announces_and_stops_the_phases(db: Database, clock: Clock)
 
 async def test_lifecycle_refusals(db: Database, clock: Clock) -> None:
     contest_id = await open_one(db, clock)
-    with pytest.raises(ContestError, match="still accepting entries"):
+    with pytest.raises(ContestError, match="still accepting entries until 2026-11-26") as busy:
         await open_one(db, clock)
+    assert busy.value.moments == {"voting": T0 + timedelta(days=3)}
     with pytest.raises(ContestError, match="1 to 14 days, not 0"):
         await lifecycle.open_contest(
             db,

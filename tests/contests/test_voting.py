@@ -87,7 +87,7 @@ class Presser:
             member_since=since,
             now=self.clock.now,
         )
-        return receipt.outcome, receipt.text
+        return receipt.outcome, receipt.render()
 
 
 async def test_votes_up_to_the_limit_and_a_second_press_withdraws(
@@ -99,6 +99,8 @@ async def test_votes_up_to_the_limit_and_a_second_press_withdraws(
     assert outcome is Outcome.CAST
     assert "Vote counted for entry #" in text
     assert "You have 2 votes left." in text
+    # When the results come out is a value; rendered plainly it reads in UTC.
+    assert "Counts stay hidden until the results (2026-11-26 18:00 UTC)." in text
     clock.advance(seconds=10)
     assert "You have 1 vote left." in (await press(ERIN, ids[BOB]))[1]
     clock.advance(seconds=10)
@@ -180,8 +182,9 @@ async def test_no_votes_before_voting_starts(db: Database, clock: Clock) -> None
         member_since=VETERAN,
         now=clock.now,
     )
-    with pytest.raises(ContestError, match="starts 2026-11-24 18:00 UTC"):
+    with pytest.raises(ContestError, match="starts 2026-11-24 18:00 UTC") as early:
         await Presser(db, clock)(BOB, entered.entry.id)
+    assert early.value.moments == {"voting": entered.contest.voting_at}
 
 
 async def test_repeated_delivery_changes_nothing(db: Database, clock: Clock) -> None:

@@ -200,6 +200,17 @@ async def test_bad_terms_are_refused_and_nothing_is_created(
     assert await db.fetchone("SELECT id FROM campaigns") is None
 
 
+async def test_a_refused_deadline_is_a_moment_that_reads_in_utc_as_plain_text(
+    db: Database,
+) -> None:
+    with pytest.raises(FundingError) as caught:
+        await _create(db, by=CREATOR, deadline="0")
+    assert caught.value.moments == {"deadline": T0}
+    assert str(caught.value).startswith(
+        "The deadline 2026-11-22 12:00 UTC is less than a day after the campaign opens"
+    )
+
+
 async def test_a_date_deadline_means_the_end_of_that_utc_day(db: Database) -> None:
     campaign = await open_campaign(db, deadline="2026-12-24")
     assert campaign.deadline.isoformat() == "2026-12-25T00:00:00+00:00"

@@ -52,8 +52,9 @@ async def test_others_are_refused_before_anything_is_queued_unless_moderators(
     early: Studio,
 ) -> None:
     requests = await early.requests_for(BOB, "a fox --model tiny:2")
-    with pytest.raises(StudioError, match=r"opens to everyone <t:\d+:R>"):
+    with pytest.raises(StudioError, match="opens to everyone 2026-12-10 12:00 UTC") as refused:
         await early.check_model_access(BOB, requests)
+    assert refused.value.moments == {"opens": RELEASED + timedelta(days=7)}
     await early.check_model_access(BOB, requests, moderator=True)
     handle = await early.submit_imagine(BOB, requests[0], moderator=True)
     assert (handle.job.model, handle.lane) == ("tiny:2", Lane.STANDARD)

@@ -48,6 +48,10 @@ async def test_open_submit_vote_close_and_results(
     deadline = int((start + timedelta(days=1)).timestamp())
     assert f"<t:{deadline}:R>" in str(opening.embeds[0]["fields"])
     assert "3 votes per member" in str(opening.embeds[0]["fields"])
+    busy = await fake.slash("contest open", {"theme": "owls"}, user=mod)
+    refusal = (await busy.wait_original()).content
+    assert f"still accepting entries until <t:{deadline}:R>;" in refusal
+    assert "UTC" not in refusal
 
     # Alice makes an image, upscales it, and enters it with the button under the upscale.
     grid = await (await fake.slash("imagine", {"prompt": "a fox"}, user=alice)).wait_original(
@@ -86,6 +90,9 @@ async def test_open_submit_vote_close_and_results(
     counted = await vote.wait_original()
     assert vote.ephemeral
     assert "Vote counted for entry #1. You have 2 votes left." in counted.content
+    # Times reach Discord as its timestamp markup (each member's own time zone), never UTC.
+    closes = int((start + timedelta(days=2)).timestamp())
+    assert f"Counts stay hidden until the results (<t:{closes}:R>)." in counted.content
     assert _in_channel(fake, "1 vote") == []  # counts stay hidden until the results
     early = await fake.slash("contest ballots", {"contest": 1}, user=mod)
     assert "published with the results" in (await early.wait_original()).content
@@ -156,6 +163,8 @@ async def test_replacing_an_entry_asks_first_and_a_disqualified_entrant_is_told_
     again = await fake.slash("contest submit", {"job_id": second}, user=alice)
     ask = await again.wait_original()
     assert "replaces your earlier entry" in ask.content
+    voting = int((now[0] + timedelta(days=3)).timestamp())  # submissions last 3 days
+    assert f"you can change it until <t:{voting}:R>." in ask.content
     assert ask.button_labels == ["Replace my entry"]
     confirm = await fake.press(ask.id, ask.custom_ids[0], user=alice)
     replaced = await confirm.wait_original()

@@ -58,7 +58,7 @@ async def test_backers_use_an_early_access_version_first_then_everyone(
     fake.fail_next("POST", rf"^/channels/{fake.channel_id}/messages$", status=503)
     released = await fake.slash("models release", {"model": "tiny:2"}, user=mod)
     opens = int((RELEASE_DAY + timedelta(days=3)).timestamp())
-    assert f"everyone else from <t:{opens}:f>" in (await released.wait_original()).content
+    assert f"everyone else can use it <t:{opens}:R>" in (await released.wait_original()).content
     posts = f"/channels/{fake.channel_id}/messages"
     await fake.wait_for(lambda: any(r.status == 503 and r.path == posts for r in fake.requests))
     assert not [m for m in fake.channel_messages(fake.channel_id) if "is released" in m.content]
@@ -79,6 +79,7 @@ async def test_backers_use_an_early_access_version_first_then_everyone(
     refusal = await refused.wait_original()
     assert refused.ephemeral
     assert f"opens to everyone <t:{opens}:R>" in refusal.content
+    assert "UTC" not in refusal.content  # Discord shows each member their own time
     info = await fake.slash("info", {}, user=alice)
     lanes = {f["name"]: f["value"] for f in (await info.wait_original()).embeds[0]["fields"]}
     assert lanes["Lane"].startswith("priority")
