@@ -36,7 +36,7 @@ from inference.pool.handle import JobHandle
 from inference.pool.pool import PoolClosedError, WorkerPool
 from inference.pool.queue import QueueLimitError
 from inference.tiny import save_tiny_model
-from tests.inference.pool.conftest import PoolMaker, Script, job
+from tests.helpers.pool import PoolMaker, Script, job
 
 
 async def _events(handle: JobHandle) -> list[JobEvent]:
