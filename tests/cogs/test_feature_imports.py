@@ -18,7 +18,7 @@ def _imported_modules(path: Path) -> list[str]:
     """Every module ``path`` imports, relative imports resolved, ``from cogs import x``
     counted as ``cogs.x``."""
     package = list(path.relative_to(COGS.parent).with_suffix("").parts[:-1])
-    modules = []
+    modules: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             modules.extend(alias.name for alias in node.names)
