@@ -32,6 +32,7 @@ from cogs.models.cog import ModelsCog
 from cogs.phases import PhaseTimer
 from cogs.preferences import PreferencesCog
 from cogs.resources import Resources, Tuning
+from cogs.upscale_buttons import UpscaleButtons
 from core.clock import utc_now
 from db.database import Database
 from db.guilds import get_queue_limits
@@ -141,7 +142,16 @@ class AtelierBot(commands.AutoShardedBot):
             images_dir=settings.images_dir,
             clock=self._clock,
         )
-        resources = Resources(db, pool, studio, catalog, self._tuning, self._clock, self.phases)
+        resources = Resources(
+            db,
+            pool,
+            studio,
+            catalog,
+            self._tuning,
+            self._clock,
+            self.phases,
+            UpscaleButtons(),
+        )
         self._imagine = ImagineCog(self, resources)
         for cog in (
             self._imagine,

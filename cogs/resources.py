@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cogs.phases import PhaseTimer
+from cogs.upscale_buttons import UpscaleButtons
 from db.database import Database
 from inference.models import ModelCatalog
 from inference.pool.pool import WorkerPool
@@ -33,3 +34,4 @@ class Resources:
     tuning: Tuning
     clock: Callable[[], datetime]
     phases: PhaseTimer  # cogs whose records change phase at stored times register here
+    upscale_buttons: UpscaleButtons  # cogs that add buttons under an upscaled image register here

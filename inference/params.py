@@ -296,19 +296,6 @@ def _expand(pieces: tuple[_Piece, ...]) -> list[str]:
     return ["".join(combination) for combination in itertools.product(*choices)]
 
 
-def expand_permutations(text: str, max_results: int) -> list[str]:
-    """Expand ``{a, b}`` groups in ``text`` into separate prompts (cartesian product, in order).
-
-    The count is checked before anything is expanded, so ``{a,b}`` repeated 30 times fails at
-    once instead of building 2**30 strings.
-    """
-    pieces = _parse_braces(text)
-    count = _count(pieces)
-    if count > max_results:
-        raise ParamError(f"this prompt would make {count} prompts; the limit is {max_results}")
-    return _expand(pieces)
-
-
 # ---------------------------------------------------------------------------------------------
 # Multi-prompts: "hot::2 dog" weighs "hot" twice as much as "dog"
 

@@ -1,8 +1,10 @@
-"""Fixtures shared by the whole suite: tiny offline models and a clean settings environment."""
+"""Fixtures shared by the whole suite: tiny offline models, a clean settings environment, a
+database on a temporary file and a fake clock."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,11 @@ quiet_library_logs()
 #: The whole bot against the Discord stand-in (``bots``, ``fake``), for any test that needs it.
 pytest_plugins = ["tests.helpers.discord_bots"]
 
-from inference.backend import DiffusersBackend  # noqa: E402 (after quieting the libraries)
+from db.database import Database  # noqa: E402 (after quieting the libraries)
+from inference.backend import DiffusersBackend  # noqa: E402
 from inference.models import ModelRef  # noqa: E402
 from inference.tiny import save_tiny_model  # noqa: E402
+from tests.helpers.clock import FakeClock  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +47,19 @@ def tiny_backend(tiny_model_dir: Path) -> DiffusersBackend:
 @pytest.fixture(scope="session")
 def tiny_sdxl_backend(tiny_sdxl_dir: Path) -> DiffusersBackend:
     return DiffusersBackend.load(ModelRef("tiny-xl", str(tiny_sdxl_dir)), "cpu")
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A database opened (and migrated) on a file of the test's own, closed afterwards."""
+    async with await Database.open(tmp_path / "atelier.db") as database:
+        yield database
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock at ``tests.helpers.clock.T0``, which the test moves by hand."""
+    return FakeClock()
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from cogs.moderators import ensure_moderator
 from cogs.resources import Resources
 from cogs.timestamps import discord_time
 from contests import lifecycle, schedule
+from contests.entries import could_enter
 from contests.rules import get_rules, set_rules
 from contests.store import guild_contests
 from contests.themes import list_themes
@@ -47,6 +48,7 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
         self.resources = resources
         self.announcer = Announcer(client, resources)
         resources.phases.add(self.announcer)
+        resources.upscale_buttons.add(self._submit_button)
         self.contest.add_command(ThemeCommands(resources))
         self.hall_of_fame = HallOfFame(resources)
         self.contest.add_command(self.hall_of_fame.command)
@@ -56,6 +58,13 @@ class ContestsCog(commands.Cog, name=HANDLER_COG):
 
     async def cog_unload(self) -> None:
         self.client.remove_dynamic_items(SubmitButton, VoteButton, HallOfFamePage)
+
+    async def _submit_button(self, job_id: int, guild_id: int | None) -> list[discord.ui.Item[Any]]:
+        """**Submit to contest** under an upscale, while the server's contest takes entries
+        and the image was made for it."""
+        if guild_id is None or not await could_enter(self.resources.db, guild_id, job_id):
+            return []
+        return [SubmitButton(job_id, 0)]
 
     async def _announcing_channel(
         self,

@@ -30,10 +30,6 @@ class Action(StrEnum):
     INFO = "info"  # Web/Info
     APPEAL = "appeal"  # on a blocked prompt; the id is the blocked prompt's
 
-    @property
-    def makes_a_job(self) -> bool:
-        return self not in (Action.CANCEL, Action.FAVORITE, Action.INFO, Action.APPEAL)
-
 
 _CUSTOM_ID = re.compile(r"atelier:(?P<action>[a-z]+):(?P<id>[1-9]\d{0,18}):(?P<index>[0-3])")
 

@@ -17,12 +17,10 @@ from typing import Any
 
 import discord
 
-from cogs.contests.buttons import SubmitButton
 from cogs.imagine import render
 from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
-from contests.entries import could_enter
 from db.job_messages import JobMessage, save_job_message
 from db.jobs import JobKind
 from inference.pool.events import Cancelled, Deferred, Failed, Finished, Progress, Started
@@ -42,13 +40,12 @@ async def result_view(
     resources: Resources, source: StoredJob, guild_id: int | None
 ) -> discord.ui.View:
     """The buttons under a finished job: U/V/🔄 under a grid, Vary/Upscale/❤/Info under an
-    upscaled image (and Submit to contest while the server's contest takes entries and the
-    image was made for it)."""
+    upscaled image, then what other features add under it (Submit to contest)."""
     if source.job.kind is not JobKind.UPSCALE:
         return grid_view(source.id)
     view = upscale_view(source.id, can_upscale=resources.studio.can_upscale(source))
-    if guild_id is not None and await could_enter(resources.db, guild_id, source.id):
-        view.add_item(SubmitButton(source.id, 0))
+    for item in await resources.upscale_buttons.for_upscale(source.id, guild_id):
+        view.add_item(item)
     return view
 
 

@@ -26,11 +26,10 @@ from inference.pool.queue import QueuedJob
 
 @dataclass(frozen=True)
 class QueueStatus:
-    """Where a waiting job stands. ETAs are None until the pool has timed a batch."""
+    """Where a waiting job stands. The ETA is None until the pool has timed a batch."""
 
     position: int  # 1: next to start
     eta_start_seconds: float | None
-    eta_done_seconds: float | None
 
 
 class JobHandle:

@@ -296,9 +296,9 @@ class WorkerPool:
         )
 
     def queue_status(self, job_id: int) -> QueueStatus | None:
-        """Position and ETAs of a waiting job; None once it started or ended.
+        """Position and ETA (to start) of a waiting job; None once it started or ended.
 
-        The ETAs add up the work ahead of it (what is left of the running batches, and the
+        The ETA adds up the work ahead of it (what is left of the running batches, and the
         jobs before it in the order the queue predicts), in pixel-steps, at the median speed
         of recent batches, shared among the devices.
         """
@@ -308,13 +308,13 @@ class WorkerPool:
             return None
         per_unit = self._timings.seconds_per_unit()
         if per_unit is None:
-            return QueueStatus(index + 1, None, None)
+            return QueueStatus(index + 1, None)
         ahead = sum(work_units(entry.job) for entry in order[:index])
         for batch in list(self._running_batches.values()):
             left = 1 - batch.step / batch.total if batch.total else 1.0
             ahead += left * sum(work_units(entry.job) for entry in batch.entries)
         start = ahead * per_unit / len(self._config.devices)
-        return QueueStatus(index + 1, start, start + work_units(order[index].job) * per_unit)
+        return QueueStatus(index + 1, start)
 
     def metrics(self) -> PoolMetrics:
         now = time.monotonic()

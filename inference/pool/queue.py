@@ -201,10 +201,6 @@ class JobQueue:
                 for lane in LANE_ORDER
             }
 
-    def running_for(self, owner_id: int) -> int:
-        with self._changed:
-            return self._running[owner_id]
-
     def close(self) -> None:
         """Stop handing out work; waiting jobs stay where they are."""
         with self._changed:

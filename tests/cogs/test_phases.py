@@ -6,16 +6,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from cogs.phases import MIN_WAKE_SECONDS, PhaseTimer
+from tests.helpers.clock import FakeClock
 
 START = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Deadlines:
@@ -44,7 +37,7 @@ class Broken:
 
 
 async def test_start_catches_up_on_everything_overdue_in_order() -> None:
-    clock = Clock()
+    clock = FakeClock(START)
     missed = [START - timedelta(days=2), START - timedelta(hours=3)]
     source = Deadlines(*missed, START + timedelta(days=1))
     timer = PhaseTimer(clock)
@@ -60,7 +53,7 @@ async def test_start_catches_up_on_everything_overdue_in_order() -> None:
 
 
 async def test_the_timer_wakes_itself_when_a_phase_falls_due() -> None:
-    clock = Clock()
+    clock = FakeClock(START)
     source = Deadlines()
     timer = PhaseTimer(clock)
     timer.add(source)
@@ -76,7 +69,7 @@ async def test_the_timer_wakes_itself_when_a_phase_falls_due() -> None:
 
 
 async def test_a_failing_source_neither_stops_the_others_nor_spins() -> None:
-    clock = Clock()
+    clock = FakeClock(START)
     healthy = Deadlines(START - timedelta(minutes=1))
     broken = Broken()
     calls = 0

@@ -7,9 +7,8 @@ import pytest
 from cogs.errors import APOLOGY
 from db.database import Database
 from db.users import StylizePreset, UserSettings, VariationStrength, get_user_settings
-from tests.cogs.imagine.test_imagine import button, job_id_of
 from tests.discord_standin import FakeDiscord, FakeUser
-from tests.helpers.discord_bots import Bots, is_result
+from tests.helpers.discord_bots import Bots, button, is_result, job_id_of
 
 
 async def test_settings_panel_saves_each_choice(

@@ -17,10 +17,11 @@ from contests.rules import get_rules, set_rules
 from contests.store import entries
 from db.database import Database
 from db.jobs import JobKind, JobStatus
-from tests.contests.conftest import ALICE, BOB, CHANNEL, GUILD, MOD, T0, VETERAN, Clock, make_job
+from tests.helpers.clock import T0, FakeClock
+from tests.helpers.contests import ALICE, BOB, CHANNEL, GUILD, MOD, VETERAN, make_job
 
 
-async def open_contest(db: Database, clock: Clock) -> int:
+async def open_contest(db: Database, clock: FakeClock) -> int:
     contest = await lifecycle.open_contest(
         db,
         guild_id=GUILD,
@@ -36,7 +37,7 @@ async def open_contest(db: Database, clock: Clock) -> int:
 
 async def enter(
     db: Database,
-    clock: Clock,
+    clock: FakeClock,
     job: int,
     *,
     user: int = ALICE,
@@ -59,7 +60,7 @@ async def enter(
     return entered.entry.id
 
 
-async def test_every_refusal_says_why_and_changes_nothing(db: Database, clock: Clock) -> None:
+async def test_every_refusal_says_why_and_changes_nothing(db: Database, clock: FakeClock) -> None:
     before = await make_job(db, ALICE, T0 - timedelta(minutes=1))
     with pytest.raises(ContestError, match="No contest in this server is accepting entries"):
         await enter(db, clock, before)
@@ -100,7 +101,7 @@ async def test_every_refusal_says_why_and_changes_nothing(db: Database, clock: C
 
 
 async def test_times_in_refusals_are_values_that_read_in_utc_as_plain_text(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     """The rules hand moments to the front ends as values (Discord shows each member their
     own time); ``str()`` of a refusal, as the CLI and logs show it, reads in UTC."""
@@ -125,7 +126,7 @@ async def test_times_in_refusals_are_values_that_read_in_utc_as_plain_text(
 
 
 async def test_a_second_entry_replaces_the_first_only_when_confirmed(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_contest(db, clock)
     first = await enter(db, clock, await make_job(db, ALICE, clock.now))
@@ -147,7 +148,7 @@ async def test_a_second_entry_replaces_the_first_only_when_confirmed(
         await enter(db, clock, await make_job(db, ALICE, clock.now), replace=first)
 
 
-async def test_rules_are_settable_within_bounds(db: Database, clock: Clock) -> None:
+async def test_rules_are_settable_within_bounds(db: Database, clock: FakeClock) -> None:
     assert (await get_rules(db, GUILD)).max_entries == 1
     rules = await set_rules(db, GUILD, max_entries=2, min_member_days=0, updated_by=MOD, now=T0)
     assert (rules.max_entries, rules.min_member_days, rules.votes_per_member) == (2, 0, 3)
@@ -173,7 +174,7 @@ async def test_two_moderators_changing_different_rules_at_once_keep_both(
     assert (rules.max_entries, rules.votes_per_member, rules.min_member_days) == (2, 5, 0)
 
 
-async def test_repeated_interaction_enters_once(db: Database, clock: Clock) -> None:
+async def test_repeated_interaction_enters_once(db: Database, clock: FakeClock) -> None:
     contest_id = await open_contest(db, clock)
     job = await make_job(db, ALICE, clock.now)
     first = await enter(db, clock, job, interaction=555)
@@ -181,7 +182,7 @@ async def test_repeated_interaction_enters_once(db: Database, clock: Clock) -> N
     assert len(await entries(db, contest_id, include_all=True)) == 1
 
 
-async def test_disqualify(db: Database, clock: Clock) -> None:
+async def test_disqualify(db: Database, clock: FakeClock) -> None:
     contest_id = await open_contest(db, clock)
     entry_id = await enter(db, clock, await make_job(db, ALICE, clock.now))
     with pytest.raises(ContestError, match="reason"):
@@ -205,7 +206,7 @@ async def test_disqualify(db: Database, clock: Clock) -> None:
 
 
 async def test_an_upscale_enters_only_if_its_grid_was_made_for_the_contest(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     old_grid = await make_job(db, ALICE, T0 - timedelta(days=30))
     contest_id = await open_contest(db, clock)
@@ -238,7 +239,7 @@ async def test_an_upscale_enters_only_if_its_grid_was_made_for_the_contest(
 
 
 async def test_an_upscale_of_someone_elses_grid_is_not_the_pressers_image(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_contest(db, clock)
     clock.advance(hours=1)
@@ -258,7 +259,7 @@ async def test_an_upscale_of_someone_elses_grid_is_not_the_pressers_image(
 
 
 async def test_image_origin_walks_upscales_to_the_generating_job(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     made = T0 - timedelta(days=3)
     grid = await make_job(db, ALICE, made)
@@ -271,7 +272,7 @@ async def test_image_origin_walks_upscales_to_the_generating_job(
         await image_origin(db, 999)
 
 
-async def test_an_image_enters_once_whether_upscaled_or_not(db: Database, clock: Clock) -> None:
+async def test_an_image_enters_once_whether_upscaled_or_not(db: Database, clock: FakeClock) -> None:
     contest_id = await open_contest(db, clock)
     await set_rules(db, GUILD, max_entries=3, updated_by=MOD, now=clock.now)
     clock.advance(minutes=5)
@@ -300,7 +301,7 @@ async def test_an_image_enters_once_whether_upscaled_or_not(db: Database, clock:
 
 
 async def test_an_entry_can_be_swapped_for_another_form_of_its_image(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_contest(db, clock)
     grid = await make_job(db, ALICE, clock.now)
@@ -339,7 +340,7 @@ async def test_an_entry_can_be_swapped_for_another_form_of_its_image(
 
 
 async def test_a_swap_replaces_the_other_form_not_the_oldest_entry(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_contest(db, clock)
     await set_rules(db, GUILD, max_entries=2, updated_by=MOD, now=clock.now)
@@ -358,7 +359,7 @@ async def test_a_swap_replaces_the_other_form_not_the_oldest_entry(
 
 
 async def test_a_disqualified_image_stays_out_in_every_form_and_a_replaced_one_may_return(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_contest(db, clock)
     grid = await make_job(db, ALICE, clock.now)
@@ -388,7 +389,7 @@ async def test_a_disqualified_image_stays_out_in_every_form_and_a_replaced_one_m
 
 
 async def test_two_forms_of_one_image_entered_at_once_enter_once(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_contest(db, clock)
     await set_rules(db, GUILD, max_entries=3, updated_by=MOD, now=clock.now)
@@ -405,7 +406,7 @@ async def test_two_forms_of_one_image_entered_at_once_enter_once(
 
 
 async def test_the_database_holds_one_standing_entry_per_origin_image(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_contest(db, clock)
     grid = await make_job(db, ALICE, clock.now)
@@ -422,7 +423,7 @@ async def test_the_database_holds_one_standing_entry_per_origin_image(
 
 
 async def test_moderators_name_an_entry_by_the_number_on_its_post(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     first = await open_contest(db, clock)
     with pytest.raises(ContestError, match="get their numbers when voting starts"):

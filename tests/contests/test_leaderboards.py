@@ -4,9 +4,7 @@ the creator of an upscale's origin, decay, one image per creator, models by name
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -23,81 +21,16 @@ from contests.leaderboards import (
 )
 from db.database import Database
 from db.jobs import (
-    ImageRecord,
     JobKind,
     JobStatus,
-    insert_images,
-    insert_job,
-    mark_finished,
-    mark_running,
 )
 from db.times import to_db_time
-from db.users import UserSettings, add_favorite, save_user_settings
+from tests.helpers.boards import GUILD, favorite, hide, posted_job
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 ALICE, BOB, CAROL, DAVE = 101, 102, 103, 104
-#: The server whose boards the tests read, and another one the bot is also in.
-GUILD, OTHER_GUILD = 900, 901
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    yield database
-    await database.close()
-
-
-async def make_job(
-    db: Database,
-    owner: int,
-    *,
-    at: datetime,
-    kind: JobKind = JobKind.UPSCALE,
-    images: int = 1,
-    model: str = "tiny",
-    status: JobStatus = JobStatus.DONE,
-    guild: int = GUILD,
-    parent: tuple[int, int] | None = None,
-) -> int:
-    """A job of ``owner`` that finished at ``at`` with ``images`` images, posted in server
-    ``guild``; ``parent`` is the (job, image index) it was made from."""
-    async with db.transaction() as conn:
-        job_id = await insert_job(
-            conn,
-            kind=kind,
-            owner_id=owner,
-            prompt="a lighthouse",
-            params={},
-            model=model,
-            created_at=at - timedelta(seconds=30),
-            parent_job_id=None if parent is None else parent[0],
-            parent_index=None if parent is None else parent[1],
-        )
-        await conn.execute(
-            "INSERT INTO job_messages (job_id, guild_id, channel_id, message_id)"
-            " VALUES (?, ?, 1, ?)",
-            (job_id, guild, job_id),
-        )
-        await mark_running(conn, job_id, device="cpu", started_at=at - timedelta(seconds=20))
-        await mark_finished(conn, job_id, status=status, finished_at=at, gpu_seconds=1.0)
-        if status is JobStatus.DONE:
-            await insert_images(
-                conn,
-                [
-                    ImageRecord(job_id, n, f"/img/{job_id}-{n}.png", n, 64, 64)
-                    for n in range(images)
-                ],
-            )
-    return job_id
-
-
-async def favorite(db: Database, job_id: int, *by: int, at: datetime) -> None:
-    for user_id in by:
-        await add_favorite(db, user_id, job_id, 0, at)
-
-
-async def hide(db: Database, user_id: int) -> None:
-    await save_user_settings(db, UserSettings(user_id, public=False))
+#: Another server the bot is also in.
+OTHER_GUILD = 901
 
 
 async def contest_result(
@@ -165,8 +98,8 @@ def test_windows_end_at_now() -> None:
 
 
 async def test_creators_board_counts_favorites_and_points_in_the_window(db: Database) -> None:
-    alice_image = await make_job(db, ALICE, at=NOW - timedelta(days=60))
-    bob_image = await make_job(db, BOB, at=NOW - timedelta(days=60))
+    alice_image = await posted_job(db, ALICE, at=NOW - timedelta(days=60))
+    bob_image = await posted_job(db, BOB, at=NOW - timedelta(days=60))
     # Alice: 2 favorites 3 days ago, 1 twenty days ago, 1 ninety days ago.
     await favorite(db, alice_image, BOB, CAROL, at=NOW - timedelta(days=3))
     await favorite(db, alice_image, DAVE, at=NOW - timedelta(days=20))
@@ -190,8 +123,8 @@ async def test_creators_board_counts_favorites_and_points_in_the_window(db: Data
 
 
 async def test_own_favorites_and_grid_images_do_not_count(db: Database) -> None:
-    upscale = await make_job(db, ALICE, at=NOW - timedelta(days=1))
-    grid = await make_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
+    upscale = await posted_job(db, ALICE, at=NOW - timedelta(days=1))
+    grid = await posted_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
     await favorite(db, upscale, ALICE, at=NOW - timedelta(hours=1))
     await favorite(db, grid, BOB, at=NOW - timedelta(hours=1))
 
@@ -204,8 +137,8 @@ async def test_own_favorites_and_grid_images_do_not_count(db: Database) -> None:
 
 
 async def test_hidden_members_are_left_out_of_every_board(db: Database) -> None:
-    alice_image = await make_job(db, ALICE, at=NOW - timedelta(days=1), model="alpha")
-    bob_image = await make_job(db, BOB, at=NOW - timedelta(days=1), model="beta")
+    alice_image = await posted_job(db, ALICE, at=NOW - timedelta(days=1), model="alpha")
+    bob_image = await posted_job(db, BOB, at=NOW - timedelta(days=1), model="beta")
     await favorite(db, alice_image, BOB, CAROL, at=NOW - timedelta(hours=2))
     await favorite(db, bob_image, ALICE, at=NOW - timedelta(hours=2))
     await contest_result(db, user_id=ALICE, job_id=alice_image, place=1, points=11, votes=3, at=NOW)
@@ -221,13 +154,13 @@ async def test_hidden_members_are_left_out_of_every_board(db: Database) -> None:
 
 
 async def test_every_board_shows_only_this_servers_activity(db: Database) -> None:
-    here = await make_job(db, ALICE, at=NOW - timedelta(days=1))
+    here = await posted_job(db, ALICE, at=NOW - timedelta(days=1))
     await favorite(db, here, BOB, at=NOW - timedelta(hours=3))
     await contest_result(db, user_id=ALICE, job_id=here, place=1, points=11, votes=3, at=NOW)
     # The same members, and a stranger, busy in another server the bot is in.
-    there = await make_job(db, ALICE, at=NOW - timedelta(days=1), guild=OTHER_GUILD)
+    there = await posted_job(db, ALICE, at=NOW - timedelta(days=1), guild=OTHER_GUILD)
     await favorite(db, there, BOB, CAROL, DAVE, at=NOW - timedelta(hours=3))
-    stranger = await make_job(
+    stranger = await posted_job(
         db, CAROL, at=NOW - timedelta(days=1), model="alpha:1", images=4, guild=OTHER_GUILD
     )
     await favorite(db, stranger, ALICE, BOB, DAVE, 105, at=NOW - timedelta(hours=2))
@@ -257,16 +190,16 @@ async def test_every_board_shows_only_this_servers_activity(db: Database) -> Non
 
 
 async def test_a_heart_on_an_upscale_credits_the_creator_of_the_origin(db: Database) -> None:
-    grid = await make_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
+    grid = await posted_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
     # Bob upscales Alice's third image, then upscales that again; Carol upscales it too.
-    by_bob = await make_job(db, BOB, at=NOW - timedelta(hours=20), parent=(grid, 2))
-    by_bob_again = await make_job(db, BOB, at=NOW - timedelta(hours=10), parent=(by_bob, 0))
-    by_carol = await make_job(db, CAROL, at=NOW - timedelta(hours=19), parent=(grid, 2))
+    by_bob = await posted_job(db, BOB, at=NOW - timedelta(hours=20), parent=(grid, 2))
+    by_bob_again = await posted_job(db, BOB, at=NOW - timedelta(hours=10), parent=(by_bob, 0))
+    by_carol = await posted_job(db, CAROL, at=NOW - timedelta(hours=19), parent=(grid, 2))
     # A variation draws a new image: Bob's variation of Alice's grid is Bob's.
-    variation = await make_job(
+    variation = await posted_job(
         db, BOB, at=NOW - timedelta(hours=18), kind=JobKind.VARIATION, images=4, parent=(grid, 0)
     )
-    varied = await make_job(db, BOB, at=NOW - timedelta(hours=17), parent=(variation, 1))
+    varied = await posted_job(db, BOB, at=NOW - timedelta(hours=17), parent=(variation, 1))
     at = NOW - timedelta(hours=1)
     await favorite(db, by_bob, CAROL, BOB, at=at)  # Bob's ❤ is for Alice's image
     await favorite(db, by_bob, ALICE, at=at)  # the creator's own ❤: not counted
@@ -286,8 +219,8 @@ async def test_a_heart_on_an_upscale_credits_the_creator_of_the_origin(db: Datab
 
 
 async def test_upscaling_an_old_image_does_not_make_it_trend(db: Database) -> None:
-    old = await make_job(db, ALICE, at=NOW - timedelta(days=20), kind=JobKind.IMAGINE, images=4)
-    fresh = await make_job(db, ALICE, at=NOW - timedelta(hours=2), parent=(old, 1))
+    old = await posted_job(db, ALICE, at=NOW - timedelta(days=20), kind=JobKind.IMAGINE, images=4)
+    fresh = await posted_job(db, ALICE, at=NOW - timedelta(hours=2), parent=(old, 1))
     await favorite(db, fresh, BOB, CAROL, DAVE, at=NOW - timedelta(hours=1))
 
     assert await trending_board(db, guild_id=GUILD, now=NOW) == []
@@ -311,11 +244,11 @@ async def test_models_board_counts_every_version_and_the_bare_name_as_one_model(
     db: Database,
 ) -> None:
     at = NOW - timedelta(days=1)
-    await make_job(db, ALICE, at=at, kind=JobKind.IMAGINE, images=4, model="tiny:1")
-    won = await make_job(db, BOB, at=at, model="tiny:2")
-    await make_job(db, BOB, at=at, kind=JobKind.IMAGINE, images=4, model="tiny")  # before 0005
-    await make_job(db, CAROL, at=at, model="tiny:10")
-    await make_job(db, CAROL, at=at, model="xl:1", images=4)
+    await posted_job(db, ALICE, at=at, kind=JobKind.IMAGINE, images=4, model="tiny:1")
+    won = await posted_job(db, BOB, at=at, model="tiny:2")
+    await posted_job(db, BOB, at=at, kind=JobKind.IMAGINE, images=4, model="tiny")  # before 0005
+    await posted_job(db, CAROL, at=at, model="tiny:10")
+    await posted_job(db, CAROL, at=at, model="xl:1", images=4)
     await contest_result(db, user_id=BOB, job_id=won, place=1, points=11, votes=3, at=NOW)
 
     board = await models_board(db, guild_id=GUILD, window=Window.ALL, now=NOW)
@@ -330,10 +263,10 @@ async def test_models_board_counts_every_version_and_the_bare_name_as_one_model(
 
 
 async def test_models_board_counts_images_and_wins_in_the_window(db: Database) -> None:
-    await make_job(db, ALICE, at=NOW - timedelta(days=2), kind=JobKind.IMAGINE, images=4)
-    old = await make_job(db, BOB, at=NOW - timedelta(days=20), kind=JobKind.IMAGINE, images=4)
-    await make_job(db, BOB, at=NOW - timedelta(days=1), model="xl", images=1)
-    await make_job(db, BOB, at=NOW - timedelta(days=1), model="xl", status=JobStatus.FAILED)
+    await posted_job(db, ALICE, at=NOW - timedelta(days=2), kind=JobKind.IMAGINE, images=4)
+    old = await posted_job(db, BOB, at=NOW - timedelta(days=20), kind=JobKind.IMAGINE, images=4)
+    await posted_job(db, BOB, at=NOW - timedelta(days=1), model="xl", images=1)
+    await posted_job(db, BOB, at=NOW - timedelta(days=1), model="xl", status=JobStatus.FAILED)
     await contest_result(
         db, user_id=BOB, job_id=old, place=1, points=11, votes=4, at=NOW - timedelta(days=10)
     )
@@ -360,18 +293,18 @@ def test_decay_is_full_when_new_and_zero_after_a_week() -> None:
 
 async def test_trending_keeps_each_creators_best_image_after_decay(db: Database) -> None:
     # Alice: her 3.5-day-old image with 3 ❤ (3 × 0.75 = 2.25) beats her fresh one with 2 ❤.
-    alice_fresh = await make_job(db, ALICE, at=NOW)
-    alice_older = await make_job(db, ALICE, at=NOW - timedelta(days=3.5))
+    alice_fresh = await posted_job(db, ALICE, at=NOW)
+    alice_older = await posted_job(db, ALICE, at=NOW - timedelta(days=3.5))
     await favorite(db, alice_fresh, BOB, CAROL, at=NOW)
     await favorite(db, alice_older, BOB, CAROL, DAVE, at=NOW - timedelta(days=3))
     # Bob: 5 ❤ but 6.5 days old: 5 × (1 − (6.5/7)²) ≈ 0.69.
-    bob_old = await make_job(db, BOB, at=NOW - timedelta(days=6.5))
+    bob_old = await posted_job(db, BOB, at=NOW - timedelta(days=6.5))
     await favorite(db, bob_old, ALICE, CAROL, DAVE, 105, 106, at=NOW - timedelta(days=6))
     # Carol: 9 ❤ on an image made 8 days ago: out of the board.
-    carol_stale = await make_job(db, CAROL, at=NOW - timedelta(days=8))
+    carol_stale = await posted_job(db, CAROL, at=NOW - timedelta(days=8))
     await favorite(db, carol_stale, *range(200, 209), at=NOW - timedelta(days=1))
     # Dave: only his own ❤.
-    dave_own = await make_job(db, DAVE, at=NOW)
+    dave_own = await posted_job(db, DAVE, at=NOW)
     await favorite(db, dave_own, DAVE, at=NOW)
 
     board = await trending_board(db, guild_id=GUILD, now=NOW)
@@ -382,9 +315,9 @@ async def test_trending_keeps_each_creators_best_image_after_decay(db: Database)
 
 
 async def test_trending_ties_are_broken_by_favorites_then_newer_image(db: Database) -> None:
-    first = await make_job(db, ALICE, at=NOW - timedelta(days=1))
-    second = await make_job(db, BOB, at=NOW - timedelta(days=1))
-    newer = await make_job(db, CAROL, at=NOW - timedelta(hours=1))
+    first = await posted_job(db, ALICE, at=NOW - timedelta(days=1))
+    second = await posted_job(db, BOB, at=NOW - timedelta(days=1))
+    newer = await posted_job(db, CAROL, at=NOW - timedelta(hours=1))
     for job_id in (first, second):
         await favorite(db, job_id, DAVE, at=NOW)
     await favorite(db, newer, DAVE, at=NOW)
@@ -408,17 +341,17 @@ def test_equal_figures_share_a_place() -> None:
 async def test_trending_counts_an_image_once_however_many_upscales_it_has(
     db: Database,
 ) -> None:
-    grid = await make_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
+    grid = await posted_job(db, ALICE, at=NOW - timedelta(days=1), kind=JobKind.IMAGINE, images=4)
     # Three upscales of Alice's third image (one of them an upscale of an upscale), by
     # three people, each liked by some of the same members.
-    by_bob = await make_job(db, BOB, at=NOW - timedelta(hours=20), parent=(grid, 2))
-    by_alice = await make_job(db, ALICE, at=NOW - timedelta(hours=19), parent=(grid, 2))
-    again = await make_job(db, CAROL, at=NOW - timedelta(hours=18), parent=(by_bob, 0))
+    by_bob = await posted_job(db, BOB, at=NOW - timedelta(hours=20), parent=(grid, 2))
+    by_alice = await posted_job(db, ALICE, at=NOW - timedelta(hours=19), parent=(grid, 2))
+    again = await posted_job(db, CAROL, at=NOW - timedelta(hours=18), parent=(by_bob, 0))
     await favorite(db, by_bob, CAROL, DAVE, at=NOW - timedelta(hours=2))
     await favorite(db, by_alice, DAVE, 105, 106, at=NOW - timedelta(hours=2))
     await favorite(db, again, CAROL, at=NOW - timedelta(hours=2))
     # Her first image, upscaled once, with three ❤ of its own.
-    other = await make_job(db, ALICE, at=NOW - timedelta(hours=17), parent=(grid, 0))
+    other = await posted_job(db, ALICE, at=NOW - timedelta(hours=17), parent=(grid, 0))
     await favorite(db, other, 107, 108, 109, at=NOW - timedelta(hours=2))
 
     trending = await trending_board(db, guild_id=GUILD, now=NOW)

@@ -4,11 +4,7 @@ read."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from cogs.leaderboards.render import backer_lines
 from contests.leaderboards import Window, hidden_members, rank_backers
@@ -30,13 +26,6 @@ from tests.helpers.campaigns import (
 
 DAVE = 2004
 OTHER_GUILD = GUILD + 1
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    yield database
-    await database.close()
 
 
 async def _pledge(db: Database, campaign_id: int, backer: int, amount: str, **kw: bool) -> None:

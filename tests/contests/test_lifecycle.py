@@ -13,7 +13,8 @@ from contests.model import AnnouncementKind, ContestState
 from contests.store import entries, get_contest
 from contests.voting import press_vote
 from db.database import Database
-from tests.contests.conftest import (
+from tests.helpers.clock import T0, FakeClock
+from tests.helpers.contests import (
     ALICE,
     BOB,
     CAROL,
@@ -22,9 +23,7 @@ from tests.contests.conftest import (
     ERIN,
     GUILD,
     MOD,
-    T0,
     VETERAN,
-    Clock,
     make_job,
 )
 
@@ -40,7 +39,7 @@ async def kinds(db: Database) -> list[AnnouncementKind]:
     return [a.kind for a in found]
 
 
-async def open_one(db: Database, clock: Clock, *, submit: int = 3, vote: int = 2) -> int:
+async def open_one(db: Database, clock: FakeClock, *, submit: int = 3, vote: int = 2) -> int:
     contest = await lifecycle.open_contest(
         db,
         guild_id=GUILD,
@@ -54,7 +53,7 @@ async def open_one(db: Database, clock: Clock, *, submit: int = 3, vote: int = 2
     return contest.id
 
 
-async def enter(db: Database, clock: Clock, user: int) -> int:
+async def enter(db: Database, clock: FakeClock, user: int) -> int:
     job = await make_job(db, user, clock.now)
     entered = await submit_entry(
         db,
@@ -68,7 +67,7 @@ async def enter(db: Database, clock: Clock, user: int) -> int:
     return entered.entry.id
 
 
-async def vote(db: Database, clock: Clock, voter: int, entry_id: int, interaction: int) -> str:
+async def vote(db: Database, clock: FakeClock, voter: int, entry_id: int, interaction: int) -> str:
     receipt = await press_vote(
         db,
         entry_id=entry_id,
@@ -80,7 +79,7 @@ async def vote(db: Database, clock: Clock, voter: int, entry_id: int, interactio
     return receipt.text
 
 
-async def test_full_lifecycle_awards_points_by_votes(db: Database, clock: Clock) -> None:
+async def test_full_lifecycle_awards_points_by_votes(db: Database, clock: FakeClock) -> None:
     contest_id = await open_one(db, clock)
     contest = await get_contest(db, contest_id)
     assert contest is not None
@@ -146,7 +145,7 @@ async def test_full_lifecycle_awards_points_by_votes(db: Database, clock: Clock)
 
 
 async def test_catch_up_after_downtime_runs_each_phase_once_in_order(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     contest_id = await open_one(db, clock)
     await kinds(db)
@@ -177,7 +176,9 @@ async def test_catch_up_after_downtime_runs_each_phase_once_in_order(
     ]
 
 
-async def test_contest_without_entries_closes_at_voting_time(db: Database, clock: Clock) -> None:
+async def test_contest_without_entries_closes_at_voting_time(
+    db: Database, clock: FakeClock
+) -> None:
     contest_id = await open_one(db, clock, submit=1, vote=1)
     await kinds(db)
     await lifecycle.advance(db, T0 + timedelta(days=1))
@@ -188,7 +189,9 @@ async def test_contest_without_entries_closes_at_voting_time(db: Database, clock
     assert contest.voter_count == 0
 
 
-async def test_extend_moves_deadlines_and_rearms_the_reminder(db: Database, clock: Clock) -> None:
+async def test_extend_moves_deadlines_and_rearms_the_reminder(
+    db: Database, clock: FakeClock
+) -> None:
     contest_id = await open_one(db, clock, submit=2, vote=2)
     await lifecycle.advance(db, clock.advance(days=1, hours=1))
     assert await kinds(db) == [AnnouncementKind.OPENING, AnnouncementKind.SUBMIT_REMINDER]
@@ -211,7 +214,9 @@ async def test_extend_moves_deadlines_and_rearms_the_reminder(db: Database, cloc
     assert await kinds(db) == [AnnouncementKind.SUBMIT_REMINDER]
 
 
-async def test_a_repeated_extend_interaction_adds_the_time_once(db: Database, clock: Clock) -> None:
+async def test_a_repeated_extend_interaction_adds_the_time_once(
+    db: Database, clock: FakeClock
+) -> None:
     contest_id = await open_one(db, clock, submit=2, vote=2)
     for _ in range(2):  # the same interaction delivered twice
         extended = await lifecycle.extend(
@@ -257,7 +262,7 @@ async def test_a_repeated_extend_interaction_adds_the_time_once(db: Database, cl
     assert [tuple(row) for row in trail] == [(800, MOD, 86_400), (801, MOD, 21_600)]
 
 
-async def test_cancel_announces_and_stops_the_phases(db: Database, clock: Clock) -> None:
+async def test_cancel_announces_and_stops_the_phases(db: Database, clock: FakeClock) -> None:
     contest_id = await open_one(db, clock)
     await kinds(db)
     cancelled = await lifecycle.cancel(
@@ -270,7 +275,7 @@ async def test_cancel_announces_and_stops_the_phases(db: Database, clock: Clock)
     assert await results.standings(db, contest_id) == []
 
 
-async def test_lifecycle_refusals(db: Database, clock: Clock) -> None:
+async def test_lifecycle_refusals(db: Database, clock: FakeClock) -> None:
     contest_id = await open_one(db, clock)
     with pytest.raises(ContestError, match="still accepting entries until 2026-11-26") as busy:
         await open_one(db, clock)

@@ -13,7 +13,8 @@ from contests.schedule import clear_schedule, get_schedule, next_occurrence, set
 from contests.store import guild_contests
 from contests.themes import add_theme, list_themes, remove_theme
 from db.database import Database
-from tests.contests.conftest import CHANNEL, GUILD, MOD, T0
+from tests.helpers.clock import T0
+from tests.helpers.contests import CHANNEL, GUILD, MOD
 
 WEDNESDAY = 2
 

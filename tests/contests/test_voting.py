@@ -16,7 +16,8 @@ from contests.rules import set_rules
 from contests.store import get_contest
 from contests.voting import Outcome, press_vote
 from db.database import Database
-from tests.contests.conftest import (
+from tests.helpers.clock import T0, FakeClock
+from tests.helpers.contests import (
     ALICE,
     BOB,
     CAROL,
@@ -25,16 +26,14 @@ from tests.contests.conftest import (
     ERIN,
     GUILD,
     MOD,
-    T0,
     VETERAN,
-    Clock,
     make_job,
 )
 
 ENTRANTS = (ALICE, BOB, CAROL, DAVE)
 
 
-async def contest_in_voting(db: Database, clock: Clock) -> dict[int, int]:
+async def contest_in_voting(db: Database, clock: FakeClock) -> dict[int, int]:
     """A contest with one entry each by ENTRANTS, now in voting; user → entry id."""
     await lifecycle.open_contest(
         db,
@@ -65,7 +64,7 @@ async def contest_in_voting(db: Database, clock: Clock) -> dict[int, int]:
 
 
 class Presser:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: FakeClock) -> None:
         self.db, self.clock, self.interaction = db, clock, 0
 
     async def __call__(
@@ -91,7 +90,7 @@ class Presser:
 
 
 async def test_votes_up_to_the_limit_and_a_second_press_withdraws(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
@@ -123,7 +122,7 @@ async def contest_id(db: Database) -> int:
     return int(row[0])
 
 
-async def test_refusals(db: Database, clock: Clock) -> None:
+async def test_refusals(db: Database, clock: FakeClock) -> None:
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
     with pytest.raises(ContestError, match="your own entry"):
@@ -140,7 +139,7 @@ async def test_refusals(db: Database, clock: Clock) -> None:
 
 
 async def test_a_press_after_cancellation_gives_the_moderators_reason(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
@@ -162,7 +161,7 @@ async def test_a_press_after_cancellation_gives_the_moderators_reason(
     assert "results" in str(withdraw.value)  # says there will be none
 
 
-async def test_no_votes_before_voting_starts(db: Database, clock: Clock) -> None:
+async def test_no_votes_before_voting_starts(db: Database, clock: FakeClock) -> None:
     await lifecycle.open_contest(
         db,
         guild_id=GUILD,
@@ -187,7 +186,7 @@ async def test_no_votes_before_voting_starts(db: Database, clock: Clock) -> None
     assert early.value.moments == {"voting": entered.contest.voting_at}
 
 
-async def test_repeated_delivery_changes_nothing(db: Database, clock: Clock) -> None:
+async def test_repeated_delivery_changes_nothing(db: Database, clock: FakeClock) -> None:
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
     first = await press(ERIN, ids[ALICE], interaction=900)
@@ -197,7 +196,9 @@ async def test_repeated_delivery_changes_nothing(db: Database, clock: Clock) -> 
     assert len(await results.counted_ballots(db, await contest_id(db))) == 1
 
 
-async def test_simultaneous_presses_by_one_member_count_once(db: Database, clock: Clock) -> None:
+async def test_simultaneous_presses_by_one_member_count_once(
+    db: Database, clock: FakeClock
+) -> None:
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
     outcomes = await asyncio.gather(
@@ -218,7 +219,7 @@ async def test_simultaneous_presses_by_one_member_count_once(db: Database, clock
 
 
 async def test_a_deliberate_second_press_after_the_window_withdraws(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
@@ -230,7 +231,7 @@ async def test_a_deliberate_second_press_after_the_window_withdraws(
     assert await results.counted_ballots(db, await contest_id(db)) == []
 
 
-async def test_ties_share_a_place_and_its_points(db: Database, clock: Clock) -> None:
+async def test_ties_share_a_place_and_its_points(db: Database, clock: FakeClock) -> None:
     await set_rules(db, GUILD, min_member_days=0, updated_by=MOD, now=T0)
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
@@ -247,7 +248,7 @@ async def test_ties_share_a_place_and_its_points(db: Database, clock: Clock) -> 
     }
 
 
-async def test_ballot_hash_is_reproducible_from_the_csv(db: Database, clock: Clock) -> None:
+async def test_ballot_hash_is_reproducible_from_the_csv(db: Database, clock: FakeClock) -> None:
     ids = await contest_in_voting(db, clock)
     press = Presser(db, clock)
     for voter, target in ((ERIN, ALICE), (ERIN, DAVE), (BOB, ALICE), (CAROL, DAVE)):

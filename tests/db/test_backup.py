@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,10 +15,11 @@ T0 = datetime(2026, 11, 21, 23, 8, 25, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "live" / "atelier.db")
-    yield database
-    await database.close()
+def backups(tmp_path: Path) -> Path:
+    """A folder of its own for the backups, so a listing of it shows only what they wrote."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    return folder
 
 
 def _listing(folder: Path) -> list[str]:
@@ -77,7 +77,7 @@ async def test_backup_during_writes_restores_a_consistent_prefix(
 
     writer = asyncio.create_task(keep_writing())
     await asyncio.sleep(0.01)  # let the writer get going
-    dest = tmp_path / "backups" / "nightly.db"
+    dest = tmp_path / "nightly" / "nightly.db"  # a folder the backup creates
     await db.backup(dest)
     during = written
     stop.set()
@@ -91,10 +91,10 @@ async def test_backup_during_writes_restores_a_consistent_prefix(
     assert await _assert_consistent_prefix(db) == written
 
 
-async def test_backup_leaves_out_an_open_transaction(db: Database, tmp_path: Path) -> None:
+async def test_backup_leaves_out_an_open_transaction(db: Database, backups: Path) -> None:
     async with db.transaction() as conn:
         await _write_job_with_images(conn, 1)
-    dest = tmp_path / "b.db"
+    dest = backups / "b.db"
     async with db.transaction() as conn:
         await _write_job_with_images(conn, 2)
         await db.backup(dest)  # must neither wait for this transaction nor include it
@@ -102,36 +102,36 @@ async def test_backup_leaves_out_an_open_transaction(db: Database, tmp_path: Pat
         assert await _assert_consistent_prefix(restored) == 1
 
 
-async def test_backup_is_one_self_contained_file(db: Database, tmp_path: Path) -> None:
+async def test_backup_is_one_self_contained_file(db: Database, backups: Path) -> None:
     async with db.transaction() as conn:
         await _write_job_with_images(conn, 1)
-    dest = tmp_path / "b.db"
+    dest = backups / "b.db"
     await db.backup(dest)
-    assert _listing(tmp_path) == ["b.db", "live"]
+    assert _listing(backups) == ["b.db"]
     # Rollback-journal mode in the header: no -wal file is needed to read it.
     header = dest.read_bytes()[:20]
     assert header.startswith(b"SQLite format 3\x00")
     assert (header[18], header[19]) == (1, 1)
 
 
-async def test_backup_refuses_an_existing_destination(db: Database, tmp_path: Path) -> None:
-    dest = tmp_path / "existing.db"
+async def test_backup_refuses_an_existing_destination(db: Database, backups: Path) -> None:
+    dest = backups / "existing.db"
     dest.write_bytes(b"precious")
     with pytest.raises(FileExistsError, match="already exists"):
         await db.backup(dest)
     assert dest.read_bytes() == b"precious"
-    assert _listing(tmp_path) == ["existing.db", "live"]
+    assert _listing(backups) == ["existing.db"]
 
 
 async def test_backup_does_not_replace_a_file_that_appears_meanwhile(
-    db: Database, tmp_path: Path
+    db: Database, backups: Path
 ) -> None:
     """The final rename must not overwrite a destination created while the backup ran."""
-    dest = tmp_path / "race.db"
+    dest = backups / "race.db"
     backup = asyncio.create_task(db.backup(dest))
     await asyncio.sleep(0)  # the backup checks ``dest`` and starts copying
     dest.write_bytes(b"someone else's")
     with pytest.raises(FileExistsError, match="already exists"):
         await backup
     assert dest.read_bytes() == b"someone else's"
-    assert _listing(tmp_path) == ["live", "race.db"]
+    assert _listing(backups) == ["race.db"]

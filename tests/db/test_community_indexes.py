@@ -9,9 +9,8 @@ matches one (the made-at expression, for instance, must stay the one indexed).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -23,12 +22,6 @@ from db.users import count_favorites
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 #: The big tables, and the aliases the boards give them.
 BIG = {"favorites", "jobs", "images", "f", "j", "i"}
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "atelier.db") as opened:
-        yield opened
 
 
 async def _plans(db: Database, call: Callable[[], Awaitable[object]]) -> list[str]:

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from db import Database
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "atelier.db")
-    yield database
-    await database.close()
 
 
 async def _insert_job(conn: aiosqlite.Connection, prompt: str) -> None:

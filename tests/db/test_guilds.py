@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -30,13 +28,6 @@ from db.times import to_db_time
 T0 = datetime(2026, 11, 21, 23, 8, 25, 123456, tzinfo=UTC)
 GUILD = 111
 OTHER_GUILD = 222
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    yield database
-    await database.close()
 
 
 async def _block(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -14,13 +12,6 @@ from db.job_messages import JobMessage, get_job_message, save_job_message
 from db.jobs import JobKind, insert_job
 
 T0 = datetime(2026, 11, 21, 23, 8, 25, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    yield database
-    await database.close()
 
 
 async def _job(db: Database) -> int:

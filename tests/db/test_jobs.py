@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -32,13 +31,6 @@ from db import (
 )
 
 T0 = datetime(2026, 11, 21, 23, 8, 25, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "atelier.db")
-    yield database
-    await database.close()
 
 
 async def _new_job(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -38,13 +36,6 @@ from db.users import (
 T0 = datetime(2026, 11, 21, 23, 8, 25, 123456, tzinfo=UTC)
 USER = 42
 OTHER_USER = 43
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    yield database
-    await database.close()
 
 
 async def _job(

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from db.database import Database
 from funding.backers import (
@@ -28,13 +24,6 @@ from tests.helpers.campaigns import (
     open_campaign,
     upcoming_version,
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    yield database
-    await database.close()
 
 
 async def _back(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -36,12 +34,10 @@ from tests.helpers.campaigns import (
 )
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    await upcoming_version(database)
-    yield database
-    await database.close()
+@pytest.fixture(autouse=True)
+async def upcoming(db: Database) -> None:
+    """An upcoming ``dreamy:v2`` for the campaigns to fund."""
+    await upcoming_version(db)
 
 
 async def _create(db: Database, *, by: int, moderator: bool = False, **fields: str) -> Campaign:

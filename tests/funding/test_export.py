@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,12 +24,10 @@ from tests.helpers.campaigns import (
 )
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    await upcoming_version(database)
-    yield database
-    await database.close()
+@pytest.fixture(autouse=True)
+async def upcoming(db: Database) -> None:
+    """An upcoming ``dreamy:v2`` for the campaigns to fund."""
+    await upcoming_version(db)
 
 
 def _rows(text: str) -> list[dict[str, str]]:

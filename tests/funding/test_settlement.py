@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -34,13 +32,11 @@ from tests.helpers.campaigns import (
 DEADLINE = T0 + timedelta(days=10)
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    await upcoming_version(database)
-    await upcoming_version(database, "other", "v1")
-    yield database
-    await database.close()
+@pytest.fixture(autouse=True)
+async def upcoming(db: Database) -> None:
+    """Upcoming ``dreamy:v2`` and ``other:v1`` for the campaigns to fund."""
+    await upcoming_version(db)
+    await upcoming_version(db, "other", "v1")
 
 
 async def _back(db: Database, campaign: Campaign, backer: int, amount: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from inference.backend import DiffusersBackend
 from inference.models import ModelRef
 from inference.pool.worker import Backend
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
-from tests.inference.pool.conftest import Script, ScriptedBackend
+from tests.helpers.pool import Script, ScriptedBackend
 
 #: A fast progress cadence so a short job still shows progress edits.
 FAST_TUNING = Tuning(progress_edit_seconds=0.05)
@@ -131,3 +132,19 @@ def is_result(message: RecordedMessage) -> bool:
     return bool(message.attachments) and any(
         custom_id.startswith("atelier:u:") for custom_id in message.custom_ids
     )
+
+
+def job_id_of(message: RecordedMessage) -> int:
+    """The job whose buttons are under ``message``."""
+    for custom_id in message.custom_ids:
+        match = re.fullmatch(r"atelier:\w+:(\d+):\d", custom_id)
+        if match:
+            return int(match[1])
+    raise AssertionError(f"no job button on {message.content!r}")
+
+
+def button(message: RecordedMessage, action: str, index: int = 0) -> str:
+    """The custom_id of ``message``'s ``action`` button for image ``index`` (it must be there)."""
+    wanted = f"atelier:{action}:{job_id_of(message)}:{index}"
+    assert wanted in message.custom_ids, (wanted, message.custom_ids)
+    return wanted

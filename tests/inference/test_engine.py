@@ -9,8 +9,8 @@ from PIL import Image
 from inference.backend import DiffusersBackend
 from inference.engine import render
 from inference.jobs import GenerationJob
-from inference.pngmeta import parse_parameters, read_atelier, read_parameters
 from tests.helpers.inference import plan
+from tests.helpers.pngmeta import parse_parameters, read_atelier, read_parameters
 
 
 def _paths(directory: Path) -> list[Path]:

@@ -15,7 +15,6 @@ from inference.params import (
     ParamError,
     ParseLimits,
     PromptPart,
-    expand_permutations,
     parse,
     stylize_to_guidance,
 )
@@ -253,14 +252,6 @@ def test_flags_inside_braces() -> None:
 def test_empty_option_is_allowed() -> None:
     assert prompts("a {, big} car") == ["a car", "a big car"]
     assert prompts("a {} car") == ["a car"]
-
-
-def test_expand_permutations_directly() -> None:
-    assert expand_permutations("no braces", 1) == ["no braces"]
-    assert expand_permutations("{x,y}{1,2}", 4) == ["x1", "x2", "y1", "y2"]
-    assert expand_permutations("{a, b }!", 2) == ["a!", "b!"]
-    with pytest.raises(ParamError, match="would make 4 prompts; the limit is 3"):
-        expand_permutations("{x,y}{1,2}", 3)
 
 
 def test_too_many_permutations_fail_fast() -> None:

@@ -7,13 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from inference.pngmeta import (
-    GenerationInfo,
-    parse_parameters,
-    read_atelier,
-    read_parameters,
-    save_png,
-)
+from inference.pngmeta import GenerationInfo, save_png
+from tests.helpers.pngmeta import parse_parameters, read_atelier, read_parameters
 
 INFO = GenerationInfo(
     prompt="a lighthouse at dusk, volumetric light",

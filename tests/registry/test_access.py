@@ -3,9 +3,7 @@ campaigns funded through the campaigns' own functions."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,17 +19,15 @@ RELEASED = T0 + timedelta(days=11)  # after the campaign's deadline (10 days)
 OPENS = RELEASED + timedelta(days=7)
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+@pytest.fixture(autouse=True)
+async def dreamy_versions(db: Database) -> None:
     """``dreamy:1`` available to all; ``dreamy:2`` funded by Alice and Bob, released at
     RELEASED with 7 days of early access; ``dreamy:3`` upcoming."""
-    async with await Database.open(tmp_path / "a.db") as database:
-        await enter_configured(database, [ConfiguredModel("dreamy", "org/d1", "1", "")], now=T0)
-        await new_version(database, "dreamy:2")
-        await funded_campaign_for(database, "dreamy:2", {ALICE: "60", BOB: "50"})
-        await release(database, "dreamy:2", early_access_days=None, now=RELEASED)
-        await new_version(database, "dreamy:3")
-        yield database
+    await enter_configured(db, [ConfiguredModel("dreamy", "org/d1", "1", "")], now=T0)
+    await new_version(db, "dreamy:2")
+    await funded_campaign_for(db, "dreamy:2", {ALICE: "60", BOB: "50"})
+    await release(db, "dreamy:2", early_access_days=None, now=RELEASED)
+    await new_version(db, "dreamy:3")
 
 
 async def _use(

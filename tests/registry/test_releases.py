@@ -4,9 +4,7 @@ versions available exactly once, with catch-up."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +23,6 @@ from tests.helpers.campaigns import ALICE, T0, open_campaign
 from tests.helpers.registry import funded_campaign_for, new_version
 
 LATER = T0 + timedelta(days=11)  # after a campaign's 10-day deadline
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "a.db") as database:
-        yield database
 
 
 async def test_release_defaults_to_the_funded_campaigns_early_access_days(db: Database) -> None:

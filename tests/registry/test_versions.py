@@ -3,9 +3,6 @@ certifying, retiring, finding versions, configured models, and images made per m
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from db.database import Database
@@ -28,12 +25,6 @@ from registry.versions import (
 )
 from tests.helpers.campaigns import CREATOR, MODERATOR, T0
 from tests.helpers.registry import new_version
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "a.db") as database:
-        yield database
 
 
 def _new(**fields: str) -> NewVersion:

@@ -1,31 +1,19 @@
-"""A Studio over a real database and a real worker pool on the tiny model."""
+"""A Studio over a real database and a real worker pool on the tiny model, both on the
+test's fake clock (``clock``), which a test may move."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from db.database import Database
 from inference.models import ModelCatalog
-from inference.params import ParseLimits
-from inference.pool.config import UserLimits
-from registry.configured import enter_configured
-from studio.service import Studio, StudioConfig
-from tests.helpers.inference import FAST
-from tests.inference.pool.conftest import PoolMaker, Script
-
-#: One upscale of a 64-px grid (128 px) is allowed; a second (256 px) is not.
-MAX_UPSCALE_SIDE = 128
-LIMITS = UserLimits(max_running=3, max_queued=4)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "a.db") as database:
-        yield database
+from studio.service import Studio
+from tests.helpers.clock import FakeClock
+from tests.helpers.pool import PoolMaker, Script
+from tests.helpers.studio import StudioMaker
 
 
 @pytest.fixture
@@ -36,45 +24,19 @@ def catalog(tiny_model_dir: Path) -> ModelCatalog:
 
 @pytest.fixture
 async def make_pool(
-    db: Database, catalog: ModelCatalog, tmp_path: Path
+    db: Database, catalog: ModelCatalog, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[PoolMaker]:
-    maker = PoolMaker(db=db, catalog=catalog, images_dir=tmp_path / "images", script=Script())
+    maker = PoolMaker(
+        db=db, catalog=catalog, images_dir=tmp_path / "images", script=Script(), clock=clock
+    )
     yield maker
     for pool in maker.pools:
         await pool.shutdown(grace_seconds=5)
 
 
 @pytest.fixture
-def now() -> list[datetime]:
-    """The studio's clock: tests may move it by replacing the single item."""
-    return [datetime.now(UTC)]
-
-
-@pytest.fixture
-async def make_studio(make_pool: PoolMaker, now: list[datetime]) -> StudioMaker:
-    return StudioMaker(make_pool, now)
-
-
-class StudioMaker:
-    def __init__(self, pools: PoolMaker, now: list[datetime]) -> None:
-        self._pools = pools
-        self._now = now
-
-    async def __call__(self, max_upscale_side: int = MAX_UPSCALE_SIDE) -> Studio:
-        pool = await self._pools(limits=LIMITS, preview_every=0)
-        # As the bot does at start-up: the configured models become registry versions.
-        await enter_configured(self._pools.db, self._pools.catalog, self._now[0])
-        config = StudioConfig(
-            defaults=FAST, parse_limits=ParseLimits(), max_upscale_side=max_upscale_side
-        )
-        return Studio(
-            self._pools.db,
-            pool,
-            self._pools.catalog,
-            config,
-            images_dir=self._pools.images_dir,
-            clock=lambda: self._now[0],
-        )
+async def make_studio(make_pool: PoolMaker) -> StudioMaker:
+    return StudioMaker(make_pool)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ moderators only, the priority lane for backers, and follow-ups of older jobs."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from registry.versions import NewVersion, add_version, retire
 from studio.errors import StudioError
 from studio.service import StoredJob, Studio
 from tests.helpers.campaigns import ALICE, BOB, CREATOR, T0
+from tests.helpers.clock import FakeClock
 from tests.helpers.registry import funded_campaign_for
 
 RELEASED = T0 + timedelta(days=11)
@@ -28,9 +29,9 @@ async def _done(studio: Studio, handle: JobHandle) -> StoredJob:
 
 
 @pytest.fixture
-async def early(studio: Studio, now: list[datetime]) -> Studio:
+async def early(studio: Studio, clock: FakeClock) -> Studio:
     """``tiny:2`` (the tiny model again) funded by Alice, in early access for 7 days."""
-    now[0] = RELEASED
+    clock.now = RELEASED
     source = studio.catalog.resolve("tiny").source
     new = NewVersion(name="tiny", version="2", source=source, family="sd1", creator_id=CREATOR)
     await add_version(studio.db, new, added_by=CREATOR, now=T0)
@@ -62,7 +63,7 @@ async def test_others_are_refused_before_anything_is_queued_unless_moderators(
 
 
 async def test_follow_ups_of_an_early_access_job_are_gated_like_imagine(
-    early: Studio, now: list[datetime]
+    early: Studio, clock: FakeClock
 ) -> None:
     (request,) = await early.requests_for(ALICE, "a fox --model tiny:2 --seed 3")
     grid = await _done(early, await early.submit_imagine(ALICE, request))
@@ -74,11 +75,11 @@ async def test_follow_ups_of_an_early_access_job_are_gated_like_imagine(
     variation = await early.vary(ALICE, grid, 1, None)
     assert (variation.job.model, variation.lane) == ("tiny:2", Lane.PRIORITY)
     await _done(early, variation)
-    now[0] = RELEASED + timedelta(days=7)  # early access over: everyone, standard lane
+    clock.now = RELEASED + timedelta(days=7)  # early access over: everyone, standard lane
     reroll = await early.reroll(BOB, grid)
     assert (reroll.job.model, reroll.lane) == ("tiny:2", Lane.STANDARD)
     await _done(early, reroll)
-    await retire(early.db, "tiny:2", now=now[0])
+    await retire(early.db, "tiny:2", now=clock.now)
     with pytest.raises(StudioError, match="`tiny:2` is retired; available: `other`, `tiny`"):
         await early.upscale(ALICE, grid, 0)
 

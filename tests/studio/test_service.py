@@ -25,9 +25,10 @@ from inference.params import ParamError
 from inference.pool.handle import JobHandle
 from studio.errors import StudioError
 from studio.service import StoredJob, Studio
+from tests.helpers.clock import FakeClock
 from tests.helpers.inference import FAST
-from tests.inference.pool.conftest import job
-from tests.studio.conftest import LIMITS, MAX_UPSCALE_SIDE, StudioMaker
+from tests.helpers.pool import job
+from tests.helpers.studio import LIMITS, MAX_UPSCALE_SIDE, StudioMaker
 
 OWNER = 42
 OTHER = 43
@@ -339,14 +340,14 @@ async def test_only_the_owner_may_press_unless_the_server_allows_everyone(
 
 
 async def test_usage_counts_todays_images_by_the_studios_clock(
-    studio: Studio, now: list[datetime]
+    studio: Studio, clock: FakeClock
 ) -> None:
     grid = await _grid(studio)
     await _finished(studio, await studio.upscale(OWNER, grid, 0))
     today = await studio.usage(OWNER)
     assert (today.images_today, today.images_total, today.jobs_total) == (5, 5, 2)
     assert today.gpu_seconds > 0
-    now[0] += timedelta(days=1)
+    clock.now += timedelta(days=1)
     tomorrow = await studio.usage(OWNER)
     assert (tomorrow.images_today, tomorrow.images_total) == (0, 5)
     assert (await studio.usage(OTHER)).images_total == 0

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from db.jobs import JobKind
 from db.users import UserSettings, save_user_settings
-from tests.contests.conftest import make_job
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.discord_standin.payloads import Perm
+from tests.helpers.clock import FakeClock
+from tests.helpers.contests import make_job
 from tests.helpers.discord_bots import Bots, is_result
 
 
@@ -32,8 +33,8 @@ async def test_open_submit_vote_close_and_results(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
     start = datetime.now(UTC)
-    now = [start]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(start)
+    bot = await bots.start(clock=clock)
     mod = fake.add_user("mod", manage_guild=True)
 
     opened = await fake.slash(
@@ -75,7 +76,7 @@ async def test_open_submit_vote_close_and_results(
     assert "Submit to contest" in (await shown.wait_original(is_result_file)).button_labels
 
     # A day later voting starts: the entry is posted without its author, with a Vote button.
-    now[0] = start + timedelta(days=1)
+    clock.now = start + timedelta(days=1)
     await bot.phases.tick()
     header = await fake.wait_for_message(lambda m: "Voting is open for Contest #1" in m.content)
     post = await fake.wait_for_message(lambda m: m.content.startswith("**Entry #1**"))
@@ -98,7 +99,7 @@ async def test_open_submit_vote_close_and_results(
     assert "published with the results" in (await early.wait_original()).content
 
     # Voting ends: results with the author, the votes, the voters and the ballot hash.
-    now[0] = start + timedelta(days=2)
+    clock.now = start + timedelta(days=2)
     await bot.phases.tick()
     results = await fake.wait_for_message(
         lambda m: bool(m.embeds) and "Results of Contest #1" in m.embeds[0]["title"]
@@ -147,23 +148,23 @@ async def test_the_moderator_role_without_manage_server_may_open_a_contest(
 async def test_replacing_an_entry_asks_first_and_a_disqualified_entrant_is_told_privately(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    now = [datetime.now(UTC)]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(datetime.now(UTC))
+    bot = await bots.start(clock=clock)
     mod = fake.add_user("mod", manage_guild=True)
     log_channel = await fake.slash(
         "admin channel moderation", {"channel": fake.moderation_channel_id}, user=mod
     )
     await log_channel.wait_original()
     await (await fake.slash("contest open", {"theme": "rain"}, user=mod)).wait_original()
-    first, second = [await make_job(bot.db, alice.id, now[0]) for _ in range(2)]
-    bobs = await make_job(bot.db, bob.id, now[0])
+    first, second = [await make_job(bot.db, alice.id, clock.now) for _ in range(2)]
+    bobs = await make_job(bot.db, bob.id, clock.now)
 
     entered = await fake.slash("contest submit", {"job_id": first, "index": 2}, user=alice)
     assert f"Image 2 of job #{first} is entered" in (await entered.wait_original()).content
     again = await fake.slash("contest submit", {"job_id": second}, user=alice)
     ask = await again.wait_original()
     assert "replaces your earlier entry" in ask.content
-    voting = int((now[0] + timedelta(days=3)).timestamp())  # submissions last 3 days
+    voting = int((clock.now + timedelta(days=3)).timestamp())  # submissions last 3 days
     assert f"you can change it until <t:{voting}:R>." in ask.content
     assert ask.button_labels == ["Replace my entry"]
     confirm = await fake.press(ask.id, ask.custom_ids[0], user=alice)
@@ -173,7 +174,7 @@ async def test_replacing_an_entry_asks_first_and_a_disqualified_entrant_is_told_
     await (await fake.slash("contest submit", {"job_id": bobs}, user=bob)).wait_original()
     # Entering the upscale of her entered image swaps it in after the same confirmation.
     upscale = await make_job(
-        bot.db, alice.id, now[0], images=1, kind=JobKind.UPSCALE, parent=(second, 0)
+        bot.db, alice.id, clock.now, images=1, kind=JobKind.UPSCALE, parent=(second, 0)
     )
     ask = await (
         await fake.slash("contest submit", {"job_id": upscale}, user=alice)
@@ -213,8 +214,8 @@ async def test_phases_missed_while_the_bot_was_down_are_announced_once_on_start(
     bots: Bots, fake: FakeDiscord
 ) -> None:
     start = datetime.now(UTC)
-    now = [start]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(start)
+    bot = await bots.start(clock=clock)
     mod = fake.add_user("mod", manage_guild=True)
     await (await fake.slash("contest theme add", {"theme": "owls"}, user=mod)).wait_original()
     weekday = (start + timedelta(hours=1)).weekday()
@@ -232,11 +233,11 @@ async def test_phases_missed_while_the_bot_was_down_are_announced_once_on_start(
 
     # Down through the opening time: the contest opens at start-up, announced once, and a
     # second restart announces nothing again.
-    now[0] = start + timedelta(hours=13)
-    bot = await bots.start(clock=lambda: now[0])
+    clock.now = start + timedelta(hours=13)
+    bot = await bots.start(clock=clock)
     await fake.wait_for_message(lambda m: bool(m.embeds) and "owls" in m.embeds[0]["title"])
     await bots.stop(bot)
-    bot = await bots.start(clock=lambda: now[0])
+    bot = await bots.start(clock=clock)
     await bot.phases.tick()
     texts = [m.embeds[0]["title"] if m.embeds else m.content for m in fake.channel_messages()]
     assert texts == ["🏆 Contest #1 is open: “owls”"]
@@ -293,8 +294,8 @@ async def test_entries_are_disqualified_by_number_and_a_cancelled_vote_closes_th
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
     start = datetime.now(UTC)
-    now = [start]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(start)
+    bot = await bots.start(clock=clock)
     mod = fake.add_user("mod", manage_guild=True)
     carol = fake.add_user("carol")
     opened = await fake.slash(
@@ -302,12 +303,12 @@ async def test_entries_are_disqualified_by_number_and_a_cancelled_vote_closes_th
     )
     await opened.wait_original()
     for user in (alice, bob, carol):
-        job = await make_job(bot.db, user.id, now[0])
+        job = await make_job(bot.db, user.id, clock.now)
         await (await fake.slash("contest submit", {"job_id": job}, user=user)).wait_original()
     early = await fake.slash("contest disqualify", {"entry": 1, "reason": "x"}, user=mod)
     assert "get their numbers when voting starts" in (await early.wait_followup()).content
 
-    now[0] = start + timedelta(days=1)
+    clock.now = start + timedelta(days=1)
     await bot.phases.tick()
     posts = [
         await fake.wait_for_message(lambda m, n=n: m.content.startswith(f"**Entry #{n}**"))
@@ -341,22 +342,22 @@ async def test_results_caught_up_after_an_outage_keep_private_members_private(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
     start = datetime.now(UTC)
-    now = [start]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(start)
+    bot = await bots.start(clock=clock)
     mod = fake.add_user("mod", manage_guild=True)
     opened = await fake.slash(
         "contest open", {"theme": "fog", "submit_days": 1, "vote_days": 1}, user=mod
     )
     await opened.wait_original()
     for user in (alice, bob):
-        job = await make_job(bot.db, user.id, now[0])
+        job = await make_job(bot.db, user.id, clock.now)
         await (await fake.slash("contest submit", {"job_id": job}, user=user)).wait_original()
     await save_user_settings(bot.db, UserSettings(user_id=alice.id, public=False))
     await bots.stop(bot)
 
     # Down through voting and its end: on start the entries and results come at once.
-    now[0] = start + timedelta(days=3)
-    bot = await bots.start(clock=lambda: now[0])
+    clock.now = start + timedelta(days=3)
+    bot = await bots.start(clock=clock)
     results = await fake.wait_for_message(
         lambda m: bool(m.embeds) and "Results of Contest #1" in m.embeds[0]["title"]
     )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,12 +18,10 @@ from funding.ledger import pledge
 from tests.helpers.campaigns import ALICE, T0, interaction, open_campaign, upcoming_version
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "a.db")
-    await upcoming_version(database)
-    yield database
-    await database.close()
+@pytest.fixture(autouse=True)
+async def upcoming(db: Database) -> None:
+    """An upcoming ``dreamy:v2`` for the campaigns to fund."""
+    await upcoming_version(db)
 
 
 def test_the_bar_is_proportional_and_capped_at_the_track() -> None:

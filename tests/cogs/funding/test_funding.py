@@ -19,6 +19,7 @@ from registry.versions import NewVersion, add_version
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.discord_standin.payloads import Perm
 from tests.helpers.campaigns import T0
+from tests.helpers.clock import FakeClock
 from tests.helpers.discord_bots import Bots
 from tests.helpers.registry import funded_campaign_for, new_version
 
@@ -71,11 +72,11 @@ async def _create(fake: FakeDiscord, creator: FakeUser, **options: object) -> Re
 async def test_create_pledge_withdraw_and_the_deadline_funds_it(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    now = [T0]
+    clock = FakeClock(T0)
     backers_role = fake.add_role("Backers")  # roles reach the bot when it connects
     moderator = fake.add_user("mod")
     _give_manage_roles(fake, moderator)
-    bot = await bots.start(clock=lambda: now[0])
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     await _upcoming(bot.db, alice)
 
@@ -92,7 +93,7 @@ async def test_create_pledge_withdraw_and_the_deadline_funds_it(
     assert message.custom_ids == ["campaign:pledge:1", "campaign:withdraw:1"]
 
     # Bob pledges through the Pledge button's modal.
-    now[0] = T0 + timedelta(hours=1)
+    clock.now = T0 + timedelta(hours=1)
     press = await fake.press(message.id, "campaign:pledge:1", user=bob)
     await press.wait_acknowledged()
     assert press.modal is not None
@@ -131,7 +132,7 @@ async def test_create_pledge_withdraw_and_the_deadline_funds_it(
     assert own.modal is None
 
     # The deadline passes: funded, announced once, the backer gets the role.
-    now[0] = T0 + timedelta(days=3)
+    clock.now = T0 + timedelta(days=3)
     await bot.phases.tick()
     announcement = await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
     assert announcement.channel_id == fake.channel_id
@@ -150,11 +151,11 @@ async def test_create_pledge_withdraw_and_the_deadline_funds_it(
 async def test_without_manage_roles_moderators_are_told_once(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    now = [T0]
+    clock = FakeClock(T0)
     backers_role = fake.add_role("Backers")
     _give_manage_roles(fake, alice)  # the model's creator is also a moderator here
     # Not a home server: a backer role is still this server's moderators' call.
-    bot = await bots.start(clock=lambda: now[0], home_guild_ids=str(fake.guild_id + 1))
+    bot = await bots.start(clock=clock, home_guild_ids=str(fake.guild_id + 1))
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
@@ -170,7 +171,7 @@ async def test_without_manage_roles_moderators_are_told_once(
         done = await fake.submit_modal(form, {"amount": "30", "shown_as": ["public"]}, user=backer)
         assert "You pledged 30.00 USD" in (await done.wait_original()).content
 
-    now[0] = T0 + timedelta(days=3)
+    clock.now = T0 + timedelta(days=3)
     await bot.phases.tick()
     await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
     warnings = [
@@ -235,8 +236,8 @@ async def test_a_closed_campaign_refuses_alike_from_the_command_the_button_and_t
 async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_downtime(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    now = [T0]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(T0)
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     message = await _create(fake, alice)
@@ -245,8 +246,8 @@ async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_dow
     await opened_before.wait_acknowledged()
     await bots.stop(bot)
 
-    now[0] = T0 + timedelta(days=1)
-    bot = await bots.start(clock=lambda: now[0])
+    clock.now = T0 + timedelta(days=1)
+    bot = await bots.start(clock=clock)
     submitted = await fake.submit_modal(
         opened_before, {"amount": "10", "shown_as": ["anonymous"]}, user=bob
     )
@@ -261,8 +262,8 @@ async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_dow
     await bots.stop(bot)
 
     # The bot is down over the deadline; at start-up it catches up.
-    now[0] = T0 + timedelta(days=5)
-    await bots.start(clock=lambda: now[0])
+    clock.now = T0 + timedelta(days=5)
+    await bots.start(clock=clock)
     announcement = await fake.wait_for_message(lambda m: "did not reach its goal" in m.content)
     assert "10.00 USD pledged of 50.00 USD (20%)" in announcement.content
     assert str(bob.id) not in announcement.content  # an anonymous backer stays anonymous
@@ -285,7 +286,7 @@ async def test_only_a_harmless_role_the_bot_can_give_may_be_the_backer_role(
     junior = fake.add_user("junior", manage_guild=True)
     senior = fake.add_user("senior", manage_guild=True)
     senior.roles.append(fake.add_role("Senior staff"))
-    bot = await bots.start(clock=lambda: T0)
+    bot = await bots.start(clock=FakeClock(T0))
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderator_role(bot.db, fake.guild_id, curators)
@@ -329,10 +330,10 @@ async def test_only_a_harmless_role_the_bot_can_give_may_be_the_backer_role(
 async def test_without_manage_roles_or_a_channel_to_say_so_the_warning_is_given_up(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    now = [T0]
+    clock = FakeClock(T0)
     backers_role = fake.add_role("Backers")
     _give_manage_roles(fake, alice)
-    bot = await bots.start(clock=lambda: now[0])
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
@@ -357,7 +358,7 @@ async def test_without_manage_roles_or_a_channel_to_say_so_the_warning_is_given_
     assert f"opens for pledges <t:{opens}:R>" in (await early.wait_original()).content
     assert early.modal is None
 
-    now[0] = T0 + timedelta(days=2)
+    clock.now = T0 + timedelta(days=2)
     pledged = await fake.slash("pledge", {"campaign": 1, "amount": "50"}, user=bob)
     assert "You pledged 50.00 USD" in (await pledged.wait_original()).content
 
@@ -365,11 +366,11 @@ async def test_without_manage_roles_or_a_channel_to_say_so_the_warning_is_given_
     fake.bot_can_manage_roles = False
     moderation_posts = f"/channels/{fake.moderation_channel_id}/messages"
     fake.fail_next("POST", moderation_posts, status=403, times=10)
-    now[0] = T0 + timedelta(days=4)
+    clock.now = T0 + timedelta(days=4)
     await bot.phases.tick()
     await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
     assert await pending_notices(bot.db) == []  # given up on, not retried
-    now[0] += timedelta(minutes=5)
+    clock.now += timedelta(minutes=5)
     await bot.phases.tick()
     tries = [r for r in fake.requests if r.method == "POST" and r.path == moderation_posts]
     assert len(tries) == 1
@@ -412,23 +413,23 @@ async def test_a_backer_role_changed_since_the_campaign_began_is_checked_again(
     change: Callable[[FakeDiscord, Database, int], Awaitable[None]],
     reason: str,
 ) -> None:
-    now = [T0]
+    clock = FakeClock(T0)
     backers_role = fake.add_role("Backers")
     moderator = fake.add_user("mod")
     _give_manage_roles(fake, moderator)
     carol = fake.add_user("carol")
-    bot = await bots.start(clock=lambda: now[0])
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     await set_moderation_channel(bot.db, fake.guild_id, fake.moderation_channel_id)
     await _create(fake, moderator, backer_role=backers_role)  # harmless when chosen
-    now[0] = T0 + timedelta(hours=1)
+    clock.now = T0 + timedelta(hours=1)
     for backer in (bob, carol):
         pledged = await fake.slash("pledge", {"campaign": 1, "amount": "30"}, user=backer)
         assert "You pledged 30.00 USD" in (await pledged.wait_original()).content
 
     await change(fake, bot.db, backers_role)  # while the campaign runs
-    now[0] = T0 + timedelta(days=3)
+    clock.now = T0 + timedelta(days=3)
     await bot.phases.tick()
     await fake.wait_for_message(lambda m: m.content.startswith("🎉"))
     [warning] = [
@@ -440,7 +441,7 @@ async def test_a_backer_role_changed_since_the_campaign_began_is_checked_again(
         assert "<@&" not in warning.content
     assert (bob.roles, carol.roles, fake.role_grants) == ([], [], [])
     assert await pending_notices(bot.db) == []  # given up on, not retried
-    now[0] += timedelta(minutes=5)
+    clock.now += timedelta(minutes=5)
     await bot.phases.tick()
     assert len([m for m in fake.channel_messages() if "backer role" in m.content]) == 1
 
@@ -448,10 +449,10 @@ async def test_a_backer_role_changed_since_the_campaign_began_is_checked_again(
 async def test_when_discord_fails_on_one_campaigns_server_only_its_roles_wait(
     bots: Bots, fake: FakeDiscord, bob: FakeUser
 ) -> None:
-    now = [T0 + timedelta(days=10)]  # both campaigns below are settled, funded, by then
+    clock = FakeClock(T0 + timedelta(days=10))  # both campaigns below are settled, funded, by then
     first_role, second_role = fake.add_role("First backers"), fake.add_role("Second backers")
     carol = fake.add_user("carol")
-    bot = await bots.start(clock=lambda: now[0])
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     # Discord answers the first look-up of the server with a 503 (discord.py doesn't retry).
     fake.fail_next("GET", rf"^/guilds/{fake.guild_id}$", status=503)
@@ -470,7 +471,7 @@ async def test_when_discord_fails_on_one_campaigns_server_only_its_roles_wait(
     assert (bob.roles, carol.roles) == ([], [second_role])  # the second campaign's went out
     [waiting] = await pending_notices(bot.db)
     assert (waiting.campaign_id, waiting.backer_id) == (1, bob.id)
-    now[0] += timedelta(minutes=1)
+    clock.now += timedelta(minutes=1)
     await bot.phases.tick()
     assert (bob.roles, carol.roles) == ([first_role], [second_role])
     assert await pending_notices(bot.db) == []

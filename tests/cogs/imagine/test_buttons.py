@@ -76,18 +76,6 @@ def test_a_malformed_custom_id_names_no_press(text: str) -> None:
     assert parse_custom_id(text) is None
 
 
-def test_which_actions_make_a_job() -> None:
-    making = {action for action in Action if action.makes_a_job}
-    assert making == {
-        Action.UPSCALE_PICK,
-        Action.VARY_PICK,
-        Action.REROLL,
-        Action.VARY_SUBTLE,
-        Action.VARY_STRONG,
-        Action.UPSCALE,
-    }
-
-
 # --- views ---------------------------------------------------------------------------------
 
 

@@ -12,9 +12,8 @@ from PIL import Image
 
 from db.jobs import JobStatus
 from inference.jobs import GenerationJob
-from tests.cogs.imagine.test_imagine import job_id_of
 from tests.discord_standin import FakeDiscord, FakeUser
-from tests.helpers.discord_bots import Bots, is_result
+from tests.helpers.discord_bots import Bots, is_result, job_id_of
 
 
 async def test_a_failed_job_says_why_and_the_next_one_still_runs(

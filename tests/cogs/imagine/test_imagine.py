@@ -9,24 +9,10 @@ import re
 import discord
 
 from db.jobs import JobKind, JobStatus, get_job, list_images
-from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
-from tests.helpers.discord_bots import Bots, is_result
+from tests.discord_standin import FakeDiscord, FakeUser
+from tests.helpers.discord_bots import Bots, button, is_result, job_id_of
 
 GRID_BUTTONS = ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
-
-
-def job_id_of(message: RecordedMessage) -> int:
-    for custom_id in message.custom_ids:
-        match = re.fullmatch(r"atelier:\w+:(\d+):\d", custom_id)
-        if match:
-            return int(match[1])
-    raise AssertionError(f"no job button on {message.content!r}")
-
-
-def button(message: RecordedMessage, action: str, index: int = 0) -> str:
-    wanted = f"atelier:{action}:{job_id_of(message)}:{index}"
-    assert wanted in message.custom_ids, (wanted, message.custom_ids)
-    return wanted
 
 
 async def test_imagine_defers_shows_progress_and_posts_the_grid_with_nine_buttons(

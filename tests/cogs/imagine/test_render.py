@@ -9,7 +9,7 @@ from db.jobs import JobKind, JobRecord, JobStatus, Lane
 from inference.jobs import EngineDefaults, plan_reroll, plan_upscale, plan_variation
 from inference.params import parse
 from tests.helpers.inference import FAST
-from tests.inference.pool.conftest import job
+from tests.helpers.pool import job
 
 OWNER = 123456789012345678
 HEAD = "**a cat** — <@1>"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from cogs.resources import Tuning
 from db.jobs import JobKind, JobStatus, get_job
-from tests.cogs.imagine.test_imagine import button, job_id_of
 from tests.discord_standin import FakeDiscord, FakeUser
-from tests.helpers.discord_bots import FAST_TUNING, Bots, is_result
+from tests.helpers.discord_bots import FAST_TUNING, Bots, button, is_result, job_id_of
 
 
 async def test_buttons_on_a_message_from_before_a_restart_still_work(

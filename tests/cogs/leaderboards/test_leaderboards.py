@@ -12,19 +12,15 @@ from PIL import Image
 
 from contests.leaderboards import Window
 from db.database import Database
-from tests.contests.boards.test_hall_of_fame import run_contest
-from tests.contests.conftest import Clock
-from tests.contests.test_leaderboards import favorite, hide, make_job
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.helpers.boards import favorite, hide, posted_job
+from tests.helpers.clock import FakeClock
+from tests.helpers.contests import run_contest
 from tests.helpers.discord_bots import Bots
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 FIRST_CREATOR = 5001
 STRANGER = 6666
-
-
-def clock() -> datetime:
-    return NOW
 
 
 def embed(message: RecordedMessage) -> dict[str, object]:
@@ -48,7 +44,9 @@ async def twelve_creators(db: Database, guild_id: int) -> None:
     """Creators 5001..5012, creator n getting n − 5000 ❤ from others this week on an image
     posted in ``guild_id``; 5012, the best of them, hides their results."""
     for n in range(12):
-        job_id = await make_job(db, FIRST_CREATOR + n, at=NOW - timedelta(days=10), guild=guild_id)
+        job_id = await posted_job(
+            db, FIRST_CREATOR + n, at=NOW - timedelta(days=10), guild=guild_id
+        )
         fans = [9000 + k for k in range(n + 1)]
         await favorite(db, job_id, *fans, at=NOW - timedelta(days=2))
     await hide(db, FIRST_CREATOR + 11)
@@ -57,11 +55,11 @@ async def twelve_creators(db: Database, guild_id: int) -> None:
 async def test_creators_board_pages_with_buttons_that_survive_a_restart(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    bot = await bots.start(clock=clock)
+    bot = await bots.start(clock=FakeClock(NOW))
     assert bot.db is not None
     await twelve_creators(bot.db, fake.guild_id)
     # The best-loved creator of another server the bot is in is not on this server's board.
-    elsewhere = await make_job(
+    elsewhere = await posted_job(
         bot.db, STRANGER, at=NOW - timedelta(days=1), guild=fake.guild_id + 1
     )
     await favorite(bot.db, elsewhere, *range(9100, 9150), at=NOW - timedelta(days=1))
@@ -94,7 +92,7 @@ async def test_creators_board_pages_with_buttons_that_survive_a_restart(
     assert board.component("board:creators:week:2")["disabled"] is True  # type: ignore[index]
 
     await bots.stop(bot)
-    await bots.start(clock=clock)
+    await bots.start(clock=FakeClock(NOW))
     edits = board.edits
     await fake.press(board.id, "board:creators:week:1", user=bob)
     await fake.wait_for(lambda: board.edits > edits)
@@ -106,11 +104,11 @@ async def test_creators_board_pages_with_buttons_that_survive_a_restart(
 async def test_trending_shows_the_top_image_and_job_ids_and_backers_says_how_to_get_on(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, tmp_path: Path
 ) -> None:
-    bot = await bots.start(clock=clock)
+    bot = await bots.start(clock=FakeClock(NOW))
     db = bot.db
     assert db is not None
-    top = await make_job(db, alice.id, at=NOW - timedelta(hours=6), guild=fake.guild_id)
-    second = await make_job(db, 6001, at=NOW - timedelta(days=1), guild=fake.guild_id)
+    top = await posted_job(db, alice.id, at=NOW - timedelta(hours=6), guild=fake.guild_id)
+    second = await posted_job(db, 6001, at=NOW - timedelta(days=1), guild=fake.guild_id)
     path = tmp_path / "top.png"
     Image.new("RGB", (32, 32), "orange").save(path)
     async with db.transaction() as conn:
@@ -142,10 +140,10 @@ async def test_trending_shows_the_top_image_and_job_ids_and_backers_says_how_to_
 async def test_hall_of_fame_shows_past_winners_with_their_images_newest_first(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser, tmp_path: Path
 ) -> None:
-    bot = await bots.start(clock=clock)
+    bot = await bots.start(clock=FakeClock(NOW))
     db = bot.db
     assert db is not None
-    contests = Clock(NOW - timedelta(days=40))
+    contests = FakeClock(NOW - timedelta(days=40))
     voters = {alice.id: [8001, 8002, 8003], bob.id: [8001], 8004: [8002]}
     winning_jobs = []
     for theme in ("Ruins", "Rivers", "Robots", "Rockets"):

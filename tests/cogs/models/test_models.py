@@ -12,10 +12,10 @@ from datetime import timedelta
 from db.jobs import Lane, get_job
 from registry.releases import release
 from registry.versions import VersionStatus, all_versions, find_version
-from tests.cogs.imagine.test_imagine import job_id_of
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.campaigns import T0
-from tests.helpers.discord_bots import Bots, is_result
+from tests.helpers.clock import FakeClock
+from tests.helpers.discord_bots import Bots, is_result, job_id_of
 from tests.helpers.registry import funded_campaign_for, new_version
 
 #: After the campaign's 10-day deadline, when the version is released.
@@ -25,8 +25,8 @@ RELEASE_DAY = T0 + timedelta(days=11)
 async def test_backers_use_an_early_access_version_first_then_everyone(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    now = [RELEASE_DAY]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(RELEASE_DAY)
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     mod = fake.add_user("mod", manage_guild=True)
     maker = fake.add_user("maker")
@@ -62,7 +62,7 @@ async def test_backers_use_an_early_access_version_first_then_everyone(
     posts = f"/channels/{fake.channel_id}/messages"
     await fake.wait_for(lambda: any(r.status == 503 and r.path == posts for r in fake.requests))
     assert not [m for m in fake.channel_messages(fake.channel_id) if "is released" in m.content]
-    now[0] = RELEASE_DAY + timedelta(minutes=1)
+    clock.now = RELEASE_DAY + timedelta(minutes=1)
     await bot.phases.tick()
     await fake.wait_for_message(
         lambda m: m.channel_id == fake.channel_id and "**tiny:2** is released" in m.content
@@ -90,7 +90,7 @@ async def test_backers_use_an_early_access_version_first_then_everyone(
     assert (job.model, job.lane) == ("tiny:1", Lane.STANDARD)
 
     # Three days later the timer opens it to everyone, and says so once in the channel.
-    now[0] = RELEASE_DAY + timedelta(days=3)
+    clock.now = RELEASE_DAY + timedelta(days=3)
     await bot.phases.tick()
     await bot.phases.tick()
     await fake.wait_for_message(lambda m: "**tiny:2** is now available" in m.content)
@@ -105,8 +105,8 @@ async def test_backers_use_an_early_access_version_first_then_everyone(
 async def test_early_access_that_ended_during_downtime_opens_at_start_up_announced_once(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, bob: FakeUser
 ) -> None:
-    now = [RELEASE_DAY]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(RELEASE_DAY)
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     mod = fake.add_user("mod", manage_guild=True)
     maker = fake.add_user("maker")
@@ -137,8 +137,8 @@ async def test_early_access_that_ended_during_downtime_opens_at_start_up_announc
     await released.wait_original()
     await bots.stop(bot)
 
-    now[0] = RELEASE_DAY + timedelta(days=5)  # down for five days
-    bot = await bots.start(clock=lambda: now[0])
+    clock.now = RELEASE_DAY + timedelta(days=5)  # down for five days
+    bot = await bots.start(clock=clock)
     await fake.wait_for_message(lambda m: "**tiny:2** is now available" in m.content)
     assert bot.db is not None
     assert (await find_version(bot.db, "tiny:2")).status is VersionStatus.AVAILABLE
@@ -218,8 +218,8 @@ async def test_outside_the_home_server_moderators_neither_change_the_registry_no
     bots: Bots, fake: FakeDiscord, alice: FakeUser
 ) -> None:
     # The bot's home server is another one; in this server "mod" has Manage Server.
-    now = [RELEASE_DAY]
-    bot = await bots.start(clock=lambda: now[0], home_guild_ids=str(fake.guild_id + 1))
+    clock = FakeClock(RELEASE_DAY)
+    bot = await bots.start(clock=clock, home_guild_ids=str(fake.guild_id + 1))
     assert bot.db is not None
     mod = fake.add_user("mod", manage_guild=True)
     await new_version(bot.db, "tiny:2", source=str(bots.model_dir))

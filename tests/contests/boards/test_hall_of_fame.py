@@ -3,11 +3,7 @@ the hall of fame of past winners, contest points on the creators board, wins per
 
 from __future__ import annotations
 
-import itertools
-
-from contests import lifecycle
 from contests.boards.hall_of_fame import Winner, count_famed, hall_of_fame
-from contests.entries import submit_entry
 from contests.leaderboards import (
     CreatorStanding,
     ModelStanding,
@@ -15,10 +11,10 @@ from contests.leaderboards import (
     creators_board,
     models_board,
 )
-from contests.voting import press_vote
 from db.database import Database
 from db.users import UserSettings, save_user_settings
-from tests.contests.conftest import (
+from tests.helpers.clock import FakeClock
+from tests.helpers.contests import (
     ALICE,
     BOB,
     CAROL,
@@ -26,65 +22,8 @@ from tests.contests.conftest import (
     DAVE,
     ERIN,
     GUILD,
-    MOD,
-    VETERAN,
-    Clock,
-    make_job,
+    run_contest,
 )
-
-_interactions = itertools.count(70_000)
-
-
-async def run_contest(
-    db: Database,
-    clock: Clock,
-    theme: str,
-    votes: dict[int, list[int]],
-    *,
-    guild_id: int = GUILD,
-    channel_id: int = CHANNEL,
-) -> dict[int, int]:
-    """Open a contest, enter one image for each member in ``votes``, let each voter in
-    ``votes[entrant]`` vote for that entrant's entry, close it. Returns entrant → job id."""
-    await lifecycle.open_contest(
-        db,
-        guild_id=guild_id,
-        channel_id=channel_id,
-        theme=theme,
-        submit_days=2,
-        vote_days=2,
-        opened_by=MOD,
-        now=clock.now,
-    )
-    clock.advance(hours=1)
-    jobs: dict[int, int] = {}
-    entries: dict[int, int] = {}
-    for entrant in votes:
-        jobs[entrant] = await make_job(db, entrant, clock.now)
-        entered = await submit_entry(
-            db,
-            guild_id=guild_id,
-            user_id=entrant,
-            job_id=jobs[entrant],
-            image_index=0,
-            member_since=VETERAN,
-            now=clock.now,
-            interaction_id=next(_interactions),
-        )
-        entries[entrant] = entered.entry.id
-    await lifecycle.advance(db, clock.advance(days=2))
-    for entrant, voters in votes.items():
-        for voter in voters:
-            await press_vote(
-                db,
-                entry_id=entries[entrant],
-                voter_id=voter,
-                interaction_id=next(_interactions),
-                member_since=VETERAN,
-                now=clock.advance(minutes=1),
-            )
-    await lifecycle.advance(db, clock.advance(days=2))
-    return jobs
 
 
 async def post_every_job_in(db: Database, guild_id: int) -> None:
@@ -98,7 +37,7 @@ async def post_every_job_in(db: Database, guild_id: int) -> None:
 
 
 async def test_a_closed_contest_enters_the_hall_of_fame_and_the_boards(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     jobs = await run_contest(
         db,
@@ -131,7 +70,7 @@ async def test_a_closed_contest_enters_the_hall_of_fame_and_the_boards(
 
 
 async def test_ties_share_the_hall_of_fame_and_hidden_winners_stay_unnamed(
-    db: Database, clock: Clock
+    db: Database, clock: FakeClock
 ) -> None:
     await run_contest(db, clock, "Ruins", {ALICE: [CAROL, DAVE], BOB: [DAVE, ERIN], CAROL: [ERIN]})
     await run_contest(db, clock, "Rivers", {DAVE: [ALICE, BOB], ERIN: [ALICE], CAROL: []})

@@ -20,7 +20,7 @@ from inference.models import ModelCatalog, ModelRef  # noqa: E402
 from inference.pool.config import PoolConfig, UserLimits  # noqa: E402
 from inference.pool.pool import WorkerPool  # noqa: E402
 from inference.pool.worker import Backend  # noqa: E402
-from tests.inference.pool.conftest import Script, ScriptedBackend, job  # noqa: E402
+from tests.helpers.pool import Script, ScriptedBackend, job  # noqa: E402
 
 #: Slow enough that the kill lands mid-job.
 STEP_DELAY = 0.1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from db.database import Database
 from db.jobs import JobStatus, list_images
-from tests.inference.pool.conftest import PoolMaker, Script
+from tests.helpers.pool import PoolMaker, Script
 
 ROOT = Path(__file__).resolve().parents[3]
 JOBS = 6

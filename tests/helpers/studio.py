@@ -1,0 +1,33 @@
+"""A Studio over a real database and a real worker pool on the tiny model."""
+
+from __future__ import annotations
+
+from inference.params import ParseLimits
+from inference.pool.config import UserLimits
+from registry.configured import enter_configured
+from studio.service import Studio, StudioConfig
+from tests.helpers.inference import FAST
+from tests.helpers.pool import PoolMaker
+
+#: One upscale of a 64-px grid (128 px) is allowed; a second (256 px) is not.
+MAX_UPSCALE_SIDE = 128
+LIMITS = UserLimits(max_running=3, max_queued=4)
+
+
+class StudioMaker:
+    """Builds a Studio on a started pool, on the pool maker's database and clock."""
+
+    def __init__(self, pools: PoolMaker) -> None:
+        self._pools = pools
+
+    async def __call__(self, max_upscale_side: int = MAX_UPSCALE_SIDE) -> Studio:
+        pools = self._pools
+        pool = await pools(limits=LIMITS, preview_every=0)
+        # As the bot does at start-up: the configured models become registry versions.
+        await enter_configured(pools.db, pools.catalog, pools.clock())
+        config = StudioConfig(
+            defaults=FAST, parse_limits=ParseLimits(), max_upscale_side=max_upscale_side
+        )
+        return Studio(
+            pools.db, pool, pools.catalog, config, images_dir=pools.images_dir, clock=pools.clock
+        )
