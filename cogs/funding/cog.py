@@ -40,6 +40,7 @@ from funding.errors import FundingError
 from funding.export import backers_csv, ledger_csv
 from funding.ledger import backer_amount
 from funding.settlement import cancel_campaign
+from registry.errors import RegistryError
 from registry.versions import VersionStatus, all_versions
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ class FundingCog(commands.Cog, name="Funding"):
                 interaction_id=interaction.id,
                 now=self.resources.clock(),
             )
-        except FundingError as error:
+        except (FundingError, RegistryError) as error:
             await reply(interaction, f"⚠️ {error}")
             return
         await self.resources.phases.poke()

@@ -16,10 +16,11 @@ from cogs.models.announcer import EarlyAccessEnds, released_text
 from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
 from funding.errors import FundingError
+from funding.releases import release_version
 from inference.models import source_kind
-from registry.configured import model_ref
+from registry.errors import RegistryError
 from registry.fields import FAMILIES
-from registry.releases import MAX_EARLY_ACCESS_DAYS, release
+from registry.releases import MAX_EARLY_ACCESS_DAYS
 from registry.versions import (
     NewVersion,
     VersionEdit,
@@ -63,7 +64,7 @@ class ModelsCog(commands.Cog, name="Models"):
         embed = render.list_embed(
             await all_versions(db),
             await images_made(db),
-            self.resources.catalog.default.name.lower(),
+            self.resources.studio.default_model,
             self.resources.clock(),
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -74,7 +75,7 @@ class ModelsCog(commands.Cog, name="Models"):
         db = self.resources.db
         try:
             version = await find_version(db, model)
-        except FundingError as error:
+        except RegistryError as error:
             await _reply(interaction, f"⚠️ {error}")
             return
         embed = render.info_embed(
@@ -135,7 +136,7 @@ class ModelsCog(commands.Cog, name="Models"):
             added = await add_version(
                 self.resources.db, new, added_by=interaction.user.id, now=self.resources.clock()
             )
-        except FundingError as error:
+        except RegistryError as error:
             await _reply(interaction, f"⚠️ {error}")
             return
         await _reply(
@@ -182,7 +183,7 @@ class ModelsCog(commands.Cog, name="Models"):
         )
         try:
             edited = await edit_version(self.resources.db, model, change)
-        except FundingError as error:
+        except RegistryError as error:
             await _reply(interaction, f"⚠️ {error}")
             return
         await _reply(interaction, f"✅ Updated **{edited.key}**.")
@@ -201,7 +202,7 @@ class ModelsCog(commands.Cog, name="Models"):
             version = await set_certified(
                 self.resources.db, model, certified=certified, moderator_id=interaction.user.id
             )
-        except FundingError as error:
+        except RegistryError as error:
             await _reply(interaction, f"⚠️ {error}")
             return
         text = "is now certified ✔" if certified else "is no longer certified"
@@ -222,13 +223,12 @@ class ModelsCog(commands.Cog, name="Models"):
         if not await self._ensure_registry_moderator(interaction, "release models"):
             return
         try:
-            version = await release(
+            version = await release_version(
                 resources.db, model, early_access_days=early_access_days, now=resources.clock()
             )
-        except FundingError as error:
+        except (RegistryError, FundingError) as error:
             await _reply(interaction, f"⚠️ {error}")
             return
-        resources.catalog.register(model_ref(version))
         await _reply(interaction, released_text(version))
         # The announcement was recorded with the release: post it now, and if Discord
         # refuses, the timer tries again (poke arms it for the retry or the early access's end).
@@ -242,7 +242,7 @@ class ModelsCog(commands.Cog, name="Models"):
             return
         try:
             version = await retire(self.resources.db, model, now=self.resources.clock())
-        except FundingError as error:
+        except RegistryError as error:
             await _reply(interaction, f"⚠️ {error}")
             return
         await _reply(

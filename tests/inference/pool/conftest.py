@@ -15,7 +15,7 @@ from PIL import Image
 from db.database import Database
 from inference.backend import BatchStepCallback, DiffusersBackend, StepEvent
 from inference.jobs import GenerationJob, plan_imagine
-from inference.models import ModelCatalog, ModelRef
+from inference.models import ModelRef, ModelSources
 from inference.params import parse
 from inference.pool.config import PoolConfig, UserLimits
 from inference.pool.pool import WorkerPool
@@ -77,12 +77,27 @@ class ScriptedBackend:
         )
 
 
+class NamedModels:
+    """The pool's ``ModelSources`` for testing the pool on its own: a fixed set of models by
+    name. The bot asks the model registry (``studio.models.RegisteredModels``, tested with
+    the studio)."""
+
+    def __init__(self, *models: ModelRef) -> None:
+        self._models = {model.name: model for model in models}
+
+    def __getitem__(self, name: str) -> ModelRef:
+        return self._models[name]
+
+    async def find(self, name: str) -> ModelRef | None:
+        return self._models.get(name)
+
+
 @dataclass
 class PoolMaker:
     """Builds started pools on one database; stops them all when the test ends."""
 
     db: Database
-    catalog: ModelCatalog
+    models: ModelSources
     images_dir: Path
     script: Script
     pools: list[WorkerPool] = field(default_factory=list)
@@ -97,7 +112,7 @@ class PoolMaker:
         }
         pool = WorkerPool(
             self.db,
-            self.catalog,
+            self.models,
             PoolConfig(**settings),
             self.images_dir,
             backend_factory=self.load,
@@ -128,7 +143,7 @@ async def make_pool(
 ) -> AsyncIterator[PoolMaker]:
     maker = PoolMaker(
         db=db,
-        catalog=ModelCatalog({"tiny": str(tiny_model_dir)}, "tiny"),
+        models=NamedModels(ModelRef("tiny", str(tiny_model_dir))),
         images_dir=tmp_path / "images",
         script=script,
     )
