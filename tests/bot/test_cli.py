@@ -17,9 +17,19 @@ from PIL import Image
 
 from bot.cli import main
 from db.database import Database
-from db.jobs import ImageRecord, JobKind, JobRecord, JobStatus, get_job, list_images
+from db.jobs import (
+    LOCAL_OWNER_ID,
+    ImageRecord,
+    JobKind,
+    JobRecord,
+    JobStatus,
+    get_job,
+    list_images,
+)
 from inference.backend import DiffusersBackend
 from inference.models import ModelRef
+from tests.discord_standin import FakeDiscord, FakeUser
+from tests.helpers.discord_bots import Bots, is_result
 
 TOKEN = "MTIz.fake-token-value-xyz"
 FAST = "--steps 2"  # for runs whose step count does not matter
@@ -102,7 +112,7 @@ def test_imagine_writes_grid_and_images_with_metadata_and_records_the_job(
         assert f"Seed: {seed}," in parameters
         assert "Steps: 3," in parameters
         assert "Size: 80x56" in parameters
-        assert "Model: tiny-sd:1" in parameters  # the registry's version of the folder
+        assert 'Model: "tiny-sd:1"' in parameters  # the registry's version of the folder
     with Image.open(out_dir / "grid.png") as grid:
         assert grid.size == (160, 112)  # 2×2
     assert "Seed: 7," in _parameters(out_dir / "grid.png")
@@ -185,6 +195,41 @@ def test_permutations_write_one_grid_and_job_each(
     assert [len(images) for _, images in jobs] == [4, 4]
     assert [Path(image.path).name for image in jobs[1][1]] == [
         f"grid_2-{k}.png" for k in (1, 2, 3, 4)
+    ]
+
+
+async def test_a_model_name_means_the_same_version_in_the_cli_and_in_discord(
+    bots: Bots,
+    fake: FakeDiscord,
+    alice: FakeUser,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``tiny:2``, added and released in Discord, is what ``--model tiny`` gives a member in
+    Discord and the operator at the command line (who has no ``ATELIER_MODELS`` at all)."""
+    bot = await bots.start()
+    assert bot.db is not None
+    mod = fake.add_user("mod", manage_guild=True)
+    source = str(bots.model_dir)
+    added = await fake.slash(
+        "models add", {"name": "tiny", "version": "2", "source": source, "family": "sd1"}, user=mod
+    )
+    await added.wait_original()
+    released = await fake.slash(
+        "models release", {"model": "tiny:2", "early_access_days": 0}, user=mod
+    )
+    await released.wait_original()
+    imagined = await fake.slash("imagine", {"prompt": "a cat --model tiny"}, user=alice)
+    await imagined.wait_original(is_result, timeout=30)
+
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(bots.data_dir))
+    argv = ["imagine", f"a cat {FAST}", "--model", "tiny", "--out", "cli.png"]
+    assert await asyncio.to_thread(main, argv) == 0, capsys.readouterr().err
+
+    rows = await bot.db.fetchall("SELECT owner_id, model FROM jobs ORDER BY id")
+    assert [(row["owner_id"], row["model"]) for row in rows] == [
+        (alice.id, "tiny:2"),
+        (LOCAL_OWNER_ID, "tiny:2"),
     ]
 
 
