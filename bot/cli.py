@@ -1,7 +1,7 @@
 """The ``atelier`` command: run the bot, generate locally, list models, manage the database.
 
 Exit codes: 0 success, 1 a runtime failure (model could not load, generation failed),
-2 bad input or settings (message on stderr, nothing changed).
+2 bad input or settings (message on stderr; no job recorded, no image written).
 """
 
 from __future__ import annotations
