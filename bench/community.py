@@ -47,11 +47,10 @@ from contests.leaderboards import Window, creators_board, hidden_members, models
 from contests.voting import press_vote
 from db import Database, Migrations
 from db.users import add_favorite, count_favorites, usage
-from funding.backers import backer_board
+from funding.backers import backer_board, has_priority
 from funding.campaigns import get_campaign, progress
 from funding.export import backers_csv, ledger_csv
 from funding.ledger import backer_pledge, pledge
-from registry.access import has_priority
 
 #: The schema as the community features shipped it: migrations 0001–0007.
 SHIPPED_VERSION = 7

@@ -56,7 +56,7 @@ from inference.devices import resolve_devices, resolve_dtype
 from inference.engine import render
 from inference.jobs import EngineDefaults, GenerationJob, plan_imagine
 from inference.loading import ModelLoadError
-from inference.models import ModelCatalog, ModelRef, name_for_source
+from inference.models import ModelRef
 from inference.params import parse
 from inference.pool.config import PoolConfig, UserLimits
 from inference.pool.events import JobResult
@@ -71,6 +71,7 @@ from inference.tiny import (
     save_tiny_model,
     sd_scheduler,
 )
+from registry.configured import name_for_source
 
 LAG_INTERVAL_S = 0.01
 #: Simulated Discord user ids; 0 is the command line's own owner id, which the pool treats
@@ -228,6 +229,17 @@ class LoadedModel:
     @property
     def native_size(self) -> int:
         return next(iter(self.backends.values())).native_size
+
+
+class OnlyModel:
+    """The pool's ``ModelSources`` here: the benchmark's one model, by its name (the pool is
+    measured, not the model registry)."""
+
+    def __init__(self, ref: ModelRef) -> None:
+        self._ref = ref
+
+    async def find(self, name: str) -> ModelRef | None:
+        return self._ref if name == self._ref.name else None
 
 
 def load_model(options: Options, workdir: Path) -> LoadedModel:
@@ -478,10 +490,13 @@ async def run_pool(
 ) -> PoolRun:
     """Submit the jobs through a fresh pool on a fresh database; time from the first
     submission to the last result, sampling the loop's lag all along."""
-    catalog = ModelCatalog({model.ref.name: model.ref.source}, model.ref.name)
     async with await Database.open(workdir / "pool.db") as db:
         pool = WorkerPool(
-            db, catalog, config, workdir / "images", backend_factory=reuse_backends(model.backends)
+            db,
+            OnlyModel(model.ref),
+            config,
+            workdir / "images",
+            backend_factory=reuse_backends(model.backends),
         )
         await pool.start(recover=False)
         lag = LoopLag()

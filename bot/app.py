@@ -42,8 +42,9 @@ from inference.loading import ModelLoadError
 from inference.pool.config import UserLimits
 from inference.pool.pool import WorkerPool
 from inference.pool.worker import BackendFactory
-from registry.configured import enter_configured
+from registry.configured import configured_models, enter_configured
 from studio.errors import StudioError
+from studio.models import RegisteredModels
 from studio.service import Studio, StudioConfig
 
 log = logging.getLogger(__name__)
@@ -110,11 +111,12 @@ class AtelierBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         settings = self.settings
         self.db = db = await Database.open(settings.database_path)
-        catalog = settings.catalog()
-        # The registry replaces the settings-only list: configured models become versions
-        # (so existing installs keep working), and every released version becomes loadable
-        # under its name:version key before the pool recovers jobs that name one.
-        await enter_configured(db, catalog, self._clock())
+        # The registry owns what a model name means: configured models become versions (so
+        # existing installs keep working) and the configured default its default model; the
+        # pool asks it for the version each job names, also for the jobs it recovers.
+        configured = configured_models(settings.models, settings.model)
+        await enter_configured(db, configured, self._clock())
+        models = RegisteredModels(db, configured.default)
         pool_config = settings.pool_config(resolve_devices(settings.devices))
         stored = await get_queue_limits(db)
         if stored is not None:
@@ -122,7 +124,7 @@ class AtelierBot(commands.AutoShardedBot):
             pool_config = dataclasses.replace(pool_config, limits=limits)
         self.pool = pool = WorkerPool(
             db,
-            catalog,
+            models,
             pool_config,
             settings.images_dir,
             backend_factory=self._backend_factory,
@@ -132,7 +134,7 @@ class AtelierBot(commands.AutoShardedBot):
         self._studio = studio = Studio(
             db,
             pool,
-            catalog,
+            models,
             StudioConfig(
                 defaults=settings.engine_defaults(),
                 parse_limits=settings.parse_limits(),
@@ -146,7 +148,6 @@ class AtelierBot(commands.AutoShardedBot):
             db,
             pool,
             studio,
-            catalog,
             self._tuning,
             self._clock,
             self.phases,

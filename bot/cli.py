@@ -1,7 +1,7 @@
 """The ``atelier`` command: run the bot, generate locally, list models, manage the database.
 
 Exit codes: 0 success, 1 a runtime failure (model could not load, generation failed),
-2 bad input or settings (message on stderr, nothing changed).
+2 bad input or settings (message on stderr; no job recorded, no image written).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from inference.models import source_kind
+from registry.configured import configured_models
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -57,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     imagine.add_argument("prompt", help='the prompt and its flags, e.g. "a fox --ar 3:2 --seed 7"')
     imagine.add_argument(
-        "--model", help="model name from ATELIER_MODELS, hub id, folder or .safetensors file"
+        "--model", help="a model's name (or name:version), hub id, folder or .safetensors file"
     )
     imagine.add_argument("--out", type=Path, default=Path("grid.png"), help="grid file (.png)")
     imagine.add_argument("--device", help="cpu, cuda:0, … (default: first of ATELIER_DEVICES)")
@@ -178,10 +180,11 @@ def _imagine(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    catalog = _settings().catalog()
-    for model in catalog:
-        marker = " (default)" if model == catalog.default else ""
-        print(f"{model.name}{marker}\t{model.source_kind}\t{model.source}")
+    settings = _settings()
+    configured = configured_models(settings.models, settings.model)
+    for name, source in configured.sources.items():
+        marker = " (default)" if name == configured.default else ""
+        print(f"{name}{marker}\t{source_kind(source)}\t{source}")
     return 0
 
 

@@ -1,9 +1,16 @@
-"""``atelier imagine``: the /imagine engine from the command line, recorded like any job."""
+"""``atelier imagine``: /imagine from the command line, recorded like any job.
+
+It goes through what the bot uses: the studio parses the prompt (without preferences: the
+CLI's user has none), the model registry says what a model name means (so ``--model name``
+is the same version as in Discord; the operator at the console may use what a home
+moderator may), and the worker pool runs the jobs.
+"""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bot.progress import ProgressBar
@@ -14,20 +21,24 @@ from db.database import Database
 from db.jobs import LOCAL_OWNER_ID
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices, resolve_dtype
-from inference.jobs import plan_imagine
-from inference.models import ModelCatalog, ModelRef
-from inference.params import ImagineRequest, ParamError, parse
+from inference.models import ModelRef, source_kind
+from inference.params import ImagineRequest, ParamError
 from inference.pool.events import JobResult, Progress
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths
+from registry.configured import ConfiguredModels, configured_models, enter_configured
+from registry.versions import available_names, versions_of
+from studio.errors import StudioError
+from studio.models import RegisteredModels
+from studio.service import Studio, StudioConfig
 
 #: After Ctrl-C, how long the running job may take to reach its next step and stop.
 _CANCEL_GRACE_SECONDS = 10.0
 
 
 class UsageError(UserFacingError):
-    """Bad input on the command line: exit code 2, nothing written."""
+    """Bad input on the command line: exit code 2, no job recorded, no image written."""
 
 
 @dataclass(frozen=True)
@@ -36,40 +47,6 @@ class PlannedRun:
     model: ModelRef
     grid_path: Path
     image_paths: list[Path]
-
-
-def plan_run(
-    prompt: str, *, settings: Settings, model_override: str | None, out: Path
-) -> list[PlannedRun]:
-    """Parse and resolve everything before any file is touched, so a mistake in the prompt
-    or the flags writes nothing."""
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"--out {out}: must be a .png file name, e.g. grid.png")
-    try:
-        requests = parse(prompt, settings.parse_limits())
-        catalog = ModelCatalog(settings.models, model_override or settings.model)
-        models = [catalog.resolve(request.model) for request in requests]
-    except ParamError as error:
-        raise UsageError(str(error)) from None
-    for model in models:
-        if model.source_kind == "missing path":
-            names = ", ".join(ref.name for ref in settings.catalog())
-            raise UsageError(
-                f"model {model.name!r}: {model.source} does not exist; give --model a model "
-                f"folder or .safetensors/.ckpt file, a hub id, or a configured name ({names})"
-            )
-    runs = []
-    for number, (request, model) in enumerate(zip(requests, models, strict=True), start=1):
-        stem = out.stem if len(requests) == 1 else f"{out.stem}_{number}"
-        runs.append(
-            PlannedRun(
-                request=request,
-                model=model,
-                grid_path=out.with_name(stem + out.suffix),
-                image_paths=[out.with_name(f"{stem}-{i}{out.suffix}") for i in range(1, 5)],
-            )
-        )
-    return runs
 
 
 async def imagine(
@@ -84,21 +61,33 @@ async def imagine(
     """Generate every job the prompt asks for through the worker pool, as the bot does;
     returns each run with its result.
 
-    Raises UsageError, ModelLoadError or JobFailedError. Interrupted (Ctrl-C), it cancels
-    its jobs, so none is left queued for the bot to pick up.
+    Raises UsageError, ModelLoadError or JobFailedError. The command line is checked before
+    the database is opened; the prompt and the models before anything is queued.
+    Interrupted (Ctrl-C), it cancels its jobs, so none is left queued for the bot to pick up.
     """
-    runs = plan_run(prompt, settings=settings, model_override=model_override, out=out)
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"--out {out}: must be a .png file name, e.g. grid.png")
     device = _check_device(device, settings)
-    catalog = ModelCatalog(settings.models, model_override or settings.model)
     async with await Database.open(settings.database_path) as db:
+        configured, default = await _configured(db, settings, model_override, clock())
+        models = RegisteredModels(db, default)
         pool = WorkerPool(
             db,
-            catalog,
+            models,
             settings.pool_config([device]),
             settings.images_dir,
             backend_factory=diffusers_factory(settings.dtype),
             clock=clock,
         )
+        config = StudioConfig(
+            defaults=settings.engine_defaults(),
+            parse_limits=settings.parse_limits(),
+            max_upscale_side=settings.max_upscale_side,
+        )
+        studio = Studio(db, pool, models, config, images_dir=settings.images_dir, clock=clock)
+        requests = await _parse(studio, prompt)
+        await enter_configured(db, configured, clock())
+        runs = await _plan(studio, requests, out)
         await pool.start(recover=False)  # the bot recovers its own jobs, not the CLI
         submitted: list[tuple[PlannedRun, JobHandle]] = []
         loading: set[str] = set()  # models already announced
@@ -107,7 +96,11 @@ async def imagine(
                 if run.model.name not in loading:
                     print(f"Loading {run.model.name} on {device}…", file=sys.stderr)
                     loading.add(run.model.name)
-                submitted.append((run, await _submit(pool, run, settings)))
+                outputs = OutputPaths(tuple(run.image_paths), run.grid_path)
+                handle = await studio.submit_imagine(
+                    LOCAL_OWNER_ID, run.request, moderator=True, outputs=outputs
+                )
+                submitted.append((run, handle))
             return [
                 (run, await _follow(handle, _label(number, len(runs))))
                 for number, (run, handle) in enumerate(submitted, start=1)
@@ -120,16 +113,63 @@ async def imagine(
             await pool.shutdown(grace_seconds=_CANCEL_GRACE_SECONDS)
 
 
-async def _submit(pool: WorkerPool, run: PlannedRun, settings: Settings) -> JobHandle:
-    info = await pool.model_info(run.model)
-    job = plan_imagine(
-        run.request,
-        model=run.model.name,
-        native_size=info.native_size,
-        defaults=settings.engine_defaults(),
-    )
-    outputs = OutputPaths(tuple(run.image_paths), run.grid_path)
-    return await pool.submit(job, owner_id=LOCAL_OWNER_ID, enforce_limits=False, outputs=outputs)
+async def _configured(
+    db: Database, settings: Settings, model_override: str | None, now: datetime
+) -> tuple[ConfiguredModels, str]:
+    """The configured models, to enter into the registry as the bot's start-up does, and
+    the run's default model: ``--model`` if given (a model name, or else a folder, file or
+    hub id that takes the place of ``ATELIER_MODEL``), else the configured default."""
+    configured = configured_models(settings.models, settings.model)
+    if model_override is None:
+        return configured, configured.default
+    name = model_override.partition(":")[0].strip().lower()
+    if name in configured.sources or await versions_of(db, name):
+        return configured, model_override
+    if source_kind(model_override) == "missing path":
+        names = ", ".join(sorted({*configured.sources, *await available_names(db, now)}))
+        raise UsageError(
+            f"--model {model_override}: no model has that name and there is no such file or "
+            "folder; give a model folder or .safetensors/.ckpt file, a hub id, or a model "
+            f"name ({names})"
+        )
+    configured = configured_models(settings.models, model_override)
+    return configured, configured.default
+
+
+async def _parse(studio: Studio, prompt: str) -> list[ImagineRequest]:
+    try:
+        return await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
+    except ParamError as error:
+        raise UsageError(str(error)) from None
+
+
+async def _plan(studio: Studio, requests: list[ImagineRequest], out: Path) -> list[PlannedRun]:
+    """Each job's model version and files, before anything is queued."""
+    try:
+        models = [
+            await studio.model_for(LOCAL_OWNER_ID, request.model, moderator=True)
+            for request in requests
+        ]
+    except StudioError as error:
+        raise UsageError(str(error)) from None
+    for model in models:
+        if model.source_kind == "missing path":
+            raise UsageError(
+                f"model {model.name!r}: {model.source} does not exist; point the model at a "
+                "model folder or .safetensors/.ckpt file, or a hub id"
+            )
+    runs = []
+    for number, (request, model) in enumerate(zip(requests, models, strict=True), start=1):
+        stem = out.stem if len(requests) == 1 else f"{out.stem}_{number}"
+        runs.append(
+            PlannedRun(
+                request=request,
+                model=model,
+                grid_path=out.with_name(stem + out.suffix),
+                image_paths=[out.with_name(f"{stem}-{i}{out.suffix}") for i in range(1, 5)],
+            )
+        )
+    return runs
 
 
 async def _follow(handle: JobHandle, label: str) -> JobResult:

@@ -11,7 +11,6 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from inference.jobs import EngineDefaults
-from inference.models import ModelCatalog
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
 from inference.pool.config import PoolConfig, UserLimits
 
@@ -161,9 +160,6 @@ class Settings(BaseSettings):
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
-
-    def catalog(self) -> ModelCatalog:
-        return ModelCatalog(self.models, self.model)
 
     def engine_defaults(self) -> EngineDefaults:
         return EngineDefaults(

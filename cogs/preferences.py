@@ -43,7 +43,7 @@ class SettingsPanel(discord.ui.View):
         super().__init__(timeout=600)
         self._resources = resources
         self.settings = settings
-        default = resources.catalog.default.name.lower()
+        default = resources.studio.default_model
         chosen_model = (settings.model or default).lower()
         names = sorted({*model_names[:24], default})
         _set_options(

@@ -9,7 +9,6 @@ from datetime import datetime
 from cogs.phases import PhaseTimer
 from cogs.upscale_buttons import UpscaleButtons
 from db.database import Database
-from inference.models import ModelCatalog
 from inference.pool.pool import WorkerPool
 from studio.service import Studio
 
@@ -30,7 +29,6 @@ class Resources:
     db: Database
     pool: WorkerPool
     studio: Studio
-    catalog: ModelCatalog
     tuning: Tuning
     clock: Callable[[], datetime]
     phases: PhaseTimer  # cogs whose records change phase at stored times register here

@@ -3,6 +3,10 @@
 A backer is someone whose pledge to a *funded* campaign is still positive: the sum of
 their ledger deltas in that campaign (see ``pledge_events`` in migration 0006). Voided
 (failed, cancelled) and withdrawn pledges sum to zero and so count for nothing.
+
+Backers may use the version their campaign funded while it is in early access (the
+registry asks for the versions a member was granted: ``funded_versions_backed_by``), and
+their jobs go in the worker pool's priority lane while it lasts (``has_priority``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import datetime
 
 from db.database import Database
 from db.times import to_db_time
+from registry.versions import ModelVersion, VersionStatus, version_by_id
 
 
 @dataclass(frozen=True)
@@ -44,17 +49,6 @@ class BackerTotal:
     amount_minor: int
 
 
-async def is_funded_backer(db: Database, version_id: int, user_id: int) -> bool:
-    """True if ``user_id`` holds a positive pledge in the funded campaign of ``version_id``."""
-    row = await db.fetchone(
-        "SELECT COALESCE(SUM(e.delta_minor), 0) AS amount FROM pledge_events e "
-        "JOIN campaigns c ON c.id = e.campaign_id "
-        "WHERE c.version_id = ? AND c.state = 'funded' AND e.backer_id = ?",
-        (version_id, user_id),
-    )
-    return row is not None and int(row["amount"]) > 0
-
-
 async def funded_campaign(db: Database, version_id: int) -> FundedCampaign | None:
     """The funded campaign of ``version_id``, if it has one (there is at most one)."""
     row = await db.fetchone(
@@ -84,6 +78,18 @@ async def funded_versions_backed_by(db: Database, user_id: int) -> list[int]:
         (user_id,),
     )
     return [int(row["version_id"]) for row in rows]
+
+
+async def early_access_backed(db: Database, user_id: int, now: datetime) -> list[ModelVersion]:
+    """The versions in early access at ``now`` whose funded campaign ``user_id`` backs."""
+    backed = [await version_by_id(db, v) for v in await funded_versions_backed_by(db, user_id)]
+    return [v for v in backed if v.status_at(now) is VersionStatus.EARLY_ACCESS]
+
+
+async def has_priority(db: Database, user_id: int, now: datetime) -> bool:
+    """Whether ``user_id``'s jobs go in the priority lane: they back a funded version that
+    is still in early access."""
+    return bool(await early_access_backed(db, user_id, now))
 
 
 async def backer_board(

@@ -43,7 +43,7 @@ def image_seed(job_seed: int, index: int) -> int:
 class GenerationJob:
     kind: JobKind
     request: ImagineRequest
-    model: str  # the catalog name
+    model: str  # the registry version's key, name:version (a bare name in older jobs)
     seed: int
     width: int
     height: int

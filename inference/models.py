@@ -1,13 +1,10 @@
-"""The models an operator configured, by the short names users type after ``--model``."""
+"""Models as the engine sees them: a name and where the weights come from."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from inference.params import ParamError
+from typing import Protocol
 
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
@@ -45,42 +42,11 @@ def looks_like_path(source: str) -> bool:
     )
 
 
-def name_for_source(source: str) -> str:
-    """A short name for a bare source: the folder or file name, or the hub repo's name."""
-    stem = Path(source.rstrip("/")).name
-    for suffix in SINGLE_FILE_SUFFIXES:
-        stem = stem.removesuffix(suffix)
-    return re.sub(r"[^\w.\-]+", "-", stem) or "default"
+class ModelSources(Protocol):
+    """What the model a job names is: the worker pool asks for every job it queues, also for
+    the jobs it takes over after a restart. The bot and the CLI answer from the model
+    registry (``studio.models.RegisteredModels``), which owns what a model name means."""
 
-
-class ModelCatalog:
-    """Named models; the default is what ``/imagine`` uses without ``--model``."""
-
-    def __init__(self, models: Mapping[str, str], default: str) -> None:
-        """``default`` is a name in ``models``, or a source that becomes its own entry."""
-        self._models = {name.lower(): ModelRef(name, source) for name, source in models.items()}
-        if default.lower() in self._models:
-            self.default = self._models[default.lower()]
-        else:
-            self.default = ModelRef(name_for_source(default), default)
-            self._models.setdefault(self.default.name.lower(), self.default)
-        self._registered: dict[str, ModelRef] = {}
-
-    def __iter__(self) -> Iterator[ModelRef]:
-        return iter(sorted(self._models.values(), key=lambda ref: ref.name.lower()))
-
-    def register(self, ref: ModelRef) -> None:
-        """Make ``ref`` resolvable by its exact name, without listing it among the configured
-        models: the model registry's versions (``name:version``), which jobs store and the
-        pool loads. Registering a name again replaces its source."""
-        self._registered[ref.name.lower()] = ref
-
-    def resolve(self, name: str | None) -> ModelRef:
-        """The model for ``--model NAME`` (case-insensitive), or the default for None."""
-        if name is None:
-            return self.default
-        found = self._models.get(name.lower()) or self._registered.get(name.lower())
-        if found is None:
-            available = ", ".join(ref.name for ref in self)
-            raise ParamError(f"--model {name}: unknown model; available: {available}", "--model")
-        return found
+    async def find(self, name: str) -> ModelRef | None:
+        """The model ``name`` stands for, or None if it names none the pool may run."""
+        ...

@@ -1,38 +1,61 @@
-"""The model registry seen from the worker pool: configured models entered at start-up,
-and registry versions registered in the pool's catalog under their ``name:version`` key."""
+"""The operator's configured models (``ATELIER_MODELS`` and ``ATELIER_MODEL``) and how they
+enter the registry at start-up, so existing installs keep working: each becomes an
+``available`` version, and the configured default becomes the registry's default model
+(what ``/imagine`` and ``atelier imagine`` use without ``--model``)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from db.database import Database
-from inference.model_card import read_model_card
-from inference.models import ModelCatalog, ModelRef
-from registry.versions import ConfiguredModel, ModelVersion, VersionStatus, all_versions
+from registry.model_card import read_model_card
+from registry.versions import ConfiguredModel
 from registry.versions import enter_configured as enter_in_registry
 
-
-def model_ref(version: ModelVersion) -> ModelRef:
-    """What the worker pool loads for ``version``; jobs store its name."""
-    return ModelRef(version.key, version.source)
+_WEIGHT_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
 
-async def enter_configured(db: Database, catalog: ModelCatalog, now: datetime) -> None:
-    """Enter the operator's configured models into the registry (available; the version
-    and license from the model card, if it states them), so existing installs keep working,
-    then register every released version with ``catalog`` so recovered jobs find theirs."""
+@dataclass(frozen=True)
+class ConfiguredModels:
+    """The configured models by the names the registry gives them (lowercase)."""
+
+    sources: Mapping[str, str]  # name → hub id, local diffusers folder or weights file
+    default: str  # one of the names
+
+
+def configured_models(models: Mapping[str, str], default: str) -> ConfiguredModels:
+    """``models`` by name, and ``default``: one of their names (any case), or a source that
+    becomes a model of its own, named after it."""
+    sources = {name.strip().lower(): source for name, source in models.items()}
+    name = default.strip().lower()
+    if name not in sources:
+        name = name_for_source(default).lower()
+        sources.setdefault(name, default)
+    return ConfiguredModels(dict(sorted(sources.items())), name)
+
+
+def name_for_source(source: str) -> str:
+    """A short name for a bare source: the folder or file name, or the hub repo's name."""
+    stem = Path(source.rstrip("/")).name
+    for suffix in _WEIGHT_FILE_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return re.sub(r"[^\w.\-]+", "-", stem) or "default"
+
+
+async def enter_configured(db: Database, configured: ConfiguredModels, now: datetime) -> None:
+    """Enter the configured models into the registry (available; the version and license
+    from the model card, if it states them) unless a version of that name has that source."""
 
     def read_cards() -> list[ConfiguredModel]:
-        configured = []
-        for ref in catalog:
-            card = read_model_card(ref.source)
-            configured.append(
-                ConfiguredModel(ref.name, ref.source, card.version or "1", card.license or "")
-            )
-        return configured
+        entered = []
+        for name, source in configured.sources.items():
+            card = read_model_card(source)
+            entered.append(ConfiguredModel(name, source, card.version or "1", card.license or ""))
+        return entered
 
     await enter_in_registry(db, await asyncio.to_thread(read_cards), now=now)
-    for version in await all_versions(db):
-        if version.status is not VersionStatus.UPCOMING:
-            catalog.register(model_ref(version))

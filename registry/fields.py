@@ -1,12 +1,12 @@
 """What moderators type for a model version, checked: names, versions, families, license
 links, sources and ``name:version`` specs. Each check returns the normalised value or
-raises FundingError saying what would be accepted."""
+raises RegistryError saying what would be accepted."""
 
 from __future__ import annotations
 
 import re
 
-from funding.errors import FundingError
+from registry.errors import RegistryError
 
 #: Base families a version may declare (shown to members; the loader detects its own).
 FAMILIES = ("sd1", "sd2", "sdxl", "sd3", "flux", "other")
@@ -25,19 +25,19 @@ def parse_spec(text: str) -> tuple[str, str | None]:
     name, colon, version = text.strip().partition(":")
     name = name.strip().lower()
     if not name:
-        raise FundingError(f"`{text}` names no model; write `name` or `name:version`")
+        raise RegistryError(f"`{text}` names no model; write `name` or `name:version`")
     if not colon:
         return name, None
     version = version.strip().lower()
     if not version:
-        raise FundingError(f"`{text}` has no version after the colon; write `name:version`")
+        raise RegistryError(f"`{text}` has no version after the colon; write `name:version`")
     return name, version
 
 
 def check_name(name: str) -> str:
     name = name.strip().lower()
     if not _NAME.fullmatch(name):
-        raise FundingError(
+        raise RegistryError(
             f"`{name}` is not a valid model name: use 1–64 characters a–z, 0–9, `.`, `_` "
             "or `-`, starting with a letter or digit"
         )
@@ -47,7 +47,7 @@ def check_name(name: str) -> str:
 def check_version(version: str) -> str:
     version = version.strip().lower()
     if not _VERSION.fullmatch(version):
-        raise FundingError(
+        raise RegistryError(
             f"`{version}` is not a valid version: use 1–32 characters a–z, 0–9, `.`, `_` "
             "or `-`, starting with a letter or digit (e.g. `2` or `1.5-beta`)"
         )
@@ -57,14 +57,14 @@ def check_version(version: str) -> str:
 def check_family(family: str) -> str:
     family = family.strip().lower()
     if family not in FAMILIES:
-        raise FundingError(f"`{family}` is not a known base family; use one of {_FAMILY_LIST}")
+        raise RegistryError(f"`{family}` is not a known base family; use one of {_FAMILY_LIST}")
     return family
 
 
 def check_license_url(url: str) -> str:
     url = url.strip()
     if not re.fullmatch(r"https?://[^\s/]+\S*", url) or len(url) > MAX_URL_CHARS:
-        raise FundingError(
+        raise RegistryError(
             f"`{url[:80]}` is not a license link: give an http:// or https:// address "
             f"(at most {MAX_URL_CHARS} characters)"
         )
@@ -74,7 +74,7 @@ def check_license_url(url: str) -> str:
 def check_source(source: str) -> str:
     source = source.strip()
     if not source or len(source) > MAX_SOURCE_CHARS or any(c in source for c in "\n\r\t"):
-        raise FundingError(
+        raise RegistryError(
             "the source must be a hub id (`org/model`), a local folder or a .safetensors/"
             f".ckpt file, on one line and at most {MAX_SOURCE_CHARS} characters"
         )
@@ -84,5 +84,5 @@ def check_source(source: str) -> str:
 def check_text(value: str, what: str, limit: int) -> str:
     value = value.strip()
     if len(value) > limit:
-        raise FundingError(f"the {what} is {len(value)} characters long; at most {limit}")
+        raise RegistryError(f"the {what} is {len(value)} characters long; at most {limit}")
     return value

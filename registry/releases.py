@@ -1,7 +1,9 @@
 """Releasing a model version, and the end of its early access.
 
-``release`` turns an ``upcoming`` version ``early_access`` for *d* days (its funded
-campaign's backers and moderators use it first) or ``available`` at once. ``open_due``
+``release`` turns an ``upcoming`` version ``early_access`` for *d* days (moderators, and
+the members funding grants it to, use it first) or ``available`` at once; what a version's
+campaign says about its release (wait for it to close, how long early access lasts) is
+``funding.releases``. ``open_due``
 turns early access into ``available`` when its time has come, exactly once. Each records
 its announcement ("released", "now available to everyone") in the same transaction as the
 change of status; the announcer posts pending announcements and marks them, so a post
@@ -16,8 +18,7 @@ from enum import StrEnum
 
 from db.database import Database
 from db.times import from_db_time, to_db_time
-from funding.backers import funded_campaign
-from funding.errors import FundingError
+from registry.errors import RegistryError
 from registry.fields import parse_spec
 from registry.versions import ModelVersion, VersionStatus, find_version, version_by_id
 
@@ -41,48 +42,32 @@ class Announcement:
     version: ModelVersion
 
 
-async def release(
-    db: Database, spec: str, *, early_access_days: int | None, now: datetime
-) -> ModelVersion:
-    """Release the upcoming version ``name:version``.
-
-    ``early_access_days`` None takes the funded campaign's ``early_access_days`` (0 without
-    one). With d > 0 the version is ``early_access`` until now + d days; with 0 it is
-    ``available`` at once.
-    """
+async def releasable_version(db: Database, spec: str) -> ModelVersion:
+    """The upcoming version ``name:version`` names; refuses a bare name and any version
+    that is not upcoming."""
     if parse_spec(spec)[1] is None:
-        raise FundingError(f"name the version to release, e.g. `{spec.strip()}:2`")
+        raise RegistryError(f"name the version to release, e.g. `{spec.strip()}:2`")
     version = await find_version(db, spec)
     if version.status is not VersionStatus.UPCOMING:
-        raise FundingError(
+        raise RegistryError(
             f"`{version.key}` is {version.status.value.replace('_', ' ')}; only an upcoming "
             "version can be released"
         )
-    open_campaign = await db.fetchone(
-        "SELECT id, deadline FROM campaigns WHERE version_id = ? AND state = 'open'",
-        (version.id,),
-    )
-    if open_campaign is not None:
-        raise FundingError(
-            f"campaign #{open_campaign['id']} for `{version.key}` is still open (deadline "
-            "{deadline}); release it after the deadline, or cancel the campaign first",
-            deadline=from_db_time(open_campaign["deadline"]),
-        )
-    campaign = await funded_campaign(db, version.id)
-    days = early_access_days
-    if days is None:
-        days = campaign.early_access_days if campaign is not None else 0
-    if not 0 <= days <= MAX_EARLY_ACCESS_DAYS:
-        raise FundingError(
-            f"early access of {days} days: give 0 (available at once) to "
+    return version
+
+
+async def release(
+    db: Database, spec: str, *, early_access_days: int, now: datetime
+) -> ModelVersion:
+    """Release the upcoming version ``name:version``: with d > 0 early-access days it is
+    ``early_access`` until now + d days; with 0 it is ``available`` at once."""
+    version = await releasable_version(db, spec)
+    if not 0 <= early_access_days <= MAX_EARLY_ACCESS_DAYS:
+        raise RegistryError(
+            f"early access of {early_access_days} days: give 0 (available at once) to "
             f"{MAX_EARLY_ACCESS_DAYS} days"
         )
-    if days > 0 and campaign is None:
-        raise FundingError(
-            f"`{version.key}` has no funded campaign, so nobody would have early access; "
-            "release it with 0 early-access days"
-        )
-    until = now + timedelta(days=days) if days > 0 else None
+    until = now + timedelta(days=early_access_days) if early_access_days > 0 else None
     status = VersionStatus.EARLY_ACCESS if until is not None else VersionStatus.AVAILABLE
     async with db.transaction() as conn:
         async with conn.execute(
@@ -103,7 +88,7 @@ async def release(
                 (version.id, AnnouncementEvent.RELEASED.value, to_db_time(now)),
             )
     if not changed:
-        raise FundingError(f"`{version.key}` was released or retired meanwhile")
+        raise RegistryError(f"`{version.key}` was released or retired meanwhile")
     return await version_by_id(db, version.id)
 
 

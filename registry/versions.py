@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from db.database import Database
 from db.times import from_db_time, to_db_time
-from funding.errors import FundingError
+from registry.errors import RegistryError
 from registry.fields import (
     MAX_DESCRIPTION_CHARS,
     MAX_LICENSE_NAME_CHARS,
@@ -163,7 +163,7 @@ async def add_version(
             ) as cursor:
                 version_id = cursor.lastrowid
         except sqlite3.IntegrityError:
-            raise FundingError(
+            raise RegistryError(
                 f"`{new.name}:{new.version}` already exists; edit it, or add a different version"
             ) from None
     assert version_id is not None
@@ -174,12 +174,12 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
     """Change a version's description fields. The source is fixed once a version has been
     released, so images made with ``name:version`` stay reproducible."""
     if edit.is_empty():
-        raise FundingError("nothing to change: give at least one field to edit")
+        raise RegistryError("nothing to change: give at least one field to edit")
     current = await find_version(db, spec)
     changes: dict[str, object] = {}
     if edit.source is not None:
         if current.status is not VersionStatus.UPCOMING:
-            raise FundingError(
+            raise RegistryError(
                 f"`{current.key}` is {current.status.value}: its source can no longer change. "
                 "Add a new version instead"
             )
@@ -209,7 +209,7 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
     ):
         changed = cursor.rowcount
     if not changed:
-        raise FundingError(f"`{current.key}` was released meanwhile; its source stays as it is")
+        raise RegistryError(f"`{current.key}` was released meanwhile; its source stays as it is")
     return await version_by_id(db, current.id)
 
 
@@ -241,7 +241,7 @@ async def retire(db: Database, spec: str, *, now: datetime) -> ModelVersion:
     ):
         changed = cursor.rowcount
     if not changed:
-        raise FundingError(f"`{version.key}` is already retired")
+        raise RegistryError(f"`{version.key}` is already retired")
     return await version_by_id(db, version.id)
 
 
@@ -298,7 +298,7 @@ _SELECT = "SELECT v.*, m.name AS name FROM model_versions v JOIN models m ON m.i
 async def version_by_id(db: Database, version_id: int) -> ModelVersion:
     row = await db.fetchone(_SELECT + "WHERE v.id = ?", (version_id,))
     if row is None:
-        raise FundingError(f"model version #{version_id} does not exist")
+        raise RegistryError(f"model version #{version_id} does not exist")
     return _version(row)
 
 
@@ -320,15 +320,30 @@ async def find_version(db: Database, spec: str) -> ModelVersion:
     name, version = parse_spec(spec)
     versions = await versions_of(db, name)
     if not versions:
-        raise FundingError(f"there is no model `{name}`; {await available_text(db)}")
+        raise RegistryError(f"there is no model `{name}`; {await available_text(db)}")
     if version is None:
         live = [v for v in versions if v.status is not VersionStatus.RETIRED]
         return (live or versions)[0]
     found = next((v for v in versions if v.version == version), None)
     if found is None:
         known = ", ".join(v.key for v in versions)
-        raise FundingError(f"`{name}` has no version `{version}`; its versions: {known}")
+        raise RegistryError(f"`{name}` has no version `{version}`; its versions: {known}")
     return found
+
+
+async def runnable_version(db: Database, name: str) -> ModelVersion | None:
+    """The version a queued job that names ``name`` runs on, whoever asked for it (who may
+    use which was checked before it was queued): ``name:version`` exactly, once released,
+    also after it was retired; a bare name (jobs from before the registry) the newest
+    released version not retired. None if ``name`` names no such version."""
+    try:
+        model, version = parse_spec(name)
+    except RegistryError:
+        return None
+    released = [v for v in await versions_of(db, model) if v.status is not VersionStatus.UPCOMING]
+    if version is not None:
+        return next((v for v in released if v.version == version), None)
+    return next((v for v in released if v.status is not VersionStatus.RETIRED), None)
 
 
 async def available_names(db: Database, now: datetime) -> list[str]:

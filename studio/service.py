@@ -16,6 +16,7 @@ from pathlib import Path
 from db.database import Database
 from db.guilds import banned_words, get_guild_settings
 from db.jobs import (
+    LOCAL_OWNER_ID,
     ImageRecord,
     JobKind,
     JobRecord,
@@ -33,7 +34,7 @@ from db.users import (
     usage,
     user_options,
 )
-from funding.errors import FundingError
+from funding.backers import funded_versions_backed_by, has_priority
 from inference.jobs import (
     EngineDefaults,
     GenerationJob,
@@ -42,15 +43,16 @@ from inference.jobs import (
     plan_upscale,
     plan_variation,
 )
-from inference.models import ModelCatalog, ModelRef
+from inference.models import ModelRef
 from inference.params import ImagineRequest, ParseLimits, parse, parse_flags
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths, QueueLimitError
-from registry.access import has_priority, usable_version
-from registry.configured import model_ref
+from registry.access import usable_version
+from registry.errors import RegistryError
 from registry.versions import VersionStatus, versions_of
 from studio.errors import StudioError
+from studio.models import RegisteredModels, model_ref
 from studio.moderation import matched_words
 from studio.preferences import apply_preferences
 
@@ -97,7 +99,7 @@ class Studio:
         self,
         db: Database,
         pool: WorkerPool,
-        catalog: ModelCatalog,
+        models: RegisteredModels,
         config: StudioConfig,
         *,
         images_dir: Path,
@@ -105,22 +107,31 @@ class Studio:
     ) -> None:
         self.db = db
         self.pool = pool
-        self.catalog = catalog
+        self._models = models
         self.config = config
         self._images_dir = images_dir
         self._clock = clock
         self._follow_up_lock = asyncio.Lock()
 
+    @property
+    def default_model(self) -> str:
+        """The registry's default model: what ``/imagine`` uses without ``--model``."""
+        return self._models.default
+
     # --- /imagine --------------------------------------------------------------------------
 
-    async def requests_for(self, user_id: int, text: str) -> list[ImagineRequest]:
-        """Parse what the user typed, with their suffix, options and defaults applied.
-        Raises ParamError."""
+    async def requests_for(
+        self, user_id: int, text: str, *, preferences: bool = True
+    ) -> list[ImagineRequest]:
+        """Parse what the user typed, with their suffix, options and defaults applied
+        (without ``preferences``, as typed: the CLI's user has none). Raises ParamError."""
+        limits = self.config.parse_limits
+        if not preferences:
+            return parse(text, limits)
         prefs = await get_user_settings(self.db, user_id)
         prepared = apply_preferences(
             text, suffix=prefs.suffix, options=await user_options(self.db, user_id)
         )
-        limits = self.config.parse_limits
         defaults: dict[str, object] = {}
         if prefs.stylize is not None:
             defaults["stylize"] = STYLIZE_VALUES[prefs.stylize]
@@ -157,21 +168,19 @@ class Studio:
         self, user_id: int, name: str | None, *, moderator: bool = False
     ) -> ModelRef:
         """The registry version ``name`` (``model`` or ``model:version``; None: the
-        server's default model) gives ``user_id`` now, registered with the pool's catalog.
-        Early-access versions are for their funded backers and moderators."""
+        registry's default model) gives ``user_id`` now. Early-access versions are for
+        moderators and the backers of their funded campaign."""
         try:
             version = await usable_version(
                 self.db,
-                name or self.catalog.default.name,
-                user_id=user_id,
+                name or self._models.default,
+                granted=await funded_versions_backed_by(self.db, user_id),
                 moderator=moderator,
                 now=self._clock(),
             )
-        except FundingError as error:
+        except RegistryError as error:
             raise StudioError(f"--model: {error.message}", **error.moments) from None
-        ref = model_ref(version)
-        self.catalog.register(ref)
-        return ref
+        return model_ref(version)
 
     async def lane_for(self, user_id: int) -> Lane:
         """Backers of a version in early access use the priority lane while it lasts."""
@@ -179,16 +188,22 @@ class Studio:
         return Lane.PRIORITY if priority else Lane.STANDARD
 
     async def submit_imagine(
-        self, user_id: int, request: ImagineRequest, *, moderator: bool = False
+        self,
+        user_id: int,
+        request: ImagineRequest,
+        *,
+        moderator: bool = False,
+        outputs: OutputPaths | None = None,
     ) -> JobHandle:
         """Plan and queue one txt2img job. The first use of a model loads it (slow);
-        raises ModelLoadError, StudioError (limits, model access) or PoolClosedError."""
+        raises ModelLoadError, StudioError (limits, model access) or PoolClosedError.
+        ``outputs``: where its images go instead of the images folder (the CLI's ``--out``)."""
         model = await self.model_for(user_id, request.model, moderator=moderator)
         info = await self.pool.model_info(model)
         job = plan_imagine(
             request, model=model.name, native_size=info.native_size, defaults=self.config.defaults
         )
-        return await self._submit(job, user_id, parent=None)
+        return await self._submit(job, user_id, parent=None, outputs=outputs)
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -314,7 +329,12 @@ class Studio:
         return await usage(self.db, user_id, since=today)
 
     async def _submit(
-        self, job: GenerationJob, user_id: int, *, parent: tuple[int, int] | None
+        self,
+        job: GenerationJob,
+        user_id: int,
+        *,
+        parent: tuple[int, int] | None,
+        outputs: OutputPaths | None = None,
     ) -> JobHandle:
         """Queue ``job``. A follow-up (``parent`` set) is refused while the same user's same
         follow-up of the same image is still waiting or running, so a double click, or two
@@ -335,6 +355,14 @@ class Studio:
                     )
             lane = await self.lane_for(user_id)
             try:
-                return await self.pool.submit(job, owner_id=user_id, lane=lane, parent=parent)
+                return await self.pool.submit(
+                    job,
+                    owner_id=user_id,
+                    lane=lane,
+                    parent=parent,
+                    # The operator's own command-line runs are not held to members' limits.
+                    enforce_limits=user_id != LOCAL_OWNER_ID,
+                    outputs=outputs,
+                )
             except QueueLimitError as error:
                 raise StudioError(str(error)) from None

@@ -16,10 +16,10 @@ from cogs.models import render
 from cogs.models.announcer import EarlyAccessEnds, released_text
 from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
+from funding.releases import release_version
 from inference.models import source_kind
-from registry.configured import model_ref
 from registry.fields import FAMILIES
-from registry.releases import MAX_EARLY_ACCESS_DAYS, release
+from registry.releases import MAX_EARLY_ACCESS_DAYS
 from registry.versions import (
     NewVersion,
     VersionEdit,
@@ -63,7 +63,7 @@ class ModelsCog(commands.Cog, name="Models"):
         embed = render.list_embed(
             await all_versions(db),
             await images_made(db),
-            self.resources.catalog.default.name.lower(),
+            self.resources.studio.default_model,
             self.resources.clock(),
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -205,10 +205,9 @@ class ModelsCog(commands.Cog, name="Models"):
         resources = self.resources
         if not await self._ensure_registry_moderator(interaction, "release models"):
             return
-        version = await release(
+        version = await release_version(
             resources.db, model, early_access_days=early_access_days, now=resources.clock()
         )
-        resources.catalog.register(model_ref(version))
         await tell(interaction, released_text(version))
         # The announcement was recorded with the release: post it now, and if Discord
         # refuses, the timer tries again (poke arms it for the retry or the early access's end).

@@ -33,7 +33,7 @@ from db.jobs import (
 from inference.engine import SavedImage
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
-from inference.models import ModelCatalog, ModelRef
+from inference.models import ModelRef, ModelSources
 from inference.params import ParamError
 from inference.pool import recorder
 from inference.pool.config import PoolConfig, UserLimits
@@ -98,13 +98,14 @@ class WorkerPool:
     """One worker thread per device, a fair queue in front of them, and the bookkeeping.
 
     Build it once (in ``bot/``), ``await start()``, ``submit`` jobs, ``await shutdown()``.
-    ``backend_factory`` loads a model onto a device; tests pass one that injects faults.
+    ``models`` says what the model each job names is; ``backend_factory`` loads a model
+    onto a device (tests pass one that injects faults).
     """
 
     def __init__(
         self,
         db: Database,
-        catalog: ModelCatalog,
+        models: ModelSources,
         config: PoolConfig,
         images_dir: Path,
         *,
@@ -114,7 +115,7 @@ class WorkerPool:
         if not config.devices:
             raise ValueError("a worker pool needs at least one device")
         self._db = db
-        self._catalog = catalog
+        self._models = models
         self._config = config
         self._images_dir = images_dir
         self._factory = backend_factory
@@ -252,7 +253,7 @@ class WorkerPool:
         or PoolClosedError.
         """
         self._check_accepting()
-        model = self._catalog.resolve(job.model)
+        model = await self._model_of(job)
         async with self._submit_lock:
             if enforce_limits:
                 self._queue.check_limits(owner_id)
@@ -391,7 +392,7 @@ class WorkerPool:
     async def _recovered_entry(self, record: JobRecord) -> QueuedJob | None:
         try:
             job = GenerationJob.from_params(record.params)
-            model = self._catalog.resolve(job.model)
+            model = await self._model_of(job)
         except ParamError as error:
             reason = f"cannot run it after the restart: {error}"
         except (KeyError, TypeError, ValueError) as error:
@@ -410,6 +411,12 @@ class WorkerPool:
             )
         log.warning("job %d %s", record.id, reason)
         return None
+
+    async def _model_of(self, job: GenerationJob) -> ModelRef:
+        model = await self._models.find(job.model)
+        if model is None:
+            raise ParamError(f"--model {job.model}: unknown model", "--model")
+        return model
 
     # --- workers ---------------------------------------------------------------------------
 

@@ -17,9 +17,19 @@ from PIL import Image
 
 from bot.cli import main
 from db.database import Database
-from db.jobs import ImageRecord, JobKind, JobRecord, JobStatus, get_job, list_images
+from db.jobs import (
+    LOCAL_OWNER_ID,
+    ImageRecord,
+    JobKind,
+    JobRecord,
+    JobStatus,
+    get_job,
+    list_images,
+)
 from inference.backend import DiffusersBackend
 from inference.models import ModelRef
+from tests.discord_standin import FakeDiscord, FakeUser
+from tests.helpers.discord_bots import Bots, is_result
 
 TOKEN = "MTIz.fake-token-value-xyz"
 FAST = "--steps 2"  # for runs whose step count does not matter
@@ -102,7 +112,7 @@ def test_imagine_writes_grid_and_images_with_metadata_and_records_the_job(
         assert f"Seed: {seed}," in parameters
         assert "Steps: 3," in parameters
         assert "Size: 80x56" in parameters
-        assert "Model: tiny-sd" in parameters
+        assert 'Model: "tiny-sd:1"' in parameters  # the registry's version of the folder
     with Image.open(out_dir / "grid.png") as grid:
         assert grid.size == (160, 112)  # 2×2
     assert "Seed: 7," in _parameters(out_dir / "grid.png")
@@ -112,7 +122,7 @@ def test_imagine_writes_grid_and_images_with_metadata_and_records_the_job(
     assert job.status is JobStatus.DONE
     assert job.error is None
     assert job.prompt == "a red car"
-    assert job.model == "tiny-sd"
+    assert job.model == "tiny-sd:1"
     assert job.owner_id == 0
     assert job.gpu_seconds > 0
     assert job.started_at is not None
@@ -179,8 +189,8 @@ def test_permutations_write_one_grid_and_job_each(
 
     jobs = _recorded(_db_path(workdir))
     assert [(job.prompt, job.model, job.status) for job, _ in jobs] == [
-        ("red car", "tiny", JobStatus.DONE),
-        ("blue car", "tiny", JobStatus.DONE),
+        ("red car", "tiny:1", JobStatus.DONE),
+        ("blue car", "tiny:1", JobStatus.DONE),
     ]
     assert [len(images) for _, images in jobs] == [4, 4]
     assert [Path(image.path).name for image in jobs[1][1]] == [
@@ -188,21 +198,43 @@ def test_permutations_write_one_grid_and_job_each(
     ]
 
 
-BAD_INPUT = [
-    pytest.param("a car --ar 0:1", [], {}, "--ar 0:1", id="ar-zero"),
-    pytest.param("a car --ar 5:1", [], {}, "--ar 5:1", id="ar-too-wide"),
-    pytest.param("a car --chaos 101", [], {}, "--chaos 101", id="chaos"),
-    pytest.param("a car --bogus", [], {}, "--bogus", id="unknown-flag"),
-    pytest.param("a car --seed -1", [], {}, "--seed", id="seed"),
-    pytest.param("a car --steps 0", [], {}, "--steps", id="steps"),
-    pytest.param("a car --repeat 5", [], {}, "--repeat", id="repeat"),
-    pytest.param(
-        "a car --repeat 2", [], {"ATELIER_MAX_REPEAT": "1"}, "--repeat", id="repeat-limit"
-    ),
-    pytest.param("{a, b, c} car --repeat 4", [], {}, "12 jobs", id="too-many-jobs"),
-    pytest.param("a car --model nosuch", [], {}, "--model nosuch", id="prompt-model-name"),
-    pytest.param("a car", ["--model", "nosuch"], {}, "nosuch", id="cli-model-name"),
-    pytest.param("a car", ["--model", "./no/model"], {}, "does not exist", id="cli-model-path"),
+async def test_a_model_name_means_the_same_version_in_the_cli_and_in_discord(
+    bots: Bots,
+    fake: FakeDiscord,
+    alice: FakeUser,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``tiny:2``, added and released in Discord, is what ``--model tiny`` gives a member in
+    Discord and the operator at the command line (who has no ``ATELIER_MODELS`` at all)."""
+    bot = await bots.start()
+    assert bot.db is not None
+    mod = fake.add_user("mod", manage_guild=True)
+    source = str(bots.model_dir)
+    added = await fake.slash(
+        "models add", {"name": "tiny", "version": "2", "source": source, "family": "sd1"}, user=mod
+    )
+    await added.wait_original()
+    released = await fake.slash(
+        "models release", {"model": "tiny:2", "early_access_days": 0}, user=mod
+    )
+    await released.wait_original()
+    imagined = await fake.slash("imagine", {"prompt": "a cat --model tiny"}, user=alice)
+    await imagined.wait_original(is_result, timeout=30)
+
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(bots.data_dir))
+    argv = ["imagine", f"a cat {FAST}", "--model", "tiny", "--out", "cli.png"]
+    assert await asyncio.to_thread(main, argv) == 0, capsys.readouterr().err
+
+    rows = await bot.db.fetchall("SELECT owner_id, model FROM jobs ORDER BY id")
+    assert [(row["owner_id"], row["model"]) for row in rows] == [
+        (alice.id, "tiny:2"),
+        (LOCAL_OWNER_ID, "tiny:2"),
+    ]
+
+
+#: Mistakes found before the database is opened: nothing at all is written.
+BAD_COMMAND_LINE = [
     pytest.param("a car", ["--out", "grid.jpg"], {}, "--out", id="out-jpg"),
     pytest.param("a car", ["--out", "grid"], {}, "--out", id="out-no-suffix"),
     pytest.param("a car", [], {"ATELIER_DEVICES": "cuda:99"}, "ATELIER_DEVICES", id="no-such-gpu"),
@@ -222,9 +254,34 @@ BAD_INPUT = [
     ),
 ]
 
+#: Mistakes found by the studio and the model registry, which live in the database: it is
+#: opened (created on a first run), but no job is recorded and no image written.
+BAD_PROMPT_OR_MODEL = [
+    pytest.param("a car --ar 0:1", [], {}, "--ar 0:1", id="ar-zero"),
+    pytest.param("a car --ar 5:1", [], {}, "--ar 5:1", id="ar-too-wide"),
+    pytest.param("a car --chaos 101", [], {}, "--chaos 101", id="chaos"),
+    pytest.param("a car --bogus", [], {}, "--bogus", id="unknown-flag"),
+    pytest.param("a car --seed -1", [], {}, "--seed", id="seed"),
+    pytest.param("a car --steps 0", [], {}, "--steps", id="steps"),
+    pytest.param("a car --repeat 5", [], {}, "--repeat", id="repeat"),
+    pytest.param(
+        "a car --repeat 2", [], {"ATELIER_MAX_REPEAT": "1"}, "--repeat", id="repeat-limit"
+    ),
+    pytest.param("{a, b, c} car --repeat 4", [], {}, "12 jobs", id="too-many-jobs"),
+    pytest.param("a car --model nosuch", [], {}, "unknown model `nosuch`", id="prompt-model-name"),
+    pytest.param("a car", ["--model", "nosuch"], {}, "nosuch", id="cli-model-name"),
+    pytest.param("a car", ["--model", "./no/model"], {}, "no such file", id="cli-model-path"),
+    pytest.param(
+        "a car",
+        [],
+        {"ATELIER_MODELS": '{"gone": "./nowhere"}', "ATELIER_MODEL": "gone"},
+        "./nowhere does not exist",
+        id="configured-model-path",
+    ),
+]
 
-@pytest.mark.parametrize(("prompt", "argv", "env", "named"), BAD_INPUT)
-def test_bad_input_exits_2_naming_the_problem_and_writes_nothing(
+
+def _bad_input(
     workdir: Path,
     tiny_model_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -237,14 +294,45 @@ def test_bad_input_exits_2_naming_the_problem_and_writes_nothing(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     # A valid model and --out unless the case overrides them (argparse keeps the last one).
-    rc = _imagine(tiny_model_dir, f"{prompt} {FAST}", "--out", "out/grid.png", *argv)
+    model = [] if "ATELIER_MODEL" in env else ["--model", str(tiny_model_dir)]
+    rc = main(["imagine", f"{prompt} {FAST}", *model, "--out", "out/grid.png", *argv])
     out, err = capsys.readouterr()
     assert rc == 2
     assert err.startswith("atelier: ")
     assert named in err
     assert "Traceback" not in err
     assert out == ""
+
+
+@pytest.mark.parametrize(("prompt", "argv", "env", "named"), BAD_COMMAND_LINE)
+def test_a_bad_command_line_exits_2_naming_the_problem_and_writes_nothing(
+    workdir: Path,
+    tiny_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    prompt: str,
+    argv: list[str],
+    env: dict[str, str],
+    named: str,
+) -> None:
+    _bad_input(workdir, tiny_model_dir, monkeypatch, capsys, prompt, argv, env, named)
     assert list(workdir.iterdir()) == []  # no images, no data/atelier.db
+
+
+@pytest.mark.parametrize(("prompt", "argv", "env", "named"), BAD_PROMPT_OR_MODEL)
+def test_a_bad_prompt_or_model_exits_2_naming_the_problem_and_makes_nothing(
+    workdir: Path,
+    tiny_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    prompt: str,
+    argv: list[str],
+    env: dict[str, str],
+    named: str,
+) -> None:
+    _bad_input(workdir, tiny_model_dir, monkeypatch, capsys, prompt, argv, env, named)
+    assert [p.name for p in workdir.iterdir()] == ["data"]  # no images
+    assert _recorded(_db_path(workdir)) == []
 
 
 def test_model_that_cannot_load_exits_1_with_a_message_and_records_no_job(
@@ -254,7 +342,7 @@ def test_model_that_cannot_load_exits_1_with_a_message_and_records_no_job(
     rc = _imagine("./not-a-model", f"a car {FAST}")
     _, err = capsys.readouterr()
     assert rc == 1
-    assert "Could not load model 'not-a-model'" in err
+    assert "Could not load model 'not-a-model:1'" in err
     assert "atelier make-tiny-model" in err  # says how to go on
     assert "Traceback" not in err
     assert not list(workdir.glob("*.png"))

@@ -10,6 +10,7 @@ from bot.settings import DEFAULT_MODEL, SettingsError, load_settings
 from inference.jobs import EngineDefaults
 from inference.params import ParamError, ParseLimits, parse
 from inference.pool.config import UserLimits
+from registry.configured import configured_models
 
 TOKEN = "MTIz.fake-token-value-xyz"
 
@@ -245,24 +246,26 @@ def test_token_never_in_str_or_repr_of_settings(
     assert "fake-token" not in settings.model_dump_json()
 
 
-def test_catalog_reflects_models_and_default(
+def test_configured_models_reflect_models_and_default(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, tiny_model_dir: Path
 ) -> None:
     monkeypatch.setenv("ATELIER_MODELS", f'{{"Tiny": "{tiny_model_dir}", "hub": "org/repo"}}')
-    catalog = load_settings().catalog()
-    # Without ATELIER_MODEL the default is the stock hub model, listed next to the named ones.
-    assert catalog.default.source == DEFAULT_MODEL
-    assert {ref.name for ref in catalog} == {"Tiny", "hub", "stable-diffusion-v1-5"}
-    assert catalog.resolve("tiny").source == str(tiny_model_dir)  # names are case-insensitive
-    assert catalog.resolve("hub").source_kind == "hub id"
-    with pytest.raises(ParamError, match="--model nope"):
-        catalog.resolve("nope")
+    settings = load_settings()
+    configured = configured_models(settings.models, settings.model)
+    # Without ATELIER_MODEL the default is the stock hub model, entered next to the named ones
+    # under the names the registry gives them.
+    assert configured.sources == {
+        "hub": "org/repo",
+        "stable-diffusion-v1-5": DEFAULT_MODEL,
+        "tiny": str(tiny_model_dir),
+    }
+    assert configured.default == "stable-diffusion-v1-5"
 
-    monkeypatch.setenv("ATELIER_MODEL", "tiny")
-    catalog = load_settings().catalog()
-    assert catalog.default.name == "Tiny"
-    assert catalog.resolve(None).source_kind == "folder"
-    assert {ref.name for ref in catalog} == {"Tiny", "hub"}
+    monkeypatch.setenv("ATELIER_MODEL", "TINY")  # a configured name, any case
+    settings = load_settings()
+    configured = configured_models(settings.models, settings.model)
+    assert configured.default == "tiny"
+    assert list(configured.sources) == ["hub", "tiny"]
 
 
 def test_engine_defaults_reflect_settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

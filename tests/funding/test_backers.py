@@ -10,7 +10,6 @@ from funding.backers import (
     backer_board,
     funded_campaign,
     funded_versions_backed_by,
-    is_funded_backer,
 )
 from funding.campaigns import Campaign
 from funding.ledger import pledge, withdraw
@@ -41,13 +40,13 @@ async def test_only_positive_pledges_to_funded_campaigns_count(db: Database) -> 
     await _back(db, campaign, BOB, "10")
     await withdraw(db, campaign.id, BOB, interaction_id=interaction(), now=T0)
     # Open: nobody is a funded backer yet.
-    assert not await is_funded_backer(db, version, ALICE)
+    assert await funded_versions_backed_by(db, ALICE) == []
     assert await funded_campaign(db, version) is None
 
     await settle_due(db, T0 + timedelta(days=10))
-    assert await is_funded_backer(db, version, ALICE)
-    assert not await is_funded_backer(db, version, BOB)  # withdrew
-    assert not await is_funded_backer(db, version, CAROL)  # never pledged
+    assert await funded_versions_backed_by(db, ALICE) == [version]
+    assert await funded_versions_backed_by(db, BOB) == []  # withdrew
+    assert await funded_versions_backed_by(db, CAROL) == []  # never pledged
     found = await funded_campaign(db, version)
     assert found is not None
     assert (found.campaign_id, found.backer_role_id, found.early_access_days) == (
@@ -55,8 +54,6 @@ async def test_only_positive_pledges_to_funded_campaigns_count(db: Database) -> 
         5,
         7,
     )
-    assert await funded_versions_backed_by(db, ALICE) == [version]
-    assert await funded_versions_backed_by(db, BOB) == []
 
 
 async def test_failed_campaigns_make_no_backers(db: Database) -> None:
@@ -64,7 +61,7 @@ async def test_failed_campaigns_make_no_backers(db: Database) -> None:
     campaign = await open_campaign(db, goal="500", deadline="10")
     await _back(db, campaign, ALICE, "50")
     await settle_due(db, T0 + timedelta(days=10))
-    assert not await is_funded_backer(db, version, ALICE)
+    assert await funded_versions_backed_by(db, ALICE) == []
     assert await funded_campaign(db, version) is None
     assert await backer_board(db, since=None) == []
 

@@ -15,7 +15,7 @@ from core.clock import Clock, utc_now
 from db.database import Database
 from inference.backend import BatchStepCallback, DiffusersBackend, StepEvent
 from inference.jobs import GenerationJob, plan_imagine
-from inference.models import ModelCatalog, ModelRef
+from inference.models import ModelRef, ModelSources
 from inference.params import parse
 from inference.pool.config import PoolConfig, UserLimits
 from inference.pool.pool import WorkerPool
@@ -77,12 +77,27 @@ class ScriptedBackend:
         )
 
 
+class NamedModels:
+    """The pool's ``ModelSources`` for testing the pool on its own: a fixed set of models by
+    name. The bot asks the model registry (``studio.models.RegisteredModels``, tested with
+    the studio)."""
+
+    def __init__(self, *models: ModelRef) -> None:
+        self._models = {model.name: model for model in models}
+
+    def __getitem__(self, name: str) -> ModelRef:
+        return self._models[name]
+
+    async def find(self, name: str) -> ModelRef | None:
+        return self._models.get(name)
+
+
 @dataclass
 class PoolMaker:
     """Builds started pools on one database; stops them all when the test ends."""
 
     db: Database
-    catalog: ModelCatalog
+    models: ModelSources
     images_dir: Path
     script: Script
     clock: Clock = utc_now
@@ -98,7 +113,7 @@ class PoolMaker:
         }
         pool = WorkerPool(
             self.db,
-            self.catalog,
+            self.models,
             PoolConfig(**settings),
             self.images_dir,
             backend_factory=self.load,

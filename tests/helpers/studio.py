@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
-from registry.configured import enter_configured
+from registry.configured import ConfiguredModels, enter_configured
+from studio.models import RegisteredModels
 from studio.service import Studio, StudioConfig
 from tests.helpers.inference import FAST
 from tests.helpers.pool import PoolMaker
@@ -15,19 +16,24 @@ LIMITS = UserLimits(max_running=3, max_queued=4)
 
 
 class StudioMaker:
-    """Builds a Studio on a started pool, on the pool maker's database and clock."""
+    """Builds a Studio on a started pool, on the pool maker's database and clock, with the
+    registry's models as the bot wires them."""
 
-    def __init__(self, pools: PoolMaker) -> None:
+    def __init__(
+        self, pools: PoolMaker, models: RegisteredModels, configured: ConfiguredModels
+    ) -> None:
         self._pools = pools
+        self._models = models
+        self._configured = configured
 
     async def __call__(self, max_upscale_side: int = MAX_UPSCALE_SIDE) -> Studio:
         pools = self._pools
-        pool = await pools(limits=LIMITS, preview_every=0)
         # As the bot does at start-up: the configured models become registry versions.
-        await enter_configured(pools.db, pools.catalog, pools.clock())
+        await enter_configured(pools.db, self._configured, pools.clock())
+        pool = await pools(limits=LIMITS, preview_every=0)
         config = StudioConfig(
             defaults=FAST, parse_limits=ParseLimits(), max_upscale_side=max_upscale_side
         )
         return Studio(
-            pools.db, pool, pools.catalog, config, images_dir=pools.images_dir, clock=pools.clock
+            pools.db, pool, self._models, config, images_dir=pools.images_dir, clock=pools.clock
         )

@@ -7,7 +7,7 @@ import pytest
 
 from db.database import Database
 from db.jobs import ImageRecord, JobKind, insert_images, insert_job
-from funding.errors import FundingError
+from registry.errors import RegistryError
 from registry.releases import release
 from registry.versions import (
     ConfiguredModel,
@@ -21,6 +21,7 @@ from registry.versions import (
     find_version,
     images_made,
     retire,
+    runnable_version,
     set_certified,
 )
 from tests.helpers.campaigns import CREATOR, MODERATOR, T0
@@ -62,7 +63,7 @@ async def test_an_added_version_is_upcoming_with_every_field_kept(db: Database) 
 
 async def test_the_same_version_cannot_be_added_twice(db: Database) -> None:
     await add_version(db, _new(), added_by=MODERATOR, now=T0)
-    with pytest.raises(FundingError, match="already exists"):
+    with pytest.raises(RegistryError, match="already exists"):
         await add_version(db, _new(source="org/other"), added_by=MODERATOR, now=T0)
     assert len(await all_versions(db)) == 1
 
@@ -84,7 +85,7 @@ async def test_the_same_version_cannot_be_added_twice(db: Database) -> None:
 async def test_malformed_input_is_refused_with_the_reason_and_nothing_is_added(
     db: Database, fields: dict[str, str], reason: str
 ) -> None:
-    with pytest.raises(FundingError, match=reason):
+    with pytest.raises(RegistryError, match=reason):
         await add_version(db, _new(**fields), added_by=MODERATOR, now=T0)
     assert await all_versions(db) == []
 
@@ -96,9 +97,9 @@ async def test_edit_changes_the_given_fields_only(db: Database) -> None:
     )
     assert (edited.description, edited.license_url) == ("now sharper", "http://l.example")
     assert edited.license_name == "CreativeML OpenRAIL-M"
-    with pytest.raises(FundingError, match="nothing to change"):
+    with pytest.raises(RegistryError, match="nothing to change"):
         await edit_version(db, "dreamy:2", VersionEdit())
-    with pytest.raises(FundingError, match="not a known base family"):
+    with pytest.raises(RegistryError, match="not a known base family"):
         await edit_version(db, "dreamy:2", VersionEdit(family="dalle"))
 
 
@@ -107,7 +108,7 @@ async def test_the_source_is_fixed_once_a_version_is_released(db: Database) -> N
     moved = await edit_version(db, "dreamy:2", VersionEdit(source="org/dreamy-final"))
     assert moved.source == "org/dreamy-final"
     await release(db, "dreamy:2", early_access_days=0, now=T0)
-    with pytest.raises(FundingError, match="source can no longer change"):
+    with pytest.raises(RegistryError, match="source can no longer change"):
         await edit_version(db, "dreamy:2", VersionEdit(source="org/elsewhere"))
     assert (await find_version(db, "dreamy:2")).source == "org/dreamy-final"
 
@@ -125,9 +126,9 @@ async def test_retire_is_final_and_a_second_retire_says_so(db: Database) -> None
     retired = await retire(db, "dreamy:2", now=T0)
     assert retired.status is VersionStatus.RETIRED
     assert retired.retired_at == T0
-    with pytest.raises(FundingError, match="already retired"):
+    with pytest.raises(RegistryError, match="already retired"):
         await retire(db, "dreamy:2", now=T0)
-    with pytest.raises(FundingError, match="only an upcoming version can be released"):
+    with pytest.raises(RegistryError, match="only an upcoming version can be released"):
         await release(db, "dreamy:2", early_access_days=0, now=T0)
 
 
@@ -142,12 +143,27 @@ async def test_a_bare_name_finds_the_newest_version_that_is_not_retired(db: Data
 async def test_an_unknown_model_or_version_says_what_exists(db: Database) -> None:
     await enter_configured(db, [ConfiguredModel("tiny", "/m/tiny", "1", "")], now=T0)
     await new_version(db, "dreamy:1")
-    with pytest.raises(FundingError, match="there is no model `nope`; available: `tiny`"):
+    with pytest.raises(RegistryError, match="there is no model `nope`; available: `tiny`"):
         await find_version(db, "nope")
-    with pytest.raises(FundingError, match="its versions: dreamy:1"):
+    with pytest.raises(RegistryError, match="its versions: dreamy:1"):
         await find_version(db, "dreamy:9")
-    with pytest.raises(FundingError, match="no version after the colon"):
+    with pytest.raises(RegistryError, match="no version after the colon"):
         await find_version(db, "dreamy:")
+
+
+async def test_a_queued_job_runs_on_the_released_version_it_names_also_once_retired(
+    db: Database,
+) -> None:
+    await enter_configured(db, [ConfiguredModel("dreamy", "org/d1", "1", "")], now=T0)
+    await new_version(db, "dreamy:2")  # upcoming: never queued, never run
+    assert (await runnable_version(db, "dreamy:1")) == await find_version(db, "dreamy:1")
+    assert await runnable_version(db, "dreamy:2") is None
+    assert (await runnable_version(db, "Dreamy")).key == "dreamy:1"  # from before the registry
+    await retire(db, "dreamy:1", now=T0)
+    assert (await runnable_version(db, "dreamy:1")).key == "dreamy:1"  # queued before that
+    assert await runnable_version(db, "dreamy") is None
+    for unknown in ("ghost", "dreamy:9", "dreamy:", ""):
+        assert await runnable_version(db, unknown) is None
 
 
 async def test_configured_models_are_entered_once_and_a_new_source_is_a_new_version(

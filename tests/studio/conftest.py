@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from db.database import Database
-from inference.models import ModelCatalog
+from registry.configured import ConfiguredModels, configured_models
+from studio.models import RegisteredModels
 from studio.service import Studio
 from tests.helpers.clock import FakeClock
 from tests.helpers.pool import PoolMaker, Script
@@ -17,17 +18,23 @@ from tests.helpers.studio import StudioMaker
 
 
 @pytest.fixture
-def catalog(tiny_model_dir: Path) -> ModelCatalog:
+def configured(tiny_model_dir: Path) -> ConfiguredModels:
     """Two names for the tiny model, so a preferred model can differ from the default."""
-    return ModelCatalog({"tiny": str(tiny_model_dir), "Other": str(tiny_model_dir)}, "tiny")
+    return configured_models({"tiny": str(tiny_model_dir), "Other": str(tiny_model_dir)}, "tiny")
+
+
+@pytest.fixture
+def models(db: Database, configured: ConfiguredModels) -> RegisteredModels:
+    """The registry as the bot wires it, the configured default its default model."""
+    return RegisteredModels(db, configured.default)
 
 
 @pytest.fixture
 async def make_pool(
-    db: Database, catalog: ModelCatalog, tmp_path: Path, clock: FakeClock
+    db: Database, models: RegisteredModels, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[PoolMaker]:
     maker = PoolMaker(
-        db=db, catalog=catalog, images_dir=tmp_path / "images", script=Script(), clock=clock
+        db=db, models=models, images_dir=tmp_path / "images", script=Script(), clock=clock
     )
     yield maker
     for pool in maker.pools:
@@ -35,8 +42,10 @@ async def make_pool(
 
 
 @pytest.fixture
-async def make_studio(make_pool: PoolMaker) -> StudioMaker:
-    return StudioMaker(make_pool)
+async def make_studio(
+    make_pool: PoolMaker, models: RegisteredModels, configured: ConfiguredModels
+) -> StudioMaker:
+    return StudioMaker(make_pool, models, configured)
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from db.jobs import JobStatus, Lane
+from funding.releases import release_version
 from inference.pool.handle import JobHandle
-from registry.releases import release
 from registry.versions import NewVersion, add_version, retire
 from studio.errors import StudioError
 from studio.service import StoredJob, Studio
@@ -29,14 +30,14 @@ async def _done(studio: Studio, handle: JobHandle) -> StoredJob:
 
 
 @pytest.fixture
-async def early(studio: Studio, clock: FakeClock) -> Studio:
+async def early(studio: Studio, clock: FakeClock, tiny_model_dir: Path) -> Studio:
     """``tiny:2`` (the tiny model again) funded by Alice, in early access for 7 days."""
     clock.now = RELEASED
-    source = studio.catalog.resolve("tiny").source
+    source = str(tiny_model_dir)
     new = NewVersion(name="tiny", version="2", source=source, family="sd1", creator_id=CREATOR)
     await add_version(studio.db, new, added_by=CREATOR, now=T0)
     await funded_campaign_for(studio.db, "tiny:2", {ALICE: "100"}, early_access_days=7)
-    await release(studio.db, "tiny:2", early_access_days=None, now=RELEASED)
+    await release_version(studio.db, "tiny:2", early_access_days=None, now=RELEASED)
     return studio
 
 

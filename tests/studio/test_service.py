@@ -95,7 +95,7 @@ async def test_a_stored_model_that_is_no_longer_configured_is_ignored(studio: St
     (request,) = await studio.requests_for(OWNER, "a cat")
     assert request.model is None  # the operator's default, not an error
     assert request.stylize == 50
-    assert studio.catalog.resolve(request.model).name == "tiny"
+    assert (await studio.model_for(OWNER, request.model)).name == "tiny:1"
 
 
 async def test_the_suffix_and_options_are_applied(studio: Studio) -> None:

@@ -209,8 +209,8 @@ async def test_a_closed_campaign_refuses_alike_from_the_command_the_button_and_t
 ) -> None:
     """One road for refusals: /pledge, the Pledge button and a pledge form opened before
     the deadline all tell the member ephemerally when the campaign closed."""
-    now = [T0]
-    bot = await bots.start(clock=lambda: now[0])
+    clock = FakeClock(T0)
+    bot = await bots.start(clock=clock)
     assert bot.db is not None
     await _upcoming(bot.db, alice)
     message = await _create(fake, alice)
@@ -218,7 +218,7 @@ async def test_a_closed_campaign_refuses_alike_from_the_command_the_button_and_t
     await form.wait_acknowledged()
     assert form.modal is not None
 
-    now[0] = T0 + timedelta(days=3, minutes=1)
+    clock.now = T0 + timedelta(days=3, minutes=1)
     closed = f"<t:{int((T0 + timedelta(days=3)).timestamp())}:R>"
     command = await fake.slash("pledge", {"campaign": 1, "amount": "10"}, user=bob)
     button = await fake.press(message.id, "campaign:pledge:1", user=bob)

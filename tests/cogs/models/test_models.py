@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 
 from db.jobs import Lane, get_job
-from registry.releases import release
+from funding.releases import release_version
 from registry.versions import VersionStatus, all_versions, find_version
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.campaigns import T0
@@ -224,7 +224,7 @@ async def test_outside_the_home_server_moderators_neither_change_the_registry_no
     mod = fake.add_user("mod", manage_guild=True)
     await new_version(bot.db, "tiny:2", source=str(bots.model_dir))
     await funded_campaign_for(bot.db, "tiny:2", {alice.id: "100"}, early_access_days=3)
-    await release(bot.db, "tiny:2", early_access_days=None, now=RELEASE_DAY)
+    await release_version(bot.db, "tiny:2", early_access_days=None, now=RELEASE_DAY)
     before = await all_versions(bot.db)
 
     for command, options in (

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from db.database import Database
-from inference.models import ModelCatalog
-from tests.helpers.pool import PoolMaker, Script
+from inference.models import ModelRef
+from tests.helpers.pool import NamedModels, PoolMaker, Script
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ async def make_pool(
 ) -> AsyncIterator[PoolMaker]:
     maker = PoolMaker(
         db=db,
-        catalog=ModelCatalog({"tiny": str(tiny_model_dir)}, "tiny"),
+        models=NamedModels(ModelRef("tiny", str(tiny_model_dir))),
         images_dir=tmp_path / "images",
         script=script,
     )

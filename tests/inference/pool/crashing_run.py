@@ -16,11 +16,11 @@ quiet_library_logs()
 
 from db.database import Database  # noqa: E402 (after quieting the libraries)
 from inference.backend import DiffusersBackend  # noqa: E402
-from inference.models import ModelCatalog, ModelRef  # noqa: E402
+from inference.models import ModelRef  # noqa: E402
 from inference.pool.config import PoolConfig, UserLimits  # noqa: E402
 from inference.pool.pool import WorkerPool  # noqa: E402
 from inference.pool.worker import Backend  # noqa: E402
-from tests.helpers.pool import Script, ScriptedBackend, job  # noqa: E402
+from tests.helpers.pool import NamedModels, Script, ScriptedBackend, job  # noqa: E402
 
 #: Slow enough that the kill lands mid-job.
 STEP_DELAY = 0.1
@@ -35,7 +35,7 @@ async def main(database: Path, model_dir: str, images_dir: Path, jobs: int) -> N
     async with await Database.open(database) as db:
         pool = WorkerPool(
             db,
-            ModelCatalog({"tiny": model_dir}, "tiny"),
+            NamedModels(ModelRef("tiny", model_dir)),
             PoolConfig(devices=("cpu",), limits=UserLimits(max_queued=100)),
             images_dir,
             backend_factory=load,

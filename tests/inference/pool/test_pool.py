@@ -18,7 +18,7 @@ from db.jobs import JobStatus, Lane, get_job, list_images
 from inference.backend import DiffusersBackend
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
-from inference.models import ModelCatalog, ModelRef
+from inference.models import ModelRef
 from inference.params import ParamError
 from inference.pool.config import UserLimits
 from inference.pool.events import (
@@ -36,7 +36,7 @@ from inference.pool.handle import JobHandle
 from inference.pool.pool import PoolClosedError, WorkerPool
 from inference.pool.queue import QueueLimitError
 from inference.tiny import save_tiny_model
-from tests.helpers.pool import PoolMaker, Script, job
+from tests.helpers.pool import NamedModels, PoolMaker, Script, job
 
 
 async def _events(handle: JobHandle) -> list[JobEvent]:
@@ -452,25 +452,24 @@ async def test_metrics_report_queue_throughput_waits_and_devices(
 
 
 async def test_model_info_loads_a_model_once_and_explains_one_that_cannot_load(
-    make_pool: PoolMaker, tmp_path: Path
+    make_pool: PoolMaker, tiny_model_dir: Path, tmp_path: Path
 ) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
-    make_pool.catalog = ModelCatalog(
-        {"tiny": make_pool.catalog.default.source, "broken": str(broken)}, "tiny"
-    )
+    tiny, broken_model = ModelRef("tiny", str(tiny_model_dir)), ModelRef("broken", str(broken))
+    make_pool.models = NamedModels(tiny, broken_model)
     pool = await make_pool()
     assert pool.metrics().devices[0].models == ()
-    info = await pool.warm_up(make_pool.catalog.default)
+    info = await pool.warm_up(tiny)
     assert info.native_size == 64
     assert pool.metrics().devices[0].models == ("tiny",)
-    assert await pool.model_info(make_pool.catalog.default) == info
-    assert await asyncio.wait_for(pool.warm_up(make_pool.catalog.default), timeout=10) == info
+    assert await pool.model_info(tiny) == info
+    assert await asyncio.wait_for(pool.warm_up(tiny), timeout=10) == info
     assert make_pool.script.loads == ["tiny"]  # loaded once, then kept warm
     with pytest.raises(ModelLoadError, match="broken"):
-        await pool.model_info(make_pool.catalog.resolve("broken"))
+        await pool.model_info(broken_model)
     with pytest.raises(ModelLoadError, match="broken"):
-        await pool.warm_up(make_pool.catalog.resolve("broken"))
+        await pool.warm_up(broken_model)
 
     failing = await pool.submit(job("a fox", model="broken"), owner_id=1)
     with pytest.raises(JobFailedError, match="broken"):
@@ -484,7 +483,7 @@ async def test_the_least_recently_used_model_is_unloaded_when_the_budget_is_full
     sources = {"a": str(tiny_model_dir)}
     for name, seed in (("b", 1), ("c", 2)):
         sources[name] = str(save_tiny_model(tmp_path / name, "sd", seed))
-    make_pool.catalog = ModelCatalog(sources, "a")
+    make_pool.models = NamedModels(*(ModelRef(name, source) for name, source in sources.items()))
     room_for_two = 2.5 * tiny_backend.weights_bytes() / 1e9
     pool = await make_pool(vram_budget_gb=room_for_two)
 
@@ -498,19 +497,13 @@ async def test_submitting_before_start_is_refused(make_pool: PoolMaker) -> None:
 
     pool = WorkerPool(
         make_pool.db,
-        make_pool.catalog,
+        make_pool.models,
         PoolConfig(devices=("cpu",)),
         make_pool.images_dir,
         backend_factory=make_pool.load,
     )
     with pytest.raises(PoolClosedError, match="not been started"):
         await pool.submit(job("a fox"), owner_id=1)
-
-
-def test_model_ref_names_are_what_jobs_carry() -> None:
-    """The pool finds a job's model by the catalog name the job was planned with."""
-    catalog = ModelCatalog({"Tiny": "./x"}, "Tiny")
-    assert catalog.resolve(job("a fox").model) == ModelRef("Tiny", "./x")
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
@@ -528,25 +521,23 @@ async def test_a_worker_that_dies_while_loading_a_model_is_replaced_and_the_load
 
     make_pool.load = die_on_first_load  # type: ignore[method-assign]
     pool = await make_pool()
-    info = await asyncio.wait_for(pool.model_info(make_pool.catalog.default), timeout=20)
+    info = await asyncio.wait_for(pool.model_info(make_pool.models["tiny"]), timeout=20)
     assert info.native_size == 64
     assert pool.metrics().devices[0].restarts == 1
 
 
-async def test_a_recovered_job_whose_model_was_removed_fails_with_the_reason(
-    make_pool: PoolMaker, db: Database, script: Script
+async def test_a_recovered_job_whose_model_is_unknown_fails_with_the_reason(
+    make_pool: PoolMaker, db: Database, script: Script, tiny_model_dir: Path
 ) -> None:
-    catalog = make_pool.catalog
-    make_pool.catalog = ModelCatalog(
-        {"tiny": catalog.default.source, "retired": catalog.default.source}, "tiny"
-    )
+    tiny = ModelRef("tiny", str(tiny_model_dir))
+    make_pool.models = NamedModels(tiny, ModelRef("gone", str(tiny_model_dir)))
     script.step_delay = 0.05
     first = await make_pool()
     await _started(first, job("running --steps 20"), owner_id=1)
-    orphan = await first.submit(job("orphan", model="retired"), owner_id=2)
+    orphan = await first.submit(job("orphan", model="gone"), owner_id=2)
     await first.shutdown(grace_seconds=20)
 
-    make_pool.catalog = catalog  # the operator removed "retired" before restarting
+    make_pool.models = NamedModels(tiny)  # nothing tells the new pool what "gone" is
     script.step_delay = 0.0
     second = await make_pool()
     assert second.handle(orphan.job_id) is None
@@ -554,7 +545,7 @@ async def test_a_recovered_job_whose_model_was_removed_fails_with_the_reason(
     assert record is not None
     assert record.status is JobStatus.FAILED
     assert record.error is not None
-    assert "retired" in record.error
+    assert "gone" in record.error
     assert "after the restart" in record.error
 
 

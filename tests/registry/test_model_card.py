@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.model_card import ModelCard, read_model_card
+from registry.model_card import ModelCard, read_model_card
 
 CARD = """---
 license: openrail++

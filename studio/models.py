@@ -1,0 +1,29 @@
+"""Registry versions as the worker pool loads them: the one answer to what a model name means,
+for ``/imagine``, its buttons, the jobs recovered after a restart and ``atelier imagine``."""
+
+from __future__ import annotations
+
+from db.database import Database
+from inference.models import ModelRef
+from registry.versions import ModelVersion, runnable_version
+
+
+def model_ref(version: ModelVersion) -> ModelRef:
+    """What the worker pool loads for ``version``; jobs store its name, the version's key."""
+    return ModelRef(version.key, version.source)
+
+
+class RegisteredModels:
+    """The model registry as the worker pool and the studio ask it (the pool's
+    ``ModelSources``), with the registry's default model: the operator's configured default,
+    entered at start-up (``registry.configured``), which ``/imagine`` uses without
+    ``--model``."""
+
+    def __init__(self, db: Database, default: str) -> None:
+        self._db = db
+        self.default = default
+
+    async def find(self, name: str) -> ModelRef | None:
+        """The released version a job's ``name:version`` (or bare name) runs on."""
+        version = await runnable_version(self._db, name)
+        return None if version is None else model_ref(version)
