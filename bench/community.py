@@ -213,15 +213,8 @@ async def _print_scans(db: Database, op: Timed, fixture: Fixture, run: int) -> N
     """Run ``op`` once, recording its statements as SQLite runs them, and print the plan
     lines that read a whole table (``SCAN``) of each."""
     statements: list[str] = []
-    connections = (db._reader, db._writer)  # where the statements run
-    for conn in connections:
-        await conn.set_trace_callback(statements.append)
-    try:
+    async with db.tracing(statements.append):
         await op.run(db, fixture, run)
-    finally:
-        for conn in connections:
-            # None turns tracing off (sqlite3's API); aiosqlite's annotation leaves it out.
-            await conn.set_trace_callback(None)  # type: ignore[arg-type]
     for sql in dict.fromkeys(statements):
         if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")):
             continue
