@@ -59,6 +59,9 @@ class ModelsCog(commands.Cog, name="Models"):
 
     @models.command(name="list", description="Every model: status, license, certified, images")
     async def list_models(self, interaction: discord.Interaction[Any]) -> None:
+        # Counting every image ever made reads the whole images table: answer "thinking…"
+        # first, within Discord's three seconds, however big the server's history is.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         db = self.resources.db
         embed = render.list_embed(
             await all_versions(db),
@@ -66,11 +69,12 @@ class ModelsCog(commands.Cog, name="Models"):
             self.resources.catalog.default.name.lower(),
             self.resources.clock(),
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @models.command(name="info", description="Everything about a model version")
     @app_commands.describe(model=_MODEL_HELP)
     async def info(self, interaction: discord.Interaction[Any], model: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # images_made: as above
         db = self.resources.db
         try:
             version = await find_version(db, model)
@@ -83,7 +87,7 @@ class ModelsCog(commands.Cog, name="Models"):
             await images_made(db),
             self.resources.clock(),
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     # --- for moderators --------------------------------------------------------------------
 
