@@ -130,6 +130,36 @@ async def test_a_read_waits_while_every_reader_is_busy(tmp_path: Path) -> None:
     await readers.close()
 
 
+async def test_a_waiting_read_goes_before_one_that_asks_again_at_once(tmp_path: Path) -> None:
+    """A board's next query must not take the connection from a ❤ count already waiting."""
+    readers = Readers([await aiosqlite.connect(tmp_path / "x.db")])
+    order: list[str] = []
+    async with readers.borrow():  # the board's first query
+        counting = asyncio.create_task(_note(readers, "❤ count", order))
+        await asyncio.sleep(0)  # the count is waiting now
+    await _note(readers, "board's next query", order)  # asks at once, in the same step
+    await counting
+    assert order == ["❤ count", "board's next query"]
+    await readers.close()
+
+
+async def test_a_cancelled_wait_loses_no_connection(tmp_path: Path) -> None:
+    readers = Readers([await aiosqlite.connect(tmp_path / "x.db")])
+    async with readers.borrow():
+        waiting = asyncio.create_task(_borrowed(readers))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    assert await _borrowed(readers) is readers.connections[0]
+    await readers.close()
+
+
+async def _note(readers: Readers, name: str, order: list[str]) -> None:
+    async with readers.borrow():
+        order.append(name)
+
+
 async def _borrowed(readers: Readers) -> aiosqlite.Connection:
     async with readers.borrow() as conn:
         return conn
