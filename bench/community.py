@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> None:
         "--plans", action="store_true", help="print the full table scans each operation runs"
     )
     parser.add_argument(
-        "--presses", type=int, default=30, help="❤ presses during a board, per mode (0: none)"
+        "--presses", type=int, default=20, help="❤ presses during a board, per mode (0: none)"
     )
     args = parser.parse_args(argv)
     sizes = Sizes().scaled(args.scale) if args.scale != 1.0 else Sizes()

@@ -159,7 +159,7 @@ class PreferencesCog(commands.Cog, name="Preferences"):
     async def suffix(self, interaction: discord.Interaction[Any], text: str = "") -> None:
         try:
             suffix = check_suffix(text)
-            parse_flags(split_flags(suffix)[1], self.resources.studio.config.parse_limits)
+            parse_flags(split_flags(suffix)[1], self.resources.settings.parse_limits)
         except (StudioError, ParamError) as error:
             await _ephemeral(interaction, f"⚠️ {error}")
             return
@@ -178,7 +178,7 @@ class PreferencesCog(commands.Cog, name="Preferences"):
         try:
             name = check_option_name(name)
             flags = " ".join(flags.split())
-            parse(f"x {flags}", self.resources.studio.config.parse_limits)
+            parse(f"x {flags}", self.resources.settings.parse_limits)
         except (StudioError, ParamError) as error:
             await _ephemeral(interaction, f"⚠️ {error}")
             return

@@ -52,7 +52,7 @@ class ModelsCog(commands.Cog, name="Models"):
         """The registry is one for the whole bot: only moderators of the operator's home
         servers change it."""
         return await ensure_registry_moderator(
-            self.resources.db, interaction, self.resources.studio.config.home_guild_ids, what
+            self.resources.db, interaction, self.resources.settings.home_guild_ids, what
         )
 
     # --- for everyone ----------------------------------------------------------------------
