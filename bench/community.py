@@ -14,6 +14,10 @@ operations (a pledge, a vote, a ❤) are made by a different member in every run
 run does the same work. ``--plans`` first prints every full table scan in the query plans
 of the statements each operation runs (recorded as SQLite runs them).
 
+Then, on the newest schema, ``--presses`` ❤ presses made while the all-time creators board
+is being computed, once with one reader connection and once with the read pool
+(``bench.community_contention``): how long a press waits for a slow board.
+
     python -m bench.community
     python -m bench.community --scale 0.1 --runs 3     # a quick look
     python -m bench.community --plans                  # where the full scans are
@@ -39,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.community_contention import Samples, heart_while_board
 from bench.community_data import Fixture, build
 from bench.community_writer import GUILD_ID, Sizes
 from contests.boards.hall_of_fame import count_famed, hall_of_fame
@@ -212,15 +217,8 @@ async def _print_scans(db: Database, op: Timed, fixture: Fixture, run: int) -> N
     """Run ``op`` once, recording its statements as SQLite runs them, and print the plan
     lines that read a whole table (``SCAN``) of each."""
     statements: list[str] = []
-    connections = (db._reader, db._writer)  # where the statements run
-    for conn in connections:
-        await conn.set_trace_callback(statements.append)
-    try:
+    async with db.tracing(statements.append):
         await op.run(db, fixture, run)
-    finally:
-        for conn in connections:
-            # None turns tracing off (sqlite3's API); aiosqlite's annotation leaves it out.
-            await conn.set_trace_callback(None)  # type: ignore[arg-type]
     for sql in dict.fromkeys(statements):
         if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")):
             continue
@@ -263,6 +261,29 @@ def _print_table(timings: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
     return results
 
 
+def _print_contention(samples: dict[int, Samples]) -> dict[str, Any]:
+    """Each mode's press median and p99 and the board's median; the ratio of the p99s."""
+    print("\n❤ press while the all-time creators board is computed (ms):")
+    results: dict[str, Any] = {}
+    for readers, mode in samples.items():
+        press = {
+            "median_ms": round(statistics.median(mode.presses) * 1000, 1),
+            "p99_ms": round(_percentile(mode.presses, 0.99) * 1000, 1),
+        }
+        board_ms = round(statistics.median(mode.boards) * 1000, 1)
+        label = "one reader" if readers == 1 else f"{readers} readers"
+        print(
+            f"  {label:<10}: press median {press['median_ms']:>7.1f}  p99 {press['p99_ms']:>7.1f}"
+            f"   (board median {board_ms:.1f}, {len(mode.boards)} boards,"
+            f" {len(mode.presses)} presses)"
+        )
+        results[str(readers)] = {**press, "board_median_ms": board_ms, "boards": len(mode.boards)}
+    one, pool = (results[key]["p99_ms"] for key in results)
+    results["p99_ratio"] = round(one / pool, 1)
+    print(f"  p99 with one reader ÷ p99 with the pool: {results['p99_ratio']}×")
+    return results
+
+
 def _shipped() -> Migrations:
     return Migrations(Migrations.packaged().migrations[:SHIPPED_VERSION])
 
@@ -281,6 +302,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every data size")
     parser.add_argument(
         "--plans", action="store_true", help="print the full table scans each operation runs"
+    )
+    parser.add_argument(
+        "--presses", type=int, default=20, help="❤ presses during a board, per mode (0: none)"
     )
     args = parser.parse_args(argv)
     sizes = Sizes().scaled(args.scale) if args.scale != 1.0 else Sizes()
@@ -314,6 +338,15 @@ def main(argv: list[str] | None = None) -> None:
         timings = asyncio.run(_measure(schemas, fixture, args.runs, plans=args.plans))
         print()
         results = _print_table(timings)
+        contention: dict[str, Any] = {}
+        if args.presses > 0:
+            # _measure's ❤ presses used the first runs + 1 of these members.
+            members = fixture.not_fans[args.runs + 1 :]
+            newest_path = list(schemas.values())[-1][0]
+            samples = asyncio.run(
+                heart_while_board(newest_path, fixture, presses=args.presses, members=members)
+            )
+            contention = _print_contention(samples)
     print(
         json.dumps(
             {
@@ -325,6 +358,7 @@ def main(argv: list[str] | None = None) -> None:
                 "schema_before": SHIPPED_VERSION,
                 "schema_after": latest,
                 "operations": results,
+                "heart_during_all_time_board": contention,
                 "sqlite": sqlite3.sqlite_version,
                 "python": platform.python_version(),
             },

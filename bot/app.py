@@ -31,20 +31,19 @@ from cogs.leaderboards.cog import LeaderboardsCog
 from cogs.models.cog import ModelsCog
 from cogs.phases import PhaseTimer
 from cogs.preferences import PreferencesCog
-from cogs.resources import Resources, Tuning
+from cogs.resources import CogSettings, Resources, Tuning
 from cogs.upscale_buttons import UpscaleButtons
 from core.clock import utc_now
 from db.database import Database
-from db.guilds import get_queue_limits
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices
 from inference.loading import ModelLoadError
-from inference.pool.config import UserLimits
 from inference.pool.pool import WorkerPool
 from inference.pool.worker import BackendFactory
 from registry.configured import configured_models, enter_configured
 from studio.errors import StudioError
 from studio.models import RegisteredModels
+from studio.queue_limits import queue_limits_in_force
 from studio.service import Studio, StudioConfig
 
 log = logging.getLogger(__name__)
@@ -66,6 +65,16 @@ class AtelierTree(app_commands.CommandTree[Any]):
             return
         raised = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         await handle_error(interaction, raised)
+
+
+def cog_settings(settings: Settings) -> CogSettings:
+    """What the cogs read of the operator's settings."""
+    return CogSettings(
+        engine_defaults=settings.engine_defaults(),
+        parse_limits=settings.parse_limits(),
+        home_guild_ids=settings.home_guild_ids,
+        queue_limits=settings.queue_limits(),
+    )
 
 
 def open_registry_warning(home_guild_ids: frozenset[int], servers: int) -> str | None:
@@ -118,10 +127,8 @@ class AtelierBot(commands.AutoShardedBot):
         await enter_configured(db, configured, self._clock())
         models = RegisteredModels(db, configured.default)
         pool_config = settings.pool_config(resolve_devices(settings.devices))
-        stored = await get_queue_limits(db)
-        if stored is not None:
-            limits = UserLimits(max_running=stored.max_running, max_queued=stored.max_queued)
-            pool_config = dataclasses.replace(pool_config, limits=limits)
+        in_force = await queue_limits_in_force(db, settings.queue_limits())
+        pool_config = dataclasses.replace(pool_config, limits=in_force.limits)
         self.pool = pool = WorkerPool(
             db,
             models,
@@ -152,6 +159,7 @@ class AtelierBot(commands.AutoShardedBot):
             self._clock,
             self.phases,
             UpscaleButtons(),
+            cog_settings(settings),
         )
         self._imagine = ImagineCog(self, resources)
         for cog in (

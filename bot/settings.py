@@ -174,14 +174,19 @@ class Settings(BaseSettings):
         """The worker pool's settings for ``devices`` (already resolved from ``devices``)."""
         return PoolConfig(
             devices=tuple(devices),
-            limits=UserLimits(
-                max_running=self.max_running_per_user, max_queued=self.max_queued_per_user
-            ),
+            limits=self.queue_limits(),
             max_batch_images=self.max_batch_images,
             vram_budget_gb=self.vram_budget_gb,
             preview_every=self.preview_every_steps,
             shutdown_grace_seconds=self.shutdown_grace_seconds,
             hang_seconds=self.worker_hang_seconds,
+        )
+
+    def queue_limits(self) -> UserLimits:
+        """The operator's per-member limits; ``studio.queue_limits`` says when /admin limits
+        stored in the database win over them."""
+        return UserLimits(
+            max_running=self.max_running_per_user, max_queued=self.max_queued_per_user
         )
 
     def parse_limits(self) -> ParseLimits:

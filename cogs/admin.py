@@ -19,7 +19,6 @@ from db.guilds import (
     add_banned_words,
     banned_words,
     get_guild_settings,
-    get_queue_limits,
     remove_banned_words,
     set_buttons_for_everyone,
     set_moderation_channel,
@@ -28,6 +27,7 @@ from db.guilds import (
 )
 from inference.pool.config import UserLimits
 from studio.moderation import normalise_words
+from studio.queue_limits import queue_limits_in_force
 
 
 class AdminCog(commands.Cog, name="Admin"):
@@ -102,11 +102,16 @@ class AdminCog(commands.Cog, name="Admin"):
         running: app_commands.Range[int, 1, 100] | None = None,
         queued: app_commands.Range[int, 1, 1000] | None = None,
     ) -> None:
-        pool = self.resources.pool
-        current = pool.limits
+        in_force = await queue_limits_in_force(
+            self.resources.db, self.resources.settings.queue_limits
+        )
+        current = in_force.limits
         if running is None and queued is None:
-            stored = await get_queue_limits(self.resources.db)
-            origin = f"set by <@{stored.updated_by}>" if stored else "the operator's settings"
+            origin = (
+                f"set by <@{in_force.set_by}>"
+                if in_force.set_by is not None
+                else "the operator's settings"
+            )
             await tell(
                 interaction,
                 f"Each member may have {current.max_running} jobs running and "
@@ -124,7 +129,7 @@ class AdminCog(commands.Cog, name="Admin"):
             updated_by=interaction.user.id,
             at=self.resources.clock(),
         )
-        pool.set_limits(limits)
+        self.resources.pool.set_limits(limits)
         await tell(
             interaction,
             f"✅ Each member may now have {limits.max_running} jobs running and "

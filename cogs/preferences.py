@@ -163,7 +163,7 @@ class PreferencesCog(commands.Cog, name="Preferences"):
     @app_commands.describe(text="e.g. --ar 3:2 --s 250; leave empty to remove your suffix")
     async def suffix(self, interaction: discord.Interaction[Any], text: str = "") -> None:
         suffix = check_suffix(text)
-        parse_flags(split_flags(suffix)[1], self.resources.studio.config.parse_limits)
+        parse_flags(split_flags(suffix)[1], self.resources.settings.parse_limits)
         current = await get_user_settings(self.resources.db, interaction.user.id)
         await save_user_settings(self.resources.db, dataclasses.replace(current, suffix=suffix))
         await tell(interaction, f"✅ Suffix set to `{suffix}`." if suffix else "✅ Suffix removed.")
@@ -176,7 +176,7 @@ class PreferencesCog(commands.Cog, name="Preferences"):
         user_id = interaction.user.id
         name = check_option_name(name)
         flags = " ".join(flags.split())
-        parse(f"x {flags}", self.resources.studio.config.parse_limits)
+        parse(f"x {flags}", self.resources.settings.parse_limits)
         existing = await user_options(self.resources.db, user_id)
         if name not in existing and len(existing) >= MAX_OPTIONS:
             await tell(

@@ -1,4 +1,5 @@
-"""What the cogs are given by ``bot/``: the shared resources and a few timing knobs."""
+"""What the cogs are given by ``bot/``: the shared resources, the operator's settings and
+a few timing knobs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from datetime import datetime
 from cogs.phases import PhaseTimer
 from cogs.upscale_buttons import UpscaleButtons
 from db.database import Database
+from inference.jobs import EngineDefaults
+from inference.params import ParseLimits
+from inference.pool.config import UserLimits
 from inference.pool.pool import WorkerPool
 from studio.service import Studio
 
@@ -25,6 +29,22 @@ class Tuning:
 
 
 @dataclass(frozen=True)
+class CogSettings:
+    """The operator's settings (``ATELIER_*``) that the cogs read, and only those: built in
+    ``bot/`` from ``bot.settings.Settings``, which the cogs may not import (and which holds
+    the token)."""
+
+    engine_defaults: EngineDefaults  # a job's header names its variation strength by them
+    parse_limits: ParseLimits  # /prefer checks suffixes and options as /imagine will parse them
+    #: ``ATELIER_HOME_GUILD_IDS``: only these servers' moderators manage the bot-wide model
+    #: registry and start campaigns for others; empty: every server.
+    home_guild_ids: frozenset[int]
+    #: ``ATELIER_MAX_RUNNING_PER_USER`` / ``_QUEUED_PER_USER``; limits stored with /admin
+    #: limits win over them (``studio.queue_limits``).
+    queue_limits: UserLimits
+
+
+@dataclass(frozen=True)
 class Resources:
     db: Database
     pool: WorkerPool
@@ -33,3 +53,4 @@ class Resources:
     clock: Callable[[], datetime]
     phases: PhaseTimer  # cogs whose records change phase at stored times register here
     upscale_buttons: UpscaleButtons  # cogs that add buttons under an upscaled image register here
+    settings: CogSettings

@@ -1,4 +1,4 @@
-"""The SQLite database: one locked writer connection, one reader, migrations and online backups."""
+"""The SQLite database: one locked writer, a few read-only readers, migrations and backups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import contextlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeAlias
@@ -15,34 +15,43 @@ from typing import Any, Self, TypeAlias
 import aiosqlite
 
 from db.migrate import Migrations
+from db.readers import Readers
 
 Params: TypeAlias = Sequence[Any] | Mapping[str, Any]
 """Query parameters: positional (``?``) or named (``:name``)."""
 
+#: Read-only connections per database: a slow read (an all-time board) and a few quick ones
+#: run at once; more would only add threads and page caches on a small machine.
+DEFAULT_READERS = 4
+
 
 class Database:
-    """An Atelier database file, opened in WAL mode with two connections.
+    """An Atelier database file, opened in WAL mode: one writer and a few readers.
 
     All writes go through :meth:`transaction`, which serialises them behind one
     ``asyncio.Lock``. aiosqlite runs every statement of a connection on one thread but lets
     any number of coroutines issue statements on it, so without the lock two coroutines can
     interleave inside one transaction (and one's ROLLBACK discards the other's INSERT).
 
-    Reads go through a separate connection (:meth:`fetchone`, :meth:`fetchall`): in WAL mode
-    they never wait for the writer, and see committed data only.
+    Reads (:meth:`fetchone`, :meth:`fetchall`) go through read-only connections of their own
+    (``readers`` of them, lent one read at a time by :class:`~db.readers.Readers`): in WAL
+    mode they never wait for the writer or for each other, so a quick read waits for a slow
+    one only while every reader is busy. They see committed data only: a read that must see
+    what the open transaction has written so far runs on the connection
+    :meth:`transaction` yields, as every read inside a transaction here does.
     """
 
     def __init__(
         self,
         path: Path,
         writer: aiosqlite.Connection,
-        reader: aiosqlite.Connection,
+        readers: Readers,
         busy_timeout_ms: int,
     ) -> None:
         """Use :meth:`open`; this only stores already configured connections."""
         self._path = path
         self._writer = writer
-        self._reader = reader
+        self._readers = readers
         self._busy_timeout_ms = busy_timeout_ms
         self._write_lock = asyncio.Lock()
         self._closed = False
@@ -54,15 +63,20 @@ class Database:
         *,
         busy_timeout_ms: int = 5000,
         migrations: Migrations | None = None,
+        readers: int = DEFAULT_READERS,
     ) -> Database:
         """Open (creating if needed) the database at ``path`` and migrate it to the newest schema.
 
-        ``migrations`` defaults to the ones packaged in ``db/migrations/``. Raises
+        ``migrations`` defaults to the ones packaged in ``db/migrations/``. ``readers`` is how
+        many reads may run at once (1: every read waits for the one before it, as before
+        the read pool; ``bench.community`` compares the two). Raises
         :class:`~db.migrate.MigrationError` if the file's schema is newer than the code.
         """
         path = Path(path)
         if str(path) == ":memory:":
             raise ValueError("Database needs a file: WAL and a second connection need one")
+        if readers < 1:
+            raise ValueError(f"a database needs at least one reader connection, not {readers}")
         path.parent.mkdir(parents=True, exist_ok=True)
         migrations = migrations if migrations is not None else Migrations.packaged()
 
@@ -70,23 +84,26 @@ class Database:
         try:
             writer = await _connect(path, busy_timeout_ms)
             opened.append(writer)
-            reader = await _connect(path, busy_timeout_ms)
-            opened.append(reader)
-            # A guard rail, not a security boundary: a write on the reader would bypass the lock.
-            await _execute(reader, "PRAGMA query_only=ON")
+            for _ in range(readers):
+                reader = await _connect(path, busy_timeout_ms)
+                opened.append(reader)
+                # A guard rail, not a security boundary: a write on a reader would bypass
+                # the lock.
+                await _execute(reader, "PRAGMA query_only=ON")
             await migrations.apply(writer)
         except BaseException:
             for conn in reversed(opened):
                 await conn.close()
             raise
-        return cls(path, writer, reader, busy_timeout_ms)
+        return cls(path, writer, Readers(opened[1:]), busy_timeout_ms)
 
     @property
     def path(self) -> Path:
         return self._path
 
     async def close(self) -> None:
-        """Wait for the write in progress (if any) to finish, then close both connections.
+        """Wait for the write and the reads in progress (if any) to finish, then close every
+        connection. Reads and writes asked for afterwards raise RuntimeError.
 
         Must not be called from inside :meth:`transaction` (that would wait for itself).
         """
@@ -95,7 +112,7 @@ class Database:
         self._closed = True
         async with self._write_lock:
             try:
-                await self._reader.close()
+                await self._readers.close()
             finally:
                 await self._writer.close()
 
@@ -134,20 +151,34 @@ class Database:
                 raise
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """Run a query on the reader connection and return its first row, if any."""
+        """Run a query on an idle reader connection and return its first row, if any."""
         self._check_open()
         # Closing the cursor resets the statement; an unfinished statement would keep its
         # read transaction (and so an old snapshot) open for later reads on this connection.
-        async with self._reader.execute(sql, params) as cursor:
+        async with self._readers.borrow() as reader, reader.execute(sql, params) as cursor:
             row: sqlite3.Row | None = await cursor.fetchone()
         return row
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """Run a query on the reader connection and return all its rows."""
+        """Run a query on an idle reader connection and return all its rows."""
         self._check_open()
-        async with self._reader.execute(sql, params) as cursor:
+        async with self._readers.borrow() as reader, reader.execute(sql, params) as cursor:
             rows: list[sqlite3.Row] = list(await cursor.fetchall())
         return rows
+
+    @contextlib.asynccontextmanager
+    async def tracing(self, record: Callable[[str], object]) -> AsyncIterator[None]:
+        """Pass every statement any connection runs meanwhile to ``record``, as SQLite runs
+        it (for reading query plans: ``bench.community --plans``, the index tests)."""
+        connections = (self._writer, *self._readers.connections)
+        for conn in connections:
+            await conn.set_trace_callback(record)
+        try:
+            yield
+        finally:
+            for conn in connections:
+                # None turns tracing off (sqlite3's API); aiosqlite's annotation leaves it out.
+                await conn.set_trace_callback(None)  # type: ignore[arg-type]
 
     async def schema_version(self) -> int:
         """The number of the last migration applied (``PRAGMA user_version``)."""

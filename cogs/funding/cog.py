@@ -114,7 +114,7 @@ class FundingCog(commands.Cog, name="Funding"):
         # version's creator or a moderator of a home server may start one; a backer role
         # belongs to this server, so this server's moderators may name one.
         db = self.resources.db
-        home_guild_ids = self.resources.studio.config.home_guild_ids
+        home_guild_ids = self.resources.settings.home_guild_ids
         may_start_for_others = await is_registry_moderator(db, interaction, home_guild_ids)
         other_starters = (
             "a moderator"

@@ -58,7 +58,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             return
         self.studio.check_limits(user_id, len(requests))
         moderator = await is_registry_moderator(
-            self.resources.db, interaction, self.studio.config.home_guild_ids
+            self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
         await self.studio.check_model_access(user_id, requests, moderator=moderator)
         await interaction.response.defer(thinking=True)
@@ -101,7 +101,9 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     ) -> None:
         """Post (or fill in) the status message of a job just submitted, then follow it:
         the interaction's original response for its first job, a followup for the others."""
-        head = render.header(handle.job, handle.owner_id, parent_index, self.studio.config.defaults)
+        head = render.header(
+            handle.job, handle.owner_id, parent_index, self.resources.settings.engine_defaults
+        )
         status = handle.queue_status()
         content = render.waiting(head, status.position if status else None)
         view = cancel_view(handle.job_id)
@@ -146,7 +148,10 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
                 upload_limit=guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT,
             )
             head = render.header(
-                handle.job, handle.owner_id, record.parent_index, self.studio.config.defaults
+                handle.job,
+                handle.owner_id,
+                record.parent_index,
+                self.resources.settings.engine_defaults,
             )
             self.deliveries.follow(Shown(handle, status, head))
 
@@ -187,7 +192,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             )
             return
         moderator = await is_registry_moderator(
-            self.resources.db, interaction, self.studio.config.home_guild_ids
+            self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
         self.studio.check_limits(user_id)
         handle = await self._start(user_id, source, press, moderator)
@@ -322,7 +327,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         upload = await asyncio.to_thread(result_upload, path, interaction.filesize_limit)
         view = await result_view(self.resources, source, interaction.guild_id)
         head = render.header(
-            source.job, owner, source.record.parent_index, self.studio.config.defaults
+            source.job, owner, source.record.parent_index, self.resources.settings.engine_defaults
         )
         await interaction.edit_original_response(
             content=render.done(head, source.job), attachments=[upload.file()], view=view

@@ -52,13 +52,16 @@ class ModelsCog(commands.Cog, name="Models"):
         """The registry is one for the whole bot: only moderators of the operator's home
         servers change it."""
         return await ensure_registry_moderator(
-            self.resources.db, interaction, self.resources.studio.config.home_guild_ids, what
+            self.resources.db, interaction, self.resources.settings.home_guild_ids, what
         )
 
     # --- for everyone ----------------------------------------------------------------------
 
     @models.command(name="list", description="Every model: status, license, certified, images")
     async def list_models(self, interaction: discord.Interaction[Any]) -> None:
+        # Counting every image ever made reads the whole images table: answer "thinking…"
+        # first, within Discord's three seconds, however big the server's history is.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         db = self.resources.db
         embed = render.list_embed(
             await all_versions(db),
@@ -66,11 +69,12 @@ class ModelsCog(commands.Cog, name="Models"):
             self.resources.studio.default_model,
             self.resources.clock(),
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     @models.command(name="info", description="Everything about a model version")
     @app_commands.describe(model=_MODEL_HELP)
     async def info(self, interaction: discord.Interaction[Any], model: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)  # images_made: as above
         db = self.resources.db
         version = await find_version(db, model)
         embed = render.info_embed(
@@ -79,7 +83,7 @@ class ModelsCog(commands.Cog, name="Models"):
             await images_made(db),
             self.resources.clock(),
         )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        await interaction.followup.send(embed=embed, ephemeral=True)
 
     # --- for moderators --------------------------------------------------------------------
 

@@ -183,7 +183,9 @@ async def test_favorite_once_info_and_models(
     assert f"upscale of image 2 of #{job_id_of(grid)}" in fields["Lineage"]
 
     models = await fake.slash("models list", {}, user=alice)
-    listing = (await models.wait_original()).embeds[0]
+    listing = (await models.wait_original(lambda m: not m.loading)).embeds[0]
+    # It counts every image made: "thinking…" first, only for the member who asked.
+    assert (models.response_type, models.ephemeral) == (5, True)
     fields = {field["name"]: field["value"] for field in listing["fields"]}
     # The configured models, entered into the registry: "tiny", and the default model
     # (ATELIER_MODEL names a folder, which becomes a model named after it).

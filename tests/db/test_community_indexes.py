@@ -25,15 +25,11 @@ BIG = {"favorites", "jobs", "images", "f", "j", "i"}
 
 
 async def _plans(db: Database, call: Callable[[], Awaitable[object]]) -> list[str]:
-    """The query plan lines of every statement ``call`` runs on the reader connection."""
+    """The query plan lines of every statement ``call`` runs."""
     statements: list[str] = []
-    reader = db._reader  # the trace callback is set where the statements run
-    await reader.set_trace_callback(statements.append)
-    try:
+    async with db.tracing(statements.append):
         await call()
-    finally:
-        await reader.set_trace_callback(None)
-    assert statements, "the call ran no statement on the reader"
+    assert statements, "the call ran no statement"
     lines = []
     for sql in statements:
         rows = await db.fetchall("EXPLAIN QUERY PLAN " + sql)

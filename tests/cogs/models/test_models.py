@@ -144,7 +144,8 @@ async def test_early_access_that_ended_during_downtime_opens_at_start_up_announc
     assert (await find_version(bot.db, "tiny:2")).status is VersionStatus.AVAILABLE
     await bot.phases.tick()
     listing = await fake.slash("models info", {"model": "tiny:2"}, user=bob)
-    fields = {f["name"]: f["value"] for f in (await listing.wait_original()).embeds[0]["fields"]}
+    shown = await listing.wait_original(lambda m: not m.loading)
+    fields = {f["name"]: f["value"] for f in shown.embeds[0]["fields"]}
     assert fields["Status"] == "available"
     announcements = [
         m for m in fake.channel_messages(fake.channel_id) if "is now available" in m.content
@@ -201,8 +202,10 @@ async def test_members_may_look_but_only_moderators_change_the_registry(
     certified = await fake.slash("models certify", {"model": "tiny:1"}, user=mod)
     assert "now certified ✔" in (await certified.wait_original()).content
     info = await fake.slash("models info", {"model": "tiny"}, user=alice)
-    embed = (await info.wait_original()).embeds[0]
+    embed = (await info.wait_original(lambda m: not m.loading)).embeds[0]
     assert embed["title"] == "tiny:1 ✔"
+    # It counts every image made: "thinking…" first, only for the member who asked.
+    assert (info.response_type, info.ephemeral) == (5, True)
     choices = await fake.autocomplete("models info", {"model": "ti"}, "model", user=alice)
     await choices.wait_acknowledged()
     assert {"tiny", "tiny:1"} <= {choice["value"] for choice in choices.choices or []}
