@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -47,12 +46,6 @@ class Gate:
 
     def open(self) -> None:
         self._opened.set()
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "atelier.db", readers=3) as opened:
-        yield opened
 
 
 async def _insert_job(db: Database, prompt: str) -> None:
