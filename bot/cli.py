@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from core.errors import UserFacingError
 from inference.models import source_kind
 from registry.configured import configured_models
 
@@ -148,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _imagine(args: argparse.Namespace) -> int:
     _quiet_model_libraries()
-    from bot.local_imagine import UsageError, imagine
+    from bot.local_imagine import imagine
     from inference.loading import ModelLoadError
     from inference.pool.events import JobFailedError
 
@@ -163,12 +164,12 @@ def _imagine(args: argparse.Namespace) -> int:
                 device=args.device,
             )
         )
-    except UsageError as error:
-        _fail(str(error))
-        return EXIT_USAGE
     except ModelLoadError as error:
         _fail(str(error))
         return EXIT_FAILURE
+    except UserFacingError as error:  # the prompt, --model, --out or --device: fix and retry
+        _fail(str(error))
+        return EXIT_USAGE
     except JobFailedError as error:
         _fail(f"generation failed: {error}")
         return EXIT_FAILURE

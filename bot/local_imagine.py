@@ -22,14 +22,13 @@ from db.jobs import LOCAL_OWNER_ID
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices, resolve_dtype
 from inference.models import ModelRef, source_kind
-from inference.params import ImagineRequest, ParamError
+from inference.params import ImagineRequest
 from inference.pool.events import JobResult, Progress
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths
 from registry.configured import ConfiguredModels, configured_models, enter_configured
 from registry.versions import available_names, versions_of
-from studio.errors import StudioError
 from studio.models import RegisteredModels
 from studio.service import Studio, StudioConfig
 
@@ -61,8 +60,9 @@ async def imagine(
     """Generate every job the prompt asks for through the worker pool, as the bot does;
     returns each run with its result.
 
-    Raises UsageError, ModelLoadError or JobFailedError. The command line is checked before
-    the database is opened; the prompt and the models before anything is queued.
+    Raises a UserFacingError (UsageError, ParamError, StudioError: bad input; ModelLoadError)
+    or JobFailedError. The command line is checked before the database is opened; the
+    prompt and the models before anything is queued.
     Interrupted (Ctrl-C), it cancels its jobs, so none is left queued for the bot to pick up.
     """
     if out.suffix.lower() != ".png":
@@ -85,7 +85,7 @@ async def imagine(
             max_upscale_side=settings.max_upscale_side,
         )
         studio = Studio(db, pool, models, config, images_dir=settings.images_dir, clock=clock)
-        requests = await _parse(studio, prompt)
+        requests = await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
         await enter_configured(db, configured, clock())
         runs = await _plan(studio, requests, out)
         await pool.start(recover=False)  # the bot recovers its own jobs, not the CLI
@@ -136,22 +136,12 @@ async def _configured(
     return configured, configured.default
 
 
-async def _parse(studio: Studio, prompt: str) -> list[ImagineRequest]:
-    try:
-        return await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
-    except ParamError as error:
-        raise UsageError(str(error)) from None
-
-
 async def _plan(studio: Studio, requests: list[ImagineRequest], out: Path) -> list[PlannedRun]:
     """Each job's model version and files, before anything is queued."""
-    try:
-        models = [
-            await studio.model_for(LOCAL_OWNER_ID, request.model, moderator=True)
-            for request in requests
-        ]
-    except StudioError as error:
-        raise UsageError(str(error)) from None
+    models = [
+        await studio.model_for(LOCAL_OWNER_ID, request.model, moderator=True)
+        for request in requests
+    ]
     for model in models:
         if model.source_kind == "missing path":
             raise UsageError(
