@@ -27,7 +27,12 @@ from inference.pool.events import JobResult, Progress
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths
-from registry.configured import ConfiguredModels, configured_models, enter_configured
+from registry.configured import (
+    ConfiguredModels,
+    configured_models,
+    enter_configured,
+    name_for_source,
+)
 from registry.versions import available_names, versions_of
 from studio.models import RegisteredModels
 from studio.service import Studio, StudioConfig
@@ -69,8 +74,7 @@ async def imagine(
         raise UsageError(f"--out {out}: must be a .png file name, e.g. grid.png")
     device = _check_device(device, settings)
     async with await Database.open(settings.database_path) as db:
-        configured, default = await _configured(db, settings, model_override, clock())
-        models = RegisteredModels(db, default)
+        configured, models = await _models(db, settings, model_override, clock())
         pool = WorkerPool(
             db,
             models,
@@ -113,18 +117,19 @@ async def imagine(
             await pool.shutdown(grace_seconds=_CANCEL_GRACE_SECONDS)
 
 
-async def _configured(
+async def _models(
     db: Database, settings: Settings, model_override: str | None, now: datetime
-) -> tuple[ConfiguredModels, str]:
+) -> tuple[ConfiguredModels, RegisteredModels]:
     """The configured models, to enter into the registry as the bot's start-up does, and
-    the run's default model: ``--model`` if given (a model name, or else a folder, file or
-    hub id that takes the place of ``ATELIER_MODEL``), else the configured default."""
+    the models this run uses. ``--model`` names a registered model, which then means what
+    it means in Discord, or a folder, file or hub id that takes the place of the default
+    for this run alone (entered nowhere: ``RegisteredModels.run_only``)."""
     configured = configured_models(settings.models, settings.model)
     if model_override is None:
-        return configured, configured.default
+        return configured, RegisteredModels(db, configured.default)
     name = model_override.partition(":")[0].strip().lower()
     if name in configured.sources or await versions_of(db, name):
-        return configured, model_override
+        return configured, RegisteredModels(db, model_override)
     if source_kind(model_override) == "missing path":
         names = ", ".join(sorted({*configured.sources, *await available_names(db, now)}))
         raise UsageError(
@@ -132,8 +137,17 @@ async def _configured(
             "folder; give a model folder or .safetensors/.ckpt file, a hub id, or a model "
             f"name ({names})"
         )
-    configured = configured_models(settings.models, model_override)
-    return configured, configured.default
+    for configured_name, source in configured.sources.items():
+        if source == model_override:  # the configured model itself, by its source
+            return configured, RegisteredModels(db, configured_name)
+    local = ModelRef(name_for_source(model_override).lower(), model_override)
+    if local.name in configured.sources or await versions_of(db, local.name):
+        raise UsageError(
+            f"--model {model_override}: a registered model is already called `{local.name}`, "
+            "and a job's model name must say which weights made it; run the registered one "
+            f"with --model {local.name}, or give the folder or file another name"
+        )
+    return configured, RegisteredModels(db, configured.default, run_only=local)
 
 
 async def _plan(studio: Studio, requests: list[ImagineRequest], out: Path) -> list[PlannedRun]:

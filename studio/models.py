@@ -17,13 +17,21 @@ class RegisteredModels:
     """The model registry as the worker pool and the studio ask it (the pool's
     ``ModelSources``), with the registry's default model: the operator's configured default,
     entered at start-up (``registry.configured``), which ``/imagine`` uses without
-    ``--model``."""
+    ``--model``.
 
-    def __init__(self, db: Database, default: str) -> None:
+    ``run_only``: a folder, file or hub id that ``atelier imagine --model PATH`` runs in
+    place of the default, for that run alone. It never enters the registry, so the bot's
+    members cannot use it and no registered name changes meaning.
+    """
+
+    def __init__(self, db: Database, default: str, *, run_only: ModelRef | None = None) -> None:
         self._db = db
-        self.default = default
+        self.default = default if run_only is None else run_only.name
+        self.run_only = run_only
 
     async def find(self, name: str) -> ModelRef | None:
         """The released version a job's ``name:version`` (or bare name) runs on."""
+        if self.run_only is not None and name == self.run_only.name:
+            return self.run_only
         version = await runnable_version(self._db, name)
         return None if version is None else model_ref(version)

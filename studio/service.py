@@ -170,6 +170,9 @@ class Studio:
         """The registry version ``name`` (``model`` or ``model:version``; None: the
         registry's default model) gives ``user_id`` now. Early-access versions are for
         moderators and the backers of their funded campaign."""
+        run_only = self._models.run_only
+        if name is None and run_only is not None:
+            return run_only
         try:
             version = await usable_version(
                 self.db,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -112,7 +113,7 @@ def test_imagine_writes_grid_and_images_with_metadata_and_records_the_job(
         assert f"Seed: {seed}," in parameters
         assert "Steps: 3," in parameters
         assert "Size: 80x56" in parameters
-        assert 'Model: "tiny-sd:1"' in parameters  # the registry's version of the folder
+        assert parameters.endswith("Model: tiny-sd")  # the folder, for this run only
     with Image.open(out_dir / "grid.png") as grid:
         assert grid.size == (160, 112)  # 2×2
     assert "Seed: 7," in _parameters(out_dir / "grid.png")
@@ -122,7 +123,7 @@ def test_imagine_writes_grid_and_images_with_metadata_and_records_the_job(
     assert job.status is JobStatus.DONE
     assert job.error is None
     assert job.prompt == "a red car"
-    assert job.model == "tiny-sd:1"
+    assert job.model == "tiny-sd"
     assert job.owner_id == 0
     assert job.gpu_seconds > 0
     assert job.started_at is not None
@@ -231,6 +232,42 @@ async def test_a_model_name_means_the_same_version_in_the_cli_and_in_discord(
         (alice.id, "tiny:2"),
         (LOCAL_OWNER_ID, "tiny:2"),
     ]
+
+
+def test_a_model_folder_given_with_model_is_for_that_run_only(
+    workdir: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--model PATH`` runs the folder without entering it into the registry the bot
+    shares with its members; only the configured models are entered, as at start-up."""
+    assert _imagine(tiny_model_dir, f"a red car {FAST}") == 0, capsys.readouterr().err
+
+    async def registered() -> list[str]:
+        async with await Database.open(_db_path(workdir)) as db:
+            return [row["name"] for row in await db.fetchall("SELECT name FROM models")]
+
+    assert asyncio.run(registered()) == ["stable-diffusion-v1-5"]  # ATELIER_MODEL's default
+
+
+def test_a_model_folder_named_like_a_registered_model_is_refused(
+    workdir: Path,
+    tiny_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A job's model name must say which weights made it: a folder called ``tiny-sd`` while
+    the registry's ``tiny-sd`` is another model would make PNGs that lie."""
+    other = workdir / "elsewhere" / tiny_model_dir.name
+    shutil.copytree(tiny_model_dir, other)
+    monkeypatch.setenv("ATELIER_MODEL", str(tiny_model_dir))  # registered as tiny-sd
+    rc = _imagine(other, f"a red car {FAST}")
+    _, err = capsys.readouterr()
+    assert rc == 2
+    assert "a registered model is already called `tiny-sd`" in err
+    assert "Traceback" not in err
+    assert _recorded(_db_path(workdir)) == []
+    assert _imagine(tiny_model_dir, f"a red car {FAST}") == 0  # the configured one, by path
+    [(job, _)] = _recorded(_db_path(workdir))
+    assert job.model == "tiny-sd:1"
 
 
 #: Mistakes found before the database is opened: nothing at all is written.
@@ -342,7 +379,7 @@ def test_model_that_cannot_load_exits_1_with_a_message_and_records_no_job(
     rc = _imagine("./not-a-model", f"a car {FAST}")
     _, err = capsys.readouterr()
     assert rc == 1
-    assert "Could not load model 'not-a-model:1'" in err
+    assert "Could not load model 'not-a-model'" in err
     assert "atelier make-tiny-model" in err  # says how to go on
     assert "Traceback" not in err
     assert not list(workdir.glob("*.png"))
