@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from enum import Enum
 from typing import Any
 
 import discord
 
 from cogs.timestamps import discord_time
+from contests.errors import ContestHint
 from core.errors import UserFacingError
+from funding.errors import FundingHint
+from registry.errors import RegistryHint
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,24 @@ async def tell(
         await interaction.response.send_message(text, ephemeral=True, view=view)
 
 
+#: Where a refusal's hint points the member, worded with the command that shows it (the
+#: domains name the place, never the command).
+HINT_TEXT: Mapping[Enum, str] = {
+    ContestHint.CONTESTS: "`/contest list` shows this server's contests.",
+    ContestHint.ENTRIES: "`/contest entries` lists the entries with their ids.",
+    ContestHint.THEMES: "`/contest theme list` shows the queue.",
+    FundingHint.CAMPAIGNS: "`/campaign list` shows this server's campaigns.",
+    RegistryHint.EDIT: "Change it with `/models edit`, or add a different version.",
+    RegistryHint.ADD: "Add a new version with `/models add` instead.",
+}
+
+
 def refusal_text(error: UserFacingError) -> str:
     """What the member reads when their request is refused."""
-    return f"⚠️ {error.render(discord_time)}"
+    text = f"⚠️ {error.render(discord_time)}"
+    if error.hint is not None:
+        text += f" {HINT_TEXT[error.hint]}"
+    return text
 
 
 async def handle_error(interaction: discord.Interaction[Any], error: Exception) -> None:

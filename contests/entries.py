@@ -18,7 +18,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from contests.errors import ContestError, ReplaceNeeded
+from contests.errors import ContestError, ContestHint, ReplaceNeeded
 from contests.model import (
     Contest,
     ContestState,
@@ -137,8 +137,7 @@ async def disqualify(
         contest = None if row is None else await contest_in(conn, row["contest_id"])
         if row is None or contest is None or contest.guild_id != guild_id:
             raise ContestError(
-                f"There is no entry {entry_id} in this server; the contest's entry list "
-                "gives each entry's id."
+                f"There is no entry {entry_id} in this server.", hint=ContestHint.ENTRIES
             )
         if contest.state not in (ContestState.SUBMISSIONS, ContestState.VOTING):
             raise ContestError(
@@ -177,8 +176,8 @@ async def entry_by_number(
         if not voting:
             raise ContestError(
                 "No contest in this server is being voted on, so entries have no numbers "
-                "yet. Give `contest:` for another contest, or `entry_id:` from the contest's "
-                "entry list."
+                "yet. Give `contest:` for another contest, or an entry's `entry_id:`.",
+                hint=ContestHint.ENTRIES,
             )
         if len(voting) > 1:
             names = " and ".join(f"#{c.id}" for c in voting)
@@ -194,7 +193,8 @@ async def entry_by_number(
     if contest.state in (ContestState.SCHEDULED, ContestState.SUBMISSIONS):
         raise ContestError(
             f"Entries of {contest.title} get their numbers when voting starts; until then "
-            "use `entry_id:` from the contest's entry list."
+            "give an entry's `entry_id:`.",
+            hint=ContestHint.ENTRIES,
         )
     highest = await db.fetchone(
         "SELECT max(number) FROM contest_entries WHERE contest_id = ?", (contest.id,)

@@ -4,8 +4,17 @@ member."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from core.errors import UserFacingError
+
+
+class ContestHint(StrEnum):
+    """Where a refused member can look next."""
+
+    CONTESTS = "contests"  # the server's contests
+    ENTRIES = "entries"  # a contest's entries, with their ids
+    THEMES = "themes"  # the theme queue
 
 
 class ContestError(UserFacingError):
@@ -18,5 +27,5 @@ class ReplaceNeeded(ContestError):
     their confirmation."""
 
     def __init__(self, message: str, *, entry_id: int, **moments: datetime) -> None:
-        super().__init__(message, **moments)
+        super().__init__(message, hint=None, **moments)
         self.entry_id = entry_id

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from contests.errors import ContestError
+from contests.errors import ContestError, ContestHint
 from contests.model import Contest, ContestState, Entry, contest_from_row, entry_from_row
 from db.database import Database
 from db.times import to_db_time
@@ -49,8 +49,7 @@ async def contest_in_guild(db: Database, contest_id: int, guild_id: int) -> Cont
     contest = await get_contest(db, contest_id)
     if contest is None or contest.guild_id != guild_id:
         raise ContestError(
-            f"There is no contest #{contest_id} in this server; the contest list shows its "
-            "contests."
+            f"There is no contest #{contest_id} in this server.", hint=ContestHint.CONTESTS
         )
     return contest
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiosqlite
 
-from contests.errors import ContestError
+from contests.errors import ContestError, ContestHint
 from contests.store import one
 from db.database import Database
 from db.times import from_db_time, to_db_time
@@ -111,9 +111,7 @@ async def remove_theme(db: Database, guild_id: int, text: str, *, now: datetime)
             (guild_id, folded(theme)),
         )
         if row is None:
-            raise ContestError(
-                f"“{theme}” is not in the theme queue; the theme list shows what is queued."
-            )
+            raise ContestError(f"“{theme}” is not in the theme queue.", hint=ContestHint.THEMES)
         await conn.execute(
             "UPDATE contest_themes SET removed_at = ? WHERE id = ?", (to_db_time(now), row["id"])
         )

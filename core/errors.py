@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from enum import Enum
 
 #: How a moment reads where no front end formats it (logs, the CLI, ``str(error)``).
 PLAIN_TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
@@ -39,12 +40,15 @@ class UserFacingError(Exception):
 
     Moments stay values (``{name}`` fields filled from ``moments``) so that each front end
     shows them its own way: Discord as timestamp markup, in each member's local time; the
-    CLI and logs as UTC text (``str(error)``).
+    CLI and logs as UTC text (``str(error)``). ``hint``, a member of a domain's hint enum,
+    says where the member can look next (the list of contests, say); the front end words it
+    with the command that shows it, which the domain does not know.
     """
 
-    def __init__(self, message: str, **moments: datetime) -> None:
+    def __init__(self, message: str, *, hint: Enum | None = None, **moments: datetime) -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
         self.moments = moments
 
     def render(self, show_moment: Callable[[datetime], str] = plain_time) -> str:

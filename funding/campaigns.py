@@ -16,7 +16,7 @@ import aiosqlite
 
 from db.database import Database
 from db.times import from_db_time, to_db_time
-from funding.errors import FundingError
+from funding.errors import FundingError, FundingHint
 from funding.money import MAX_GOAL_UNITS, Currency, currency, format_minor, parse_amount
 from funding.schedule import parse_deadline, parse_start
 from registry.versions import VersionStatus, find_version
@@ -149,8 +149,19 @@ def _campaign(row: sqlite3.Row) -> Campaign:
 async def get_campaign(db: Database, campaign_id: int) -> Campaign:
     row = await db.fetchone(_SELECT + "WHERE c.id = ?", (campaign_id,))
     if row is None:
-        raise FundingError(f"There is no campaign #{campaign_id}; the campaign list shows them.")
+        raise FundingError(f"There is no campaign #{campaign_id}.", hint=FundingHint.CAMPAIGNS)
     return _campaign(row)
+
+
+async def campaign_of_guild(db: Database, campaign_id: int, guild_id: int | None) -> Campaign:
+    """The campaign if it belongs to the server ``guild_id``: a campaign is run, listed and
+    pledged to in its own server only. FundingError otherwise."""
+    found = await get_campaign(db, campaign_id)
+    if found.guild_id != guild_id:
+        raise FundingError(
+            f"There is no campaign #{campaign_id} on this server.", hint=FundingHint.CAMPAIGNS
+        )
+    return found
 
 
 async def campaign_in(conn: aiosqlite.Connection, campaign_id: int) -> Campaign:
@@ -158,7 +169,7 @@ async def campaign_in(conn: aiosqlite.Connection, campaign_id: int) -> Campaign:
     async with conn.execute(_SELECT + "WHERE c.id = ?", (campaign_id,)) as cursor:
         row = await cursor.fetchone()
     if row is None:
-        raise FundingError(f"There is no campaign #{campaign_id}; the campaign list shows them.")
+        raise FundingError(f"There is no campaign #{campaign_id}.", hint=FundingHint.CAMPAIGNS)
     return _campaign(row)
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from core.errors import UserFacingError
+
+
+class FundingHint(StrEnum):
+    """Where a refused member can look next."""
+
+    CAMPAIGNS = "campaigns"  # the server's campaigns
 
 
 class FundingError(UserFacingError):

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from core.errors import UserFacingError
+
+
+class RegistryHint(StrEnum):
+    """What a refused moderator can do instead."""
+
+    EDIT = "edit"  # change a version's fields
+    ADD = "add"  # register a new version
 
 
 class RegistryError(UserFacingError):

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from db.database import Database
 from db.times import from_db_time, to_db_time
-from registry.errors import RegistryError
+from registry.errors import RegistryError, RegistryHint
 from registry.fields import (
     MAX_DESCRIPTION_CHARS,
     MAX_LICENSE_NAME_CHARS,
@@ -164,7 +164,7 @@ async def add_version(
                 version_id = cursor.lastrowid
         except sqlite3.IntegrityError:
             raise RegistryError(
-                f"`{new.name}:{new.version}` already exists; edit it, or add a different version"
+                f"`{new.name}:{new.version}` already exists.", hint=RegistryHint.EDIT
             ) from None
     assert version_id is not None
     return await version_by_id(db, version_id)
@@ -180,8 +180,8 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
     if edit.source is not None:
         if current.status is not VersionStatus.UPCOMING:
             raise RegistryError(
-                f"`{current.key}` is {current.status.value}: its source can no longer change. "
-                "Add a new version instead"
+                f"`{current.key}` is {current.status.value}: its source can no longer change.",
+                hint=RegistryHint.ADD,
             )
         changes["source"] = check_source(edit.source)
     if edit.family is not None:

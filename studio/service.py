@@ -182,7 +182,9 @@ class Studio:
                 now=self._clock(),
             )
         except RegistryError as error:
-            raise StudioError(f"--model: {error.message}", **error.moments) from None
+            raise StudioError(
+                f"--model: {error.message}", hint=error.hint, **error.moments
+            ) from None
         return model_ref(version)
 
     async def lane_for(self, user_id: int) -> Lane:

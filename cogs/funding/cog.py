@@ -20,7 +20,7 @@ from cogs.funding.buttons import CampaignAction, CampaignButton
 from cogs.funding.deadlines import CampaignDeadlines
 from cogs.funding.messages import CampaignMessages, message_parts
 from cogs.funding.pledge_form import read_submission
-from cogs.funding.pledging import Pledging, campaign_here
+from cogs.funding.pledging import Pledging
 from cogs.funding.render import status_line, when_line
 from cogs.funding.replies import message_link
 from cogs.moderators import in_home_guild, is_moderator, is_registry_moderator
@@ -30,6 +30,7 @@ from funding.campaigns import (
     CampaignEdit,
     CampaignRequest,
     CampaignState,
+    campaign_of_guild,
     check_owner,
     create_campaign,
     edit_campaign,
@@ -174,9 +175,7 @@ class FundingCog(commands.Cog, name="Funding"):
     @campaign.command(name="show", description="A campaign's progress")
     @app_commands.describe(campaign=_CAMPAIGN_HELP)
     async def show(self, interaction: discord.Interaction[Any], campaign: int) -> None:
-        found = await campaign_here(self.resources.db, interaction, campaign)
-        if found is None:
-            return
+        found = await campaign_of_guild(self.resources.db, campaign, interaction.guild_id)
         parts = await message_parts(self.resources.db, found)
         mine = await backer_amount(self.resources.db, found.id, interaction.user.id)
         text = f"Your pledge: {found.money(mine)}." if mine else ""
@@ -224,9 +223,7 @@ class FundingCog(commands.Cog, name="Funding"):
         title: str | None = None,
         description: str | None = None,
     ) -> None:
-        found = await campaign_here(self.resources.db, interaction, campaign)
-        if found is None:
-            return
+        found = await campaign_of_guild(self.resources.db, campaign, interaction.guild_id)
         edited = await edit_campaign(
             self.resources.db,
             found.id,
@@ -244,9 +241,7 @@ class FundingCog(commands.Cog, name="Funding"):
     async def cancel(
         self, interaction: discord.Interaction[Any], campaign: int, reason: str = ""
     ) -> None:
-        found = await campaign_here(self.resources.db, interaction, campaign)
-        if found is None:
-            return
+        found = await campaign_of_guild(self.resources.db, campaign, interaction.guild_id)
         now = self.resources.clock()
         cancelled = await cancel_campaign(
             self.resources.db,
@@ -267,9 +262,7 @@ class FundingCog(commands.Cog, name="Funding"):
     @campaign.command(name="export", description="CSV of the ledger and of what each backer owes")
     @app_commands.describe(campaign=_CAMPAIGN_HELP)
     async def export(self, interaction: discord.Interaction[Any], campaign: int) -> None:
-        found = await campaign_here(self.resources.db, interaction, campaign)
-        if found is None:
-            return
+        found = await campaign_of_guild(self.resources.db, campaign, interaction.guild_id)
         check_owner(
             found,
             interaction.user.id,
@@ -307,17 +300,15 @@ class FundingCog(commands.Cog, name="Funding"):
         amount: str,
         anonymous: bool | None = None,
     ) -> None:
-        found = await campaign_here(self.resources.db, interaction, campaign)
-        if found is not None:
-            await self.pledging.pledge(interaction, found.id, amount, anonymous)
+        found = await campaign_of_guild(self.resources.db, campaign, interaction.guild_id)
+        await self.pledging.pledge(interaction, found.id, amount, anonymous)
 
     @app_commands.command(name="unpledge", description="Withdraw your pledge to a campaign")
     @app_commands.describe(campaign=_CAMPAIGN_HELP)
     @app_commands.guild_only()
     async def unpledge(self, interaction: discord.Interaction[Any], campaign: int) -> None:
-        found = await campaign_here(self.resources.db, interaction, campaign)
-        if found is not None:
-            await self.pledging.withdraw(interaction, found.id)
+        found = await campaign_of_guild(self.resources.db, campaign, interaction.guild_id)
+        await self.pledging.withdraw(interaction, found.id)
 
     # --- buttons and the pledge form --------------------------------------------------------
 

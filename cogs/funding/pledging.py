@@ -18,7 +18,7 @@ from cogs.funding.messages import CampaignMessages
 from cogs.funding.pledge_form import PledgeSubmission, pledge_form
 from cogs.funding.replies import pledge_text
 from db.database import Database
-from funding.campaigns import Campaign, get_campaign
+from funding.campaigns import campaign_of_guild
 from funding.ledger import (
     PledgeChange,
     backer_pledge,
@@ -41,9 +41,7 @@ class Pledging:
     ) -> None:
         """A Pledge or Withdraw button. Pledge opens the form only for a member who may
         pledge now, so nobody types an amount just to be told no."""
-        found = await campaign_here(self._db, interaction, campaign_id)
-        if found is None:
-            return
+        found = await campaign_of_guild(self._db, campaign_id, interaction.guild_id)
         if action is CampaignAction.WITHDRAW:
             await self.withdraw(interaction, found.id)
             return
@@ -56,9 +54,8 @@ class Pledging:
         self, interaction: discord.Interaction[Any], submission: PledgeSubmission
     ) -> None:
         """A pledge form, however long ago it was opened (before a restart included)."""
-        found = await campaign_here(self._db, interaction, submission.campaign_id)
-        if found is not None:
-            await self.pledge(interaction, found.id, submission.amount, submission.anonymous)
+        found = await campaign_of_guild(self._db, submission.campaign_id, interaction.guild_id)
+        await self.pledge(interaction, found.id, submission.amount, submission.anonymous)
 
     async def pledge(
         self,
@@ -91,18 +88,3 @@ class Pledging:
         await tell(interaction, pledge_text(result))
         if not result.replayed:
             self._messages.refresh(campaign_id)
-
-
-async def campaign_here(
-    db: Database, interaction: discord.Interaction[Any], campaign_id: int
-) -> Campaign | None:
-    """The campaign, if it belongs to this server; otherwise the member is told (or, for a
-    campaign that does not exist at all, FundingError)."""
-    found = await get_campaign(db, campaign_id)
-    if found.guild_id != interaction.guild_id:
-        await tell(
-            interaction,
-            f"⚠️ There is no campaign #{campaign_id} on this server; `/campaign list` shows them.",
-        )
-        return None
-    return found

@@ -9,7 +9,9 @@ what is tested is the road, not the rule that refuses.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
+from enum import Enum
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,9 +19,12 @@ import discord
 import pytest
 
 import bot.app  # noqa: F401  (loads every cog, so every DynamicItem class exists)
-from cogs.errors import APOLOGY, AnswersErrors, handle_error
+from cogs.errors import APOLOGY, HINT_TEXT, AnswersErrors, handle_error
+from contests.errors import ContestHint
 from core.errors import UserFacingError
+from funding.errors import FundingHint
 from inference.loading import ModelLoadError
+from registry.errors import RegistryHint
 from studio.service import Studio
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.discord_bots import Bots
@@ -85,6 +90,18 @@ async def test_a_refusal_after_a_defer_or_an_answer_is_an_ephemeral_followup() -
     expected = f"⚠️ Atelier is resting until {SHOWN}; try again then."
     assert interaction.followup.sent == [(expected, True)]
     assert interaction.response.sent == []
+
+
+@pytest.mark.parametrize("hint", [*ContestHint, *FundingHint, *RegistryHint])
+async def test_a_refusals_hint_names_the_command_that_helps(hint: Enum) -> None:
+    """Domains say where to look (a hint); the member reads which command shows it."""
+    interaction = _interaction(answered=False)
+    await handle_error(interaction, UserFacingError("There is no such thing.", hint=hint))
+    [(text, ephemeral)] = interaction.response.sent
+    assert ephemeral
+    assert text.startswith("⚠️ There is no such thing. ")
+    assert re.search(r"`/[a-z]+( [a-z]+)*`", text), text  # a command to run
+    assert text == f"⚠️ There is no such thing. {HINT_TEXT[hint]}"
 
 
 async def test_an_unexpected_error_is_logged_with_its_traceback_and_apologised_for(

@@ -10,7 +10,7 @@ import pytest
 
 from contests import lifecycle
 from contests.entries import could_enter, disqualify, entry_by_number, submit_entry
-from contests.errors import ContestError, ReplaceNeeded
+from contests.errors import ContestError, ContestHint, ReplaceNeeded
 from contests.model import EntryStatus
 from contests.provenance import Origin, image_origin
 from contests.rules import get_rules, set_rules
@@ -187,8 +187,9 @@ async def test_disqualify(db: Database, clock: FakeClock) -> None:
     entry_id = await enter(db, clock, await make_job(db, ALICE, clock.now))
     with pytest.raises(ContestError, match="reason"):
         await disqualify(db, entry_id, guild_id=GUILD, moderator_id=MOD, reason="", now=T0)
-    with pytest.raises(ContestError, match="no entry"):
+    with pytest.raises(ContestError, match="no entry") as elsewhere:
         await disqualify(db, entry_id, guild_id=GUILD + 1, moderator_id=MOD, reason="x", now=T0)
+    assert elsewhere.value.hint is ContestHint.ENTRIES
     entry, contest = await disqualify(
         db, entry_id, guild_id=GUILD, moderator_id=MOD, reason="not made for the theme", now=T0
     )
@@ -443,8 +444,9 @@ async def test_moderators_name_an_entry_by_the_number_on_its_post(
         )
     with pytest.raises(ContestError, match="has no entry #3; its entries are numbered 1–2"):
         await entry_by_number(db, guild_id=GUILD, number=3, contest_id=None)
-    with pytest.raises(ContestError, match="no contest #99 in this server"):
+    with pytest.raises(ContestError, match="no contest #99 in this server") as unknown:
         await entry_by_number(db, guild_id=GUILD, number=1, contest_id=99)
+    assert unknown.value.hint is ContestHint.CONTESTS
 
     # A second contest in voting at the same time: the number alone is ambiguous.
     await lifecycle.extend(

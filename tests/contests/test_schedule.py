@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contests import announcements, lifecycle
-from contests.errors import ContestError
+from contests.errors import ContestError, ContestHint
 from contests.model import AnnouncementKind, ContestState
 from contests.schedule import clear_schedule, get_schedule, next_occurrence, set_schedule
 from contests.store import guild_contests
@@ -55,8 +55,9 @@ async def test_theme_queue(db: Database) -> None:
     await add_theme(db, GUILD, "Owls", added_by=MOD, now=T0)
     assert [t.theme for t in await list_themes(db, GUILD)] == ["Foxes", "Owls"]
     assert await remove_theme(db, GUILD, "FOXES", now=T0) == "Foxes"
-    with pytest.raises(ContestError, match="not in the theme queue"):
+    with pytest.raises(ContestError, match="not in the theme queue") as absent:
         await remove_theme(db, GUILD, "foxes", now=T0)
+    assert absent.value.hint is ContestHint.THEMES
     assert [t.theme for t in await list_themes(db, GUILD)] == ["Owls"]
     assert await list_themes(db, GUILD + 1) == []
 

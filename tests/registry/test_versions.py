@@ -7,7 +7,7 @@ import pytest
 
 from db.database import Database
 from db.jobs import ImageRecord, JobKind, insert_images, insert_job
-from registry.errors import RegistryError
+from registry.errors import RegistryError, RegistryHint
 from registry.releases import release
 from registry.versions import (
     ConfiguredModel,
@@ -63,8 +63,9 @@ async def test_an_added_version_is_upcoming_with_every_field_kept(db: Database) 
 
 async def test_the_same_version_cannot_be_added_twice(db: Database) -> None:
     await add_version(db, _new(), added_by=MODERATOR, now=T0)
-    with pytest.raises(RegistryError, match="already exists"):
+    with pytest.raises(RegistryError, match="already exists") as twice:
         await add_version(db, _new(source="org/other"), added_by=MODERATOR, now=T0)
+    assert twice.value.hint is RegistryHint.EDIT
     assert len(await all_versions(db)) == 1
 
 
@@ -108,8 +109,9 @@ async def test_the_source_is_fixed_once_a_version_is_released(db: Database) -> N
     moved = await edit_version(db, "dreamy:2", VersionEdit(source="org/dreamy-final"))
     assert moved.source == "org/dreamy-final"
     await release(db, "dreamy:2", early_access_days=0, now=T0)
-    with pytest.raises(RegistryError, match="source can no longer change"):
+    with pytest.raises(RegistryError, match="source can no longer change") as fixed:
         await edit_version(db, "dreamy:2", VersionEdit(source="org/elsewhere"))
+    assert fixed.value.hint is RegistryHint.ADD
     assert (await find_version(db, "dreamy:2")).source == "org/dreamy-final"
 
 

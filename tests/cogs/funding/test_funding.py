@@ -231,6 +231,10 @@ async def test_a_closed_campaign_refuses_alike_from_the_command_the_button_and_t
         assert closed in answer.content
     assert button.modal is None
     assert _pledged(message) == "0.00 USD of 50.00 USD (0%) · 0 backers"
+    unknown = await fake.slash("pledge", {"campaign": 7, "amount": "10"}, user=bob)
+    assert (await unknown.wait_original()).content == (
+        "⚠️ There is no campaign #7. `/campaign list` shows this server's campaigns."
+    )
 
 
 async def test_buttons_work_after_a_restart_and_a_failure_is_caught_up_after_downtime(
