@@ -146,7 +146,6 @@ class AtelierBot(commands.AutoShardedBot):
                 defaults=settings.engine_defaults(),
                 parse_limits=settings.parse_limits(),
                 max_upscale_side=settings.max_upscale_side,
-                home_guild_ids=settings.home_guild_ids,
             ),
             images_dir=settings.images_dir,
             clock=self._clock,

@@ -3,12 +3,11 @@ a few timing knobs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from cogs.phases import PhaseTimer
 from cogs.upscale_buttons import UpscaleButtons
+from core.clock import Clock
 from db.database import Database
 from inference.jobs import EngineDefaults
 from inference.params import ParseLimits
@@ -50,7 +49,7 @@ class Resources:
     pool: WorkerPool
     studio: Studio
     tuning: Tuning
-    clock: Callable[[], datetime]
+    clock: Clock
     phases: PhaseTimer  # cogs whose records change phase at stored times register here
     upscale_buttons: UpscaleButtons  # cogs that add buttons under an upscaled image register here
     settings: CogSettings

@@ -23,7 +23,7 @@ from PIL import Image, PngImagePlugin
 PARAMETERS_KEY = "parameters"
 ATELIER_KEY = "atelier"
 
-_NEGATIVE_PREFIX = "Negative prompt: "
+NEGATIVE_PREFIX = "Negative prompt: "
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class GenerationInfo:
         }
         lines = [_single_line(self.prompt)]
         if self.negative_prompt:
-            lines.append(_NEGATIVE_PREFIX + _single_line(self.negative_prompt))
+            lines.append(NEGATIVE_PREFIX + _single_line(self.negative_prompt))
         lines.append(", ".join(f"{key}: {_quote(value)}" for key, value in fields.items()))
         return "\n".join(lines)
 

@@ -89,9 +89,6 @@ class StudioConfig:
     defaults: EngineDefaults
     parse_limits: ParseLimits
     max_upscale_side: int
-    #: The operator's servers (``ATELIER_HOME_GUILD_IDS``): only their moderators manage the
-    #: bot-wide model registry and use early-access versions unbacked; empty: every server.
-    home_guild_ids: frozenset[int] = frozenset()
 
 
 class Studio:

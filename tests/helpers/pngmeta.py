@@ -10,9 +10,8 @@ from typing import Any
 
 from PIL import Image
 
-from inference.pngmeta import ATELIER_KEY, PARAMETERS_KEY, GenerationInfo
+from inference.pngmeta import ATELIER_KEY, NEGATIVE_PREFIX, PARAMETERS_KEY, GenerationInfo
 
-_NEGATIVE_PREFIX = "Negative prompt: "
 # "Key: value" pairs of the last line; values may be quoted when they contain commas.
 _FIELD = re.compile(r'\s*([\w ][\w \-/]*):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 
@@ -42,8 +41,8 @@ def parse_parameters(text: str) -> GenerationInfo:
     fields = dict(_FIELD.findall(lines[-1])) if len(lines) > 1 else {}
     fields = {key.strip(): _unquote(value.strip()) for key, value in fields.items()}
     body = lines[:-1]
-    negative_lines = [line for line in body if line.startswith(_NEGATIVE_PREFIX)]
-    prompt_lines = [line for line in body if not line.startswith(_NEGATIVE_PREFIX)]
+    negative_lines = [line for line in body if line.startswith(NEGATIVE_PREFIX)]
+    prompt_lines = [line for line in body if not line.startswith(NEGATIVE_PREFIX)]
     known = ("Steps", "Sampler", "CFG scale", "Seed", "Size", "Model")
     missing = [key for key in known if key not in fields]
     if missing:
@@ -51,7 +50,7 @@ def parse_parameters(text: str) -> GenerationInfo:
     width, _, height = fields["Size"].partition("x")
     return GenerationInfo(
         prompt="\n".join(prompt_lines),
-        negative_prompt=negative_lines[0][len(_NEGATIVE_PREFIX) :] if negative_lines else "",
+        negative_prompt=negative_lines[0][len(NEGATIVE_PREFIX) :] if negative_lines else "",
         steps=int(fields["Steps"]),
         sampler=fields["Sampler"],
         cfg_scale=float(fields["CFG scale"]),
