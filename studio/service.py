@@ -47,7 +47,7 @@ from inference.models import ModelRef
 from inference.params import ImagineRequest, ParseLimits, parse, parse_flags
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
-from inference.pool.queue import OutputPaths, QueueLimitError
+from inference.pool.queue import OutputPaths
 from registry.access import usable_version
 from registry.errors import RegistryError
 from registry.versions import VersionStatus, versions_of
@@ -148,10 +148,9 @@ class Studio:
         return [word for word in banned if word in found]
 
     def check_limits(self, user_id: int, count: int = 1) -> None:
-        try:
-            self.pool.check_limits(user_id, count)
-        except QueueLimitError as error:
-            raise StudioError(str(error)) from None
+        """Refuse (QueueLimitError) before anything is queued if ``count`` more jobs would
+        take ``user_id`` past their limits."""
+        self.pool.check_limits(user_id, count)
 
     async def check_model_access(
         self, user_id: int, requests: Sequence[ImagineRequest], *, moderator: bool = False
@@ -356,15 +355,12 @@ class Studio:
                         f"that is already on its way as job #{pending}; press again once it is done"
                     )
             lane = await self.lane_for(user_id)
-            try:
-                return await self.pool.submit(
-                    job,
-                    owner_id=user_id,
-                    lane=lane,
-                    parent=parent,
-                    # The operator's own command-line runs are not held to members' limits.
-                    enforce_limits=user_id != LOCAL_OWNER_ID,
-                    outputs=outputs,
-                )
-            except QueueLimitError as error:
-                raise StudioError(str(error)) from None
+            return await self.pool.submit(
+                job,
+                owner_id=user_id,
+                lane=lane,
+                parent=parent,
+                # The operator's own command-line runs are not held to members' limits.
+                enforce_limits=user_id != LOCAL_OWNER_ID,
+                outputs=outputs,
+            )

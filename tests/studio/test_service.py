@@ -23,6 +23,7 @@ from db.users import (
 )
 from inference.params import ParamError
 from inference.pool.handle import JobHandle
+from inference.pool.queue import QueueLimitError
 from studio.errors import StudioError
 from studio.service import StoredJob, Studio
 from tests.helpers.clock import FakeClock
@@ -131,7 +132,7 @@ async def test_a_prompt_making_more_jobs_than_the_queue_allows_is_refused(
     studio: Studio,
 ) -> None:
     studio.check_limits(OWNER, LIMITS.max_queued)
-    with pytest.raises(StudioError) as refused:
+    with pytest.raises(QueueLimitError) as refused:
         studio.check_limits(OWNER, LIMITS.max_queued + 1)
     message = str(refused.value)
     assert f"the limit is {LIMITS.max_queued} waiting" in message
