@@ -37,7 +37,9 @@ async def tell(
     view: discord.ui.View = discord.utils.MISSING,
 ) -> None:
     """Answer only the member who asked: the interaction's response if it has none yet,
-    otherwise (deferred, or already answered) a followup."""
+    otherwise (deferred, or already answered) a followup. One exception is Discord's: after
+    a public defer ("Atelier is thinking…", as ``/imagine`` makes), the first followup fills
+    in that placeholder and is seen by everyone whatever ``ephemeral`` says."""
     if interaction.response.is_done():
         await interaction.followup.send(text, ephemeral=True, view=view)
     else:
