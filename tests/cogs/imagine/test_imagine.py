@@ -19,6 +19,9 @@ async def test_imagine_defers_shows_progress_and_posts_the_grid_with_nine_button
     bots: Bots, fake: FakeDiscord, alice: FakeUser
 ) -> None:
     bot = await bots.start()
+    # Steps spaced wider than the progress-edit interval, so a preview edit happens even
+    # when a busy machine hands the bot the step events in a burst.
+    bots.script.step_delay = 0.1
     rec = await fake.slash("imagine", {"prompt": "a lighthouse at dusk --seed 7"}, user=alice)
     await rec.wait_acknowledged()
     assert rec.response_type == 5  # deferred: "Atelier is thinking…"
