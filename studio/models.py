@@ -26,7 +26,7 @@ class RegisteredModels:
 
     def __init__(self, db: Database, default: str, *, run_only: ModelRef | None = None) -> None:
         self._db = db
-        self.default = default if run_only is None else run_only.name
+        self.default = default
         self.run_only = run_only
 
     async def find(self, name: str) -> ModelRef | None:
