@@ -435,8 +435,9 @@ def _take_sampler(flag: str, words: list[str], _limits: ParseLimits) -> tuple[st
     raise ParamError(f"{flag} {_short(words[0])}: unknown sampler; {_SAMPLER_RULE}", flag)
 
 
-def _take_no(flag: str, words: list[str], _limits: ParseLimits) -> tuple[list[str], int]:
-    """Everything up to the next flag, as a comma-separated list of things to avoid."""
+def _take_no(flag: str, words: list[str], _limits: ParseLimits) -> tuple[str, int]:
+    """Everything up to the next flag: a comma-separated list of things to avoid, tidied
+    into the negative prompt's text (``blur, text``)."""
     items = [item.strip() for item in " ".join(words).split(",")]
     items = [item for item in items if item]
     if not items:
@@ -445,7 +446,7 @@ def _take_no(flag: str, words: list[str], _limits: ParseLimits) -> tuple[list[st
             f"e.g. {flag} text, watermark",
             flag,
         )
-    return items, len(words)
+    return ", ".join(items), len(words)
 
 
 def _fixed(value: int) -> Callable[[ParseLimits], int]:
@@ -509,7 +510,9 @@ def _unknown_flag(name: str) -> ParamError:
 
 
 def _read_flags(text: str, matches: list[re.Match[str]], limits: ParseLimits) -> dict[str, Any]:
-    """The values of the flags found at ``matches`` in ``text``, keyed by field."""
+    """The values of the flags found at ``matches`` in ``text``, keyed by field, each of the
+    type its ``ImagineRequest`` field has (so they mix with defaults of that type); several
+    ``--no`` add up to one negative prompt."""
     values: dict[str, Any] = {}
     seen: dict[str, str] = {}
     for index, match in enumerate(matches):
@@ -531,7 +534,9 @@ def _read_flags(text: str, matches: list[re.Match[str]], limits: ParseLimits) ->
                 "parameters go at the end of the prompt",
                 flag,
             )
-        values[field] = [*values.get(field, []), *value] if field == "negative_prompt" else value
+        if field == "negative_prompt" and field in values:
+            value = f"{values[field]}, {value}"
+        values[field] = value
     return values
 
 
@@ -547,8 +552,6 @@ def parse_flags(flags: str, limits: ParseLimits = ParseLimits()) -> dict[str, An
     values = _read_flags(text, matches, limits)
     if "repeat" in values:
         raise ParamError("--repeat cannot be a default; add it to the prompt itself", "--repeat")
-    if "negative_prompt" in values:
-        values["negative_prompt"] = ", ".join(values["negative_prompt"])
     return values
 
 
@@ -565,7 +568,6 @@ def _parse_one(
     parts = _prompt_parts(prompt)
     values = {**defaults, **_read_flags(text, matches, limits)}
     repeat: int = values.pop("repeat", 1)
-    values["negative_prompt"] = ", ".join(values.get("negative_prompt", []))
     return ImagineRequest(prompt=prompt, parts=parts, **values), repeat
 
 

@@ -119,6 +119,19 @@ async def test_prefer_suffix_and_options_shape_the_prompt(
     assert "deleted" in (await deleted.wait_original()).content
 
 
+async def test_a_suffix_no_with_commas_reaches_the_job_as_written(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await bots.start()
+    suffix = await fake.slash("prefer suffix", {"text": "--no blur, text"}, user=alice)
+    await suffix.wait_original()
+    job = await fake.slash("imagine", {"prompt": "a quiet cat"}, user=alice)
+    grid = await job.wait_original(is_result, timeout=30)
+    assert "--no blur, text" in grid.content
+    row = await bot.db.fetchone("SELECT params FROM jobs WHERE id = ?", (job_id_of(grid),))
+    assert '"negative_prompt":"blur, text"' in row["params"]
+
+
 async def test_info_lists_waiting_jobs_and_usage(
     bots: Bots, fake: FakeDiscord, alice: FakeUser
 ) -> None:

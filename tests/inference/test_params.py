@@ -16,6 +16,7 @@ from inference.params import (
     ParseLimits,
     PromptPart,
     parse,
+    parse_flags,
     stylize_to_guidance,
 )
 
@@ -525,3 +526,19 @@ def test_defaults_change_nothing_else() -> None:
     assert defaults == {"stylize": 250}  # the caller's mapping is left alone
     with pytest.raises(ParamError, match="--s 2000: must be a whole number from 0 to 1000"):
         parse("a cat --s 2000", DEFAULT_LIMITS, defaults)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        "--no blur, text",
+        "--no blur --no text, watermark",
+        "--ar 3:2 --s 250 --c 10 --q .5 --stop 50 --tile --seed 7 --no fog",
+        "--model tiny --steps 9 --sampler euler a",
+    ],
+)
+def test_flags_read_as_defaults_mean_what_they_mean_in_the_prompt(flags: str) -> None:
+    """A /prefer suffix's flags become defaults through ``parse_flags``; each must reach the
+    request as if typed in the prompt (``--no`` with commas was once joined letter by letter)."""
+    from_defaults = parse("a quiet cat", DEFAULT_LIMITS, parse_flags(flags))
+    assert from_defaults == parse(f"a quiet cat {flags}")
