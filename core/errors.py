@@ -12,6 +12,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import Enum
 
+#: How many characters of a member's input a refusal quotes back (the rest is elided).
+QUOTE_CHARS = 60
+
 #: How a moment reads where no front end formats it (logs, the CLI, ``str(error)``).
 PLAIN_TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
@@ -19,6 +22,17 @@ PLAIN_TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 def plain_time(moment: datetime) -> str:
     """``2026-12-02 11:30 UTC``: a moment for readers without Discord's timestamp markup."""
     return moment.astimezone(UTC).strftime(PLAIN_TIME_FORMAT)
+
+
+def quoted(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``“text”`` for a refusal that quotes what a member typed, shortened to ``limit``
+    characters with ``…`` in the middle: enough of both ends to recognise it, however long
+    the input was (a 6,000-character goal would otherwise push the reason out of a reply)."""
+    text = text.strip()
+    if len(text) > limit:
+        head = (limit - 1) * 2 // 3
+        text = f"{text[:head]}…{text[len(text) - (limit - 1 - head) :]}"
+    return f"“{text}”"
 
 
 def fill_moments(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.errors import quoted
 from funding.errors import FundingError
 
 #: ISO 4217 codes without a minor unit in use, and those with three decimals.
@@ -39,6 +40,9 @@ _EXPONENTS = {
 MAX_PLEDGE_UNITS = 1_000_000
 #: At most this many whole units as a campaign goal.
 MAX_GOAL_UNITS = 100_000_000
+#: The longest amount read (without its currency): the largest goal with separators and
+#: decimals is 15 characters, and the pledge form takes 32.
+MAX_AMOUNT_CHARS = 32
 
 # ASCII digits, optional thousands separators (1,000 or 1 000 or 1_000), optional decimals.
 # ``[0-9]``, not ``\d``: ``\d`` also matches Arabic-Indic or full-width digits.
@@ -64,7 +68,7 @@ def currency(code: str) -> Currency:
     upper = code.strip().upper()
     if upper not in _CODES:
         raise FundingError(
-            f"“{code.strip()}” is not an ISO 4217 currency code; "
+            f"{quoted(code)} is not an ISO 4217 currency code; "
             "use a three-letter code such as USD, EUR, GBP or JPY."
         )
     return Currency(upper, _EXPONENTS.get(upper, 2))
@@ -82,44 +86,54 @@ def parse_amount(text: str, cur: Currency, *, max_units: int = MAX_PLEDGE_UNITS)
     body = _strip_currency(raw, cur)
     if not body:
         raise FundingError(f"Give an amount, for example {_example(cur)}.")
+    if len(body) > MAX_AMOUNT_CHARS:  # before any int(): it refuses 4,300 digits and more
+        raise FundingError(
+            f"{quoted(raw)} is too long for an amount: write at most {MAX_AMOUNT_CHARS} "
+            f"characters, e.g. {_example(cur)}; the most accepted is {_most(cur, max_units)}."
+        )
     if body.startswith("-"):
-        raise FundingError(f"“{raw}” is negative; an amount must be more than zero.")
+        raise FundingError(f"{quoted(raw)} is negative; an amount must be more than zero.")
     if body.startswith("+"):
         body = body[1:]
     if any(char.isdecimal() and not char.isascii() for char in body):
         raise FundingError(
-            f"“{raw}” has digits other than 0-9; type the amount with 0-9, e.g. {_example(cur)}."
+            f"{quoted(raw)} has digits other than 0-9; type the amount with 0-9, "
+            f"e.g. {_example(cur)}."
         )
     if re.fullmatch(r"[0-9.,_ ]*[0-9][eE][+-]?[0-9]+", body):
         raise FundingError(
-            f"“{raw}” uses exponent notation; write the number out, e.g. 2500 or 25.50."
+            f"{quoted(raw)} uses exponent notation; write the number out, e.g. 2500 or 25.50."
         )
     match = _AMOUNT.match(body)
     comma = _DECIMAL_COMMA.match(body) if match is None else None
     if comma is not None:
         plain = re.sub(r"[._ ]", "", comma["whole"])
         raise FundingError(
-            f"“{raw}” has a decimal comma; use a dot for decimals: {plain}.{comma['frac']}"
+            f"{quoted(raw)} has a decimal comma; use a dot for decimals: {plain}.{comma['frac']}"
         )
     if match is None:
         raise FundingError(
-            f"“{raw}” is not an amount: use digits with at most "
+            f"{quoted(raw)} is not an amount: use digits with at most "
             f"{_decimals_phrase(cur)}, e.g. {_example(cur)}."
         )
     whole = int(re.sub(r"[,_ ]", "", match["whole"]))
     frac = match["frac"] or ""
     if len(frac) > cur.exponent:
         raise FundingError(
-            f"“{raw}” has {len(frac)} decimal{'' if len(frac) == 1 else 's'}, but {cur.code} has "
+            f"{quoted(raw)} has {len(frac)} decimal{'' if len(frac) == 1 else 's'}, "
+            f"but {cur.code} has "
             f"{_decimals_phrase(cur)}, e.g. {_example(cur)}."
         )
     minor = whole * cur.minor_per_unit + (int(frac.ljust(cur.exponent, "0")) if frac else 0)
     if minor <= 0:
-        raise FundingError(f"“{raw}” is zero; an amount must be more than zero.")
+        raise FundingError(f"{quoted(raw)} is zero; an amount must be more than zero.")
     if minor > max_units * cur.minor_per_unit:
-        most = format_minor(max_units * cur.minor_per_unit, cur)
-        raise FundingError(f"“{raw}” is more than the maximum of {most}.")
+        raise FundingError(f"{quoted(raw)} is more than the maximum of {_most(cur, max_units)}.")
     return minor
+
+
+def _most(cur: Currency, max_units: int) -> str:
+    return format_minor(max_units * cur.minor_per_unit, cur)
 
 
 def format_minor(amount_minor: int, cur: Currency | str) -> str:
@@ -150,7 +164,7 @@ def _strip_currency(raw: str, cur: Currency) -> str:
     for code in re.findall(r"[A-Za-z]{3}", body):
         if code.upper() != cur.code and code.upper() in _CODES:
             raise FundingError(
-                f"“{raw}” is in {code.upper()}, but this campaign is in {cur.code}; "
+                f"{quoted(raw)} is in {code.upper()}, but this campaign is in {cur.code}; "
                 f"give the amount in {cur.code}."
             )
     if body.upper().endswith(cur.code):

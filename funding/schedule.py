@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+from core.errors import quoted
 from funding.errors import FundingError
 
 #: A campaign runs at least a day (the last-24-hours rule needs one) and at most this long.
@@ -26,10 +27,11 @@ def parse_moment(text: str, now: datetime, *, what: str, date_time: time) -> dat
     try:
         day = date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
     except ValueError:
-        raise FundingError(f"{what} “{raw}” is not a real date; use YYYY-MM-DD.") from None
+        raise FundingError(f"{what} {quoted(raw)} is not a real date; use YYYY-MM-DD.") from None
     if day is None:
         raise FundingError(
-            f"{what} “{raw}” is neither a date (YYYY-MM-DD, in UTC) nor a number of days (e.g. 14)."
+            f"{what} {quoted(raw)} is neither a date (YYYY-MM-DD, in UTC) nor a number of "
+            "days (e.g. 14)."
         )
     return datetime.combine(day, date_time, tzinfo=UTC)
 
@@ -60,7 +62,7 @@ def parse_start(text: str | None, now: datetime) -> datetime:
         return now
     start = parse_moment(text, now, what="Start", date_time=time(0))
     if start < now:
-        raise FundingError(f"Start “{text.strip()}” is in the past; leave it out to open now.")
+        raise FundingError(f"Start {quoted(text)} is in the past; leave it out to open now.")
     if start - now > MAX_START_DELAY:
-        raise FundingError(f"Start “{text.strip()}” is more than {MAX_START_DELAY.days} days away.")
+        raise FundingError(f"Start {quoted(text)} is more than {MAX_START_DELAY.days} days away.")
     return start

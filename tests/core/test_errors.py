@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from core.errors import UserFacingError, plain_time
+from core.errors import QUOTE_CHARS, UserFacingError, plain_time, quoted
 
 OPENS = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 
@@ -28,3 +28,13 @@ def test_other_braces_in_a_message_stay_as_written() -> None:
     error = UserFacingError("`{red, green} car` ends {opens}; {unknown} stays.", opens=OPENS)
     assert str(error) == "`{red, green} car` ends 2026-12-10 12:00 UTC; {unknown} stays."
     assert str(UserFacingError("a {b} c")) == "a {b} c"
+
+
+def test_quoted_input_is_shortened_keeping_both_ends() -> None:
+    assert quoted("  25 USD ") == "“25 USD”"
+    long = "a" * 3000 + "tail"
+    shown = quoted(long)
+    assert len(shown) == QUOTE_CHARS + 2
+    assert shown.startswith("“aaa")
+    assert shown.endswith("tail”")
+    assert "…" in shown

@@ -58,6 +58,8 @@ def test_amounts_become_integer_minor_units(text: str, cur: object, minor: int) 
         ("１０", "has digits other than 0-9"),  # a full-width ten
         ("12,50", "use a dot for decimals: 12.50"),
         ("1.234,5", "use a dot for decimals: 1234.5"),
+        ("9" * 5000, "is too long for an amount: write at most 32 characters"),
+        ("1" * 33, "the most accepted is 1,000,000.00 USD"),
     ],
 )
 def test_malformed_amounts_are_refused_with_the_reason(text: str, reason: str) -> None:
