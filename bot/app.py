@@ -23,8 +23,10 @@ from discord.ext import commands
 from bot.settings import Settings
 from cogs.admin import AdminCog
 from cogs.contests.cog import ContestsCog
+from cogs.custom_ids import StaleCustomId, claimed
 from cogs.errors import handle_error
 from cogs.funding.cog import FundingCog
+from cogs.funding.pledge_form import FORM_PREFIX
 from cogs.imagine.buttons import AtelierButton
 from cogs.imagine.cog import ImagineCog
 from cogs.leaderboards.cog import LeaderboardsCog
@@ -180,6 +182,18 @@ class AtelierBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         self._warn_if_registry_open()
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A button press or form submission nothing handles (a stale message's, a forged
+        one's) gets the same answer as a stale id that something does handle, instead of
+        Discord's "This interaction failed"."""
+        if interaction.type not in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            return
+        if not claimed(self, interaction, (FORM_PREFIX,)):
+            await handle_error(interaction, StaleCustomId())
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self._warn_if_registry_open()

@@ -19,6 +19,7 @@ from typing import Any
 
 import discord
 
+from cogs.custom_ids import check_custom_id, custom_id_of
 from cogs.timestamps import discord_time
 from contests.errors import ContestHint
 from core.errors import UserFacingError
@@ -88,12 +89,15 @@ class AnswersErrors:
 
     discord.py only logs what a ``DynamicItem``'s callback raises (``ViewStore`` calls it
     outside any view, so no ``View.on_error`` runs) and the member would see "This
-    interaction failed"; this callback sends every error through ``handle_error``. List
-    it before ``DynamicItem`` among the bases so that its ``callback`` is the one used.
+    interaction failed"; this callback sends every error through ``handle_error``. A
+    custom_id naming a number beyond what the database stores is refused here, for every
+    button alike. List it before ``DynamicItem`` among the bases so that its ``callback``
+    is the one used.
     """
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
+            check_custom_id(custom_id_of(interaction))
             await self.pressed(interaction)
         except Exception as error:
             await handle_error(interaction, error)

@@ -17,7 +17,9 @@ import discord
 from discord import app_commands
 
 from cogs.contests.buttons import HANDLER_COG
+from cogs.custom_ids import StaleCustomId
 from cogs.errors import AnswersErrors
+from cogs.handlers import handling_cog
 from cogs.resources import Resources
 from cogs.timestamps import discord_time
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
@@ -69,12 +71,10 @@ class HallOfFamePage(
         return cls(match.string)
 
     async def pressed(self, interaction: discord.Interaction[Any]) -> None:
-        host: HallOfFameHost | None = interaction.client.get_cog(HANDLER_COG)
-        if host is None or self.page is None:
-            await interaction.response.send_message(
-                "⚠️ This button no longer works; run /contest hall-of-fame again.",
-                ephemeral=True,
-            )
+        if self.page is None:
+            raise StaleCustomId
+        host: HallOfFameHost | None = await handling_cog(interaction, HANDLER_COG)
+        if host is None:
             return
         await host.hall_of_fame.show(interaction, self.page, edit=True)
 

@@ -322,10 +322,10 @@ class FundingCog(commands.Cog, name="Funding"):
         """Every pledge form submission (see ``pledge_form``: none is held in memory, so no
         ``Modal.on_error`` runs; a listener's errors would only be logged, so they are
         answered here)."""
-        submission = read_submission(interaction)
-        if submission is None:
-            return
         try:
+            submission = read_submission(interaction)
+            if submission is None:
+                return
             await self.pledging.submit(interaction, submission)
         except Exception as error:
             await handle_error(interaction, error)

@@ -19,11 +19,14 @@ from typing import Any
 
 import discord
 
+from cogs.custom_ids import StaleCustomId, check_custom_id
 from funding.campaigns import Campaign
 
 AMOUNT_INPUT = "amount"
 SHOWN_AS_INPUT = "shown_as"
-_FORM_ID = re.compile(r"campaign:pledge-form:(?P<id>[1-9][0-9]{0,18})")
+#: Every custom_id starting so is the pledge form's (a malformed one is answered as stale).
+FORM_PREFIX = "campaign:pledge-form:"
+_FORM_ID = re.compile(re.escape(FORM_PREFIX) + r"(?P<id>[1-9][0-9]{0,18})")
 # Discord's component types: an action row, and a label holding one input.
 _ACTION_ROW = 1
 _LABEL = 18
@@ -34,7 +37,7 @@ def pledge_form(campaign: Campaign, current_minor: int, anonymous: bool) -> disc
     current pledge and choice, if any. Send it with ``interaction.response.send_modal``."""
     form = discord.ui.Modal(
         title=f"Pledge to {campaign.title}"[:45],
-        custom_id=f"campaign:pledge-form:{campaign.id}",
+        custom_id=f"{FORM_PREFIX}{campaign.id}",
         timeout=None,
     )
     amount: discord.ui.TextInput[discord.ui.Modal] = discord.ui.TextInput(
@@ -70,13 +73,18 @@ class PledgeSubmission:
 
 
 def read_submission(interaction: discord.Interaction[Any]) -> PledgeSubmission | None:
-    """The pledge form's answers, if ``interaction`` submits one; None for anything else."""
+    """The pledge form's answers, if ``interaction`` submits one; None for anything else.
+    Raises ``StaleCustomId`` for a pledge form's custom_id that names no campaign."""
     if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
         return None
     data: Mapping[str, Any] = interaction.data
-    match = _FORM_ID.fullmatch(str(data.get("custom_id", "")))
-    if match is None:
+    custom_id = str(data.get("custom_id", ""))
+    if not custom_id.startswith(FORM_PREFIX):
         return None
+    match = _FORM_ID.fullmatch(custom_id)
+    if match is None:
+        raise StaleCustomId
+    check_custom_id(custom_id)
     values = _submitted(data.get("components", []))
     amount = values.get(AMOUNT_INPUT)
     shown_as = values.get(SHOWN_AS_INPUT)

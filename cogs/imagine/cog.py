@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.custom_ids import StaleCustomId
 from cogs.errors import tell
 from cogs.imagine import render
 from cogs.imagine.buttons import (
@@ -159,12 +160,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
 
     async def on_press(self, interaction: discord.Interaction[Any], press: Press | None) -> None:
         if press is None:
-            await tell(
-                interaction,
-                "⚠️ This button is not one Atelier understands (it may come from an older "
-                "version). Use /show with the job's number to get working buttons.",
-            )
-            return
+            raise StaleCustomId
         if press.action is Action.APPEAL:
             await self._appeal(interaction, press.target_id)
             return

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.custom_ids import StaleCustomId
 from cogs.leaderboards import render
 from cogs.leaderboards.paging import PageButton, PageRequest, page_count, pager_view
 from cogs.resources import Resources
@@ -100,12 +101,7 @@ class LeaderboardsCog(commands.Cog, name="Leaderboards"):
     ) -> None:
         """◀ / ▶: show the requested page of the board, as it stands now, in place."""
         if request is None:
-            await interaction.response.send_message(
-                "⚠️ This button is not one Atelier understands (it may come from an older "
-                "version). Run /leaderboard again for a fresh board.",
-                ephemeral=True,
-            )
-            return
+            raise StaleCustomId
         if interaction.guild_id is None:  # a DM board from a version before boards per server
             await interaction.response.send_message(
                 "⚠️ Leaderboards belong to a server; run /leaderboard there.", ephemeral=True
