@@ -105,7 +105,10 @@ class AtelierBot(commands.AutoShardedBot):
             intents=discord.Intents.default(),
             help_command=None,
             tree_cls=AtelierTree,
-            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            # Member-written text (prompts, themes, titles) is echoed in public messages: by
+            # default nothing in a message notifies anyone. Where the bot itself names a
+            # job's owner to tell them, it allows that one user (``owner_only``).
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
         self._backend_factory = backend_factory

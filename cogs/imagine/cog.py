@@ -20,7 +20,7 @@ from cogs.imagine.buttons import (
     appeal_view,
     cancel_view,
 )
-from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, result_view
+from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, owner_only, result_view
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
@@ -108,14 +108,22 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         status = handle.queue_status()
         content = render.waiting(head, status.position if status else None)
         view = cancel_view(handle.job_id)
+        mentions = owner_only(handle.owner_id)
         webhook_message = None
         if not first:
-            webhook_message = await interaction.followup.send(content, view=view, wait=True)
+            webhook_message = await interaction.followup.send(
+                content, view=view, wait=True, allowed_mentions=mentions
+            )
             message_id = webhook_message.id
         elif interaction.response.is_done():
-            message_id = (await interaction.edit_original_response(content=content, view=view)).id
+            edited = await interaction.edit_original_response(
+                content=content, view=view, allowed_mentions=mentions
+            )
+            message_id = edited.id
         else:
-            callback = await interaction.response.send_message(content, view=view)
+            callback = await interaction.response.send_message(
+                content, view=view, allowed_mentions=mentions
+            )
             message_id = callback.message_id or (await interaction.original_response()).id
         status_message = StatusMessage(
             self.client,
@@ -126,6 +134,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             webhook_message=webhook_message,
             fresh_for=self.resources.tuning.token_window_seconds,
             upload_limit=interaction.filesize_limit,
+            owner_id=handle.owner_id,
         )
         await self.deliveries.show(Shown(handle, status_message, head))
 
@@ -147,6 +156,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
                 guild_id=where.guild_id,
                 message_id=where.message_id,
                 upload_limit=guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT,
+                owner_id=handle.owner_id,
             )
             head = render.header(
                 handle.job,

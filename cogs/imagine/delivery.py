@@ -31,6 +31,12 @@ from studio.service import StoredJob
 log = logging.getLogger(__name__)
 
 
+def owner_only(owner_id: int) -> discord.AllowedMentions:
+    """What a job's message may notify: its owner, whom the bot names in it on purpose; never
+    anyone a prompt mentions (the bot's default allows nobody)."""
+    return discord.AllowedMentions(users=[discord.Object(owner_id)])
+
+
 def token_expired(error: discord.HTTPException) -> bool:
     """Whether Discord refused a webhook call because the interaction token is gone."""
     return error.status in (401, 404) or error.code in (50027, 10015)
@@ -63,6 +69,7 @@ class StatusMessage:
         webhook_message: discord.WebhookMessage | None = None,
         fresh_for: float = 0.0,
         upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+        owner_id: int,
     ) -> None:
         """``interaction`` (and ``webhook_message`` for a followup) may be used for
         ``fresh_for`` seconds from now; without them, only the bot's token is used."""
@@ -74,6 +81,7 @@ class StatusMessage:
         self._webhook_message = webhook_message
         self._fresh_until = time.monotonic() + fresh_for
         self.upload_limit = upload_limit
+        self.owner_id = owner_id
 
     @property
     def token_fresh(self) -> bool:
@@ -117,7 +125,11 @@ class StatusMessage:
             fail_if_not_exists=False,
         )
         posted = await channel.send(
-            content=content, file=upload.file(), view=view, reference=reference
+            content=content,
+            file=upload.file(),
+            view=view,
+            reference=reference,
+            allowed_mentions=owner_only(self.owner_id),
         )
         try:
             await self._channel_message().edit(content=status_after, attachments=[], view=None)

@@ -400,8 +400,30 @@ class MessageBook(GuildPayloads):
             nonce=payload.get("nonce"),
             tts=bool(payload.get("tts")),
         )
+        if not message.loading:
+            self._notify_mentioned(message, payload)
         self.messages[message.id] = message
         return message
+
+    def _notify_mentioned(self, message: RecordedMessage, payload: dict[str, Any]) -> None:
+        """Record whom a message notifies as it appears: without ``allowed_mentions``, every
+        user mentioned in its content (and the author of the message it replies to); with
+        it, only those its ``parse``, ``users`` and ``replied_user`` allow."""
+        allowed = payload.get("allowed_mentions")
+        message.allowed_mentions = copy.deepcopy(allowed) if isinstance(allowed, dict) else None
+        mentioned = [int(uid) for uid in dict.fromkeys(MENTION.findall(message.content))]
+        if message.allowed_mentions is None:
+            pinged, replied = mentioned, True
+        else:
+            parse = message.allowed_mentions.get("parse") or []
+            listed = {int(uid) for uid in message.allowed_mentions.get("users") or []}
+            pinged = [uid for uid in mentioned if "users" in parse or uid in listed]
+            replied = bool(message.allowed_mentions.get("replied_user"))
+        reference = message.message_reference or {}
+        referenced = self.messages.get(int(reference.get("message_id") or 0))
+        if replied and referenced is not None and referenced.author_id not in pinged:
+            pinged.append(referenced.author_id)
+        message.pinged = pinged
 
     def _edit(
         self, message: RecordedMessage, payload: dict[str, Any], uploads: list[Upload]
@@ -423,6 +445,7 @@ class MessageBook(GuildPayloads):
             message.channel_id, payload, uploads, message.attachments
         )
         self._validate(content, embeds, components, attachments, flags)
+        was_loading = message.loading
         message.history.append(message.snapshot())
         message.content = content
         message.embeds = embeds
@@ -431,6 +454,8 @@ class MessageBook(GuildPayloads):
         message.attachments = attachments
         message.edits += 1
         message.edited_timestamp = time.time()
+        if was_loading:  # the deferred answer appears now, and notifies as a new one would
+            self._notify_mentioned(message, payload)
 
     async def _dispatch_message(self, event: str, message: RecordedMessage) -> None:
         """MESSAGE_CREATE / MESSAGE_UPDATE to sessions with the matching intent; content is

@@ -121,6 +121,11 @@ class RecordedMessage:
     reactions: dict[str, list[int]] = field(default_factory=dict)
     nonce: str | int | None = None
     tts: bool = False
+    #: The ``allowed_mentions`` the message was shown with (None: the payload had none).
+    allowed_mentions: dict[str, Any] | None = None
+    #: Users the message notified when it appeared (by ``allowed_mentions``, Discord's
+    #: rules); an edit notifies nobody, except filling in a "thinking…" placeholder.
+    pinged: list[int] = field(default_factory=list)
 
     @property
     def loading(self) -> bool:

@@ -123,6 +123,9 @@ async def test_open_submit_vote_close_and_results(
     await bot.phases.tick()
     assert len(_in_channel(fake, "Results of Contest #1")) == 1
     assert len(_in_channel(fake, "Contest #1 is open")) == 1
+    # Announcements name members without notifying them; only Alice's own job messages may.
+    for message in fake.messages.values():
+        assert set(message.pinged) <= {alice.id}, message.content
 
 
 async def test_the_moderator_role_without_manage_server_may_open_a_contest(
