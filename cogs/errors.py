@@ -38,13 +38,28 @@ async def tell(
     view: discord.ui.View = discord.utils.MISSING,
 ) -> None:
     """Answer only the member who asked: the interaction's response if it has none yet,
-    otherwise (deferred, or already answered) a followup. One exception is Discord's: after
-    a public defer ("Atelier is thinking…", as ``/imagine`` makes), the first followup fills
-    in that placeholder and is seen by everyone whatever ``ephemeral`` says."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, view=view)
-    else:
+    otherwise (deferred, or already answered) an ephemeral followup.
+
+    After a public defer ("Atelier is thinking…", as ``/imagine`` makes), Discord makes the
+    first followup fill in that placeholder, seen by everyone whatever ``ephemeral`` says;
+    so while the placeholder is still thinking it is deleted first, and the answer comes as
+    a followup of its own, seen only by the member (a refusal after a check that raced
+    other requests, a model that failed to load)."""
+    if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True, view=view)
+        return
+    if await _public_placeholder(interaction):
+        await interaction.delete_original_response()
+    await interaction.followup.send(text, ephemeral=True, view=view)
+
+
+async def _public_placeholder(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the interaction's original response is a public "thinking…" placeholder
+    that nothing has filled in yet."""
+    if interaction.response.type is not discord.InteractionResponseType.deferred_channel_message:
+        return False
+    original = await interaction.original_response()
+    return original.flags.loading and not original.flags.ephemeral
 
 
 #: Where a refusal's hint points the member, worded with the command that shows it (the

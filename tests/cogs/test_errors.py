@@ -44,6 +44,8 @@ class _Response:
     def __init__(self, done: bool) -> None:
         self.done = done
         self.sent: list[tuple[str, bool]] = []
+        # Answered with a message (a public defer's placeholder is tested through the bot).
+        self.type = discord.InteractionResponseType.channel_message if done else None
 
     def is_done(self) -> bool:
         return self.done

@@ -217,9 +217,11 @@ class InteractionRoutes(MessageBook):
             record.response_type == DEFERRED_CHANNEL_MESSAGE
             and original is not None
             and original.loading
+            and not original.deleted
         ):
             # The first followup after a defer replaces the "thinking…" placeholder and
-            # keeps the defer's ephemerality, as on Discord.
+            # keeps the defer's ephemerality, as on Discord (once the placeholder is deleted,
+            # a followup is a message of its own).
             payload = {k: v for k, v in payload.items() if k != "flags"}
             self._edit(original, payload, uploads)
             original.edits -= 1
