@@ -8,6 +8,8 @@ import sys
 import pytest
 
 from bot.logs import REDACTED, RedactingFormatter, setup_logging
+from tests.discord_standin import FakeDiscord, FakeUser
+from tests.helpers.discord_bots import Bots, button, is_result
 
 SECRET = "MTIz.fake-token-value-xyz"
 log = logging.getLogger("atelier.test")
@@ -107,3 +109,46 @@ def test_formatter_redacts_the_finished_text() -> None:
     assert text.startswith("ERROR bad [redacted]\nTraceback")
     assert text.endswith("ValueError: [redacted]")
     assert SECRET not in text
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        (
+            "POST https://discord.com/api/v10/interactions/123/aW50Zm9v-_x/callback returned 204",
+            "/interactions/123/[redacted]/callback returned 204",
+        ),
+        (
+            "PATCH https://discord.com/api/v10/webhooks/9/aW50Zm9v/messages/@original?wait=1",
+            "/webhooks/9/[redacted]/messages/@original?wait=1",
+        ),
+        ("{'id': '5', 'token': 'aW50Zm9v', 'version': 1}", "{'id': '5', 'token': '[redacted]',"),
+        ('{"token": "aW50Zm9v"}', '{"token": "[redacted]"}'),
+    ],
+)
+def test_interaction_tokens_are_redacted_by_where_they_appear(line: str, shown: str) -> None:
+    formatter = RedactingFormatter("%(message)s", [])
+    record = logging.LogRecord("discord.http", logging.DEBUG, __file__, 1, line, (), None)
+    text = formatter.format(record)
+    assert shown in text
+    assert "aW50Zm9v" not in text
+
+
+async def test_interaction_tokens_never_reach_the_log_even_at_debug(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """discord.py's own DEBUG lines show request URLs (``/interactions/<id>/<token>/…``,
+    ``/webhooks/<app>/<token>/…``) and gateway payloads (``'token': …``); an interaction
+    token is a short-lived secret, so each is redacted like the bot's token."""
+    setup_logging("DEBUG", secrets=[fake.bot_token])
+    await bots.start()
+    rec = await fake.slash("imagine", {"prompt": "a lantern"}, user=alice)
+    grid = await rec.wait_original(is_result, timeout=30)
+    press = await fake.press(grid.id, button(grid, "u", 0), user=alice)
+    await press.wait_original(lambda m: bool(m.attachments), timeout=30)
+    err = capsys.readouterr().err
+    assert "/interactions/" in err  # the lines are there, with their tokens blanked out
+    assert "/webhooks/" in err
+    for token in (rec.token, press.token):
+        assert token not in err
+    assert fake.bot_token not in err
