@@ -20,6 +20,7 @@ from typing import Any
 import discord
 
 from cogs.custom_ids import check_custom_id, custom_id_of
+from cogs.fitting import fit_message
 from cogs.timestamps import discord_time
 from contests.errors import ContestHint
 from core.errors import UserFacingError
@@ -38,19 +39,24 @@ async def tell(
     view: discord.ui.View = discord.utils.MISSING,
 ) -> None:
     """Answer only the member who asked: the interaction's response if it has none yet,
-    otherwise (deferred, or already answered) an ephemeral followup.
+    otherwise (deferred, or already answered) an ephemeral followup. Text of any length
+    fits (``cogs.fitting.fit_message``: a long one comes with the whole of it as a file).
 
     After a public defer ("Atelier is thinking…", as ``/imagine`` makes), Discord makes the
     first followup fill in that placeholder, seen by everyone whatever ``ephemeral`` says;
     so while the placeholder is still thinking it is deleted first, and the answer comes as
     a followup of its own, seen only by the member (a refusal after a check that raced
     other requests, a model that failed to load)."""
+    fitted = fit_message(text)
+    files = [fitted.file] if fitted.file is not None else discord.utils.MISSING
     if not interaction.response.is_done():
-        await interaction.response.send_message(text, ephemeral=True, view=view)
+        await interaction.response.send_message(
+            fitted.content, ephemeral=True, view=view, files=files
+        )
         return
     if await _public_placeholder(interaction):
         await interaction.delete_original_response()
-    await interaction.followup.send(text, ephemeral=True, view=view)
+    await interaction.followup.send(fitted.content, ephemeral=True, view=view, files=files)
 
 
 async def _public_placeholder(interaction: discord.Interaction[Any]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from core.errors import quoted
 from studio.errors import StudioError
 
 MAX_WORD_CHARS = 60
@@ -33,9 +34,11 @@ def normalise_words(text: str) -> list[str]:
         if not word:
             continue
         if not re.search(r"\w", word):
-            raise StudioError(f"'{word}' has no letters or digits, so it could never match a word")
+            raise StudioError(
+                f"{quoted(word)} has no letters or digits, so it could never match a word"
+            )
         if len(word) > MAX_WORD_CHARS:
-            raise StudioError(f"'{word[:20]}…' is longer than {MAX_WORD_CHARS} characters")
+            raise StudioError(f"{quoted(word)} is longer than {MAX_WORD_CHARS} characters")
         if word not in words:
             words.append(word)
     if not words:

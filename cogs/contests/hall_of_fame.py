@@ -19,6 +19,7 @@ from discord import app_commands
 from cogs.contests.buttons import HANDLER_COG
 from cogs.custom_ids import StaleCustomId
 from cogs.errors import AnswersErrors
+from cogs.fitting import Embed
 from cogs.handlers import handling_cog
 from cogs.resources import Resources
 from cogs.timestamps import discord_time
@@ -159,7 +160,7 @@ class HallOfFame:
             )
         votes = contest.winners[0].votes
         won = "Won by" if len(contest.winners) == 1 else "Shared by"
-        embed = discord.Embed(title=f"🏆 {contest.theme}", colour=discord.Colour.gold())
+        embed = Embed(title=f"🏆 {contest.theme}", colour=discord.Colour.gold())
         embed.description = (
             f"{won} {_join(names)} with **{votes} vote{'' if votes == 1 else 's'}**"
             f"{' each' if len(contest.winners) > 1 else ''}\n"

@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 
 import discord
 
+from cogs.fitting import Embed
 from cogs.timestamps import discord_time
 from contests.lifecycle import EMPTY_THEME_QUEUE
 from contests.model import Contest, ContestState, Entry, Rules, Standing
@@ -38,7 +39,7 @@ def rules_text(rules: Rules) -> str:
 
 
 def opening(contest: Contest, rules: Rules) -> discord.Embed:
-    embed = discord.Embed(
+    embed = Embed(
         title=f"🏆 Contest #{contest.id} is open: “{contest.theme}”",
         description=(
             "Make an image on the theme with /imagine, upscale it, and press "
@@ -138,9 +139,7 @@ def cancelled(contest: Contest) -> str:
 def results(
     contest: Contest, standings: Sequence[Standing], hidden: Collection[int]
 ) -> discord.Embed:
-    embed = discord.Embed(
-        title=f"🏁 Results of Contest #{contest.id}: “{contest.theme}”", colour=COLOUR
-    )
+    embed = Embed(title=f"🏁 Results of Contest #{contest.id}: “{contest.theme}”", colour=COLOUR)
     if not standings:
         embed.description = "Nobody entered this contest."
         return embed

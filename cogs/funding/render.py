@@ -12,6 +12,7 @@ import io
 import discord
 from PIL import Image, ImageDraw, ImageFont
 
+from cogs.fitting import Embed
 from cogs.timestamps import discord_time
 from funding.campaigns import Campaign, CampaignState, Progress
 
@@ -93,7 +94,7 @@ def when_line(campaign: Campaign) -> str:
 def campaign_embed(shown: Progress) -> discord.Embed:
     """The campaign message's embed; the bar is the attachment ``BAR_FILE``."""
     campaign = shown.campaign
-    embed = discord.Embed(
+    embed = Embed(
         title=campaign.title,
         description=campaign.description or None,
         colour=_COLOUR[campaign.state],

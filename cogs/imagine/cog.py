@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from cogs.custom_ids import StaleCustomId
 from cogs.errors import tell
+from cogs.fitting import Embed
 from cogs.imagine import render
 from cogs.imagine.buttons import (
     HANDLER_COG,
@@ -84,12 +85,13 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             at=self.resources.clock(),
         )
         words = ", ".join(f"**{word}**" for word in matched)
-        await interaction.response.send_message(
-            f"🚫 Sorry! This server does not allow {words} in prompts, so nothing was made. "
-            "Rephrase the prompt without them and try again — or, if you think this is a "
-            "mistake, appeal to the moderators.",
+        # The words go last: however many matched, the reason and the Appeal button show.
+        await tell(
+            interaction,
+            "🚫 Sorry! This server does not allow some words of this prompt, so nothing was "
+            "made. Rephrase the prompt without them and try again — or, if you think this is "
+            f"a mistake, appeal to the moderators.\nNot allowed here: {words}",
             view=appeal_view(blocked_id),
-            ephemeral=True,
         )
 
     async def _show_new(
@@ -250,7 +252,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         job = source.job
         request = job.request
         seed = next((image.seed for image in source.images if image.index == index), job.seed)
-        embed = discord.Embed(title=f"Job #{source.id} · {job.kind.value}")
+        embed = Embed(title=f"Job #{source.id} · {job.kind.value}")
         embed.description = render.prompt_text(request)
         embed.add_field(name="Seed", value=str(seed))
         embed.add_field(name="Model", value=job.model)
@@ -288,7 +290,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         if not await mark_appealed(db, blocked_id, self.resources.clock()):
             await tell(interaction, "You already appealed this prompt; the moderators have it.")
             return
-        embed = discord.Embed(title="Appeal of a blocked prompt", description=blocked.prompt)
+        embed = Embed(title="Appeal of a blocked prompt", description=blocked.prompt)
         embed.add_field(name="Matched", value=", ".join(blocked.matched))
         embed.add_field(name="By", value=f"<@{blocked.user_id}>")
         embed.add_field(name="In", value=f"<#{blocked.channel_id}>")
@@ -362,7 +364,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
                 lines.append(f"#{handle.job_id} running{percent} — {prompt}")
         usage = await self.studio.usage(user_id)
         limits = pool.limits
-        embed = discord.Embed(title="Your Atelier")
+        embed = Embed(title="Your Atelier")
         embed.add_field(name="Jobs", value=_within_field(lines), inline=False)
         embed.add_field(name="Images today", value=str(usage.images_today))
         embed.add_field(name="Images in total", value=str(usage.images_total))

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import discord
 
+from cogs.fitting import Embed
 from cogs.leaderboards.paging import ROWS_PER_PAGE
 from cogs.timestamps import discord_time
 from contests.boards.trending import TRENDING_DAYS, TrendingImage
@@ -65,7 +66,7 @@ def board_embed(
 ) -> discord.Embed:
     """The page's ``lines`` under the board's title; the empty text when there are none."""
     period = f"last {TRENDING_DAYS} days" if board is Board.TRENDING else window.label
-    embed = discord.Embed(title=f"{_TITLES[board]} · {period}", colour=_COLOUR)
+    embed = Embed(title=f"{_TITLES[board]} · {period}", colour=_COLOUR)
     embed.description = "\n".join(lines) if lines else _EMPTY[board]
     note = f"Page {page}/{pages} · {_EXPLAINED[board]} {_PRIVACY}"
     if board is Board.TRENDING and window is not Window.WEEK:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import discord
 
+from cogs.fitting import Embed
 from cogs.timestamps import discord_time
 from inference.models import source_kind
 from registry.versions import ImageCounts, ModelVersion, VersionStatus
@@ -44,7 +45,7 @@ def list_embed(
     by_model: dict[str, list[ModelVersion]] = {}
     for version in versions:
         by_model.setdefault(version.name, []).append(version)
-    embed = discord.Embed(
+    embed = Embed(
         title="Models",
         description="Use one with `--model name` (its newest version) or `--model name:version`."
         " Details: `/models info name`.",
@@ -71,7 +72,7 @@ def info_embed(
     version: ModelVersion, siblings: list[ModelVersion], images: ImageCounts, now: datetime
 ) -> discord.Embed:
     """Everything about one version, and the model's other versions."""
-    embed = discord.Embed(
+    embed = Embed(
         title=f"{version.key}{' ✔' if version.certified else ''}",
         description=version.description or "No description.",
     )

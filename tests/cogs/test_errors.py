@@ -50,7 +50,7 @@ class _Response:
     def is_done(self) -> bool:
         return self.done
 
-    async def send_message(self, text: str, *, ephemeral: bool, view: Any) -> None:
+    async def send_message(self, text: str, *, ephemeral: bool, view: Any, files: Any) -> None:
         self.sent.append((text, ephemeral))
         self.done = True
 
@@ -60,7 +60,7 @@ class _Followup:
         self.fails = fails
         self.sent: list[tuple[str, bool]] = []
 
-    async def send(self, text: str, *, ephemeral: bool, view: Any) -> None:
+    async def send(self, text: str, *, ephemeral: bool, view: Any, files: Any) -> None:
         if self.fails:
             raise discord.NotFound(SimpleNamespace(status=404, reason="Not Found"), "expired")
         self.sent.append((text, ephemeral))
