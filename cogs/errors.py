@@ -6,8 +6,9 @@ shown to the member as ``⚠️`` and its text (moments as Discord timestamps); 
 is a bug, logged with its traceback, and the member gets an apology. Cogs let domain
 refusals propagate instead of catching them one by one; they reach ``handle_error``
 through the command tree's ``on_error`` (slash commands, in ``bot/app.py``),
-:class:`AnswersErrors` (buttons: ``DynamicItem``), ``SettingsPanel.on_error`` (a view)
-and the pledge form's listener (modal submits).
+:class:`AnswersErrors` (buttons: ``DynamicItem``), ``SettingsPanel.on_error`` (a view),
+the pledge form's listener (modal submits) and the bot's ``on_interaction`` (presses and
+forms that nothing handles: ``cogs.custom_ids``).
 """
 
 from __future__ import annotations
