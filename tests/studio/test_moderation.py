@@ -81,8 +81,11 @@ def test_no_words_at_all_is_refused_with_an_example(text: str) -> None:
 
 
 def test_an_entry_without_letters_or_digits_is_refused_by_name() -> None:
-    with pytest.raises(StudioError, match="'!!!' has no letters or digits"):
+    with pytest.raises(StudioError, match="“!!!” has no letters or digits"):
         normalise_words("gore, !!!")
+    with pytest.raises(StudioError) as caught:
+        normalise_words("!" * 6000)  # quoted back shortened, whatever its length
+    assert len(str(caught.value)) < 150
 
 
 def test_an_overlong_entry_is_refused_with_the_limit() -> None:
