@@ -53,14 +53,18 @@ def unknown_names(
     """One line per name with ``prefix`` (any case, as settings read them) that is not a
     known setting, with the nearest known name; ``found`` maps where the names were found
     (".env", "environment") to the names."""
-    known_upper = {name.upper() for name in known}
+    prefix = prefix.upper()
+    # Compared without the prefix, which every name shares and would make all look alike.
+    known_tails = {name.upper().removeprefix(prefix) for name in known}
     problems = []
     for where, names in found.items():
         for name in sorted(set(names)):
             upper = name.upper()
-            if not upper.startswith(prefix.upper()) or upper in known_upper:
+            if not upper.startswith(prefix) or upper.removeprefix(prefix) in known_tails:
                 continue
-            nearest = difflib.get_close_matches(upper, known_upper, n=1, cutoff=0.6)
-            hint = f"did you mean {nearest[0]}?" if nearest else "see README.md, Configuration"
+            nearest = difflib.get_close_matches(upper.removeprefix(prefix), known_tails, n=1)
+            hint = (
+                f"did you mean {prefix}{nearest[0]}?" if nearest else "see README.md, Configuration"
+            )
             problems.append(f"{where}: {name} is not a setting; {hint}")
     return problems

@@ -38,9 +38,9 @@ def check_model(source: str, *, hub: bool = True) -> ModelCheck:
     kind = source_kind(source)
     path = Path(source).expanduser()
     if kind == "folder":
-        return _check_folder(path)
+        return _check_folder(path, source)
     if kind == "file":
-        return _check_file(path)
+        return _check_file(path, source)
     if kind == "missing path":
         return ModelCheck(
             False,
@@ -50,37 +50,39 @@ def check_model(source: str, *, hub: bool = True) -> ModelCheck:
     return _check_hub_id(source, ask_hub=hub)
 
 
-def _check_folder(path: Path) -> ModelCheck:
+def _check_folder(path: Path, shown: str) -> ModelCheck:
     index = path / "model_index.json"
     if not index.is_file():
         return ModelCheck(
             False,
-            f"{path} has no model_index.json, so it is not a diffusers folder; point at one "
+            f"{shown} has no model_index.json, so it is not a diffusers folder; point at one "
             "(or at a .safetensors/.ckpt file)",
         )
     try:
         pipeline = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "?")
     except (ValueError, UnicodeDecodeError, AttributeError):
-        return ModelCheck(False, f"{index} is not valid JSON; the folder is damaged")
+        return ModelCheck(
+            False, f"{shown}/model_index.json is not valid JSON; the folder is damaged"
+        )
     size = sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
-    return ModelCheck(True, f"folder {path}: {pipeline}, {_size(size)}")
+    return ModelCheck(True, f"folder {shown}: {pipeline}, {_size(size)}")
 
 
-def _check_file(path: Path) -> ModelCheck:
+def _check_file(path: Path, shown: str) -> ModelCheck:
     size = path.stat().st_size
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
         tensors = _safetensors_tensor_count(path)
         if tensors is None:
-            return ModelCheck(False, f"{path} is not a readable .safetensors file (damaged?)")
-        detail = f"file {path}: single-file checkpoint, {tensors} tensors, {_size(size)}"
+            return ModelCheck(False, f"{shown} is not a readable .safetensors file (damaged?)")
+        detail = f"file {shown}: single-file checkpoint, {tensors} tensors, {_size(size)}"
         return ModelCheck(True, detail)
     if suffix == ".ckpt":
         if not zipfile.is_zipfile(path):
-            return ModelCheck(False, f"{path} is not a readable .ckpt file (damaged?)")
-        return ModelCheck(True, f"file {path}: single-file checkpoint, {_size(size)}")
+            return ModelCheck(False, f"{shown} is not a readable .ckpt file (damaged?)")
+        return ModelCheck(True, f"file {shown}: single-file checkpoint, {_size(size)}")
     return ModelCheck(
-        False, f"{path} is not a .safetensors or .ckpt file; give one, or a diffusers folder"
+        False, f"{shown} is not a .safetensors or .ckpt file; give one, or a diffusers folder"
     )
 
 
