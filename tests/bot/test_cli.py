@@ -298,7 +298,7 @@ BAD_COMMAND_LINE = [
         "a car",
         [],
         {"ATELIER_MODELS": '{"gone": "./nowhere"}', "ATELIER_MODEL": "gone"},
-        "model gone (ATELIER_MODEL): ./nowhere does not exist",
+        "model gone (ATELIER_MODELS['gone']): ./nowhere does not exist",
         id="configured-model-path",
     ),
     pytest.param(
@@ -699,3 +699,56 @@ def test_python_dash_m_bot(workdir: Path) -> None:
     )
     assert started.returncode == 2
     assert "ATELIER_DISCORD_TOKEN is not set" in started.stderr
+
+
+# --- existing files, --version and --help -----------------------------------------------------
+
+
+def test_imagine_never_overwrites_a_file_unless_forced(
+    workdir: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "grid-2.png").write_bytes(b"someone's picture")
+    rc = _imagine(tiny_model_dir, f"a car {FAST}")
+    _, err = capsys.readouterr()
+    assert rc == 2
+    assert err.splitlines() == [
+        "atelier: --out grid.png: grid-2.png already exist(s); choose another --out, or add "
+        "--force to overwrite"
+    ]
+    assert (workdir / "grid-2.png").read_bytes() == b"someone's picture"
+    assert sorted(p.name for p in workdir.glob("*.png")) == ["grid-2.png"]
+    assert _recorded(_db_path(workdir)) == []
+
+    assert _imagine(tiny_model_dir, f"a car {FAST}", "--force") == 0
+    with Image.open(workdir / "grid-2.png") as image:
+        assert image.size == (64, 64)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == "atelier 0.1.0\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["run"], ["ATELIER_DISCORD_TOKEN", ".env", "atelier check", "(default 30)"]),
+        (["check"], ["without Discord", "exit code 0 if all passed, 2 if not"]),
+        (["imagine"], ["--ar W:H", "--seed N", "default grid.png", "--force", "ATELIER_MODEL"]),
+        (["health"], ["/healthz", "ATELIER_WEB_PORT", "(default 8080)"]),
+        (["make-tiny-model"], ["(default sd)", "(default 0)"]),
+        (["db", "backup"], ["never overwritten", "before upgrading"]),
+    ],
+    ids=["run", "check", "imagine", "health", "make-tiny-model", "db-backup"],
+)
+def test_every_command_help_says_what_it_does_and_its_defaults(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for text in says:
+        assert text in shown
