@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot import model_checks
-from bot.checks import Outcome, database_check
+from bot.checks import Outcome, database_check, device_checks
 from bot.model_checks import check_model
 from bot.settings import load_settings
 
@@ -229,3 +229,24 @@ async def test_a_damaged_database_is_one_line_saying_how_to_restore(
     assert check.outcome is Outcome.FAILED
     assert check.line().startswith("✗ database: data/atelier.db cannot be opened (file is not")
     assert "atelier db backup" in check.line()
+
+
+def test_a_precision_the_device_cannot_take_is_named(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_DEVICES", "cpu")
+    monkeypatch.setenv("ATELIER_DTYPE", "fp16")
+    [check] = device_checks(load_settings())
+    assert check.line() == (
+        "✗ device cpu: ATELIER_DTYPE=fp16 is not supported on the CPU; use fp32 or auto"
+    )
+
+
+@pytest.mark.gpu
+def test_a_cuda_device_is_named_after_it_computed(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_DEVICES", "cuda:0")
+    [check] = device_checks(load_settings())
+    assert check.outcome is Outcome.PASSED, check.line()
+    assert check.detail.endswith(" GiB, float16")
