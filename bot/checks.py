@@ -150,7 +150,7 @@ def data_folder_check(settings: Settings, *, create: bool) -> Check:
     problem = outside_volume_problem(folder, settings.data_volume)
     if problem is not None:
         return failed("data folder", problem)
-    state = "writable" if create else "can be created and written"
+    state = "writable" if folder.is_dir() else "can be created and written"
     return passed("data folder", f"{folder.absolute()} ({state})")
 
 

@@ -133,7 +133,9 @@ def _cached_size(repo: str) -> int | None:
 def _ask_hub(repo: str) -> ModelCheck:
     endpoint = os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
     request = urllib.request.Request(f"{endpoint}/api/models/{repo}")
-    token = os.environ.get("HF_TOKEN", "").strip()
+    from huggingface_hub import get_token  # HF_TOKEN, or the login stored by `hf auth login`
+
+    token = get_token()
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
