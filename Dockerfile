@@ -1,19 +1,26 @@
-# Atelier for GPU hosts.
+# Atelier for GPU hosts (README.md, "Docker and compose").
 #
+#   docker compose up -d --build
+# or
 #   docker build -t atelier .
-#   docker run --gpus all --env-file .env -v atelier-data:/data atelier
+#   docker run --gpus all --env-file .env -v atelier-data:/data --stop-timeout 60 atelier
 #
-# The official PyTorch CUDA runtime image brings Python, CUDA and a CUDA build of torch;
-# pip keeps that torch (the project asks for torch>=2.4) and adds the rest. Models
-# downloaded from the Hugging Face Hub are cached under /data, so they survive restarts.
-ARG BASE_IMAGE=pytorch/pytorch:2.9.0-cuda12.8-cudnn9-runtime
-FROM ${BASE_IMAGE}
+# torch is the version the tests run on (TORCH_VERSION, like the Makefile's TORCH). On Linux,
+# PyPI's torch wheel is the CUDA build and brings the CUDA libraries it needs, so the host
+# needs only the NVIDIA driver and the NVIDIA Container Toolkit. Models downloaded from the
+# Hugging Face Hub are cached under /data, so they survive restarts.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+FROM ${PYTHON_IMAGE}
 
+ARG TORCH_VERSION=2.13.0
+# ATELIER_DATA_VOLUME makes `atelier check` (and `atelier run`) refuse a data folder outside
+# the volume, e.g. ATELIER_DATA_DIR=./data from a .env passed with --env-file.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ATELIER_DATA_DIR=/data \
+    ATELIER_DATA_VOLUME=/data \
     HF_HOME=/data/huggingface
 
 RUN groupadd --gid 10001 atelier \
@@ -22,18 +29,27 @@ RUN groupadd --gid 10001 atelier \
     && chown atelier:atelier /data
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY bot ./bot
-COPY cogs ./cogs
-COPY inference ./inference
-COPY contests ./contests
-COPY funding ./funding
-COPY db ./db
-COPY studio ./studio
-RUN python -m pip install . \
+
+# The dependencies in a layer of their own, from pyproject.toml alone: changing the code
+# does not reinstall torch and its neighbours.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && python -m pip install "torch==${TORCH_VERSION}" -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# Then the code (.dockerignore keeps tests, data, .env and caches out).
+COPY . .
+RUN python -m pip install --no-deps . \
     && python -c "import torch, diffusers, discord; print('torch', torch.__version__)"
 
 USER atelier
 VOLUME ["/data"]
+# The bot's web server answers GET /healthz (ATELIER_WEB_PORT); the first start may
+# download the default model, hence the long start period.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=600s --retries=3 \
+    CMD ["atelier", "health"]
+# docker stop sends SIGTERM, then kills after 10 s unless told otherwise: the bot needs up
+# to ATELIER_SHUTDOWN_GRACE_SECONDS (30) + 15 s, so use `docker stop -t 60` or
+# `docker run --stop-timeout 60` (compose.yaml sets stop_grace_period: 60s).
 ENTRYPOINT ["atelier"]
 CMD ["run"]

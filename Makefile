@@ -1,20 +1,23 @@
 # The two commands a fresh machine needs (see README.md):
 #   make run    set up .venv and start the bot
 #   make test   set up .venv and run lint, types and the whole test suite
-# torch is pinned so that a machine without a GPU takes the CPU build from local
-# disk (or the regular wheel elsewhere) instead of guessing a multi-GB CUDA build.
+# torch is pinned to the version the tests run on. From PyPI on Linux that is the CUDA build
+# (several GB); for the CPU build give PyTorch's CPU index:
+#   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
 CHECKED := core inference db contests funding registry studio cogs bot bench
 
 .PHONY: run test lint check install clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet "$(TORCH)" -e '.[dev]'
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -8,6 +8,7 @@ before the gateway connects. ``AtelierBot.close`` shuts them down in the right o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import signal
@@ -271,8 +272,17 @@ def create_bot(
     )
 
 
+class DiscordTimeoutError(Exception):
+    """Discord did not answer in time (``ATELIER_DISCORD_TIMEOUT_SECONDS``)."""
+
+
 async def run_bot(settings: Settings, token: str) -> None:
-    """Run until SIGTERM/SIGINT (or a fatal error), then shut down gracefully."""
+    """Run until SIGTERM/SIGINT (or a fatal error), then shut down gracefully.
+
+    Raises DiscordTimeoutError if logging in, or then connecting to the gateway, takes
+    longer than ``settings.discord_timeout_seconds``. A signal while it is still connecting
+    stops it at once, without an error.
+    """
     bot = create_bot(settings)
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
@@ -288,9 +298,43 @@ async def run_bot(settings: Settings, token: str) -> None:
         loop.add_signal_handler(signum, stop)
     try:
         async with bot:
-            await bot.start(token)
+            try:
+                await _start(bot, token, settings)
+            except Exception:
+                if not stopping:  # not the connection that stop() closed under it
+                    raise
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         if stopping:
             await stopping[0]
+
+
+async def _start(bot: AtelierBot, token: str, settings: Settings) -> None:
+    """``bot.start``, with a time limit on logging in and on then becoming ready: an
+    address that accepts connections and never answers would otherwise keep it silent
+    for minutes (discord.py's requests have no overall timeout)."""
+    timeout = settings.discord_timeout_seconds
+    advice = "check the network, or raise ATELIER_DISCORD_TIMEOUT_SECONDS"
+    try:
+        await asyncio.wait_for(bot.login(token), timeout)
+    except TimeoutError:
+        raise DiscordTimeoutError(
+            f"Discord did not answer within {timeout:g}s when logging in at "
+            f"{settings.discord_api_base}; {advice}"
+        ) from None
+    connection = asyncio.create_task(bot.connect(), name="discord-connection")
+    ready = asyncio.create_task(bot.wait_until_ready(), name="discord-ready")
+    done, _ = await asyncio.wait(
+        {connection, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+    )
+    ready.cancel()
+    if not done:
+        connection.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await connection
+        raise DiscordTimeoutError(
+            f"Discord's gateway did not let the bot connect within {timeout:g}s "
+            f"({settings.discord_gateway_url}); {advice}"
+        )
+    await connection

@@ -1,7 +1,9 @@
-"""The ``atelier`` command: run the bot, generate locally, list models, manage the database.
+"""The ``atelier`` command: run the bot, check the set-up, generate locally, list models,
+manage the database.
 
-Exit codes: 0 success, 1 a runtime failure (model could not load, generation failed),
-2 bad input or settings (message on stderr; no job recorded, no image written).
+Exit codes: 0 success, 1 a runtime failure (model could not load, generation failed,
+Discord did not answer), 2 an operator's mistake: bad input, settings, ``.env`` or set-up
+(one line per problem on stderr, no traceback; no job recorded, nothing written).
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
+from bot.data_folder import SetupError, output_problem, writable_problem
+from bot.envfile import ENV_FILE
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from core.errors import UserFacingError
@@ -29,18 +34,65 @@ To try Atelier on this machine without Discord:
 --model or ATELIER_MODEL at a real checkpoint for real images)"""
 
 
+_RUN_HELP = """\
+Check the set-up (as `atelier check` does), then log in to Discord and serve /imagine and
+the other commands until Ctrl-C or SIGTERM, which let running jobs finish for
+ATELIER_SHUTDOWN_GRACE_SECONDS (default 30).
+
+Needs the bot's token in ATELIER_DISCORD_TOKEN, in the environment or in a .env file in
+the working directory (see README.md, 'Connect to Discord'); every setting is an ATELIER_*
+variable read the same way. Logging in and connecting may take
+ATELIER_DISCORD_TIMEOUT_SECONDS (default 30) each."""
+
+_CHECK_HELP = """\
+Check everything that can be known without Discord: settings and .env, the token is set,
+each device (and that CUDA computes), each configured model (found locally, in the
+Hugging Face cache or on the hub: its type and size), disk space, the data folder (created
+and writable) and the database (opened, migrated, integrity). One line per item, ✓ or ✗
+with what to do; exit code 0 if all passed, 2 if not."""
+
+_IMAGINE_EPILOG = """\
+prompt flags (at the end of the prompt; see README.md, 'Prompt syntax'):
+  --ar W:H       shape, 1:4 … 4:1 (default 1:1)
+  --seed N       0 … 4294967295 (default random); image i uses N + i
+  --no a, b      negative prompt
+  --chaos N      0 … 100 (default 0): how different the four images are
+  --stylize N    0 … 1000 (default 100): higher is freer, lower more literal
+  --q N          .25, .5, 1, 2 (default 1): multiplies the steps
+  --stop N       10 … 100 (default 100): stop denoising at N %
+  --tile         seamless, tileable images
+  --repeat N     run the prompt N times (up to ATELIER_MAX_REPEAT)
+  --model NAME   a registered model ([:VERSION]); or use --model below
+  --steps N      1 … 150 (default ATELIER_DEFAULT_STEPS)
+  --sampler S    euler, euler_a, dpm++2m, dpm++2m_karras, ddim, unipc
+  a:: b::2       weighted multi-prompt
+  {red, blue} x  one job per combination
+
+With several jobs (permutations, --repeat), --out grid.png becomes grid_1.png, grid_2.png,
+…, each listed with its prompt. Images: GRID-1.png … GRID-4.png beside the grid."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.handler(args))
     except SettingsError as error:
-        _fail("invalid settings:")
         for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+            _fail(problem)
+        return EXIT_USAGE
+    except SetupError as error:
+        _fail(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
         _fail("interrupted")
         return 130
+
+
+def _version() -> str:
+    try:
+        return metadata.version("atelier")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,42 +100,80 @@ def _parser() -> argparse.ArgumentParser:
         prog="atelier",
         description="Atelier: a self-hosted, Midjourney-style image studio for Discord.",
     )
+    parser.add_argument("--version", action="version", version=f"atelier {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="start the Discord bot")
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help,
+            description=description or help[0].upper() + help[1:] + ".",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    run = command("run", "check the set-up, then start the Discord bot", _RUN_HELP)
     run.set_defaults(handler=_run)
 
-    imagine = commands.add_parser(
-        "imagine",
-        help="generate a 2×2 grid from a prompt, locally",
-        description="Generate like /imagine does, with the same Midjourney-style flags.",
+    check = command(
+        "check", "check settings, devices, models and data without Discord", _CHECK_HELP
     )
+    check.set_defaults(handler=_check)
+
+    health = command(
+        "health",
+        "exit 0 if the bot running on this machine says it is healthy, else 1",
+        "Ask the running bot's web server for GET /healthz on 127.0.0.1:ATELIER_WEB_PORT "
+        "(default 8080): exit 0 on 200, else 1 with one line. For a container's HEALTHCHECK.",
+    )
+    health.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for the answer (default 5)"
+    )
+    health.set_defaults(handler=_health)
+
+    imagine = command(
+        "imagine",
+        "generate a 2×2 grid from a prompt, locally",
+        "Generate like /imagine does, with the same Midjourney-style flags, through the same "
+        "model registry and worker pool; the job is recorded in the database.",
+    )
+    imagine.epilog = _IMAGINE_EPILOG
     imagine.add_argument("prompt", help='the prompt and its flags, e.g. "a fox --ar 3:2 --seed 7"')
     imagine.add_argument(
-        "--model", help="a model's name (or name:version), hub id, folder or .safetensors file"
+        "--model",
+        help="a model's name (or name:version), hub id, folder or .safetensors file "
+        "(default: ATELIER_MODEL)",
     )
-    imagine.add_argument("--out", type=Path, default=Path("grid.png"), help="grid file (.png)")
+    imagine.add_argument(
+        "--out",
+        type=Path,
+        default=Path("grid.png"),
+        help="the grid's file (.png; default grid.png); the images go beside it",
+    )
+    imagine.add_argument("--force", action="store_true", help="overwrite files that already exist")
     imagine.add_argument("--device", help="cpu, cuda:0, … (default: first of ATELIER_DEVICES)")
     imagine.set_defaults(handler=_imagine)
 
-    models = commands.add_parser("models", help="list the configured models")
+    models = command("models", "list the configured models (ATELIER_MODEL, ATELIER_MODELS)")
     models.set_defaults(handler=_models)
 
-    tiny = commands.add_parser(
+    tiny = command(
         "make-tiny-model",
-        help="write a tiny random-weight SD pipeline (offline; for tests and trying things)",
+        "write a tiny random-weight SD pipeline (offline; for tests and trying things)",
     )
-    tiny.add_argument("directory", type=Path)
-    tiny.add_argument("--arch", choices=["sd", "sdxl"], default="sd")
-    tiny.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
+    tiny.add_argument("directory", type=Path, help="a new folder to write it to")
+    tiny.add_argument("--arch", choices=["sd", "sdxl"], default="sd", help="(default sd)")
+    tiny.add_argument("--seed", type=int, default=0, help="weight initialisation seed (default 0)")
     tiny.set_defaults(handler=_make_tiny_model)
 
-    database = commands.add_parser("db", help="database maintenance")
+    database = command("db", "database maintenance")
     db_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     backup = db_commands.add_parser(
-        "backup", help="online backup of the database to a new file (safe while the bot runs)"
+        "backup",
+        help="online backup of the database to a new file (safe while the bot runs)",
+        description="Write a consistent copy of ATELIER_DATA_DIR/atelier.db to a new file, "
+        "safe while the bot runs. Make one before upgrading Atelier.",
     )
-    backup.add_argument("path", type=Path)
+    backup.add_argument("path", type=Path, help="the new file (never overwritten)")
     backup.set_defaults(handler=_db_backup)
     return parser
 
@@ -115,9 +205,13 @@ def _fail(message: str) -> None:
     print(f"atelier: {message}", file=sys.stderr)
 
 
+def _token(settings: Settings) -> str:
+    return settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = _settings()
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+    if not _token(settings):
         _fail(
             "ATELIER_DISCORD_TOKEN is not set. Put your bot's token in the environment or in a "
             ".env file next to where you run atelier (see README.md, 'Connect to Discord')."
@@ -125,19 +219,30 @@ def _run(args: argparse.Namespace) -> int:
         print(_try_locally(), file=sys.stderr)
         return EXIT_USAGE
     _quiet_model_libraries()
+    from bot.checks import run_checks
+
+    problems = [check for check in run_checks(settings) if check.failed]
+    for check in problems:
+        _fail(check.line())
+    if problems:
+        return EXIT_USAGE
+
     import aiohttp
     import discord
 
-    from bot.app import run_bot
+    from bot.app import DiscordTimeoutError, run_bot
 
     try:
-        asyncio.run(run_bot(settings, settings.discord_token.get_secret_value().strip()))
+        asyncio.run(run_bot(settings, _token(settings)))
     except discord.LoginFailure:
         _fail(
             "Discord refused the token in ATELIER_DISCORD_TOKEN; copy it again from the "
             "developer portal (Bot → Reset Token)"
         )
         return EXIT_USAGE
+    except DiscordTimeoutError as error:
+        _fail(str(error))
+        return EXIT_FAILURE
     except (aiohttp.ClientError, OSError) as error:
         _fail(f"could not reach Discord at {settings.discord_api_base}: {error}")
         return EXIT_FAILURE
@@ -147,13 +252,58 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"✗ settings: {problem}")
+        return EXIT_USAGE
+    where = (
+        f"{ENV_FILE.absolute()} and the environment"
+        if ENV_FILE.is_file()
+        else (f"the environment (no {ENV_FILE} in {Path.cwd()})")
+    )
+    print(f"✓ settings: read from {where}")
+    if _token(settings):
+        print("✓ Discord token: set (Discord itself checks it at login)")
+    else:
+        print(
+            "✗ Discord token: ATELIER_DISCORD_TOKEN is not set; put the bot's token in .env "
+            "or the environment (README.md, 'Connect to Discord')"
+        )
+    _quiet_model_libraries()
+    from bot.checks import run_checks
+
+    checks = run_checks(settings)
+    for check in checks:
+        print(check.line())
+    failed = not _token(settings) or any(check.failed for check in checks)
+    return EXIT_USAGE if failed else 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    from bot.health import health_problem
+
+    problem = health_problem(load_settings().web_port, args.timeout)
+    if problem is not None:
+        _fail(f"unhealthy: {problem}")
+        return EXIT_FAILURE
+    print("healthy")
+    return 0
+
+
 def _imagine(args: argparse.Namespace) -> int:
+    settings = _settings()
+    problem = output_problem(args.out)  # before the model libraries' seconds of imports
+    if problem is not None:
+        _fail(problem)
+        return EXIT_USAGE
     _quiet_model_libraries()
     from bot.local_imagine import imagine
     from inference.loading import ModelLoadError
     from inference.pool.events import JobFailedError
 
-    settings = _settings()
     try:
         results = asyncio.run(
             imagine(
@@ -162,6 +312,7 @@ def _imagine(args: argparse.Namespace) -> int:
                 model_override=args.model,
                 out=args.out,
                 device=args.device,
+                force=args.force,
             )
         )
     except ModelLoadError as error:
@@ -174,7 +325,11 @@ def _imagine(args: argparse.Namespace) -> int:
         _fail(f"generation failed: {error}")
         return EXIT_FAILURE
     for run, result in results:
-        print(f"{run.grid_path}: seeds {', '.join(str(image.seed) for image in result.images)}")
+        seeds = ", ".join(str(image.seed) for image in result.images)
+        if len(results) == 1:
+            print(f"{run.grid_path}: seeds {seeds}")
+        else:  # permutations and repeats: which prompt made which grid
+            print(f"{run.grid_path}: {run.request.prompt!r}, seeds {seeds}")
         for image in result.images:
             print(f"  {image.path} ({image.width}×{image.height}, seed {image.seed})")
     return 0
@@ -193,6 +348,15 @@ def _make_tiny_model(args: argparse.Namespace) -> int:
     _quiet_model_libraries()
     from inference.tiny import save_tiny_model
 
+    if args.directory.exists() and not (
+        args.directory.is_dir() and not any(args.directory.iterdir())
+    ):
+        _fail(f"{args.directory} already exists; give the name of a new folder")
+        return EXIT_USAGE
+    problem = writable_problem(args.directory.parent, create=False)
+    if problem is not None:
+        _fail(f"{args.directory}: {problem}; choose a folder you can write to")
+        return EXIT_USAGE
     directory = save_tiny_model(args.directory, args.arch, args.seed)
     print(f"Wrote a tiny random-weight {args.arch.upper()} pipeline to {directory}")
     return 0
@@ -207,6 +371,10 @@ def _db_backup(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.path.exists():
         _fail(f"{args.path} already exists; choose a new file name")
+        return EXIT_USAGE
+    problem = writable_problem(args.path.parent, create=False)
+    if problem is not None:
+        _fail(f"{args.path}: {problem}; choose a folder you can write to")
         return EXIT_USAGE
 
     async def backup() -> None:

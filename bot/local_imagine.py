@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.checks import model_checks
+from bot.data_folder import output_problem, prepare
 from bot.progress import ProgressBar
 from bot.settings import DEVICE_PATTERN, Settings
 from core.clock import Clock, utc_now
@@ -60,19 +62,28 @@ async def imagine(
     model_override: str | None,
     out: Path,
     device: str | None,
+    force: bool = False,
     clock: Clock = utc_now,
 ) -> list[tuple[PlannedRun, JobResult]]:
     """Generate every job the prompt asks for through the worker pool, as the bot does;
     returns each run with its result.
 
-    Raises a UserFacingError (UsageError, ParamError, StudioError: bad input; ModelLoadError)
-    or JobFailedError. The command line is checked before the database is opened; the
-    prompt and the models before anything is queued.
+    Raises a UserFacingError (UsageError, ParamError, StudioError: bad input; ModelLoadError),
+    JobFailedError, or SetupError (the data folder cannot be written). The command line
+    and the data folder are checked before the database is opened; the prompt, the models
+    and the output files (never overwritten without ``force``) before anything is queued.
     Interrupted (Ctrl-C), it cancels its jobs, so none is left queued for the bot to pick up.
     """
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"--out {out}: must be a .png file name, e.g. grid.png")
+    problem = output_problem(out)
+    if problem is not None:
+        raise UsageError(problem)
     device = _check_device(device, settings)
+    # A configured model that cannot be loaded is a settings mistake: it must not enter the
+    # registry (the hub is not asked: a hub id is tried when it is used).
+    for check in model_checks(settings, hub=False):
+        if check.failed:
+            raise UsageError(check.item + ": " + check.detail)
+    prepare(settings.data_dir)
     async with await Database.open(settings.database_path) as db:
         configured, models = await _models(db, settings, model_override, clock())
         pool = WorkerPool(
@@ -92,6 +103,7 @@ async def imagine(
         requests = await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
         await enter_configured(db, configured, clock())
         runs = await _plan(studio, requests, out)
+        _refuse_overwriting(runs, out, force)
         await pool.start(recover=False)  # the bot recovers its own jobs, not the CLI
         submitted: list[tuple[PlannedRun, JobHandle]] = []
         loading: set[str] = set()  # models already announced
@@ -192,12 +204,26 @@ def _label(number: int, total: int) -> str:
     return f"job {number}/{total}" if total > 1 else "imagine"
 
 
+def _refuse_overwriting(runs: list[PlannedRun], out: Path, force: bool) -> None:
+    existing = [path for run in runs for path in (run.grid_path, *run.image_paths) if path.exists()]
+    if existing and not force:
+        shown = ", ".join(str(path) for path in existing[:3])
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise UsageError(
+            f"--out {out}: {shown}{more} already exist(s); choose another --out, or add "
+            "--force to overwrite"
+        )
+
+
 def _check_device(device: str | None, settings: Settings) -> str:
     """The device to run on, checked (with its precision) before anything is written."""
     if device is not None and not DEVICE_PATTERN.match(device.strip().lower()):
         raise UsageError(f"--device {device}: use cpu, mps or cuda:N")
     try:
-        chosen = resolve_devices(device or settings.devices)[0]
+        if device is None:
+            chosen = resolve_devices(settings.devices)[0]
+        else:
+            chosen = resolve_devices(device, named_by="--device")[0]
         resolve_dtype(chosen, settings.dtype)
     except ValueError as error:
         raise UsageError(str(error)) from None

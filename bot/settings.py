@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -10,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.envfile import ENV_FILE, env_file_names, env_file_problems, unknown_names
 from inference.jobs import EngineDefaults
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
 from inference.pool.config import PoolConfig, UserLimits
@@ -31,7 +33,7 @@ class SettingsError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore"
     )
 
     discord_token: SecretStr | None = None
@@ -40,10 +42,15 @@ class Settings(BaseSettings):
     # More models by name, as JSON: {"sd15": "stable-diffusion-v1-5/...", "mine": "./x.safetensors"}
     models: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     data_dir: Path = Path("data")
+    # Where the data folder must be: the container image sets its volume, /data, so that a
+    # data folder elsewhere (lost with the container) is refused.
+    data_volume: Path | None = None
     devices: str = "auto"
     dtype: Literal["auto", "fp16", "bf16", "fp32"] = "auto"
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg"
+    # How long logging in to Discord, and then connecting to its gateway, may take.
+    discord_timeout_seconds: float = Field(30, gt=0, le=600)
     default_steps: int = Field(30, ge=1, le=150)
     default_sampler: str = DEFAULT_SAMPLER
     max_repeat: int = Field(4, ge=1, le=40)
@@ -68,8 +75,12 @@ class Settings(BaseSettings):
     # The operator's servers, whose moderators manage the bot-wide model registry and may
     # use early-access versions; empty: every server the bot is in (one-server installs).
     home_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The web server's port (GET /healthz there is what `atelier health` asks).
+    web_port: int = Field(8080, ge=1, le=65535)
 
-    @field_validator("max_batch_images", "vram_budget_gb", "dev_guild_id", mode="before")
+    @field_validator(
+        "max_batch_images", "vram_budget_gb", "dev_guild_id", "data_volume", mode="before"
+    )
     @classmethod
     def _auto_is_none(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in ("auto", ""):
@@ -196,9 +207,18 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment and ``.env``; ``overrides`` win over both.
 
-    Raises :class:`SettingsError` with one line per problem. The Discord token's value is
-    never part of a message.
+    Raises :class:`SettingsError` with one line per problem: a line of ``.env`` that cannot
+    be read, an ``ATELIER_*`` name that is not a setting (in ``.env`` or the environment), a
+    value that is not accepted. The Discord token's value is never part of a message.
     """
+    problems = env_file_problems()
+    if problems:
+        raise SettingsError(problems)
+    known = [f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields]
+    found = {str(ENV_FILE): env_file_names(), "environment": list(os.environ)}
+    problems = unknown_names(found, ENV_PREFIX, known)
+    if problems:
+        raise SettingsError(problems)
     try:
         return Settings(**overrides)
     except ValidationError as error:
@@ -208,6 +228,10 @@ def load_settings(**overrides: Any) -> Settings:
 def _describe(problem: Any) -> str:
     field = str(problem["loc"][0]) if problem["loc"] else "?"
     message = str(problem["msg"]).removeprefix("Value error, ")
+    name = f"{ENV_PREFIX}{field.upper()}"
     if field in _SECRET_FIELDS:
-        return f"{ENV_PREFIX}{field.upper()}: {message}"
-    return f"{ENV_PREFIX}{field.upper()}={problem['input']!r}: {message}"
+        return f"{name}: {message}"
+    if len(problem["loc"]) > 1:  # inside a JSON setting: name the entry, then its value
+        entry = "".join(f"[{json.dumps(part)}]" for part in problem["loc"][1:])
+        return f"{name}{entry}={json.dumps(problem['input'])}: {message}"
+    return f"{name}={problem['input']!r}: {message}"

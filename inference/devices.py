@@ -7,8 +7,8 @@ import torch
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
-def resolve_devices(spec: str) -> list[str]:
-    """Turn ``ATELIER_DEVICES`` into device names, one worker each.
+def resolve_devices(spec: str, named_by: str = "ATELIER_DEVICES") -> list[str]:
+    """Turn ``ATELIER_DEVICES`` (or what ``named_by`` gave) into device names, one worker each.
 
     ``auto`` means every visible CUDA GPU, else Apple's ``mps``, else the CPU. An explicit
     list such as ``cuda:0,cuda:1`` is taken as given (settings already checked its syntax),
@@ -28,11 +28,11 @@ def resolve_devices(spec: str) -> list[str]:
             available = torch.cuda.device_count() if torch.cuda.is_available() else 0
             if index >= available:
                 raise ValueError(
-                    f"ATELIER_DEVICES names {device}, but this machine has {available} CUDA "
+                    f"{named_by} names {device}, but this machine has {available} CUDA "
                     "device(s); use auto or cpu, or name existing GPUs"
                 )
         elif device == "mps" and not torch.backends.mps.is_available():
-            raise ValueError("ATELIER_DEVICES names mps, but Apple's Metal backend is unavailable")
+            raise ValueError(f"{named_by} names mps, but Apple's Metal backend is unavailable")
     return devices
 
 

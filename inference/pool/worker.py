@@ -276,7 +276,8 @@ class Worker:
                 else:
                     self._backend(model)
             except Exception as error:  # out of memory, a broken file: report, keep serving
-                log.error("loading %s on %s failed: %s", model.name, self.device, error)
+                # Whoever asked for the load tells the operator (once): the CLI, the warm-up.
+                log.debug("loading %s on %s failed: %s", model.name, self.device, error)
                 self._emit(ModelFailed(self, model, _describe(error)))
 
     def _run_batch(self, batch: list[QueuedJob]) -> None:

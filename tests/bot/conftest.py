@@ -1,4 +1,5 @@
-"""Shared by the bot tests: the root logger is put back as it was after every test."""
+"""Shared by the bot tests: the root logger is put back as it was after every test, and
+the Hugging Face hub is never asked (it is the loopback unless a test serves one)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,17 @@ import logging
 from collections.abc import Generator
 
 import pytest
+
+#: A loopback port where nothing listens: asking the "hub" there is refused at once.
+CLOSED_HUB = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def no_hub(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``atelier check`` and ``run`` ask the hub whether a model exists: in tests (and their
+    subprocesses) that is a closed port on 127.0.0.1, never the internet."""
+    monkeypatch.setenv("HF_ENDPOINT", CLOSED_HUB)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
 
 
 @pytest.hookimpl(wrapper=True)

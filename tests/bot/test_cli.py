@@ -183,8 +183,9 @@ def test_permutations_write_one_grid_and_job_each(
         [f"grid_{n}.png" for n in (1, 2)]
         + [f"grid_{n}-{k}.png" for n in (1, 2) for k in (1, 2, 3, 4)]
     )
-    assert "grid_1.png: seeds 1, 2, 3, 4" in out.splitlines()
-    assert "grid_2.png: seeds 1, 2, 3, 4" in out.splitlines()
+    # Which prompt made which grid.
+    assert "grid_1.png: 'red car', seeds 1, 2, 3, 4" in out.splitlines()
+    assert "grid_2.png: 'blue car', seeds 1, 2, 3, 4" in out.splitlines()
     assert _parameters(workdir / "grid_1-1.png").splitlines()[0] == "red car"
     assert _parameters(workdir / "grid_2-1.png").splitlines()[0] == "blue car"
 
@@ -289,6 +290,24 @@ BAD_COMMAND_LINE = [
         "ATELIER_DTYPE",
         id="dtype-on-cpu",
     ),
+    pytest.param(
+        "a car", ["--device", "cuda:7"], {}, "--device names cuda:7", id="cli-no-such-gpu"
+    ),
+    # A configured model that cannot be loaded never enters the registry.
+    pytest.param(
+        "a car",
+        [],
+        {"ATELIER_MODELS": '{"gone": "./nowhere"}', "ATELIER_MODEL": "gone"},
+        "model gone (ATELIER_MODELS['gone']): ./nowhere does not exist",
+        id="configured-model-path",
+    ),
+    pytest.param(
+        "a car",
+        ["--out", "/proc/atelier/grid.png"],
+        {},
+        "--out /proc/atelier/grid.png: cannot write to /proc",
+        id="out-unwritable",
+    ),
 ]
 
 #: Mistakes found by the studio and the model registry, which live in the database: it is
@@ -308,13 +327,6 @@ BAD_PROMPT_OR_MODEL = [
     pytest.param("a car --model nosuch", [], {}, "unknown model `nosuch`", id="prompt-model-name"),
     pytest.param("a car", ["--model", "nosuch"], {}, "nosuch", id="cli-model-name"),
     pytest.param("a car", ["--model", "./no/model"], {}, "no such file", id="cli-model-path"),
-    pytest.param(
-        "a car",
-        [],
-        {"ATELIER_MODELS": '{"gone": "./nowhere"}', "ATELIER_MODEL": "gone"},
-        "./nowhere does not exist",
-        id="configured-model-path",
-    ),
 ]
 
 
@@ -423,11 +435,9 @@ def test_invalid_settings_exit_2_with_one_line_per_problem(
     out, err = capsys.readouterr()
     assert rc == 2
     lines = err.splitlines()
-    assert lines[0] == "atelier: invalid settings:"
-    assert len(lines) == 3
-    assert sorted(line.split("=")[0] for line in lines[1:]) == [
-        "  ATELIER_DEFAULT_STEPS",
-        "  ATELIER_DEVICES",
+    assert sorted(line.split("=")[0] for line in lines) == [
+        "atelier: ATELIER_DEFAULT_STEPS",
+        "atelier: ATELIER_DEVICES",
     ]
     assert "fake-token" not in out + err
     assert list(workdir.iterdir()) == []
@@ -455,6 +465,7 @@ def test_run_without_token_explains_and_suggests_imagine(
 @pytest.mark.parametrize("source", ["environment", "dotenv"])
 def test_run_never_prints_the_token(
     workdir: Path,
+    tiny_model_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     source: str,
@@ -464,7 +475,9 @@ def test_run_never_prints_the_token(
     else:
         (workdir / ".env").write_text(f"ATELIER_DISCORD_TOKEN={TOKEN}\n", encoding="utf-8")
     monkeypatch.setenv("ATELIER_LOG_LEVEL", "DEBUG")
-    # Nothing listens there: the bot gets past the token check, then cannot log in.
+    monkeypatch.setenv("ATELIER_MODEL", str(tiny_model_dir))
+    monkeypatch.setenv("ATELIER_DEVICES", "cpu")
+    # Nothing listens there: the bot gets past its checks, then cannot log in.
     monkeypatch.setenv("ATELIER_DISCORD_API_BASE", "http://127.0.0.1:9/api/v10")
     rc = main(["run"])
     out, err = capsys.readouterr()
@@ -686,3 +699,56 @@ def test_python_dash_m_bot(workdir: Path) -> None:
     )
     assert started.returncode == 2
     assert "ATELIER_DISCORD_TOKEN is not set" in started.stderr
+
+
+# --- existing files, --version and --help -----------------------------------------------------
+
+
+def test_imagine_never_overwrites_a_file_unless_forced(
+    workdir: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "grid-2.png").write_bytes(b"someone's picture")
+    rc = _imagine(tiny_model_dir, f"a car {FAST}")
+    _, err = capsys.readouterr()
+    assert rc == 2
+    assert err.splitlines() == [
+        "atelier: --out grid.png: grid-2.png already exist(s); choose another --out, or add "
+        "--force to overwrite"
+    ]
+    assert (workdir / "grid-2.png").read_bytes() == b"someone's picture"
+    assert sorted(p.name for p in workdir.glob("*.png")) == ["grid-2.png"]
+    assert _recorded(_db_path(workdir)) == []
+
+    assert _imagine(tiny_model_dir, f"a car {FAST}", "--force") == 0
+    with Image.open(workdir / "grid-2.png") as image:
+        assert image.size == (64, 64)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == "atelier 0.1.0\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["run"], ["ATELIER_DISCORD_TOKEN", ".env", "atelier check", "(default 30)"]),
+        (["check"], ["without Discord", "exit code 0 if all passed, 2 if not"]),
+        (["imagine"], ["--ar W:H", "--seed N", "default grid.png", "--force", "ATELIER_MODEL"]),
+        (["health"], ["/healthz", "ATELIER_WEB_PORT", "(default 8080)"]),
+        (["make-tiny-model"], ["(default sd)", "(default 0)"]),
+        (["db", "backup"], ["never overwritten", "before upgrading"]),
+    ],
+    ids=["run", "check", "imagine", "health", "make-tiny-model", "db-backup"],
+)
+def test_every_command_help_says_what_it_does_and_its_defaults(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for text in says:
+        assert text in shown

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_MODEL, SettingsError, load_settings
+from bot.settings import DEFAULT_MODEL, Settings, SettingsError, load_settings
 from inference.jobs import EngineDefaults
 from inference.params import ParamError, ParseLimits, parse
 from inference.pool.config import UserLimits
@@ -372,3 +372,69 @@ def test_home_guild_ids_that_are_not_server_ids_are_one_line_naming_them(
     [problem] = _problems(monkeypatch, ATELIER_HOME_GUILD_IDS="42, my-server, -7, 0")
     assert problem.startswith("ATELIER_HOME_GUILD_IDS='42, my-server, -7, 0'")
     assert "my-server, -7, 0 are not server ids" in problem
+
+
+# --- .env and names that are not settings -----------------------------------------------------
+
+
+def test_a_misspelt_name_in_dotenv_is_refused_naming_the_file_and_the_nearest_setting(
+    clean_env: Path,
+) -> None:
+    (clean_env / ".env").write_text("ATELIER_DEVICES=cpu\nATELIER_MODLE=./x\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert raised.value.problems == [
+        ".env: ATELIER_MODLE is not a setting; did you mean ATELIER_MODEL?"
+    ]
+
+
+def test_a_misspelt_name_in_the_environment_is_refused_any_case(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("atelier_max_repeats", "3")
+    monkeypatch.setenv("ATELIER_WHATEVER", "1")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert sorted(raised.value.problems) == [
+        "environment: ATELIER_WHATEVER is not a setting; see README.md, Configuration",
+        "environment: atelier_max_repeats is not a setting; did you mean ATELIER_MAX_REPEAT?",
+    ]
+
+
+def test_every_setting_is_a_known_name(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Known names come from the settings themselves: one added later is known at once."""
+    for name in Settings.model_fields:
+        monkeypatch.setenv(f"ATELIER_{name.upper()}", "")
+    with pytest.raises(SettingsError) as raised:  # empty values are refused; names are not
+        load_settings()
+    assert not [problem for problem in raised.value.problems if "is not a setting" in problem]
+
+
+def test_a_dotenv_line_that_cannot_be_parsed_names_the_file_and_line_not_its_text(
+    clean_env: Path,
+) -> None:
+    (clean_env / ".env").write_text(
+        "ATELIER_DEVICES=cpu\nATELIER_DISCORD_TOKEN secret-looking-value\n", encoding="utf-8"
+    )
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    [problem] = raised.value.problems
+    assert problem.startswith(".env line 2 is not NAME=value")
+    assert "secret-looking-value" not in problem
+
+
+def test_a_dotenv_that_is_not_utf8_names_the_file_and_line(clean_env: Path) -> None:
+    (clean_env / ".env").write_bytes(b"ATELIER_DEVICES=cpu\nATELIER_MODEL=caf\xe9\n")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert raised.value.problems == [".env line 2 is not UTF-8 text; save the file as UTF-8"]
+
+
+def test_a_bad_entry_in_models_json_names_the_setting_and_the_entry(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_MODELS", '{"ok": "org/model", "a": 1}')
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    [problem] = raised.value.problems
+    assert problem.startswith('ATELIER_MODELS["a"]=1: ')

@@ -1,0 +1,179 @@
+"""``atelier check``: everything that can be known without Discord, one line per item.
+
+``atelier run`` runs the same checks before it logs in and refuses to start on any failure,
+so a GPU that is not there, a data folder that cannot be written or a model that cannot
+be loaded is told at once, in one line each, rather than after connecting (or never, when
+Discord cannot be reached). Nothing is written unless every earlier check passed: only
+then is the data folder created and the database opened (and migrated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.data_folder import (
+    DATA_FOLDER_FIX,
+    nearest_existing,
+    outside_volume_problem,
+    writable_problem,
+)
+from bot.model_checks import check_model
+from bot.settings import Settings
+from db.database import Database
+from db.migrate import MigrationError
+from registry.configured import configured_models
+
+#: Below this much free space on the data folder's disk, start-up is refused.
+MIN_FREE_BYTES = 10**9
+
+
+class Outcome(Enum):
+    PASSED = "✓"
+    FAILED = "✗"
+    SKIPPED = "–"
+
+
+@dataclass(frozen=True)
+class Check:
+    item: str
+    outcome: Outcome
+    detail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAILED
+
+    def line(self) -> str:
+        return f"{self.outcome.value} {self.item}: {self.detail}"
+
+
+def passed(item: str, detail: str) -> Check:
+    return Check(item, Outcome.PASSED, detail)
+
+
+def failed(item: str, detail: str) -> Check:
+    return Check(item, Outcome.FAILED, detail)
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Every check, in order: devices, models, disk space, data folder, database."""
+    checks = [*device_checks(settings), *model_checks(settings), disk_check(settings)]
+    clean = not any(check.failed for check in checks)
+    checks.append(data_folder_check(settings, create=clean))
+    if clean and not checks[-1].failed:
+        checks.append(asyncio.run(database_check(settings)))
+    else:
+        checks.append(
+            Check("database", Outcome.SKIPPED, "not opened until the problems above are fixed")
+        )
+    return checks
+
+
+def device_checks(settings: Settings) -> list[Check]:
+    """Each device of ``ATELIER_DEVICES`` exists, takes the precision of ``ATELIER_DTYPE``
+    and (for CUDA) really computes."""
+    from inference.devices import resolve_devices, resolve_dtype
+
+    try:
+        devices = resolve_devices(settings.devices)
+    except ValueError as error:
+        return [failed("devices", str(error))]
+    checks = []
+    for device in devices:
+        try:
+            dtype = resolve_dtype(device, settings.dtype)
+        except ValueError as error:
+            checks.append(failed(f"device {device}", str(error)))
+            continue
+        checks.append(_try_device(device, str(dtype).removeprefix("torch.")))
+    return checks
+
+
+def _try_device(device: str, precision: str) -> Check:
+    """``device`` after one small computation on it: what it is, or why it fails."""
+    import torch
+
+    item = f"device {device}"
+    try:
+        (torch.ones(1, device=device) + 1).cpu()
+    except (RuntimeError, AssertionError) as error:
+        first = (str(error).strip() or type(error).__name__).splitlines()[0]
+        return failed(
+            item,
+            f"{device} does not work ({first}); check the driver (nvidia-smi) and, in a "
+            "container, that it was started with the GPUs (--gpus all), or use "
+            "ATELIER_DEVICES=cpu",
+        )
+    if device.startswith("cuda"):
+        properties = torch.cuda.get_device_properties(device)
+        what = f"{properties.name}, {properties.total_memory / 2**30:.0f} GiB"
+    else:
+        what = "Apple Metal" if device == "mps" else "the CPU"
+    return passed(item, f"{what}, {precision}")
+
+
+def model_checks(settings: Settings, *, hub: bool = True) -> list[Check]:
+    """Each configured model can be loaded: found locally, in the cache or (unless ``hub``
+    is false) on the hub. The item names the setting that configures it."""
+    configured = configured_models(settings.models, settings.model)
+    checks = []
+    for name, source in configured.sources.items():
+        setting = "ATELIER_MODEL" if source == settings.model else f"ATELIER_MODELS[{name!r}]"
+        found = check_model(source, hub=hub)
+        item = f"model {name} ({setting})"
+        checks.append(passed(item, found.detail) if found.ok else failed(item, found.detail))
+    return checks
+
+
+def disk_check(settings: Settings) -> Check:
+    disk = nearest_existing(settings.data_dir)
+    if not disk.is_dir():
+        return Check("disk space", Outcome.SKIPPED, f"{disk} is not a folder (see below)")
+    free = shutil.disk_usage(disk).free
+    detail = f"{free / 10**9:.1f} GB free at {disk}"
+    if free < MIN_FREE_BYTES:
+        return failed(
+            "disk space", f"{detail}; images and downloaded models need more: free some space"
+        )
+    return passed("disk space", detail)
+
+
+def data_folder_check(settings: Settings, *, create: bool) -> Check:
+    folder = settings.data_dir
+    problem = writable_problem(folder, create=create)
+    if problem is not None:
+        return failed("data folder", f"{problem}; {DATA_FOLDER_FIX}")
+    problem = outside_volume_problem(folder, settings.data_volume)
+    if problem is not None:
+        return failed("data folder", problem)
+    state = "writable" if folder.is_dir() else "can be created and written"
+    return passed("data folder", f"{folder.absolute()} ({state})")
+
+
+async def database_check(settings: Settings) -> Check:
+    """Open the database (which applies any pending migration) and check its integrity."""
+    path = settings.database_path
+    try:
+        async with await Database.open(path) as db:
+            version = await db.schema_version()
+            row = await db.fetchone("PRAGMA integrity_check")
+    except MigrationError as error:
+        return failed("database", f"{path}: {error}")
+    except sqlite3.DatabaseError as error:
+        return failed(
+            "database",
+            f"{path} cannot be opened ({error}); move it aside and restore a backup "
+            "(made with atelier db backup)",
+        )
+    result = str(row[0]) if row is not None else "no answer"
+    if result != "ok":
+        return failed(
+            "database",
+            f"{path} is damaged ({result}); stop the bot and restore a backup "
+            "(made with atelier db backup)",
+        )
+    return passed("database", f"{path} (schema version {version}, integrity ok)")
