@@ -48,6 +48,7 @@ async def not_found_page(request: web.Request, handler: Handler) -> web.StreamRe
             request,
             "not_found.html",
             status=404,
+            canonical="/",  # the address asked for is not repeated: every 404 is the same
             title="Not found",
             description="There is nothing to see at this address.",
         )

@@ -44,14 +44,13 @@ def render(
     request: web.Request, template: str, *, status: int = 200, **values: Any
 ) -> web.Response:
     """The page as HTML. ``values`` must give ``title`` and ``description`` (the Open Graph
-    card's text) and may give ``og_image`` (a path); the card falls back to the site's."""
+    card's text) and may give ``og_image`` (a path; the card falls back to the site's) and
+    ``canonical`` (the page's own path, when it is not the request's)."""
     base = base_url(request)
     values.setdefault("og_image", "/card.png")
-    html = (
-        request.app[TEMPLATES]
-        .get_template(template)
-        .render(base=base, url=f"{base}{request.path_qs}", **values)
-    )
+    path = values.pop("canonical", request.path_qs)
+    page = request.app[TEMPLATES].get_template(template)
+    html = page.render(base=base, url=f"{base}{path}", **values)
     return web.Response(
         text=html,
         status=status,
