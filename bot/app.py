@@ -80,6 +80,7 @@ def cog_settings(settings: Settings) -> CogSettings:
         parse_limits=settings.parse_limits(),
         home_guild_ids=settings.home_guild_ids,
         queue_limits=settings.queue_limits(),
+        public_url=settings.public_url,
     )
 
 
