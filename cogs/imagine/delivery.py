@@ -48,7 +48,7 @@ async def result_view(
     view = upscale_view(
         source.id,
         can_upscale=resources.studio.can_upscale(source),
-        page=await job_page(resources, source.id),
+        page=await job_page(resources.db, resources.settings.public_url, source.id),
     )
     for item in await resources.upscale_buttons.for_upscale(source.id, guild_id):
         view.add_item(item)

@@ -3,12 +3,15 @@ server's gallery on, 🌐 under an upscale opens the job's page; otherwise it st
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 
 from db.jobs import get_job
+from registry.versions import NewVersion, add_version
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.helpers.clock import FakeClock
 from tests.helpers.discord_bots import Bots, button, is_result, job_id_of
 
 PUBLIC_URL = "https://atelier.example.org"
@@ -89,3 +92,55 @@ async def test_without_the_gallery_or_a_public_url_web_stays_info(
     message = await upscaled(fake, alice)
     assert links(message) == []
     assert message.button_labels[-1] == "Web/Info"
+
+
+async def test_info_leaderboard_campaign_and_contest_results_link_to_their_pages(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    start = datetime.now(UTC)
+    clock = FakeClock(start)
+    moderator = fake.add_user("mod", manage_guild=True)
+    bot = await bots.start(public_url=PUBLIC_URL, clock=clock)
+    assert bot.db is not None
+    await (await fake.slash("admin gallery", {"state": "on"}, user=moderator)).wait_original()
+    guild = fake.guild_id
+
+    await upscaled(fake, alice)
+    info = await (await fake.slash("info", {}, user=alice)).wait_original()
+    fields = {f["name"]: f["value"] for f in info.embeds[0]["fields"]}
+    assert fields["Your gallery"] == f"{PUBLIC_URL}/m/{alice.id}"
+
+    board = await (
+        await fake.slash("leaderboard", {"board": "creators", "window": "week"}, user=alice)
+    ).wait_original(lambda m: not m.loading)
+    assert board.embeds[0]["url"] == f"{PUBLIC_URL}/s/{guild}/boards/creators?window=week"
+
+    await add_version(
+        bot.db,
+        NewVersion(
+            name="dreamy", version="2", source="org/dreamy", family="sd1", creator_id=alice.id
+        ),
+        added_by=alice.id,
+        now=start,
+    )
+    created = await fake.slash(
+        "campaign create",
+        {"model": "dreamy:2", "goal": "50", "currency": "USD", "deadline": "3"},
+        user=alice,
+    )
+    await created.wait_original(lambda m: not m.loading)
+    campaign = await fake.wait_for_message(lambda m: "campaign:pledge:1" in m.custom_ids)
+    assert campaign.embeds[0]["url"] == f"{PUBLIC_URL}/campaigns/1"
+
+    opened = await fake.slash(
+        "contest open", {"theme": "foxes", "submit_days": 1, "vote_days": 1}, user=moderator
+    )
+    await opened.wait_original()
+    clock.now = start + timedelta(days=1)
+    await bot.phases.tick()
+    clock.now = start + timedelta(days=2)
+    await bot.phases.tick()
+    results = await fake.wait_for_message(
+        lambda m: bool(m.embeds) and "Results of Contest #1" in m.embeds[0]["title"]
+    )
+    assert results.embeds[0]["url"] == f"{PUBLIC_URL}/contests/1"
