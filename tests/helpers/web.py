@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,9 @@ import aiohttp
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from contests import lifecycle
+from contests.entries import submit_entry
+from contests.voting import press_vote
 from db.database import Database
 from db.guilds import set_gallery
 from db.jobs import (
@@ -173,3 +177,56 @@ async def public_id_of(db: Database, job_id: int) -> str:
     row = await db.fetchone("SELECT public_id FROM jobs WHERE id = ?", (job_id,))
     assert row is not None
     return str(row[0])
+
+
+_interactions = itertools.count(90_000)
+
+
+async def contest_with_entries(
+    db: Database, images_dir: Path, clock: FakeClock, votes: dict[int, list[int]]
+) -> tuple[int, dict[int, int]]:
+    """A contest in the gallery's server with one public entry per member in ``votes``,
+    brought to voting; returns its id and entrant → entry id. ``votes[entrant]`` are the
+    voters of that entrant's entry, cast by :func:`vote_and_close`."""
+    contest = await lifecycle.open_contest(
+        db,
+        guild_id=GALLERY_GUILD,
+        channel_id=1,
+        theme="foxes in snow",
+        submit_days=2,
+        vote_days=2,
+        opened_by=1,
+        now=clock.now,
+    )
+    entries: dict[int, int] = {}
+    for minute, entrant in enumerate(votes, start=1):
+        job = await shown_job(db, images_dir, entrant, at_minutes=minute)
+        entered = await submit_entry(
+            db,
+            guild_id=GALLERY_GUILD,
+            user_id=entrant,
+            job_id=job,
+            image_index=0,
+            member_since=T0 - timedelta(days=365),
+            now=clock.advance(hours=1),
+            interaction_id=next(_interactions),
+        )
+        entries[entrant] = entered.entry.id
+    await lifecycle.advance(db, clock.advance(days=2))
+    return contest.id, entries
+
+
+async def vote_and_close(
+    db: Database, clock: FakeClock, votes: dict[int, list[int]], entries: dict[int, int]
+) -> None:
+    for entrant, voters in votes.items():
+        for voter in voters:
+            await press_vote(
+                db,
+                entry_id=entries[entrant],
+                voter_id=voter,
+                interaction_id=next(_interactions),
+                member_since=T0 - timedelta(days=365),
+                now=clock.advance(minutes=1),
+            )
+    await lifecycle.advance(db, clock.advance(days=2))
