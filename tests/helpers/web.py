@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-from PIL import Image
+from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
 from contests import lifecycle
@@ -73,7 +73,10 @@ async def running_site(
 
 def png_bytes(seed: int, parameters: str, size: int = 64) -> bytes:
     """A small PNG with an A1111 ``parameters`` text chunk, as the engine writes them."""
-    image = Image.new("RGB", (size, size), ((seed * 37) % 256, (seed * 91) % 256, 120))
+    ground = Image.radial_gradient("L").resize((size, size))
+    image = ImageOps.colorize(
+        ground, black=((seed * 37) % 256, (seed * 91) % 256, 120), white=(250, 240, 220)
+    )
     info = PngInfo()
     info.add_text("parameters", parameters)
     out = io.BytesIO()
@@ -93,6 +96,7 @@ async def shown_job(
     images: int = 4,
     parent: tuple[int, int] | None = None,
     at_minutes: int = 0,
+    size: int = 64,
 ) -> int:
     """A finished job of ``owner`` with ``images`` real PNG files, posted in ``guild`` (None:
     made from the command line)."""
@@ -117,8 +121,8 @@ async def shown_job(
         },
         "model": "tiny:1",
         "seed": seed,
-        "width": 64,
-        "height": 64,
+        "width": size,
+        "height": size,
         "steps": 4,
         "sampler": "euler_a",
         "num_images": images,
@@ -156,8 +160,8 @@ async def shown_job(
             path = images_dir / str(job_id) / f"{job_id}-{index + 1}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             text = f"{prompt}\nNegative prompt: {negative}\nSteps: 4, Seed: {seed + index}"
-            path.write_bytes(png_bytes(seed + index, text))
-            records.append(ImageRecord(job_id, index, str(path), seed + index, 64, 64))
+            path.write_bytes(png_bytes(seed + index, text, size))
+            records.append(ImageRecord(job_id, index, str(path), seed + index, size, size))
         await insert_images(conn, records)
     return job_id
 

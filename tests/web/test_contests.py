@@ -87,7 +87,7 @@ async def test_results_show_ranking_points_authors_and_a_checkable_ballot_hash(
     winner = re.search(r"<tr>.*?</tr>", page.split("<tbody>")[1], re.S)
     assert winner is not None
     assert "Member41" in winner[0]
-    assert "🏆" in winner[0]
+    assert "🥇" in winner[0]
     assert ">3</td>" in winner[0]
     assert ">11</td>" in winner[0]  # 10 for first place + 1 for entering
     assert "Member44" not in page

@@ -116,7 +116,7 @@ async def test_the_models_page_lists_every_version(
     status, page = await site.get("/models")
     assert status == 200
     assert 'id="dreamy"' in page
-    assert "2 ✔" in page
+    assert "<strong>2</strong> ✔ certified" in page
     assert "upcoming" in page
     assert '<a href="https://example.org/license" rel="nofollow noopener">CreativeML' in page
-    assert "<td>Alice</td>" in page
+    assert '<td data-label="Creator">Alice</td>' in page

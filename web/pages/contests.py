@@ -30,6 +30,8 @@ _VISITOR = re.compile(r"[0-9a-f]{32}")
 #: How many of a server's contests its contests page lists.
 LISTED = 20
 FAMED = 10
+#: The places that earn points, as Discord's results show them.
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
 async def _shown_contest(request: web.Request) -> tuple[Contest, Gallery]:
@@ -109,6 +111,7 @@ async def contest_page(request: web.Request) -> web.Response:
         contest=contest,
         server=shown,
         image_path=image_path,
+        medals=MEDALS,
         **values,
     )
     if new_visitor and contest.state is ContestState.VOTING:
