@@ -20,6 +20,7 @@ from studio.public_work import Gallery, gallery, public_ids
 from web.context import CONTEXT
 from web.names import PRIVATE_MEMBER, names_of
 from web.pages.images import image_path, serve_image
+from web.paging import id_in
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -53,7 +54,7 @@ def visitor_order(visitor: str, contest_id: int, number: int) -> str:
 @routes.get("/s/{guild_id:[1-9][0-9]{0,19}}/contests")
 async def server_contests(request: web.Request) -> web.Response:
     db = request.app[CONTEXT].db
-    shown = await gallery(db, int(request.match_info["guild_id"]))
+    shown = await gallery(db, id_in(request, "guild_id"))
     if shown is None:
         raise web.HTTPNotFound()
     listed = [
