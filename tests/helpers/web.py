@@ -204,7 +204,8 @@ async def contest_with_entries(
     )
     entries: dict[int, int] = {}
     for minute, entrant in enumerate(votes, start=1):
-        job = await shown_job(db, images_dir, entrant, at_minutes=minute)
+        opened = int((clock.now - T0).total_seconds() // 60)
+        job = await shown_job(db, images_dir, entrant, at_minutes=opened + minute)
         entered = await submit_entry(
             db,
             guild_id=GALLERY_GUILD,

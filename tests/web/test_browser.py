@@ -89,6 +89,7 @@ async def test_home_to_job_images_prompt_contest_and_campaign(
     votes = {41: [51, 52], 42: [51], 43: []}
     contest, entries = await contest_with_entries(db, images_dir, clock, votes)
     await vote_and_close(db, clock, votes, entries)
+    voting, _ = await contest_with_entries(db, images_dir, clock, {41: [], 42: [], 43: []})
     await set_gallery(db, CAMPAIGN_GUILD, True, name="Dreamers")
     await new_version(db, "dreamy:v2")
     campaign = await open_campaign(db, model="dreamy:v2", goal="100")
@@ -138,6 +139,7 @@ async def test_home_to_job_images_prompt_contest_and_campaign(
         "job": await page_of_first_job(browser, base),
         "member": f"/m/{ALICE}",
         "contest": f"/contests/{contest}",
+        "voting": f"/contests/{voting}",
         "campaign": f"/campaigns/{campaign.id}",
         "board": f"/s/{5000}/boards/creators?window=all",
         "models": "/models",

@@ -104,6 +104,9 @@ async def contest_page(request: web.Request) -> web.Response:
             (s, PRIVATE_MEMBER if s.user_id in hidden else names[s.user_id], linked.get(s.job_id))
             for s in results
         ]
+        winner = next((s for s in results if s.place == 1 and s.job_id in linked), None)
+        if winner is not None:  # the card shows the winning image
+            values["og_image"] = image_path(linked[winner.job_id], winner.image_index + 1)
     response = render(
         request,
         "contest.html",
