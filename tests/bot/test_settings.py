@@ -438,3 +438,20 @@ def test_a_bad_entry_in_models_json_names_the_setting_and_the_entry(
         load_settings()
     [problem] = raised.value.problems
     assert problem.startswith('ATELIER_MODELS["a"]=1: ')
+
+
+def test_the_web_studio_listens_locally_on_8080_by_default(clean_env: Path) -> None:
+    settings = load_settings()
+    assert (settings.web_host, settings.web_port, settings.public_url) == ("127.0.0.1", 8080, None)
+
+
+def test_the_public_url_is_an_http_address_without_a_trailing_slash(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_PUBLIC_URL", "https://atelier.example.org/")
+    assert load_settings().public_url == "https://atelier.example.org"
+    problems = _problems(
+        monkeypatch, ATELIER_PUBLIC_URL="atelier.example.org", ATELIER_WEB_PORT="70000"
+    )
+    assert problems[0].startswith("ATELIER_WEB_PORT='70000'")
+    assert problems[1].startswith("ATELIER_PUBLIC_URL='atelier.example.org': must be the http(s)")
