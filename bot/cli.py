@@ -182,7 +182,7 @@ def _imagine(args: argparse.Namespace) -> int:
 
 def _models(args: argparse.Namespace) -> int:
     settings = _settings()
-    configured = configured_models(settings.models, settings.model)
+    configured = configured_models(settings.models, settings.model, settings.loras)
     for name, source in configured.sources.items():
         marker = " (default)" if name == configured.default else ""
         print(f"{name}{marker}\t{source_kind(source)}\t{source}")

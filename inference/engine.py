@@ -32,6 +32,9 @@ def generation_info(job: GenerationJob, seed: int) -> GenerationInfo:
         extra["Denoising strength"] = f"{job.strength:g}"
     if job.request.tile:
         extra["Tiling"] = "True"
+    hashes = lora_hashes(job)
+    if hashes:
+        extra["Lora hashes"] = hashes
     return GenerationInfo(
         prompt=job.request.prompt,
         negative_prompt=job.request.negative_prompt,
@@ -43,7 +46,29 @@ def generation_info(job: GenerationJob, seed: int) -> GenerationInfo:
         height=job.height,
         model=job.model,
         extra=extra,
+        model_hash=short_hash(job.model_hash),
     )
+
+
+def lora_hashes(job: GenerationJob) -> str:
+    """A1111's ``Lora hashes`` value, ``name: hash, …``, each LoRA named as its tag in the
+    prompt names it, so model sites match tag and file (LoRAs without a file hash, from the
+    hub, are left out)."""
+    written = [
+        tag.name if tag.version is None else f"{tag.name}@{tag.version}"
+        for tag in job.request.loras
+    ]
+    names = written if len(written) == len(job.loras) else [lora.name for lora in job.loras]
+    return ", ".join(
+        f"{name}: {short_hash(lora.sha256)}"
+        for name, lora in zip(names, job.loras, strict=True)
+        if lora.sha256 is not None
+    )
+
+
+def short_hash(sha256: str | None) -> str | None:
+    """The short form A1111 and model sites use: the first ten hex digits."""
+    return None if sha256 is None else sha256[:10]
 
 
 def save_outputs(
