@@ -44,6 +44,9 @@ class GenerationInfo:
     model: str
     extra: dict[str, str] = field(default_factory=dict)  # e.g. {"Denoising strength": "0.35"}
     model_hash: str | None = None  # short form: the first ten hex digits of the SHA-256
+    #: A1111's ``Hashes`` JSON (``{"model": …, "lora:NAME": …}``), which newer readers and
+    #: model sites prefer to ``Model hash`` and ``Lora hashes``.
+    hashes: dict[str, str] = field(default_factory=dict)
 
     def to_parameters(self) -> str:
         """The A1111 ``parameters`` text."""
@@ -60,7 +63,10 @@ class GenerationInfo:
         lines = [_single_line(self.prompt)]
         if self.negative_prompt:
             lines.append(NEGATIVE_PREFIX + _single_line(self.negative_prompt))
-        lines.append(", ".join(f"{key}: {_quote(value)}" for key, value in fields.items()))
+        items = [f"{key}: {_quote(value)}" for key, value in fields.items()]
+        if self.hashes:  # a JSON object, written as is (A1111 does not quote it)
+            items.append("Hashes: " + json.dumps(self.hashes, separators=(", ", ": ")))
+        lines.append(", ".join(items))
         return "\n".join(lines)
 
 
