@@ -168,8 +168,8 @@ class ModelsCog(commands.Cog, name="Models"):
         await tell(
             interaction,
             f"✅ Added **{added.key}** ({'LoRA, ' if added.is_lora else ''}upcoming). "
-            f"Release it with `/models release model:{added.key}`; its creator or a moderator can raise "
-            f"support for it first with /campaign create. {use} once it is released.",
+            f"Release it with `/models release model:{added.key}`; its creator or a moderator "
+            f"can raise support for it first with /campaign create. {use} once it is released.",
         )
 
     @models.command(name="edit", description="Change a version's details (moderators)")

@@ -7,8 +7,8 @@ import pytest
 from inference.params import ImagineRequest, LoraTag, ParamError, ParseLimits, parse
 
 
-def one(text: str, limits: ParseLimits = ParseLimits()) -> ImagineRequest:
-    [request] = parse(text, limits)
+def one(text: str, limits: ParseLimits | None = None) -> ImagineRequest:
+    [request] = parse(text, limits or ParseLimits())
     return request
 
 

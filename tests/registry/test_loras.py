@@ -156,9 +156,9 @@ async def test_a_name_keeps_its_kind(db: Database, tiny_lora_files: dict[str, Pa
 
 async def test_lora_fields_are_checked(db: Database, tiny_lora_files: dict[str, Path]) -> None:
     path = tiny_lora_files["kohya"]
-    with pytest.raises(RegistryError, match="default weight 2.5 is out of range"):
+    with pytest.raises(RegistryError, match=r"default weight 2\.5 is out of range"):
         await add_version(db, _lora(path, default_weight=2.5), added_by=MODERATOR, now=T0)
-    with pytest.raises(RegistryError, match="weight range 1–0.5 is upside down"):
+    with pytest.raises(RegistryError, match=r"weight range 1–0\.5 is upside down"):
         await add_version(
             db,
             _lora(path, recommended=Recommended(weight_min=1, weight_max=0.5)),
