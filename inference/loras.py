@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -75,12 +76,10 @@ class LoadedLoras:
             self._pipe.delete_adapters([oldest])
             log.info("unloaded LoRA adapter %s to make room", oldest)
         try:
-            if lora.weight_name is None:  # a local file
-                self._pipe.load_lora_weights(str(Path(lora.source).expanduser()), adapter_name=name)
-            else:  # a file in a hub repository
-                self._pipe.load_lora_weights(
-                    lora.source, weight_name=lora.weight_name, adapter_name=name
-                )
+            with warnings.catch_warnings():
+                # PEFT warns on every adapter after the first; several are what this is for.
+                warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+                self._load(lora, name)
         except Exception as error:
             log.debug("loading LoRA %s failed", lora.key, exc_info=True)
             gist = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
@@ -90,3 +89,11 @@ class LoadedLoras:
         self._names[name] = None
         log.info("loaded LoRA %s as %s", lora.key, name)
         return name
+
+    def _load(self, lora: LoraUse, name: str) -> None:
+        if lora.weight_name is None:  # a local file
+            self._pipe.load_lora_weights(str(Path(lora.source).expanduser()), adapter_name=name)
+        else:  # a file in a hub repository
+            self._pipe.load_lora_weights(
+                lora.source, weight_name=lora.weight_name, adapter_name=name
+            )
