@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from contests.boards.sql_fragments import HIDDEN_MEMBERS, ORIGINS
+from contests.boards.sql_fragments import CREDITED_MODELS, HIDDEN_MEMBERS, ORIGINS
 
 # Re-exported: the cogs take every board from this module.
 from db.database import Database
@@ -182,7 +182,8 @@ async def creator_points(db: Database, *, guild_id: int, start: str, end: str) -
 @dataclass(frozen=True)
 class ModelStanding:
     """A model's figures, all its versions together (jobs store ``name:version``; jobs
-    from before the registry the bare name, which counts for the model only)."""
+    from before the registry the bare name, which counts for the model only). A LoRA is a
+    model too: an image made with a checkpoint and a LoRA counts for both."""
 
     model: str
     images: int
@@ -200,20 +201,22 @@ async def models_board(
     wins, then by name."""
     start, end = _time_range(window, now)
     made = await db.fetchall(
-        "SELECT j.model AS model, count(*) AS n FROM images i JOIN jobs j ON j.id = i.job_id"
+        "SELECT credited.model AS model, count(*) AS n FROM images i"
+        f" JOIN jobs j ON j.id = i.job_id JOIN {CREDITED_MODELS} ON credited.job_id = j.id"
         " JOIN job_messages m ON m.job_id = j.id"
         " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
         " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
         f" AND j.owner_id NOT IN ({HIDDEN_MEMBERS})"
-        " GROUP BY j.model",
+        " GROUP BY credited.model",
         (JobStatus.DONE.value, start, end, guild_id),
     )
     won = await db.fetchall(
-        "SELECT j.model AS model, count(*) AS n FROM contest_results r"
+        "SELECT credited.model AS model, count(*) AS n FROM contest_results r"
         " JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id"
+        f" JOIN {CREDITED_MODELS} ON credited.job_id = j.id"
         " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ? AND c.guild_id = ?"
         f" AND r.user_id NOT IN ({HIDDEN_MEMBERS})"
-        " GROUP BY j.model",
+        " GROUP BY credited.model",
         (start, end, guild_id),
     )
     images: dict[str, int] = {}

@@ -27,3 +27,12 @@ origins (job_id, idx, origin_id, origin_idx, owner_id, made_at) AS (
     WHERE o.kind != :upscale OR o.parent_job_id IS NULL
 )
 """
+
+#: Each job with every model version it credits: its checkpoint (``jobs.model``) and each
+#: LoRA version it ran with (``job_loras``, one row per version even if given twice), as
+#: ``credited (job_id, model)`` — what the models board counts images and wins by.
+CREDITED_MODELS = """
+(SELECT id AS job_id, model FROM jobs
+ UNION ALL
+ SELECT DISTINCT job_id, version_key AS model FROM job_loras) credited
+"""
