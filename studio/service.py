@@ -392,7 +392,10 @@ class Studio:
         was retired since is ignored: the server's default applies)."""
         versions = await versions_of(self.db, name.partition(":")[0])
         released = (VersionStatus.AVAILABLE, VersionStatus.EARLY_ACCESS)
-        return any(version.status in released for version in versions)
+        return any(
+            version.status in released and version.kind is ModelKind.CHECKPOINT
+            for version in versions
+        )
 
     async def lineage(self, job_id: int) -> list[JobRecord]:
         """The job and its ancestors, oldest first."""
