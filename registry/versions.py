@@ -550,12 +550,12 @@ async def images_made(db: Database) -> ImageCounts:
 
 
 async def lora_images_by_version(db: Database) -> dict[str, int]:
-    """Images made with each LoRA version, by its key: the credit the models board and
-    ``/models info`` give a LoRA's creator (a job with the same LoRA twice counts once)."""
+    """Images made with each LoRA version, by its key: the credit ``/models list`` and
+    ``/models info`` give a LoRA's creator (``contests.leaderboards`` counts the same way
+    for the models board, per server and window)."""
     rows = await db.fetchall(
         "SELECT l.version_key AS version_key, count(*) AS images FROM images i "
-        "JOIN (SELECT DISTINCT job_id, version_key FROM job_loras) l ON l.job_id = i.job_id "
-        "GROUP BY l.version_key"
+        "JOIN job_loras l ON l.job_id = i.job_id GROUP BY l.version_key"
     )
     return {str(row["version_key"]): int(row["images"]) for row in rows}
 

@@ -28,11 +28,10 @@ origins (job_id, idx, origin_id, origin_idx, owner_id, made_at) AS (
 )
 """
 
-#: Each job with every model version it credits: its checkpoint (``jobs.model``) and each
-#: LoRA version it ran with (``job_loras``, one row per version even if given twice), as
-#: ``credited (job_id, model)`` — what the models board counts images and wins by.
-CREDITED_MODELS = """
-(SELECT id AS job_id, model FROM jobs
- UNION ALL
- SELECT DISTINCT job_id, version_key AS model FROM job_loras) credited
-"""
+#: What the models board credits a job's images and wins to, as (column, join): its
+#: checkpoint's version key (``jobs.model``), and each LoRA version it ran with
+#: (``job_loras``, unique per job and version).
+CREDITS = (
+    ("j.model", ""),
+    ("l.version_key", " JOIN job_loras l ON l.job_id = j.id"),
+)

@@ -28,7 +28,8 @@ CREATE TABLE job_loras (
     position    INTEGER NOT NULL CHECK (position >= 0),
     version_key TEXT    NOT NULL,
     weight      REAL    NOT NULL CHECK (weight BETWEEN -2 AND 2),
-    PRIMARY KEY (job_id, position)
+    PRIMARY KEY (job_id, position),
+    UNIQUE (job_id, version_key)  -- a prompt names a LoRA once
 );
 
 CREATE INDEX job_loras_version ON job_loras (version_key);
