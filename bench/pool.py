@@ -10,6 +10,8 @@ heartbeats and interactions would feel while the pool works.
     python -m bench.pool                    # tiny random model (CPU-friendly defaults)
     python -m bench.pool --arch sd15        # SD 1.5-sized random weights: real compute
     python -m bench.pool --model stable-diffusion-v1-5/stable-diffusion-v1-5 --devices cuda:0
+    python -m bench.pool --loras            # pool throughput: jobs alternating two LoRAs
+                                            # against the same jobs without LoRAs
 
 Human-readable figures come first; the last line of stdout is one JSON object.
 See ``bench/README.md`` for what each figure means and the targets.
@@ -33,7 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,7 @@ from db.database import Database
 from inference.backend import DiffusersBackend, tune_for_cuda
 from inference.devices import resolve_devices, resolve_dtype
 from inference.engine import render
-from inference.jobs import EngineDefaults, GenerationJob, plan_imagine
+from inference.jobs import EngineDefaults, GenerationJob, LoraUse, plan_imagine
 from inference.loading import ModelLoadError
 from inference.models import ModelRef
 from inference.params import parse
@@ -71,6 +73,7 @@ from inference.tiny import (
     save_tiny_model,
     sd_scheduler,
 )
+from inference.tiny_lora import save_tiny_lora
 from registry.configured import name_for_source
 
 LAG_INTERVAL_S = 0.01
@@ -156,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="latent preview every N steps, in both phases (5, the bot's default; 0: none)",
     )
     parser.add_argument(
+        "--loras",
+        action="store_true",
+        help="compare, through the pool, jobs alternating between two LoRAs with the same "
+        "jobs without LoRAs (instead of the pool against the bare backend)",
+    )
+    parser.add_argument(
         "--repeats",
         type=_positive,
         default=3,
@@ -177,6 +186,7 @@ class Options:
     max_batch_images: int | None
     preview_every: int
     repeats: int
+    loras: bool = False
 
 
 def parse_options(argv: Sequence[str] | None) -> Options:
@@ -211,6 +221,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         max_batch_images=args.max_batch_images,
         preview_every=args.preview_every,
         repeats=args.repeats,
+        loras=args.loras,
     )
 
 
@@ -553,7 +564,81 @@ def describe_device(devices: Sequence[str]) -> str:
     return ", ".join(names)
 
 
+def with_alternating_loras(
+    model: LoadedModel, jobs: Sequence[GenerationJob], workdir: Path
+) -> list[GenerationJob]:
+    """The same jobs, each with one of two random LoRAs for the model, by turns (so
+    consecutive batches switch adapters), at weight 0.8."""
+    pipe = next(iter(model.backends.values())).pipeline
+    files = [
+        save_tiny_lora(pipe, workdir / "loras" / f"lora-{n}.safetensors", seed=n, rank=8)
+        for n in (1, 2)
+    ]
+    uses = [LoraUse(f"bench-lora-{n}:1", str(path), None, 0.8) for n, path in enumerate(files)]
+    return [replace(job, loras=(uses[n % 2],)) for n, job in enumerate(jobs)]
+
+
+async def benchmark_loras(options: Options) -> dict[str, Any]:
+    """Pool throughput of the jobs without LoRAs, then alternating between two LoRAs; each
+    LoRA is read once in the warm-up, as a worker keeps them loaded."""
+    with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
+        workdir = Path(tmp)
+        model = load_model(options, workdir)
+        plain = plan_jobs(model.ref, options.workload, options.workload.size or model.native_size)
+        lora_jobs = with_alternating_loras(model, plain, workdir)
+        config = PoolConfig(
+            devices=options.devices,
+            limits=UserLimits(max_running=len(plain), max_queued=len(plain)),
+            max_batch_images=options.max_batch_images,
+            preview_every=options.preview_every,
+        )
+        max_batch = worker_config(config, options.devices[0]).max_batch_images
+        print_setup(options, model, plain, max_batch)
+        for backend in model.backends.values():
+            for job in lora_jobs[:2]:
+                backend.generate(job)
+        times: list[tuple[float, float]] = []
+        for number in range(1, options.repeats + 1):
+            runs = {}
+            order = ("plain", "loras") if number % 2 else ("loras", "plain")
+            for name in order:
+                jobs = plain if name == "plain" else lora_jobs
+                folder = workdir / f"{name}-{number}"
+                runs[name] = await run_pool(model, config, jobs, options.users, folder)
+            times.append((runs["plain"].seconds, runs["loras"].seconds))
+            images = runs["plain"].images
+            print(
+                f"round {number}/{options.repeats}: without LoRAs "
+                f"{images / runs['plain'].seconds:.2f} images/s, alternating two LoRAs "
+                f"{runs['loras'].images / runs['loras'].seconds:.2f} images/s",
+                flush=True,
+            )
+    images = sum(job.num_images for job in plain)
+    plain_s = statistics.median(t[0] for t in times)
+    lora_s = statistics.median(t[1] for t in times)
+    first = plain[0]
+    return {
+        "mode": "loras",
+        "jobs": len(plain),
+        "images": images,
+        "images_per_s_plain": round(images / plain_s, 3),
+        "images_per_s_loras": round(images / lora_s, 3),
+        "ratio": round(statistics.median(p / q for p, q in times), 3),
+        "ratios": [round(p / q, 3) for p, q in times],
+        "device_name": describe_device(options.devices),
+        "arch": options.arch,
+        "dtype": dtype_name(options),
+        "steps": first.steps,
+        "width": first.width,
+        "height": first.height,
+        "max_batch_images": max_batch,
+        "repeats": len(times),
+    }
+
+
 async def benchmark(options: Options) -> dict[str, Any]:
+    if options.loras:
+        return await benchmark_loras(options)
     with tempfile.TemporaryDirectory(prefix="atelier-bench-") as tmp:
         workdir = Path(tmp)
         model = load_model(options, workdir)

@@ -142,7 +142,7 @@ class AtelierBot(commands.AutoShardedBot):
         # The registry owns what a model name means: configured models become versions (so
         # existing installs keep working) and the configured default its default model; the
         # pool asks it for the version each job names, also for the jobs it recovers.
-        configured = configured_models(settings.models, settings.model)
+        configured = configured_models(settings.models, settings.model, settings.loras)
         await enter_configured(db, configured, self._clock())
         models = RegisteredModels(db, configured.default)
         pool_config = settings.pool_config(resolve_devices(settings.devices))

@@ -20,8 +20,11 @@ from bot.envfile import ENV_FILE
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from core.errors import UserFacingError
+from db.database import Database
 from inference.models import source_kind
 from registry.configured import configured_models
+from registry.versions import ModelKind, NewVersion, all_versions, weights_facts
+from registry.weight_files import short_hash
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -349,11 +352,29 @@ def _imagine(args: argparse.Namespace) -> int:
 
 def _models(args: argparse.Namespace) -> int:
     settings = _settings()
-    configured = configured_models(settings.models, settings.model)
+    configured = configured_models(settings.models, settings.model, settings.loras)
     for name, source in configured.sources.items():
         marker = " (default)" if name == configured.default else ""
         print(f"{name}{marker}\t{source_kind(source)}\t{source}")
+    for name, source in configured.loras.items():
+        family, sha256 = weights_facts(NewVersion(name, "1", source, "other", kind=ModelKind.LORA))
+        print(f"{name}\tlora {family}\t{short_hash(sha256) or '-'}\t{source}")
+    if settings.database_path.is_file():
+        asyncio.run(_print_registered_loras(settings.database_path, set(configured.loras)))
     return 0
+
+
+async def _print_registered_loras(path: Path, configured: set[str]) -> None:
+    """The LoRAs moderators registered with /models add: key, family, hash, status and
+    trigger words (the configured ones are listed from the settings above)."""
+    async with await Database.open(path) as db:
+        for version in await all_versions(db):
+            if version.is_lora and version.name not in configured:
+                triggers = ", ".join(version.trigger_words) or "-"
+                print(
+                    f"{version.key}\tlora {version.family}\t{version.short_hash or '-'}"
+                    f"\t{version.status.value}\ttriggers: {triggers}"
+                )
 
 
 def _make_tiny_model(args: argparse.Namespace) -> int:

@@ -136,7 +136,7 @@ async def _models(
     the models this run uses. ``--model`` names a registered model, which then means what
     it means in Discord, or a folder, file or hub id that takes the place of the default
     for this run alone (entered nowhere: ``RegisteredModels.run_only``)."""
-    configured = configured_models(settings.models, settings.model)
+    configured = configured_models(settings.models, settings.model, settings.loras)
     if model_override is None:
         return configured, RegisteredModels(db, configured.default)
     name = model_override.partition(":")[0].strip().lower()

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     # More models by name, as JSON: {"sd15": "stable-diffusion-v1-5/...", "mine": "./x.safetensors"}
     models: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # LoRAs by name, as JSON: {"pixelart": "./loras/pixelart.safetensors"}; members use them
+    # as <lora:pixelart:0.8> in prompts.
+    loras: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # How many <lora:…> tags one prompt may carry.
+    max_loras_per_job: int = Field(4, ge=0, le=16)
     data_dir: Path = Path("data")
     # Where the data folder must be: the container image sets its volume, /data, so that a
     # data folder elsewhere (lost with the container) is refused.
@@ -166,7 +171,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown sampler; choose one of {', '.join(SAMPLERS)}")
         return sampler
 
-    @field_validator("models", mode="before")
+    @field_validator("models", "loras", mode="before")
     @classmethod
     def _decode_models(cls, value: object) -> object:
         """JSON is decoded here rather than by the settings source, so a malformed value is
@@ -224,7 +229,11 @@ class Settings(BaseSettings):
         )
 
     def parse_limits(self) -> ParseLimits:
-        return ParseLimits(max_repeat=self.max_repeat, max_jobs=self.max_jobs_per_prompt)
+        return ParseLimits(
+            max_repeat=self.max_repeat,
+            max_jobs=self.max_jobs_per_prompt,
+            max_loras=self.max_loras_per_job,
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -23,13 +23,14 @@ import it, so :func:`rank_backers` ranks whatever totals the caller passes in.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from contests.boards.sql_fragments import HIDDEN_MEMBERS, ORIGINS
+from contests.boards.sql_fragments import CREDITS, HIDDEN_MEMBERS, ORIGINS
 
 # Re-exported: the cogs take every board from this module.
 from db.database import Database
@@ -182,7 +183,8 @@ async def creator_points(db: Database, *, guild_id: int, start: str, end: str) -
 @dataclass(frozen=True)
 class ModelStanding:
     """A model's figures, all its versions together (jobs store ``name:version``; jobs
-    from before the registry the bare name, which counts for the model only)."""
+    from before the registry the bare name, which counts for the model only). A LoRA is a
+    model too: an image made with a checkpoint and a LoRA counts for both."""
 
     model: str
     images: int
@@ -199,23 +201,29 @@ async def models_board(
     awarded in the window, shared 1st places each counting). Most images first, then most
     wins, then by name."""
     start, end = _time_range(window, now)
-    made = await db.fetchall(
-        "SELECT j.model AS model, count(*) AS n FROM images i JOIN jobs j ON j.id = i.job_id"
-        " JOIN job_messages m ON m.job_id = j.id"
-        " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
-        " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
-        f" AND j.owner_id NOT IN ({HIDDEN_MEMBERS})"
-        " GROUP BY j.model",
-        (JobStatus.DONE.value, start, end, guild_id),
-    )
-    won = await db.fetchall(
-        "SELECT j.model AS model, count(*) AS n FROM contest_results r"
-        " JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id"
-        " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ? AND c.guild_id = ?"
-        f" AND r.user_id NOT IN ({HIDDEN_MEMBERS})"
-        " GROUP BY j.model",
-        (start, end, guild_id),
-    )
+    made: list[sqlite3.Row] = []
+    won: list[sqlite3.Row] = []
+    # A job credits its checkpoint and each LoRA version it ran with (one query each, so
+    # both read the week's jobs through the same index).
+    for credited, join in CREDITS:
+        made += await db.fetchall(
+            f"SELECT {credited} AS model, count(*) AS n FROM images i"
+            f" JOIN jobs j ON j.id = i.job_id{join}"
+            " JOIN job_messages m ON m.job_id = j.id"
+            " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
+            " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
+            f" AND j.owner_id NOT IN ({HIDDEN_MEMBERS})"
+            f" GROUP BY {credited}",
+            (JobStatus.DONE.value, start, end, guild_id),
+        )
+        won += await db.fetchall(
+            f"SELECT {credited} AS model, count(*) AS n FROM contest_results r"
+            f" JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id{join}"
+            " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ? AND c.guild_id = ?"
+            f" AND r.user_id NOT IN ({HIDDEN_MEMBERS})"
+            f" GROUP BY {credited}",
+            (start, end, guild_id),
+        )
     images: dict[str, int] = {}
     wins: dict[str, int] = {}
     versions: dict[str, set[str]] = {}

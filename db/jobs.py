@@ -101,8 +101,10 @@ async def insert_job(
     parent_job_id: int | None = None,
     parent_index: int | None = None,
     lane: Lane = Lane.STANDARD,
+    loras: Sequence[tuple[str, float]] = (),
 ) -> int:
-    """Insert a queued job and return its id. ``conn`` comes from ``Database.transaction()``."""
+    """Insert a queued job and return its id. ``conn`` comes from ``Database.transaction()``.
+    ``loras``: the (version key, weight) of each LoRA it runs with, in the prompt's order."""
     async with conn.execute(
         "INSERT INTO jobs (kind, owner_id, prompt, params, model, parent_job_id, parent_index,"
         " status, created_at, lane) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -121,6 +123,10 @@ async def insert_job(
     ) as cursor:
         job_id = cursor.lastrowid
     assert job_id is not None
+    await conn.executemany(
+        "INSERT INTO job_loras (job_id, position, version_key, weight) VALUES (?, ?, ?, ?)",
+        [(job_id, position, key, weight) for position, (key, weight) in enumerate(loras)],
+    )
     return job_id
 
 

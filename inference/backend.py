@@ -24,6 +24,7 @@ from inference.devices import resolve_dtype
 from inference.images import latent_preview
 from inference.jobs import GenerationJob, batch_key
 from inference.loading import load_pipeline
+from inference.loras import LoadedLoras
 from inference.models import ModelRef
 from inference.samplers import make_scheduler
 from inference.tiling import circular_padding
@@ -56,6 +57,7 @@ class DiffusersBackend:
         self.model = model
         self.device = torch.device(device)
         self.is_sdxl = isinstance(pipe, StableDiffusionXLPipeline)
+        self.loras = LoadedLoras(pipe)
 
     @classmethod
     def load(
@@ -97,7 +99,8 @@ class DiffusersBackend:
         return [self._pipe.unet, self._pipe.vae]
 
     def weights_bytes(self) -> int:
-        """Memory the model's weights take on its device: what a VRAM budget counts."""
+        """Memory the model's weights take on its device, its loaded LoRAs included: what a
+        VRAM budget counts."""
         return pipeline_weights_bytes(self._pipe)
 
     def generate(
@@ -146,6 +149,20 @@ class DiffusersBackend:
         keys = {batch_key(job) for job in jobs}
         if len(keys) > 1:
             raise ValueError(f"jobs of one batch must share a batch key, got {len(keys)}")
+        # The batch key holds the LoRAs and weights: the whole call runs with the lead's.
+        with self.loras.active(jobs[0].loras):
+            return self._generate_batch(
+                jobs, on_step=on_step, preview_every=preview_every, cancel=cancel
+            )
+
+    def _generate_batch(
+        self,
+        jobs: Sequence[GenerationJob],
+        *,
+        on_step: BatchStepCallback | None,
+        preview_every: int,
+        cancel: threading.Event | None,
+    ) -> list[list[Image.Image]]:
         lead = jobs[0]
         seeds = [seed for job in jobs for seed in job.seeds]
         # CPU generators make a seed mean the same starting noise on every device.

@@ -32,6 +32,18 @@ def generation_info(job: GenerationJob, seed: int) -> GenerationInfo:
         extra["Denoising strength"] = f"{job.strength:g}"
     if job.request.tile:
         extra["Tiling"] = "True"
+    names = lora_names(job)
+    hashes = {"model": short} if (short := short_hash(job.model_hash)) else {}
+    hashes.update(
+        {
+            f"lora:{name}": short
+            for name, lora in zip(names, job.loras, strict=True)
+            if (short := short_hash(lora.sha256))
+        }
+    )
+    lora_list = ", ".join(f"{key[5:]}: {value}" for key, value in hashes.items() if key != "model")
+    if lora_list:
+        extra["Lora hashes"] = lora_list
     return GenerationInfo(
         prompt=job.request.prompt,
         negative_prompt=job.request.negative_prompt,
@@ -43,7 +55,24 @@ def generation_info(job: GenerationJob, seed: int) -> GenerationInfo:
         height=job.height,
         model=job.model,
         extra=extra,
+        model_hash=short_hash(job.model_hash),
+        hashes=hashes,
     )
+
+
+def lora_names(job: GenerationJob) -> list[str]:
+    """Each LoRA named as its tag in the prompt names it, so model sites match the tags
+    with ``Lora hashes`` (LoRAs without a file hash, from the hub, get no entry there)."""
+    written = [
+        tag.name if tag.version is None else f"{tag.name}@{tag.version}"
+        for tag in job.request.loras
+    ]
+    return written if len(written) == len(job.loras) else [lora.name for lora in job.loras]
+
+
+def short_hash(sha256: str | None) -> str | None:
+    """The short form A1111 and model sites use: the first ten hex digits."""
+    return None if sha256 is None else sha256[:10]
 
 
 def save_outputs(

@@ -40,6 +40,41 @@ def image_seed(job_seed: int, index: int) -> int:
 
 
 @dataclass(frozen=True)
+class LoraUse:
+    """A LoRA version a job runs with, resolved from the registry when the job was made,
+    so the job runs the same after a restart."""
+
+    key: str  # the registry version's key, name:version
+    source: str  # a local .safetensors file, or a hub id
+    weight_name: str | None  # the file inside a hub repository
+    weight: float
+    sha256: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.key.partition(":")[0]
+
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "source": self.source,
+            "weight_name": self.weight_name,
+            "weight": self.weight,
+            "sha256": self.sha256,
+        }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> LoraUse:
+        return cls(
+            key=params["key"],
+            source=params["source"],
+            weight_name=params["weight_name"],
+            weight=float(params["weight"]),
+            sha256=params.get("sha256"),
+        )
+
+
+@dataclass(frozen=True)
 class GenerationJob:
     kind: JobKind
     request: ImagineRequest
@@ -52,6 +87,8 @@ class GenerationJob:
     num_images: int = IMAGES_PER_JOB
     init_image: str | None = None  # path of the image a variation or upscale starts from
     strength: float | None = None  # img2img denoising strength, with init_image
+    loras: tuple[LoraUse, ...] = ()
+    model_hash: str | None = None  # SHA-256 of the checkpoint file, when it is one file
 
     @property
     def seeds(self) -> list[int]:
@@ -75,6 +112,8 @@ class GenerationJob:
             "num_images": self.num_images,
             "init_image": self.init_image,
             "strength": self.strength,
+            "loras": [lora.to_params() for lora in self.loras],
+            "model_hash": self.model_hash,
         }
 
     @classmethod
@@ -91,6 +130,8 @@ class GenerationJob:
             num_images=params["num_images"],
             init_image=params["init_image"],
             strength=params["strength"],
+            loras=tuple(LoraUse.from_params(lora) for lora in params.get("loras", [])),
+            model_hash=params.get("model_hash"),
         )
 
 
@@ -102,7 +143,8 @@ class BatchKey:
     call, and guides either every row or none; ``--tile`` switches every convolution of the
     model and ``--stop`` ends the whole call, so both are shared too. Prompts, negative
     prompts, seeds, chaos, guidance scales (``--stylize``) and init images may all differ:
-    they are per row.
+    they are per row. LoRAs change the model's weights for the whole call, so a job runs
+    only with jobs of exactly its LoRAs and weights (a plain job never with a LoRA job).
     """
 
     model: str
@@ -115,6 +157,7 @@ class BatchKey:
     strength: float | None
     tile: bool
     stop: int
+    loras: tuple[tuple[str, float], ...] = ()  # (version key, weight), in the prompt's order
 
 
 def batch_key(job: GenerationJob) -> BatchKey:
@@ -129,6 +172,7 @@ def batch_key(job: GenerationJob) -> BatchKey:
         strength=job.strength,
         tile=job.request.tile,
         stop=job.request.stop,
+        loras=tuple((lora.key, lora.weight) for lora in job.loras),
     )
 
 
@@ -138,6 +182,8 @@ def plan_imagine(
     model: str,
     native_size: int,
     defaults: EngineDefaults,
+    loras: tuple[LoraUse, ...] = (),
+    model_hash: str | None = None,
 ) -> GenerationJob:
     """A txt2img job: four images at the model's native pixel count in the requested shape."""
     width, height = image_size(native_size, request.aspect, size_multiple(native_size))
@@ -150,6 +196,8 @@ def plan_imagine(
         height=height,
         steps=request.total_steps(defaults.steps),
         sampler=request.sampler or defaults.sampler,
+        loras=loras,
+        model_hash=model_hash,
     )
 
 

@@ -1,8 +1,9 @@
 """Midjourney-style prompt parameters: turn what a user typed after /imagine into jobs.
 
 ``parse`` takes the raw text (``a {red, blue} car::2 fog --ar 16:9 --no text --repeat 2``),
-expands ``{…}`` permutations, splits off the ``--flags`` at the end, validates every value
-and returns one ``ImagineRequest`` per job. Anything the user must fix raises ``ParamError``
+expands ``{…}`` permutations, splits off the ``--flags`` at the end, reads the LoRA tags
+(``<lora:name:0.8>``, ``<lora:name@2>``) out of the text the encoder sees, validates every
+value and returns one ``ImagineRequest`` per job. Anything the user must fix raises ``ParamError``
 whose message says what was wrong and what would be accepted, ready to show in Discord.
 
 Pure standard library on purpose: the bot validates prompts before anything touches a GPU.
@@ -63,6 +64,27 @@ class ParseLimits:
     max_jobs: int = 10
     max_steps: int = 150
     max_prompt_chars: int = 2000
+    max_loras: int = 4
+
+
+#: The strength a LoRA may be given.
+MIN_LORA_WEIGHT, MAX_LORA_WEIGHT = -2.0, 2.0
+
+
+@dataclass(frozen=True)
+class LoraTag:
+    """``<lora:NAME[@VERSION][:WEIGHT]>`` as a member wrote it; the registry says what it
+    names. ``weight`` None: the version's default weight."""
+
+    name: str  # lowercased
+    version: str | None
+    weight: float | None
+    text: str  # the tag as written, for messages
+
+    @property
+    def spec(self) -> str:
+        """``name`` or ``name:version``, as the registry reads it."""
+        return self.name if self.version is None else f"{self.name}:{self.version}"
 
 
 @dataclass(frozen=True)
@@ -82,11 +104,18 @@ class ImagineRequest:
     model: str | None = None
     steps: int | None = None
     sampler: str | None = None
+    loras: tuple[LoraTag, ...] = ()
+    #: A CFG scale a model's creator recommends; ``--stylize`` given by the member wins.
+    guidance: float | None = None
+    #: The recommended settings that applied (setting → value as text), recorded with the
+    #: job so it stays explainable if the recommendation changes later.
+    recommended: tuple[tuple[str, str], ...] = ()
 
     @property
     def guidance_scale(self) -> float:
-        """The classifier-free guidance scale that ``stylize`` stands for."""
-        return stylize_to_guidance(self.stylize)
+        """The classifier-free guidance scale: a recommended one, or what ``stylize``
+        stands for."""
+        return self.guidance if self.guidance is not None else stylize_to_guidance(self.stylize)
 
     def total_steps(self, default_steps: int) -> int:
         """Denoising steps to run: ``--steps`` (or the operator's default) scaled by ``--q``."""
@@ -109,6 +138,12 @@ class ImagineRequest:
             "model": self.model,
             "steps": self.steps,
             "sampler": self.sampler,
+            "loras": [
+                {"name": t.name, "version": t.version, "weight": t.weight, "text": t.text}
+                for t in self.loras
+            ],
+            "guidance": self.guidance,
+            "recommended": dict(self.recommended),
         }
 
     @classmethod
@@ -136,6 +171,12 @@ class ImagineRequest:
             model=params.get("model", defaults.model),
             steps=params.get("steps", defaults.steps),
             sampler=params.get("sampler", defaults.sampler),
+            loras=tuple(
+                LoraTag(tag["name"], tag["version"], tag["weight"], tag["text"])
+                for tag in params.get("loras", [])
+            ),
+            guidance=params.get("guidance", defaults.guidance),
+            recommended=tuple(params.get("recommended", {}).items()),
         )
 
 
@@ -343,6 +384,63 @@ def _prompt_parts(prompt: str) -> tuple[PromptPart, ...]:
             "more than 0 (negative weights may not outweigh the others)"
         )
     return tuple(PromptPart(text, float(weight / total)) for text, weight in parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# LoRA tags: <lora:name:0.8> as model sites write them
+
+_LORA_TAG = re.compile(r"<lora:([^<>]*)>", re.IGNORECASE)
+_LORA_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_LORA_VERSION = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
+_LORA_WEIGHT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_LORA_RULE = "write <lora:NAME:WEIGHT>, <lora:NAME> or <lora:NAME@VERSION:WEIGHT>"
+
+
+def _lora_tags(prompt: str, limits: ParseLimits) -> tuple[str, tuple[LoraTag, ...]]:
+    """The prompt without its LoRA tags (what the encoder sees), and the tags in order."""
+    tags: list[LoraTag] = []
+    for match in _LORA_TAG.finditer(prompt):
+        tags.append(_lora_tag(match.group(0), match.group(1)))
+    if not tags:
+        return prompt, ()
+    if limits.max_loras == 0:
+        raise ParamError(f"{_short(tags[0].text)}: LoRAs are turned off on this bot")
+    if len(tags) > limits.max_loras:
+        raise ParamError(
+            f"this prompt has {len(tags)} LoRA tags; at most {limits.max_loras} per job"
+        )
+    seen: dict[str, str] = {}
+    for tag in tags:
+        if tag.name in seen:
+            raise ParamError(
+                f"{_short(tag.text)}: the LoRA `{tag.name}` is already in the prompt as "
+                f"{_short(seen[tag.name])}; keep one"
+            )
+        seen[tag.name] = tag.text
+    return _collapse(_LORA_TAG.sub(" ", prompt)), tuple(tags)
+
+
+def _lora_tag(text: str, inside: str) -> LoraTag:
+    fields = inside.split(":")
+    if len(fields) > 2:
+        raise ParamError(
+            f"{_short(text)}: one weight per LoRA (separate text-encoder and UNet weights are "
+            f"not supported); {_LORA_RULE}"
+        )
+    spec = fields[0].strip().lower()
+    name, at, version = spec.partition("@")
+    if not _LORA_NAME.fullmatch(name) or (at and not _LORA_VERSION.fullmatch(version)):
+        raise ParamError(f"{_short(text)} names no LoRA; {_LORA_RULE}")
+    weight: float | None = None
+    if len(fields) == 2:
+        raw = fields[1].strip()
+        rule = f"the weight must be a number from {MIN_LORA_WEIGHT:g} to {MAX_LORA_WEIGHT:g}"
+        if not _LORA_WEIGHT.fullmatch(raw):
+            raise ParamError(f"{_short(text)}: {rule}")
+        weight = float(Decimal(raw))
+        if not MIN_LORA_WEIGHT <= weight <= MAX_LORA_WEIGHT:
+            raise ParamError(f"{_short(text)}: {rule}")
+    return LoraTag(name, version if at else None, weight, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,10 +663,14 @@ def _parse_one(
     text = _PHONE_DASH.sub("--", text)
     matches = list(_FLAG.finditer(text))
     prompt = _collapse(text[: matches[0].start()] if matches else text)
-    parts = _prompt_parts(prompt)
-    values = {**defaults, **_read_flags(text, matches, limits)}
+    encoded, loras = _lora_tags(prompt, limits)
+    parts = _prompt_parts(encoded)
+    given = _read_flags(text, matches, limits)
+    values = {**defaults, **given}
+    if "stylize" in given:  # the member's own --stylize wins over a recommended CFG
+        values.pop("guidance", None)
     repeat: int = values.pop("repeat", 1)
-    return ImagineRequest(prompt=prompt, parts=parts, **values), repeat
+    return ImagineRequest(prompt=prompt, parts=parts, loras=loras, **values), repeat
 
 
 def _repeated(request: ImagineRequest, repeat: int) -> list[ImagineRequest]:

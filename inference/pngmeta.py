@@ -4,11 +4,14 @@ AUTOMATIC1111's WebUI stores it in a ``parameters`` text chunk::
 
     a lighthouse at dusk
     Negative prompt: fog, people
-    Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7.0, Seed: 42, Size: 704x384, Model: sd15
+    Steps: 30, Sampler: DPM++ 2M Karras, CFG scale: 7.0, Seed: 42, Size: 704x384,
+    Model hash: 6ce0161689, Model: sd15, Lora hashes: "pixelart: 0a1b2c3d4e"
 
-Civitai, ComfyUI loaders and many viewers parse exactly that. Atelier adds its complete
-request (chaos, weights, ``--stop``, lineage) as JSON in an ``atelier`` chunk, so an image
-can be reproduced bit for bit even where the A1111 line has no field for a setting.
+(one line). Civitai, ComfyUI loaders and many viewers parse exactly that; model sites link
+the checkpoint and LoRAs by the short hashes, and the prompt keeps its ``<lora:…>`` tags.
+Atelier adds its complete request (chaos, weights, ``--stop``, lineage) as JSON in an
+``atelier`` chunk, so an image can be reproduced bit for bit even where the A1111 line has
+no field for a setting.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ class GenerationInfo:
     height: int
     model: str
     extra: dict[str, str] = field(default_factory=dict)  # e.g. {"Denoising strength": "0.35"}
+    model_hash: str | None = None  # short form: the first ten hex digits of the SHA-256
+    #: A1111's ``Hashes`` JSON (``{"model": …, "lora:NAME": …}``), which newer readers and
+    #: model sites prefer to ``Model hash`` and ``Lora hashes``.
+    hashes: dict[str, str] = field(default_factory=dict)
 
     def to_parameters(self) -> str:
         """The A1111 ``parameters`` text."""
@@ -49,13 +56,17 @@ class GenerationInfo:
             "CFG scale": f"{self.cfg_scale:g}",
             "Seed": str(self.seed),
             "Size": f"{self.width}x{self.height}",
+            **({"Model hash": self.model_hash} if self.model_hash else {}),
             "Model": self.model,
             **self.extra,
         }
         lines = [_single_line(self.prompt)]
         if self.negative_prompt:
             lines.append(NEGATIVE_PREFIX + _single_line(self.negative_prompt))
-        lines.append(", ".join(f"{key}: {_quote(value)}" for key, value in fields.items()))
+        items = [f"{key}: {_quote(value)}" for key, value in fields.items()]
+        if self.hashes:  # a JSON object, written as is (A1111 does not quote it)
+            items.append("Hashes: " + json.dumps(self.hashes, separators=(", ", ": ")))
+        lines.append(", ".join(items))
         return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ the newest version the member may use.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection
 from datetime import datetime
 
@@ -17,28 +18,42 @@ from db.database import Database
 from registry.errors import RegistryError
 from registry.fields import parse_spec
 from registry.versions import (
+    ModelKind,
     ModelVersion,
     VersionStatus,
+    all_versions,
     available_text,
     versions_of,
 )
 
 
 async def usable_version(
-    db: Database, spec: str, *, granted: Collection[int], moderator: bool, now: datetime
+    db: Database,
+    spec: str,
+    *,
+    granted: Collection[int],
+    moderator: bool,
+    now: datetime,
+    kind: ModelKind = ModelKind.CHECKPOINT,
 ) -> ModelVersion:
     """The version ``spec`` (``name`` or ``name:version``) gives a member at ``now``.
 
     ``granted``: the ids of the versions whose early access the member was granted;
-    ``moderator``: whether they may use every early-access version.
+    ``moderator``: whether they may use every early-access version; ``kind``: what the
+    member asked for (``--model`` names a checkpoint, ``<lora:…>`` a LoRA).
 
-    Raises RegistryError saying why not: unknown or retired (listing the available models),
-    not released yet, or in early access (with when it opens to everyone).
+    Raises RegistryError saying why not: unknown (with "did you mean") or retired (listing
+    the available ones), of the other kind, not released yet, or in early access (with when
+    it opens to everyone).
     """
     name, wanted = parse_spec(spec)
     versions = await versions_of(db, name)
     if not versions:
-        raise RegistryError(f"unknown model `{name}`; {await available_text(db, now)}")
+        raise RegistryError(await _unknown(db, name, kind, now))
+    if versions[0].kind is not kind:
+        if kind is ModelKind.LORA:
+            raise RegistryError(f"`{name}` is a checkpoint, not a LoRA: use it with --model {name}")
+        raise RegistryError(f"`{name}` is a LoRA: add it to the prompt as `<lora:{name}:1>`")
     if wanted is not None:
         version = next((v for v in versions if v.version == wanted), None)
         if version is None:
@@ -59,6 +74,14 @@ async def usable_version(
     raise min(refusals, key=lambda refusal: refusal[0])[1]
 
 
+async def _unknown(db: Database, name: str, kind: ModelKind, now: datetime) -> str:
+    what = "LoRA" if kind is ModelKind.LORA else "model"
+    names = sorted({v.name for v in await all_versions(db) if v.kind is kind})
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    guess = f" (did you mean `{close[0]}`?)" if close else ""
+    return f"unknown {what} `{name}`{guess}; {await available_text(db, now, kind)}"
+
+
 async def _check_usable(
     db: Database, version: ModelVersion, *, granted: Collection[int], moderator: bool, now: datetime
 ) -> None:
@@ -66,9 +89,11 @@ async def _check_usable(
     if status is VersionStatus.AVAILABLE:
         return
     if status is VersionStatus.RETIRED:
-        raise RegistryError(f"`{version.key}` is retired; {await available_text(db, now)}")
+        available = await available_text(db, now, version.kind)
+        raise RegistryError(f"`{version.key}` is retired; {available}")
     if status is VersionStatus.UPCOMING:
-        raise RegistryError(f"`{version.key}` is not released yet; {await available_text(db, now)}")
+        available = await available_text(db, now, version.kind)
+        raise RegistryError(f"`{version.key}` is not released yet; {available}")
     if moderator or version.id in granted:
         return
     assert version.early_access_until is not None

@@ -86,3 +86,32 @@ def check_text(value: str, what: str, limit: int) -> str:
     if len(value) > limit:
         raise RegistryError(f"the {what} is {len(value)} characters long; at most {limit}")
     return value
+
+
+MAX_TRIGGER_WORDS = 20
+MAX_TRIGGER_WORD_CHARS = 60
+#: The strength a LoRA may be given, in a prompt or as its default weight.
+MIN_LORA_WEIGHT, MAX_LORA_WEIGHT = -2.0, 2.0
+
+
+def split_trigger_words(text: str) -> tuple[str, ...]:
+    return tuple(word for word in (part.strip() for part in text.split(",")) if word)
+
+
+def check_trigger_words(text: str) -> str:
+    """Comma-separated words, normalised to ``a, b``."""
+    words = split_trigger_words(text)
+    if len(words) > MAX_TRIGGER_WORDS or any(len(w) > MAX_TRIGGER_WORD_CHARS for w in words):
+        raise RegistryError(
+            f"give at most {MAX_TRIGGER_WORDS} trigger words, comma-separated, each at most "
+            f"{MAX_TRIGGER_WORD_CHARS} characters"
+        )
+    return ", ".join(words)
+
+
+def check_weight(weight: float, what: str) -> float:
+    if not MIN_LORA_WEIGHT <= weight <= MAX_LORA_WEIGHT:
+        raise RegistryError(
+            f"the {what} {weight:g} is out of range: use {MIN_LORA_WEIGHT:g} to {MAX_LORA_WEIGHT:g}"
+        )
+    return weight

@@ -7,15 +7,22 @@ which version in ``registry.access``).
 Members name a version as ``name:version``; a bare ``name`` means its newest usable version.
 Jobs store the version's key (``name:version``), so "images made" counts by that key (and by
 the bare name for jobs made before the registry existed).
+
+A model is of one kind: a ``checkpoint`` (what ``--model`` names) or a ``lora`` (what
+``<lora:name:weight>`` in a prompt names). LoRA versions have the same statuses, campaigns
+and early access as checkpoints; a LoRA's file is checked when it is registered, never
+when a member first uses it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from db.database import Database
 from db.times import from_db_time, to_db_time
@@ -28,9 +35,25 @@ from registry.fields import (
     check_name,
     check_source,
     check_text,
+    check_trigger_words,
     check_version,
+    check_weight,
     parse_spec,
+    split_trigger_words,
 )
+from registry.recommended import Recommended
+from registry.weight_files import (
+    check_lora_family,
+    file_sha256,
+    inspect_lora,
+    not_a_lora,
+    short_hash,
+)
+
+
+class ModelKind(StrEnum):
+    CHECKPOINT = "checkpoint"
+    LORA = "lora"
 
 
 class VersionStatus(StrEnum):
@@ -59,6 +82,21 @@ class ModelVersion:
     released_at: datetime | None
     retired_at: datetime | None
     created_at: datetime
+    kind: ModelKind = ModelKind.CHECKPOINT
+    weight_name: str | None = None  # a hub LoRA's file inside its repository
+    trigger_words: tuple[str, ...] = ()
+    default_weight: float = 1.0
+    recommended: Recommended = field(default_factory=Recommended)
+    sha256: str | None = None  # of the weights file; None for folders and hub sources
+
+    @property
+    def short_hash(self) -> str | None:
+        """The hash A1111 and model sites show (first ten hex digits of the SHA-256)."""
+        return short_hash(self.sha256)
+
+    @property
+    def is_lora(self) -> bool:
+        return self.kind is ModelKind.LORA
 
     @property
     def key(self) -> str:
@@ -89,6 +127,11 @@ class NewVersion:
     license_url: str | None = None
     creator_id: int | None = None
     description: str = ""
+    kind: ModelKind = ModelKind.CHECKPOINT
+    weight_name: str | None = None
+    trigger_words: str = ""  # comma-separated
+    default_weight: float = 1.0
+    recommended: Recommended = field(default_factory=Recommended)
 
 
 @dataclass(frozen=True)
@@ -101,9 +144,15 @@ class VersionEdit:
     license_url: str | None = None
     creator_id: int | None = None
     description: str | None = None
+    trigger_words: str | None = None
+    default_weight: float | None = None
+    recommended: Recommended | None = None
 
     def is_empty(self) -> bool:
-        return all(value is None for value in vars(self).values())
+        return all(
+            value is None or (isinstance(value, Recommended) and value.is_empty())
+            for value in vars(self).values()
+        )
 
 
 @dataclass(frozen=True)
@@ -114,9 +163,15 @@ class ConfiguredModel:
     source: str
     version: str
     license_name: str
+    kind: ModelKind = ModelKind.CHECKPOINT
+    family: str = "other"
+    sha256: str | None = None
 
 
 def _checked(new: NewVersion) -> NewVersion:
+    weight_name = new.weight_name.strip() if new.weight_name else None
+    if new.kind is ModelKind.CHECKPOINT and weight_name:
+        raise RegistryError("a file name inside a hub repository is for LoRAs only")
     return NewVersion(
         name=check_name(new.name),
         version=check_version(new.version),
@@ -126,7 +181,41 @@ def _checked(new: NewVersion) -> NewVersion:
         license_url=None if new.license_url is None else check_license_url(new.license_url),
         creator_id=new.creator_id,
         description=check_text(new.description, "description", MAX_DESCRIPTION_CHARS),
+        kind=new.kind,
+        weight_name=weight_name,
+        trigger_words=check_trigger_words(new.trigger_words),
+        default_weight=check_weight(new.default_weight, "default weight"),
+        recommended=new.recommended.checked(),
     )
+
+
+def local_weights_file(source: str) -> Path | None:
+    """The local file ``source`` names, if it names one (not a folder, not a hub id)."""
+    path = Path(source).expanduser()
+    return path if path.is_file() else None
+
+
+def is_hub_id(source: str) -> bool:
+    """``org/name`` and nothing that looks like a path (as ``inference.models`` decides)."""
+    looks_local = source.startswith((".", "/", "~")) or source.lower().endswith(
+        (".safetensors", ".ckpt")
+    )
+    return not looks_local and source.count("/") == 1
+
+
+def weights_facts(new: NewVersion) -> tuple[str, str | None]:
+    """The family to record and the file's SHA-256 (None for folders and hub sources).
+    A LoRA must be a LoRA file (for the declared family) or a hub id with a file name.
+    Blocking: reads the whole file once."""
+    path = local_weights_file(new.source)
+    if new.kind is ModelKind.LORA:
+        if path is None:
+            if is_hub_id(new.source) and new.weight_name:
+                return new.family, None
+            raise not_a_lora(new.source)
+        family = check_lora_family(inspect_lora(path, new.source), new.family, new.source)
+        return family, file_sha256(path)
+    return new.family, None if path is None else file_sha256(path)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -135,29 +224,46 @@ def _checked(new: NewVersion) -> NewVersion:
 async def add_version(
     db: Database, new: NewVersion, *, added_by: int | None, now: datetime
 ) -> ModelVersion:
-    """Enter an ``upcoming`` version (and its model, if new). Refuses a duplicate."""
+    """Enter an ``upcoming`` version (and its model, if new). Refuses a duplicate, a
+    version of another kind than its model's, and a LoRA file that is not a LoRA (or is
+    for another family). A weights file is hashed here, once, off the event loop."""
     new = _checked(new)
+    family, sha256 = await asyncio.to_thread(weights_facts, new)
     stamp = to_db_time(now)
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO models (name, created_by, created_at) VALUES (?, ?, ?) "
+            "INSERT INTO models (name, created_by, created_at, kind) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (name) DO NOTHING",
-            (new.name, added_by, stamp),
+            (new.name, added_by, stamp, new.kind.value),
         )
+        async with conn.execute("SELECT kind FROM models WHERE name = ?", (new.name,)) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        if row["kind"] != new.kind.value:
+            raise RegistryError(
+                f"`{new.name}` is a {row['kind']}; a {new.kind.value} needs a name of its own"
+            )
         try:
             async with conn.execute(
                 "INSERT INTO model_versions (model_id, version, source, family, license_name,"
-                " license_url, creator_id, description, status, created_at)"
-                " SELECT id, ?, ?, ?, ?, ?, ?, ?, 'upcoming', ? FROM models WHERE name = ?",
+                " license_url, creator_id, description, status, created_at, weight_name,"
+                " trigger_words, default_weight, recommended, sha256)"
+                " SELECT id, ?, ?, ?, ?, ?, ?, ?, 'upcoming', ?, ?, ?, ?, ?, ? FROM models"
+                " WHERE name = ?",
                 (
                     new.version,
                     new.source,
-                    new.family,
+                    family,
                     new.license_name,
                     new.license_url,
                     new.creator_id,
                     new.description,
                     stamp,
+                    new.weight_name,
+                    new.trigger_words,
+                    new.default_weight,
+                    new.recommended.to_json(),
+                    sha256,
                     new.name,
                 ),
             ) as cursor:
@@ -186,6 +292,23 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
         changes["source"] = check_source(edit.source)
     if edit.family is not None:
         changes["family"] = check_family(edit.family)
+    if "source" in changes or (current.is_lora and "family" in changes):
+        # A new file is checked and hashed like a new version's.
+        checked = NewVersion(
+            name=current.name,
+            version=current.version,
+            source=str(changes.get("source", current.source)),
+            family=str(changes.get("family", current.family)),
+            kind=current.kind,
+            weight_name=current.weight_name,
+        )
+        changes["family"], changes["sha256"] = await asyncio.to_thread(weights_facts, checked)
+    if edit.trigger_words is not None:
+        changes["trigger_words"] = check_trigger_words(edit.trigger_words)
+    if edit.default_weight is not None:
+        changes["default_weight"] = check_weight(edit.default_weight, "default weight")
+    if edit.recommended is not None and not edit.recommended.is_empty():
+        changes["recommended"] = current.recommended.merged(edit.recommended).to_json()
     if edit.license_name is not None:
         changes["license_name"] = check_text(
             edit.license_name, "license name", MAX_LICENSE_NAME_CHARS
@@ -267,6 +390,13 @@ async def enter_configured(
                 rows = list(await cursor.fetchall())
             if any(row["source"] == model.source for row in rows):
                 continue
+            async with conn.execute("SELECT kind FROM models WHERE name = ?", (name,)) as cursor:
+                existing = await cursor.fetchone()
+            if existing is not None and existing["kind"] != model.kind.value:
+                raise RegistryError(
+                    f"`{name}` is registered as a {existing['kind']}; the configured "
+                    f"{model.kind.value} needs another name"
+                )
             taken = {str(row["version"]) for row in rows}
             version = model.version.strip().lower()[:32] or "1"
             number = 1
@@ -274,15 +404,24 @@ async def enter_configured(
                 number += 1
                 version = str(number)
             await conn.execute(
-                "INSERT INTO models (name, created_by, created_at) VALUES (?, NULL, ?) "
+                "INSERT INTO models (name, created_by, created_at, kind) VALUES (?, NULL, ?, ?) "
                 "ON CONFLICT (name) DO NOTHING",
-                (name, stamp),
+                (name, stamp, model.kind.value),
             )
             async with conn.execute(
                 "INSERT INTO model_versions (model_id, version, source, family, license_name,"
-                " status, released_at, created_at) SELECT id, ?, ?, 'other', ?, 'available',"
-                " ?, ? FROM models WHERE name = ?",
-                (version, model.source, model.license_name, stamp, stamp, name),
+                " status, released_at, created_at, sha256) SELECT id, ?, ?, ?, ?, 'available',"
+                " ?, ?, ? FROM models WHERE name = ?",
+                (
+                    version,
+                    model.source,
+                    model.family,
+                    model.license_name,
+                    stamp,
+                    stamp,
+                    model.sha256,
+                    name,
+                ),
             ) as cursor:
                 version_id = cursor.lastrowid
         assert version_id is not None
@@ -292,7 +431,10 @@ async def enter_configured(
 
 # --- reading -------------------------------------------------------------------------------
 
-_SELECT = "SELECT v.*, m.name AS name FROM model_versions v JOIN models m ON m.id = v.model_id "
+_SELECT = (
+    "SELECT v.*, m.name AS name, m.kind AS kind FROM model_versions v "
+    "JOIN models m ON m.id = v.model_id "
+)
 
 
 async def version_by_id(db: Database, version_id: int) -> ModelVersion:
@@ -346,23 +488,37 @@ async def runnable_version(db: Database, name: str) -> ModelVersion | None:
     return next((v for v in released if v.status is not VersionStatus.RETIRED), None)
 
 
-async def available_names(db: Database, now: datetime) -> list[str]:
-    """Models with a version everyone may use now, by name."""
-    names = {v.name for v in await all_versions(db) if v.status_at(now) is VersionStatus.AVAILABLE}
+async def available_names(
+    db: Database, now: datetime, kind: ModelKind = ModelKind.CHECKPOINT
+) -> list[str]:
+    """Models of ``kind`` with a version everyone may use now, by name."""
+    names = {
+        v.name
+        for v in await all_versions(db)
+        if v.kind is kind and v.status_at(now) is VersionStatus.AVAILABLE
+    }
     return sorted(names)
 
 
-async def available_text(db: Database, now: datetime | None = None) -> str:
+async def available_text(
+    db: Database, now: datetime | None = None, kind: ModelKind = ModelKind.CHECKPOINT
+) -> str:
     """ "available: a, b" for refusals that should say what would work."""
     if now is None:
         names = sorted(
-            {v.name for v in await all_versions(db) if v.status is VersionStatus.AVAILABLE}
+            {
+                v.name
+                for v in await all_versions(db)
+                if v.kind is kind and v.status is VersionStatus.AVAILABLE
+            }
         )
     else:
-        names = await available_names(db, now)
+        names = await available_names(db, now, kind)
+    what = "LoRA" if kind is ModelKind.LORA else "model"
     if not names:
-        return "no model is available right now"
-    return "available: " + ", ".join(f"`{name}`" for name in names)
+        return f"no {what} is available right now"
+    label = "available LoRAs" if kind is ModelKind.LORA else "available"
+    return f"{label}: " + ", ".join(f"`{name}`" for name in names)
 
 
 @dataclass(frozen=True)
@@ -374,21 +530,34 @@ class ImageCounts:
 
 
 async def images_made(db: Database) -> ImageCounts:
-    """How many images jobs with each model made. Jobs from before the registry stored the
+    """How many images jobs with each model made, and with each LoRA (an image made with a
+    checkpoint and two LoRAs counts once for each). Jobs from before the registry stored the
     bare model name: they count for the model, not for any one version."""
     rows = await db.fetchall(
         "SELECT lower(j.model) AS model, count(*) AS images FROM images i "
         "JOIN jobs j ON j.id = i.job_id GROUP BY lower(j.model)"
     )
+    counts = [(str(row["model"]), int(row["images"])) for row in rows]
+    counts += list((await lora_images_by_version(db)).items())
     by_model: dict[str, int] = {}
     by_version: dict[str, int] = {}
-    for row in rows:
-        model, images = str(row["model"]), int(row["images"])
+    for model, images in counts:
         name, colon, _ = model.partition(":")
         by_model[name] = by_model.get(name, 0) + images
         if colon:
             by_version[model] = images
     return ImageCounts(by_model, by_version)
+
+
+async def lora_images_by_version(db: Database) -> dict[str, int]:
+    """Images made with each LoRA version, by its key: the credit ``/models list`` and
+    ``/models info`` give a LoRA's creator (``contests.leaderboards`` counts the same way
+    for the models board, per server and window)."""
+    rows = await db.fetchall(
+        "SELECT l.version_key AS version_key, count(*) AS images FROM images i "
+        "JOIN job_loras l ON l.job_id = i.job_id GROUP BY l.version_key"
+    )
+    return {str(row["version_key"]): int(row["images"]) for row in rows}
 
 
 def _version(row: sqlite3.Row) -> ModelVersion:
@@ -410,6 +579,12 @@ def _version(row: sqlite3.Row) -> ModelVersion:
         released_at=_time(row["released_at"]),
         retired_at=_time(row["retired_at"]),
         created_at=from_db_time(row["created_at"]),
+        kind=ModelKind(row["kind"]),
+        weight_name=row["weight_name"],
+        trigger_words=split_trigger_words(str(row["trigger_words"])),
+        default_weight=float(row["default_weight"]),
+        recommended=Recommended.from_json(str(row["recommended"])),
+        sha256=row["sha256"],
     )
 
 

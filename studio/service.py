@@ -50,8 +50,9 @@ from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths
 from registry.access import usable_version
 from registry.errors import RegistryError
-from registry.versions import VersionStatus, versions_of
+from registry.versions import ModelKind, ModelVersion, VersionStatus, versions_of
 from studio.errors import StudioError
+from studio.loras import applied, as_defaults, lora_uses, lora_versions, recommended_for
 from studio.models import RegisteredModels, model_ref
 from studio.moderation import matched_words
 from studio.preferences import apply_preferences
@@ -123,20 +124,56 @@ class Studio:
         """Parse what the user typed, with their suffix, options and defaults applied
         (without ``preferences``, as typed: the CLI's user has none). Raises ParamError."""
         limits = self.config.parse_limits
-        if not preferences:
-            return parse(text, limits)
-        prefs = await get_user_settings(self.db, user_id)
-        prepared = apply_preferences(
-            text, suffix=prefs.suffix, options=await user_options(self.db, user_id)
-        )
         defaults: dict[str, object] = {}
-        if prefs.stylize is not None:
-            defaults["stylize"] = STYLIZE_VALUES[prefs.stylize]
-        if prefs.model is not None and await self._known_model(prefs.model):
-            defaults["model"] = prefs.model
-        if prepared.suffix_flags:
-            defaults.update(parse_flags(prepared.suffix_flags, limits))
-        return parse(prepared.text, limits, defaults)
+        if preferences:
+            prefs = await get_user_settings(self.db, user_id)
+            prepared = apply_preferences(
+                text, suffix=prefs.suffix, options=await user_options(self.db, user_id)
+            )
+            text = prepared.text
+            if prefs.stylize is not None:
+                defaults["stylize"] = STYLIZE_VALUES[prefs.stylize]
+            if prefs.model is not None and await self._known_model(prefs.model):
+                defaults["model"] = prefs.model
+            if prepared.suffix_flags:
+                defaults.update(parse_flags(prepared.suffix_flags, limits))
+        requests = parse(text, limits, defaults)
+        return [
+            await self._with_recommended(user_id, text, index, request, defaults)
+            for index, request in enumerate(requests)
+        ]
+
+    async def _with_recommended(
+        self,
+        user_id: int,
+        text: str,
+        index: int,
+        request: ImagineRequest,
+        defaults: dict[str, object],
+    ) -> ImagineRequest:
+        """``request`` (job ``index`` of ``text``) with the settings its versions recommend
+        where the prompt and the ``/prefer`` defaults leave them open, and which applied.
+        Versions the member may not use recommend nothing here: the access check refuses
+        them before anything is queued."""
+        try:
+            model = await self._checkpoint_version(user_id, request.model, moderator=False)
+            loras = await lora_versions(
+                self.db,
+                request.loras,
+                model=model,
+                granted=await funded_versions_backed_by(self.db, user_id),
+                moderator=False,
+                now=self._clock(),
+            )
+        except StudioError:
+            return request
+        recommended = as_defaults(recommended_for(model, loras))
+        if not recommended:
+            return request
+        if "stylize" in defaults:  # a preferred --stylize wins over a recommended CFG
+            recommended.pop("guidance", None)
+        with_them = parse(text, self.config.parse_limits, {**recommended, **defaults})[index]
+        return dataclasses.replace(with_them, recommended=applied(request, with_them))
 
     async def banned_in(self, guild_id: int | None, texts: Sequence[str]) -> list[str]:
         """The server's banned words that any of ``texts`` contains (none outside servers).
@@ -158,7 +195,8 @@ class Studio:
         """Refuse (StudioError) before anything is queued if a request names a model the
         user may not use: unknown, retired, not released, or in early access for others."""
         for request in requests:
-            await self.model_for(user_id, request.model, moderator=moderator)
+            model = await self._checkpoint_version(user_id, request.model, moderator=moderator)
+            await self._lora_versions(user_id, request, model, moderator=moderator)
 
     async def model_for(
         self, user_id: int, name: str | None, *, moderator: bool = False
@@ -166,11 +204,21 @@ class Studio:
         """The registry version ``name`` (``model`` or ``model:version``; None: the
         registry's default model) gives ``user_id`` now. Early-access versions are for
         moderators and the backers of their funded campaign."""
-        run_only = self._models.run_only
-        if name is None and run_only is not None:
-            return run_only
+        version = await self._checkpoint_version(user_id, name, moderator=moderator)
+        if version is None:
+            assert self._models.run_only is not None
+            return self._models.run_only
+        return model_ref(version)
+
+    async def _checkpoint_version(
+        self, user_id: int, name: str | None, *, moderator: bool
+    ) -> ModelVersion | None:
+        """What :meth:`model_for` answers, as the registry's version (None: the CLI's
+        run-only model, which is in no registry)."""
+        if name is None and self._models.run_only is not None:
+            return None
         try:
-            version = await usable_version(
+            return await usable_version(
                 self.db,
                 name or self._models.default,
                 granted=await funded_versions_backed_by(self.db, user_id),
@@ -181,7 +229,23 @@ class Studio:
             raise StudioError(
                 f"--model: {error.message}", hint=error.hint, **error.moments
             ) from None
-        return model_ref(version)
+
+    async def _lora_versions(
+        self,
+        user_id: int,
+        request: ImagineRequest,
+        model: ModelVersion | None,
+        *,
+        moderator: bool,
+    ) -> list[ModelVersion]:
+        return await lora_versions(
+            self.db,
+            request.loras,
+            model=model,
+            granted=await funded_versions_backed_by(self.db, user_id),
+            moderator=moderator,
+            now=self._clock(),
+        )
 
     async def lane_for(self, user_id: int) -> Lane:
         """Backers of a version in early access use the priority lane while it lasts."""
@@ -199,12 +263,25 @@ class Studio:
         """Plan and queue one txt2img job. The first use of a model loads it (slow);
         raises ModelLoadError, StudioError (limits, model access) or PoolClosedError.
         ``outputs``: where its images go instead of the images folder (the CLI's ``--out``)."""
-        model = await self.model_for(user_id, request.model, moderator=moderator)
+        version = await self._checkpoint_version(user_id, request.model, moderator=moderator)
+        loras = await self._lora_versions(user_id, request, version, moderator=moderator)
+        model = self.model_for_version(version)
         info = await self.pool.model_info(model)
         job = plan_imagine(
-            request, model=model.name, native_size=info.native_size, defaults=self.config.defaults
+            request,
+            model=model.name,
+            native_size=info.native_size,
+            defaults=self.config.defaults,
+            loras=lora_uses(request.loras, loras),
+            model_hash=None if version is None else version.sha256,
         )
         return await self._submit(job, user_id, parent=None, outputs=outputs)
+
+    def model_for_version(self, version: ModelVersion | None) -> ModelRef:
+        if version is None:
+            assert self._models.run_only is not None
+            return self._models.run_only
+        return model_ref(version)
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -289,9 +366,25 @@ class Studio:
     async def _with_usable_model(
         self, job: GenerationJob, user_id: int, moderator: bool
     ) -> GenerationJob:
-        """A follow-up runs on its parent's model version if the user may still use it
-        (a job from before the registry names a bare model: its newest usable version)."""
+        """A follow-up runs on its parent's model and LoRA versions if the user may still
+        use them (a job from before the registry names a bare model: its newest usable
+        version)."""
         model = await self.model_for(user_id, job.model, moderator=moderator)
+        granted = await funded_versions_backed_by(self.db, user_id)
+        for lora in job.loras:
+            try:
+                await usable_version(
+                    self.db,
+                    lora.key,
+                    granted=granted,
+                    moderator=moderator,
+                    now=self._clock(),
+                    kind=ModelKind.LORA,
+                )
+            except RegistryError as error:
+                raise StudioError(
+                    f"<lora:{lora.name}>: {error.message}", hint=error.hint, **error.moments
+                ) from None
         return dataclasses.replace(job, model=model.name)
 
     async def _known_model(self, name: str) -> bool:
@@ -299,7 +392,10 @@ class Studio:
         was retired since is ignored: the server's default applies)."""
         versions = await versions_of(self.db, name.partition(":")[0])
         released = (VersionStatus.AVAILABLE, VersionStatus.EARLY_ACCESS)
-        return any(version.status in released for version in versions)
+        return any(
+            version.status in released and version.kind is ModelKind.CHECKPOINT
+            for version in versions
+        )
 
     async def lineage(self, job_id: int) -> list[JobRecord]:
         """The job and its ancestors, oldest first."""

@@ -19,7 +19,8 @@ pytest_plugins = ["tests.helpers.discord_bots"]
 from db.database import Database  # noqa: E402 (after quieting the libraries)
 from inference.backend import DiffusersBackend  # noqa: E402
 from inference.models import ModelRef  # noqa: E402
-from inference.tiny import save_tiny_model  # noqa: E402
+from inference.tiny import build_tiny_pipeline, save_tiny_model  # noqa: E402
+from inference.tiny_lora import save_tiny_lora  # noqa: E402
 from tests.helpers.clock import FakeClock  # noqa: E402
 
 
@@ -32,6 +33,19 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_sdxl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-sdxl", "sdxl")
+
+
+@pytest.fixture(scope="session")
+def tiny_lora_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """LoRAs for the tiny SD model, one per format members download: ``diffusers``
+    (PEFT keys), ``kohya`` (A1111 keys) and a second diffusers one, ``other``."""
+    folder = tmp_path_factory.mktemp("loras")
+    pipe = build_tiny_pipeline("sd")
+    return {
+        "diffusers": save_tiny_lora(pipe, folder / "ink.safetensors", "diffusers", seed=1),
+        "kohya": save_tiny_lora(pipe, folder / "pixelart.safetensors", "kohya", seed=2),
+        "other": save_tiny_lora(pipe, folder / "glow.safetensors", "diffusers", seed=3),
+    }
 
 
 @pytest.fixture(scope="session")

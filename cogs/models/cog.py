@@ -18,9 +18,13 @@ from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
 from funding.releases import release_version
 from inference.models import source_kind
-from registry.fields import FAMILIES
+from inference.params import SAMPLERS, canonical_sampler
+from registry.errors import RegistryError
+from registry.fields import FAMILIES, MAX_LORA_WEIGHT, MIN_LORA_WEIGHT
+from registry.recommended import MAX_CFG, MAX_STEPS, MIN_CFG, Recommended
 from registry.releases import MAX_EARLY_ACCESS_DAYS
 from registry.versions import (
+    ModelKind,
     NewVersion,
     VersionEdit,
     add_version,
@@ -28,12 +32,16 @@ from registry.versions import (
     edit_version,
     find_version,
     images_made,
+    local_weights_file,
     retire,
     set_certified,
     versions_of,
 )
 
 _FAMILY_CHOICES = [app_commands.Choice(name=family, value=family) for family in FAMILIES]
+_KIND_CHOICES = [app_commands.Choice(name=kind.value, value=kind.value) for kind in ModelKind]
+_SAMPLER_CHOICES = [app_commands.Choice(name=name, value=key) for key, name in SAMPLERS.items()]
+_Weight = app_commands.Range[float, MIN_LORA_WEIGHT, MAX_LORA_WEIGHT]
 _MODEL_HELP = "name or name:version, e.g. mymodel:2"
 
 
@@ -97,8 +105,12 @@ class ModelsCog(commands.Cog, name="Models"):
         license_url="a link to the license (http or https)",
         creator="the member who made it",
         description="what it is good at",
+        kind="checkpoint (used with --model) or lora (used as <lora:name:weight> in prompts)",
+        file_name="a hub LoRA: the .safetensors file inside the repository",
+        trigger_words="a LoRA's trigger words, comma-separated",
+        default_weight="a LoRA's weight when a prompt gives none (default 1)",
     )
-    @app_commands.choices(family=_FAMILY_CHOICES)
+    @app_commands.choices(family=_FAMILY_CHOICES, kind=_KIND_CHOICES)
     async def add(
         self,
         interaction: discord.Interaction[Any],
@@ -110,10 +122,17 @@ class ModelsCog(commands.Cog, name="Models"):
         license_url: str | None = None,
         creator: discord.User | None = None,
         description: app_commands.Range[str, 0, 1000] = "",
+        kind: str = ModelKind.CHECKPOINT.value,
+        file_name: app_commands.Range[str, 1, 200] | None = None,
+        trigger_words: app_commands.Range[str, 0, 500] = "",
+        default_weight: _Weight = 1.0,
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "add models"):
             return
-        if source_kind(source.strip()) == "missing path":
+        model_kind = ModelKind(kind)
+        # A LoRA file is checked by the registry, which refuses a bad one in the same words
+        # whether or not the path exists.
+        if model_kind is ModelKind.CHECKPOINT and source_kind(source.strip()) == "missing path":
             await tell(
                 interaction,
                 f"⚠️ `{source}` looks like a local path, but there is no such file or folder on "
@@ -130,15 +149,27 @@ class ModelsCog(commands.Cog, name="Models"):
             license_url=license_url,
             creator_id=creator.id if creator else None,
             description=description,
+            kind=model_kind,
+            weight_name=file_name,
+            trigger_words=trigger_words,
+            default_weight=default_weight,
         )
+        if local_weights_file(source.strip()) is not None:
+            # A weights file is read whole for its hash: answer "thinking…" first.
+            await interaction.response.defer(ephemeral=True, thinking=True)
         added = await add_version(
             self.resources.db, new, added_by=interaction.user.id, now=self.resources.clock()
         )
+        use = (
+            f"Members add it to prompts as `<lora:{added.name}:{added.default_weight:g}>`"
+            if added.is_lora
+            else f"Members use it with `--model {added.key}`"
+        )
         await tell(
             interaction,
-            f"✅ Added **{added.key}** (upcoming). Release it with "
-            f"`/models release model:{added.key}`; its creator or a moderator can raise "
-            "support for it first with /campaign create.",
+            f"✅ Added **{added.key}** ({'LoRA, ' if added.is_lora else ''}upcoming). "
+            f"Release it with `/models release model:{added.key}`; its creator or a moderator "
+            f"can raise support for it first with /campaign create. {use} once it is released.",
         )
 
     @models.command(name="edit", description="Change a version's details (moderators)")
@@ -150,8 +181,16 @@ class ModelsCog(commands.Cog, name="Models"):
         license_url="a link to the license (http or https)",
         creator="the member who made it",
         description="what it is good at",
+        trigger_words="a LoRA's trigger words, comma-separated",
+        default_weight="a LoRA's weight when a prompt gives none",
+        steps="recommended steps",
+        sampler="recommended sampler",
+        cfg="recommended guidance (CFG) scale",
+        negative_prompt="recommended negative prompt (empty: none)",
+        weight_min="a LoRA's recommended lowest weight",
+        weight_max="a LoRA's recommended highest weight",
     )
-    @app_commands.choices(family=_FAMILY_CHOICES)
+    @app_commands.choices(family=_FAMILY_CHOICES, sampler=_SAMPLER_CHOICES)
     async def edit(
         self,
         interaction: discord.Interaction[Any],
@@ -162,12 +201,22 @@ class ModelsCog(commands.Cog, name="Models"):
         license_url: str | None = None,
         creator: discord.User | None = None,
         description: app_commands.Range[str, 0, 1000] | None = None,
+        trigger_words: app_commands.Range[str, 0, 500] | None = None,
+        default_weight: _Weight | None = None,
+        steps: app_commands.Range[int, 1, MAX_STEPS] | None = None,
+        sampler: str | None = None,
+        cfg: app_commands.Range[float, MIN_CFG, MAX_CFG] | None = None,
+        negative_prompt: app_commands.Range[str, 0, 500] | None = None,
+        weight_min: _Weight | None = None,
+        weight_max: _Weight | None = None,
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "edit models"):
             return
         if source is not None and source_kind(source.strip()) == "missing path":
             await tell(interaction, f"⚠️ `{source}`: no such file or folder on the bot's machine.")
             return
+        if sampler is not None and canonical_sampler(sampler) is None:
+            raise RegistryError(f"unknown sampler `{sampler}`; choose one of {', '.join(SAMPLERS)}")
         change = VersionEdit(
             source=source,
             family=family,
@@ -175,6 +224,16 @@ class ModelsCog(commands.Cog, name="Models"):
             license_url=license_url,
             creator_id=creator.id if creator else None,
             description=description,
+            trigger_words=trigger_words,
+            default_weight=default_weight,
+            recommended=Recommended(
+                steps=steps,
+                sampler=None if sampler is None else canonical_sampler(sampler),
+                cfg=cfg,
+                negative_prompt=negative_prompt,
+                weight_min=weight_min,
+                weight_max=weight_max,
+            ),
         )
         edited = await edit_version(self.resources.db, model, change)
         await tell(interaction, f"✅ Updated **{edited.key}**.")

@@ -47,8 +47,8 @@ def list_embed(
         by_model.setdefault(version.name, []).append(version)
     embed = Embed(
         title="Models",
-        description="Use one with `--model name` (its newest version) or `--model name:version`."
-        " Details: `/models info name`.",
+        description="Use one with `--model name` (its newest version) or `--model name:version`;"
+        " a LoRA with `<lora:name:0.8>` in the prompt. Details: `/models info name`.",
     )
     names = sorted(by_model)
     for name in names[:MAX_FIELDS]:
@@ -60,6 +60,8 @@ def list_embed(
             )
         lines.append(f"images made: {images.by_model.get(name, 0)}")
         title = f"{name} (default)" if name == default_name else name
+        if by_model[name][0].is_lora:
+            title = f"{name} (LoRA, {by_model[name][0].family})"
         embed.add_field(name=title, value=_fit(lines), inline=False)
     if len(names) > MAX_FIELDS:
         embed.set_footer(text=f"… and {len(names) - MAX_FIELDS} more; ask /models info by name")
@@ -90,14 +92,29 @@ def info_embed(
     )
     embed.add_field(name="Source", value=source_text(version))
     embed.add_field(name="Images made", value=str(images.by_version.get(version.key, 0)))
+    if version.short_hash is not None:
+        embed.add_field(name="Hash (SHA-256)", value=f"`{version.short_hash}`")
+    if version.is_lora:
+        embed.add_field(name="Kind", value=f"LoRA · default weight {version.default_weight:g}")
+        embed.add_field(name="Trigger words", value=", ".join(version.trigger_words) or "none")
+    recommended = version.recommended.lines()
+    if recommended:
+        embed.add_field(name="Recommended settings", value=_fit(recommended), inline=False)
     if version.released_at is not None:
         embed.add_field(name="Released", value=discord_time(version.released_at))
     if version.retired_at is not None:
         embed.add_field(name="Retired", value=discord_time(version.retired_at))
     lines = [f"`{v.key}` · {status_text(v, now)}" for v in siblings]
     embed.add_field(name="Versions", value=_fit(lines), inline=False)
-    embed.set_footer(text=f"Use it with --model {version.key}")
+    embed.set_footer(text=f"Use it with {usage(version)}")
     return embed
+
+
+def usage(version: ModelVersion) -> str:
+    """How a member names ``version`` in a prompt."""
+    if version.is_lora:
+        return f"<lora:{version.name}@{version.version}:{version.default_weight:g}>"
+    return f"--model {version.key}"
 
 
 def _fit(lines: list[str]) -> str:

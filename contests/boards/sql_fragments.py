@@ -27,3 +27,11 @@ origins (job_id, idx, origin_id, origin_idx, owner_id, made_at) AS (
     WHERE o.kind != :upscale OR o.parent_job_id IS NULL
 )
 """
+
+#: What the models board credits a job's images and wins to, as (column, join): its
+#: checkpoint's version key (``jobs.model``), and each LoRA version it ran with
+#: (``job_loras``, unique per job and version).
+CREDITS = (
+    ("j.model", ""),
+    ("l.version_key", " JOIN job_loras l ON l.job_id = j.id"),
+)

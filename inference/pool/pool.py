@@ -269,6 +269,7 @@ class WorkerPool:
                     parent_job_id=parent[0] if parent else None,
                     parent_index=parent[1] if parent else None,
                     lane=lane,
+                    loras=[(lora.key, lora.weight) for lora in job.loras],
                 )
             paths = outputs or OutputPaths.for_job(self._images_dir, job_id, job.num_images)
             return self._enqueue(QueuedJob(job_id, owner_id, lane, job, model, paths))

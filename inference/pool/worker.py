@@ -24,6 +24,7 @@ from inference.backend import BatchStepCallback, JobCancelled, StepEvent
 from inference.engine import SavedImage, save_outputs
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
+from inference.loras import LoraLoadError
 from inference.models import ModelRef
 from inference.params import IMAGES_PER_JOB
 from inference.pool.config import PoolConfig
@@ -409,7 +410,7 @@ def _share(seconds: float, entry: QueuedJob, entries: list[QueuedJob]) -> float:
 
 def _worth_retrying(error: Exception) -> bool:
     """A model that will not load will not load the second time either."""
-    return not isinstance(error, (ModelLoadError, FileNotFoundError))
+    return not isinstance(error, (ModelLoadError, LoraLoadError, FileNotFoundError))
 
 
 def _describe(error: Exception) -> str:
@@ -419,7 +420,7 @@ def _describe(error: Exception) -> str:
             "the GPU ran out of memory for this job; try a smaller --ar or fewer steps, "
             "or ask the operator to lower ATELIER_MAX_BATCH_IMAGES"
         )
-    if isinstance(error, (ModelLoadError, FileNotFoundError)):
+    if isinstance(error, (ModelLoadError, LoraLoadError, FileNotFoundError)):
         return str(error)
     first_line = (str(error).strip().splitlines() or [""])[0]
     return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from inference.backend import DiffusersBackend
+from inference.jobs import LoraUse
 from inference.models import ModelRef
 from tests.helpers.inference import pixels, plan
 
@@ -67,3 +69,33 @@ def test_the_pool_sizes_gpu_workers_from_the_device() -> None:
     total = torch.cuda.get_device_properties(0).total_memory
     assert config.max_batch_images == GPU_MAX_BATCH_IMAGES
     assert config.vram_budget_bytes == int(total * AUTO_VRAM_SHARE)
+
+
+@pytest.mark.parametrize("precision", ["fp16", "bf16"])
+def test_loras_switch_cleanly_in_half_precision_on_the_gpu(
+    tiny_model_dir: Path, tiny_lora_files: dict[str, Path], precision: str
+) -> None:
+    """Adapters land on the GPU next to the weights they adapt; weight 0 and a plain job
+    after a LoRA job give the base pixels exactly, as on the CPU."""
+    if precision == "bf16" and not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bf16")
+    backend = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cuda:0", precision)
+    job = plan(backend, "a fox --seed 5")
+    base = backend.generate(job)
+
+    def with_lora(fmt: str, weight: float) -> list[bytes]:
+        lora = LoraUse(f"{fmt}:1", str(tiny_lora_files[fmt]), None, weight)
+        return [image.tobytes() for image in backend.generate(replace(job, loras=(lora,)))]
+
+    assert with_lora("kohya", 0.0) == [image.tobytes() for image in base]
+    changed = with_lora("diffusers", 1.0)
+    assert changed != [image.tobytes() for image in base]
+    lora_devices = {
+        parameter.device.type
+        for name, parameter in backend.pipeline.unet.named_parameters()
+        if "lora_" in name
+    }
+    assert lora_devices == {"cuda"}
+    assert [image.tobytes() for image in backend.generate(job)] == [
+        image.tobytes() for image in base
+    ]

@@ -180,6 +180,9 @@ def test_every_flag_at_once() -> None:
         "model": "m",
         "steps": 20,
         "sampler": "ddim",
+        "loras": [],
+        "guidance": None,
+        "recommended": {},
     }
 
 

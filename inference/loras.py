@@ -1,0 +1,99 @@
+"""LoRAs on a loaded pipeline: read once per device and kept, switched per batch.
+
+Each LoRA version becomes a named PEFT adapter in the pipeline's UNet and text encoder(s)
+the first time a batch needs it. For a batch, exactly that batch's adapters are switched
+on at its weights; afterwards every adapter is switched off again, so the next batch — a
+plain one included — runs on the base weights as if no LoRA had ever been loaded (a
+disabled adapter is skipped in the forward pass, so the pixels are bit-identical).
+At most ``max_loaded`` adapters stay loaded; the least recently used one is unloaded first.
+Only the owning worker thread may call these methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import warnings
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from core.errors import UserFacingError
+from inference.jobs import LoraUse
+
+log = logging.getLogger(__name__)
+
+#: Adapters kept loaded per pipeline (a LoRA is 10–200 MB). Their weights are parameters
+#: of the pipeline's networks, so the worker's VRAM budget counts them with the model's.
+MAX_LOADED_LORAS = 8
+
+
+class LoraLoadError(UserFacingError):
+    """A LoRA's weights could not be read (a hub file that cannot be fetched, a file that
+    was changed on disk since it was registered)."""
+
+
+def adapter_name(key: str) -> str:
+    """A PEFT adapter name for a version key: module paths must not contain ``.`` or ``:``,
+    and two keys must never share a name."""
+    return "lora_" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class LoadedLoras:
+    def __init__(self, pipe: Any, max_loaded: int = MAX_LOADED_LORAS) -> None:
+        self._pipe = pipe
+        self._max_loaded = max_loaded
+        self._names: OrderedDict[str, None] = OrderedDict()  # adapter names, LRU first
+
+    @property
+    def loaded(self) -> list[str]:
+        """Adapter names, least recently used first."""
+        return list(self._names)
+
+    @contextmanager
+    def active(self, loras: Sequence[LoraUse]) -> Iterator[None]:
+        """Switch on exactly ``loras`` at their weights for the body, and all off after."""
+        if not loras:
+            yield
+            return
+        names = [self._ensure_loaded(lora) for lora in loras]
+        try:
+            self._pipe.enable_lora()
+            self._pipe.set_adapters(names, adapter_weights=[lora.weight for lora in loras])
+            yield
+        finally:
+            self._pipe.disable_lora()
+
+    def _ensure_loaded(self, lora: LoraUse) -> str:
+        name = adapter_name(lora.key)
+        if name in self._names:
+            self._names.move_to_end(name)
+            return name
+        while len(self._names) >= self._max_loaded:
+            oldest, _ = self._names.popitem(last=False)
+            self._pipe.delete_adapters([oldest])
+            log.info("unloaded LoRA adapter %s to make room", oldest)
+        try:
+            with warnings.catch_warnings():
+                # PEFT warns on every adapter after the first; several are what this is for.
+                warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+                self._load(lora, name)
+        except Exception as error:
+            log.debug("loading LoRA %s failed", lora.key, exc_info=True)
+            gist = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+            raise LoraLoadError(f"the LoRA `{lora.key}` could not be loaded: {gist}") from error
+        # A freshly loaded adapter is active: keep every adapter off outside a batch.
+        self._pipe.disable_lora()
+        self._names[name] = None
+        log.info("loaded LoRA %s as %s", lora.key, name)
+        return name
+
+    def _load(self, lora: LoraUse, name: str) -> None:
+        if lora.weight_name is None:  # a local file
+            self._pipe.load_lora_weights(str(Path(lora.source).expanduser()), adapter_name=name)
+        else:  # a file in a hub repository
+            self._pipe.load_lora_weights(
+                lora.source, weight_name=lora.weight_name, adapter_name=name
+            )

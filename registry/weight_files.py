@@ -1,0 +1,136 @@
+"""What a weights file is, read without torch: its SHA-256 (the hash model sites know it by)
+and, for a LoRA, its format and the base family it was trained for.
+
+A ``.safetensors`` file starts with an 8-byte little-endian length and that many bytes of
+JSON naming every tensor with its shape, so a LoRA is recognised from its header alone.
+Blocking file work: call these off the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from registry.errors import RegistryError
+
+#: LoRA headers are a few hundred kilobytes; a bigger one is no LoRA we read.
+MAX_HEADER_BYTES = 16 * 2**20
+#: A1111 and model sites show a file's SHA-256 cut to its first ten hex digits.
+SHORT_HASH_CHARS = 10
+
+#: kohya/A1111 (``lora_unet_…``, ``lora_te_…``) and diffusers/PEFT (``…lora_A.weight``,
+#: ``…lora.down.weight``, ``…to_k_lora.down.weight``) key endings.
+_KOHYA = re.compile(r"^lora_(unet|te[12]?)_.+\.lora_(down|up)\.weight$")
+_DIFFUSERS = re.compile(
+    r"^(unet|text_encoder(_2)?|transformer)\..+"
+    r"(\.lora_[AB]\.weight|\.lora\.(down|up)\.weight|_lora\.(down|up)\.weight"
+    r"|\.lora_linear_layer\.(down|up)\.weight)$"
+)
+#: The "down" matrix of a cross-attention key projection: its input width is the width of
+#: the text encoder's output the UNet was trained with, which tells the family apart.
+_CROSS_ATTENTION_DOWN = re.compile(
+    r"attn2[._]to_k(\.lora_A|\.lora\.down|_lora\.down|\.lora_down|\.lora_linear_layer\.down)"
+    r"\.weight$"
+)
+_FAMILY_BY_CONTEXT_WIDTH = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
+_SDXL_ONLY_PREFIXES = ("lora_te1_", "lora_te2_", "text_encoder_2.", "lora_unet_input_blocks_")
+FAMILY_NAMES = {"sd1": "SD 1.x", "sd2": "SD 2.x", "sdxl": "SDXL"}
+
+
+@dataclass(frozen=True)
+class LoraFacts:
+    """What a LoRA file's header says: ``kohya`` or ``diffusers`` format, and the family it
+    was trained for (None when its shapes match no known family, e.g. a test model's)."""
+
+    format: str
+    family: str | None
+
+
+def not_a_lora(source: str) -> RegistryError:
+    """One refusal for a file that is missing, unreadable or not a LoRA, so the answer says
+    nothing about what else exists on the bot's machine."""
+    return RegistryError(
+        f"`{source[:120]}` is not a LoRA file the bot can use: give a .safetensors LoRA "
+        "(diffusers/PEFT or kohya/A1111 format) on the bot's machine, or a hub id with the "
+        "file name in its repository"
+    )
+
+
+def inspect_lora(path: Path, source: str) -> LoraFacts:
+    """The facts of the LoRA at ``path`` (``source`` as the moderator wrote it, for the
+    message); RegistryError if it is not one."""
+    header = _safetensors_header(path)
+    if header is None:
+        raise not_a_lora(source)
+    keys = [key for key in header if key != "__metadata__"]
+    if any(_KOHYA.match(key) for key in keys):
+        kind = "kohya"
+    elif any(_DIFFUSERS.match(key) for key in keys):
+        kind = "diffusers"
+    else:
+        raise not_a_lora(source)
+    return LoraFacts(kind, _family(header, keys))
+
+
+def check_lora_family(facts: LoraFacts, declared: str, source: str) -> str:
+    """The family to record: the declared one, refused if the file says otherwise; with
+    ``other`` declared, what the file says (if it says anything)."""
+    if facts.family is None:
+        return declared
+    if declared == "other":
+        return facts.family
+    if declared != facts.family:
+        found = FAMILY_NAMES.get(facts.family, facts.family)
+        raise RegistryError(
+            f"`{source[:120]}` is a LoRA for {found} (family `{facts.family}`), not for "
+            f"`{declared}`; register it with family `{facts.family}`"
+        )
+    return declared
+
+
+def file_sha256(path: Path) -> str:
+    """The file's SHA-256 in hex, read in blocks (checkpoints run to gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(2**20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def short_hash(sha256: str | None) -> str | None:
+    """The short form model sites and A1111's ``Model hash`` use."""
+    return None if sha256 is None else sha256[:SHORT_HASH_CHARS]
+
+
+def _safetensors_header(path: Path) -> dict[str, object] | None:
+    if path.suffix.lower() != ".safetensors":
+        return None
+    try:
+        with path.open("rb") as file:
+            prefix = file.read(8)
+            if len(prefix) != 8:
+                return None
+            (length,) = struct.unpack("<Q", prefix)
+            if not 2 <= length <= MAX_HEADER_BYTES:
+                return None
+            header = json.loads(file.read(length))
+    except (OSError, ValueError):
+        return None
+    return header if isinstance(header, dict) else None
+
+
+def _family(header: dict[str, object], keys: list[str]) -> str | None:
+    if any(key.startswith(_SDXL_ONLY_PREFIXES) for key in keys):
+        return "sdxl"
+    for key in keys:
+        if not _CROSS_ATTENTION_DOWN.search(key):
+            continue
+        entry = header[key]
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        if isinstance(shape, list) and len(shape) == 2 and isinstance(shape[1], int):
+            return _FAMILY_BY_CONTEXT_WIDTH.get(shape[1])
+    return None

@@ -1,0 +1,146 @@
+"""LoRAs on the tiny model, in both formats members download: weights read once and kept,
+exactly the batch's adapters switched on, and nothing left behind for the next batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from inference.backend import DiffusersBackend
+from inference.jobs import GenerationJob, LoraUse, batch_key
+from inference.loras import LoadedLoras, LoraLoadError
+from inference.models import ModelRef
+from tests.helpers.inference import mean_abs_diff, plan
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_model_dir: Path) -> DiffusersBackend:
+    """A backend of its own: adapters loaded here must not reach the shared one."""
+    return DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
+
+
+def _lora(files: dict[str, Path], which: str, weight: float) -> LoraUse:
+    return LoraUse(key=f"{which}:1", source=str(files[which]), weight_name=None, weight=weight)
+
+
+def _with(job: GenerationJob, *loras: LoraUse) -> GenerationJob:
+    return replace(job, loras=tuple(loras))
+
+
+def _bytes(images: Sequence[object]) -> list[bytes]:
+    return [image.tobytes() for image in images]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("fmt", ["diffusers", "kohya"])
+def test_weight_zero_gives_the_base_models_pixels_exactly(
+    backend: DiffusersBackend, tiny_lora_files: dict[str, Path], fmt: str
+) -> None:
+    job = plan(backend, "a fox in snow --seed 7")
+    base = backend.generate(job)
+    at_zero = backend.generate(_with(job, _lora(tiny_lora_files, fmt, 0.0)))
+    assert _bytes(at_zero) == _bytes(base)
+
+
+@pytest.mark.parametrize("fmt", ["diffusers", "kohya"])
+def test_weight_one_changes_the_pixels_and_minus_one_changes_them_differently(
+    backend: DiffusersBackend, tiny_lora_files: dict[str, Path], fmt: str
+) -> None:
+    job = plan(backend, "a fox in snow --seed 7")
+    base = backend.generate(job)
+    plus = backend.generate(_with(job, _lora(tiny_lora_files, fmt, 1.0)))
+    minus = backend.generate(_with(job, _lora(tiny_lora_files, fmt, -1.0)))
+    assert mean_abs_diff(plus[0], base[0]) > 1
+    assert mean_abs_diff(minus[0], base[0]) > 1
+    assert mean_abs_diff(plus[0], minus[0]) > 1
+
+
+def test_the_kohya_file_adapts_both_the_text_encoder_and_the_unet(
+    backend: DiffusersBackend, tiny_lora_files: dict[str, Path]
+) -> None:
+    backend.generate(_with(plan(backend, "a fox --seed 1"), _lora(tiny_lora_files, "kohya", 1.0)))
+    adapters = backend.pipeline.get_list_adapters()
+    name = backend.loras.loaded[-1]
+    assert name in adapters["unet"]
+    assert name in adapters["text_encoder"]
+
+
+def test_two_loras_combine(backend: DiffusersBackend, tiny_lora_files: dict[str, Path]) -> None:
+    job = plan(backend, "a fox --seed 3")
+    ink = _lora(tiny_lora_files, "diffusers", 1.0)
+    pixel = _lora(tiny_lora_files, "kohya", 1.0)
+    alone_ink = backend.generate(_with(job, ink))
+    alone_pixel = backend.generate(_with(job, pixel))
+    both = backend.generate(_with(job, ink, pixel))
+    assert mean_abs_diff(both[0], alone_ink[0]) > 1
+    assert mean_abs_diff(both[0], alone_pixel[0]) > 1
+
+
+def test_a_plain_job_after_lora_jobs_on_the_same_pipeline_is_exactly_as_before(
+    backend: DiffusersBackend, tiny_lora_files: dict[str, Path]
+) -> None:
+    plain = plan(backend, "a quiet harbour --seed 11")
+    before = backend.generate(plain)
+    lora_job = _with(plan(backend, "a fox --seed 2"), _lora(tiny_lora_files, "kohya", 0.9))
+    first = backend.generate(lora_job)
+    assert _bytes(backend.generate(plain)) == _bytes(before)
+    # …and the LoRA job again gives its own pixels: switching is clean both ways.
+    assert _bytes(backend.generate(lora_job)) == _bytes(first)
+
+
+def test_jobs_with_other_loras_or_weights_never_share_a_batch(
+    backend: DiffusersBackend, tiny_lora_files: dict[str, Path]
+) -> None:
+    plain = plan(backend, "a harbour --seed 1")
+    half = _with(plain, _lora(tiny_lora_files, "kohya", 0.5))
+    full = _with(plain, _lora(tiny_lora_files, "kohya", 1.0))
+    other = _with(plain, _lora(tiny_lora_files, "diffusers", 0.5))
+    keys = {batch_key(job) for job in (plain, half, full, other)}
+    assert len(keys) == 4
+    assert batch_key(half) == batch_key(replace(half, seed=99))
+    with pytest.raises(ValueError, match="share a batch key"):
+        backend.generate_batch([plain, half])
+
+
+def test_a_lora_job_batched_with_its_own_kind_keeps_each_jobs_pixels(
+    backend: DiffusersBackend, tiny_lora_files: dict[str, Path]
+) -> None:
+    lora = _lora(tiny_lora_files, "diffusers", 0.7)
+    first = _with(plan(backend, "a red fox --seed 5"), lora)
+    second = _with(plan(backend, "a blue owl --seed 9"), lora)
+    together = backend.generate_batch([first, second])
+    assert _bytes(together[0]) == _bytes(backend.generate(first))
+    assert _bytes(together[1]) == _bytes(backend.generate(second))
+
+
+def test_the_least_recently_used_lora_is_unloaded_first(
+    tiny_model_dir: Path, tiny_lora_files: dict[str, Path]
+) -> None:
+    backend = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
+    backend.loras = LoadedLoras(backend.pipeline, max_loaded=2)
+    job = plan(backend, "a fox --seed 4")
+    ink, pixel, glow = (_lora(tiny_lora_files, w, 1.0) for w in ("diffusers", "kohya", "other"))
+    plain_bytes = backend.weights_bytes()
+    first_ink = backend.generate(_with(job, ink))
+    backend.generate(_with(job, pixel))
+    assert backend.weights_bytes() > plain_bytes  # loaded LoRAs count in the VRAM budget
+    backend.generate(_with(job, ink))  # ink is now the most recently used
+    backend.generate(_with(job, glow))
+    assert len(backend.loras.loaded) == 2
+    assert set(backend.pipeline.get_list_adapters()["unet"]) == set(backend.loras.loaded)
+    assert _bytes(backend.generate(_with(job, ink))) == _bytes(first_ink)  # kept, not reloaded
+    assert _bytes(backend.generate(job)) == _bytes(
+        DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu").generate(job)
+    )
+
+
+def test_a_lora_that_cannot_be_read_fails_with_its_name(
+    backend: DiffusersBackend, tmp_path: Path
+) -> None:
+    missing = LoraUse(
+        key="gone:1", source=str(tmp_path / "gone.safetensors"), weight_name=None, weight=1.0
+    )
+    with pytest.raises(LoraLoadError, match="`gone:1` could not be loaded"):
+        backend.generate(_with(plan(backend, "a fox --seed 1"), missing))
