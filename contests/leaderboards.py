@@ -11,8 +11,8 @@ give still counts for the image's creator: it is the creator's figure and names 
 
 An upscale only enlarges pixels another job generated, so a ❤ on it is credited to the
 creator of the image's origin (``contests.provenance``): the image of the first job up the
-parent links that is not an upscale. The boards walk those links in SQL
-(``contests.boards.sql_fragments.ORIGINS``), by the same rule.
+parent links that is not an upscale. The creators and models boards read running counts
+kept by the database as ❤, images and jobs are written (``contests.boards.counts``).
 
 The trending board lives in ``contests.boards.trending``.
 
@@ -29,11 +29,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from contests.boards.sql_fragments import HIDDEN_MEMBERS, ORIGINS
+from contests.boards.counts import hearts_received, images_by_model
+from contests.boards.sql_fragments import HIDDEN_MEMBERS
 
 # Re-exported: the cogs take every board from this module.
 from db.database import Database
-from db.jobs import JobKind, JobStatus
 from db.times import to_db_time
 
 
@@ -135,28 +135,13 @@ async def creators_board(
     counts once. Best first; equal scores by more points, then by user id (so the order is
     stable)."""
     start, end = _time_range(window, now)
-    favorites = await db.fetchall(
-        "WITH RECURSIVE given (job_id, idx, fan) AS ("
-        "  SELECT f.job_id, f.idx, f.user_id FROM favorites f"
-        "  JOIN jobs j ON j.id = f.job_id JOIN job_messages m ON m.job_id = f.job_id"
-        "  WHERE f.created_at > :start AND f.created_at <= :end AND j.kind = :upscale"
-        "  AND m.guild_id = :guild"
-        "), liked (job_id, idx) AS (SELECT DISTINCT job_id, idx FROM given),"
-        f"{ORIGINS}"
-        "SELECT owner_id AS user_id, count(*) AS n FROM ("
-        "  SELECT DISTINCT o.owner_id, g.fan, o.origin_id, o.origin_idx"
-        "  FROM given g JOIN origins o ON o.job_id = g.job_id AND o.idx = g.idx"
-        "  WHERE g.fan != o.owner_id AND o.owner_id != 0"
-        f" AND o.owner_id NOT IN ({HIDDEN_MEMBERS})"
-        ") GROUP BY owner_id",
-        {"start": start, "end": end, "upscale": JobKind.UPSCALE.value, "guild": guild_id},
-    )
+    favorites = await hearts_received(db, guild_id=guild_id, since=window.since(now), now=now)
     points = await creator_points(db, guild_id=guild_id, start=start, end=end)
     totals: dict[int, list[int]] = {}
     for user_id, earned in points.items():
         totals.setdefault(user_id, [0, 0])[0] += earned
-    for row in favorites:
-        totals.setdefault(int(row["user_id"]), [0, 0])[1] += int(row["n"])
+    for user_id, received in favorites.items():
+        totals.setdefault(user_id, [0, 0])[1] += received
     standings = [CreatorStanding(user_id, p, f) for user_id, (p, f) in totals.items() if p or f]
     standings.sort(key=lambda s: (-s.score, -s.points, s.user_id))
     return standings
@@ -199,15 +184,7 @@ async def models_board(
     awarded in the window, shared 1st places each counting). Most images first, then most
     wins, then by name."""
     start, end = _time_range(window, now)
-    made = await db.fetchall(
-        "SELECT j.model AS model, count(*) AS n FROM images i JOIN jobs j ON j.id = i.job_id"
-        " JOIN job_messages m ON m.job_id = j.id"
-        " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
-        " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
-        f" AND j.owner_id NOT IN ({HIDDEN_MEMBERS})"
-        " GROUP BY j.model",
-        (JobStatus.DONE.value, start, end, guild_id),
-    )
+    made = await images_by_model(db, guild_id=guild_id, since=window.since(now), now=now)
     won = await db.fetchall(
         "SELECT j.model AS model, count(*) AS n FROM contest_results r"
         " JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id"
@@ -219,10 +196,11 @@ async def models_board(
     images: dict[str, int] = {}
     wins: dict[str, int] = {}
     versions: dict[str, set[str]] = {}
-    for rows, figures in ((made, images), (won, wins)):
-        for row in rows:
-            name, colon, version = str(row["model"]).lower().partition(":")
-            figures[name] = figures.get(name, 0) + int(row["n"])
+    won_by_model = {str(row["model"]): int(row["n"]) for row in won}
+    for counted, figures in ((made, images), (won_by_model, wins)):
+        for model, n in counted.items():
+            name, colon, version = model.lower().partition(":")
+            figures[name] = figures.get(name, 0) + n
             found = versions.setdefault(name, set())
             if colon:
                 found.add(version)

@@ -1,0 +1,243 @@
+"""The creators and models boards read running counts (migration ``board_counts``); they
+must give exactly what a recount of the raw rows gives, after any history of writes:
+jobs made, finished and posted (and moved to another server), images added and deleted,
+❤ given and taken back, jobs deleted, members hiding and showing their results. The
+recount here is plain Python over every row, written from the boards' rules, not from
+their SQL; histories are random (fixed seeds) and are checked every few writes, at
+several ``now``s (one at midnight, one before some of the data), for every window.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from contests.leaderboards import (
+    CreatorStanding,
+    Window,
+    creators_board,
+    models_board,
+)
+from db.database import Database
+from db.job_messages import JobMessage, save_job_message
+from db.jobs import (
+    ImageRecord,
+    JobKind,
+    JobStatus,
+    insert_images,
+    insert_job,
+    mark_finished,
+    mark_running,
+)
+from db.migrate import Migrations
+from db.times import from_db_time, to_db_time
+from db.users import UserSettings, add_favorite, save_user_settings
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+SPAN_DAYS = 50
+GUILDS = (900, 901)
+MEMBERS = (0, 1, 2, 3, 4, 5)
+MODELS = ("tiny", "tiny:2", "Tiny:10", "other:1", "other")
+NOWS = (
+    START + timedelta(days=SPAN_DAYS + 1),
+    START + timedelta(days=35),  # before some of the history
+    START + timedelta(days=40),  # exactly midnight
+    START + timedelta(days=30, hours=5),  # the day's part from midnight
+)
+
+
+def _moment(rng: random.Random) -> datetime:
+    if rng.random() < 0.2:  # exactly at midnight, on the edge of a day total (and of NOWS)
+        return START + timedelta(days=rng.choice((30, 40, rng.randrange(SPAN_DAYS))))
+    return START + timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))
+
+
+@dataclass
+class History:
+    """Random writes through the functions the bot writes with (raw SQL where the bot has
+    none yet: taking a ❤ back, deleting an image or a job)."""
+
+    db: Database
+    rng: random.Random
+
+    async def step(self) -> None:
+        rng, db = self.rng, self.db
+        jobs = [int(r[0]) for r in await db.fetchall("SELECT id FROM jobs")]
+        action = rng.choices(
+            ("job", "post", "finish", "heart", "unheart", "hide", "drop_image", "drop_job"),
+            (8, 4, 6, 10, 2, 1, 1, 1),
+        )[0]
+        if action == "job" or not jobs:
+            await self._job(jobs)
+        elif action == "post":
+            guild = rng.choice((*GUILDS, None))
+            await save_job_message(db, JobMessage(rng.choice(jobs), guild, 1, rng.randrange(99)))
+        elif action == "finish":
+            await self._finish(rng.choice(jobs))
+        elif action == "heart":
+            await add_favorite(
+                db, rng.choice(MEMBERS), rng.choice(jobs), rng.randrange(2), _moment(rng)
+            )
+        elif action == "unheart":
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "DELETE FROM favorites WHERE rowid IN"
+                    " (SELECT rowid FROM favorites ORDER BY random() LIMIT 1)"
+                )
+        elif action == "hide":
+            await save_user_settings(
+                db, UserSettings(rng.choice(MEMBERS), public=rng.random() < 0.5)
+            )
+        elif action == "drop_image":
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "DELETE FROM images WHERE rowid IN"
+                    " (SELECT rowid FROM images ORDER BY random() LIMIT 1)"
+                )
+        else:
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE id NOT IN"
+                    " (SELECT parent_job_id FROM jobs WHERE parent_job_id IS NOT NULL)"
+                    " ORDER BY random() LIMIT 1)"
+                )
+
+    async def _job(self, jobs: list[int]) -> None:
+        rng = self.rng
+        kind = rng.choice(list(JobKind)) if jobs else JobKind.IMAGINE
+        parent = rng.choice(jobs) if jobs and (kind is not JobKind.IMAGINE) else None
+        if kind is JobKind.UPSCALE and rng.random() < 0.1:
+            parent = None  # an upscale of nothing recorded: its own origin
+        async with self.db.transaction() as conn:
+            await insert_job(
+                conn,
+                kind=kind,
+                owner_id=rng.choice(MEMBERS),
+                prompt="p",
+                params={},
+                model=rng.choice(MODELS),
+                created_at=_moment(rng),
+                parent_job_id=parent,
+                parent_index=None if parent is None else rng.randrange(4),
+            )
+
+    async def _finish(self, job_id: int) -> None:
+        rng = self.rng
+        row = await self.db.fetchone("SELECT status, created_at FROM jobs WHERE id = ?", (job_id,))
+        assert row is not None
+        if row["status"] != JobStatus.QUEUED.value:
+            return
+        created = from_db_time(row["created_at"])
+        status = rng.choices((JobStatus.DONE, JobStatus.FAILED), (9, 1))[0]
+        async with self.db.transaction() as conn:
+            await mark_running(conn, job_id, device="cpu", started_at=created)
+            finished = created + timedelta(hours=rng.choice((0, 0.01, 5, 24, 30)))
+            await mark_finished(conn, job_id, status=status, finished_at=finished, gpu_seconds=1)
+            if status is JobStatus.DONE:
+                images = [
+                    ImageRecord(job_id, n, f"/{job_id}-{n}", n, 8, 8)
+                    for n in range(rng.choice((1, 4)))
+                ]
+                await insert_images(conn, images)
+
+
+async def _recount(
+    db: Database, guild: int, since: datetime | None, now: datetime
+) -> tuple[list[CreatorStanding], dict[str, int]]:
+    """The boards' ❤ and images, from every row, by the rules in plain Python."""
+    jobs = {int(r["id"]): r for r in await db.fetchall("SELECT * FROM jobs")}
+    posted = {
+        int(r["job_id"]): r["guild_id"] for r in await db.fetchall("SELECT * FROM job_messages")
+    }
+    hidden = {
+        int(r[0]) for r in await db.fetchall("SELECT user_id FROM user_settings WHERE public = 0")
+    }
+    images = Counter(int(r[0]) for r in await db.fetchall("SELECT job_id FROM images"))
+    start, end = ("" if since is None else to_db_time(since)), to_db_time(now)
+
+    def origin(job_id: int, idx: int) -> tuple[int, int] | None:
+        at, seen = (job_id, idx), set()
+        while at not in seen:
+            seen.add(at)
+            job = jobs.get(at[0])
+            if job is None:
+                return None
+            if job["kind"] != JobKind.UPSCALE.value or job["parent_job_id"] is None:
+                return at
+            at = (int(job["parent_job_id"]), int(job["parent_index"]))
+        return None
+
+    pairs: set[tuple[int, int, tuple[int, int]]] = set()
+    for fan, job_id, idx, at in await db.fetchall("SELECT * FROM favorites"):
+        if not (start < at <= end) or posted.get(job_id) != guild:
+            continue
+        if jobs[job_id]["kind"] != JobKind.UPSCALE.value:
+            continue
+        found = origin(job_id, idx)
+        if found is None:
+            continue
+        owner = int(jobs[found[0]]["owner_id"])
+        if owner not in (0, fan) and owner not in hidden:
+            pairs.add((owner, fan, found))
+    received = Counter(owner for owner, _, _ in pairs)
+    creators = sorted(
+        (CreatorStanding(owner, 0, n) for owner, n in received.items()),
+        key=lambda s: (-s.score, -s.points, s.user_id),
+    )
+    made: Counter[str] = Counter()
+    for job_id, job in jobs.items():
+        made_at = job["finished_at"] or job["created_at"]
+        if job["status"] != JobStatus.DONE.value or posted.get(job_id) != guild:
+            continue
+        if start < made_at <= end and int(job["owner_id"]) not in hidden and images[job_id]:
+            made[job["model"].lower().partition(":")[0]] += images[job_id]
+    return creators, dict(made)
+
+
+async def _check(db: Database) -> None:
+    for now in NOWS:
+        for window in Window:
+            for guild in GUILDS:
+                creators, made = await _recount(db, guild, window.since(now), now)
+                assert await creators_board(db, guild_id=guild, window=window, now=now) == (
+                    creators
+                ), (window, now, guild)
+                models = await models_board(db, guild_id=guild, window=window, now=now)
+                assert {m.model: m.images for m in models} == made, (window, now, guild)
+                assert [m.images for m in models] == sorted(made.values(), reverse=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_boards_equal_a_recount_after_random_writes(db: Database, seed: int) -> None:
+    history = History(db, random.Random(seed))
+    for n in range(1, 241):
+        await history.step()
+        if n % 40 == 0:
+            await _check(db)
+
+
+def _before_board_counts() -> Migrations:
+    """Every migration before the one that adds the running counts."""
+    migrations = Migrations.packaged().migrations
+    number = next(m.number for m in migrations if m.name == "board_counts")
+    return Migrations(migrations[: number - 1])
+
+
+@pytest.mark.parametrize("seed", range(2))
+async def test_the_migration_counts_an_existing_history(tmp_path: Path, seed: int) -> None:
+    path = tmp_path / "old.db"
+    async with await Database.open(path, migrations=_before_board_counts()) as old:
+        history = History(old, random.Random(seed))
+        for _ in range(200):
+            await history.step()
+    async with await Database.open(path) as db:
+        await _check(db)
+        history = History(db, random.Random(seed + 100))
+        for _ in range(40):
+            await history.step()
+        await _check(db)
