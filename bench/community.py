@@ -45,6 +45,7 @@ from typing import Any
 
 from bench.community_contention import Samples, heart_while_board
 from bench.community_data import Fixture, build
+from bench.community_scans import creators_board_by_scan, models_board_by_scan
 from bench.community_writer import GUILD_ID, Sizes
 from contests.boards.hall_of_fame import count_famed, hall_of_fame
 from contests.boards.trending import trending_board
@@ -71,20 +72,24 @@ class Timed:
     run: Operation
 
 
-async def _leaderboard(db: Database, f: Fixture, board: str, window: Window) -> object:
+async def _leaderboard(
+    db: Database, f: Fixture, board: str, window: Window, *, counts: bool
+) -> object:
     if board == "creators":
-        return await creators_board(db, guild_id=GUILD_ID, window=window, now=f.now)
+        creators = creators_board if counts else creators_board_by_scan
+        return await creators(db, guild_id=GUILD_ID, window=window, now=f.now)
     if board == "models":
-        return await models_board(db, guild_id=GUILD_ID, window=window, now=f.now)
+        models = models_board if counts else models_board_by_scan
+        return await models(db, guild_id=GUILD_ID, window=window, now=f.now)
     if board == "trending":
         return await trending_board(db, guild_id=GUILD_ID, now=f.now)
     totals = await backer_board(db, since=window.since(f.now), guild_id=GUILD_ID)
     return await hidden_members(db, (t.user_id for t in totals))
 
 
-def _board(board: str, window: Window) -> Timed:
+def _board(board: str, window: Window, *, counts: bool) -> Timed:
     async def run(db: Database, f: Fixture, _: int) -> object:
-        return await _leaderboard(db, f, board, window)
+        return await _leaderboard(db, f, board, window, counts=counts)
 
     label = "" if board == "trending" else f" {window.value}"  # trending is always 7 days
     return Timed(f"/leaderboard {board}{label}", False, run)
@@ -152,15 +157,17 @@ async def _info(db: Database, f: Fixture, _: int) -> object:
     )
 
 
-def operations() -> list[Timed]:
+def operations(*, counts: bool = True) -> list[Timed]:
+    """What is timed; the creators and models boards read the running counts (``counts``)
+    or, on a schema without them, scan as they did before (``bench.community_scans``)."""
     boards = [
-        _board(board, window)
+        _board(board, window, counts=counts)
         for board in ("creators", "models", "backers")
         for window in (Window.WEEK, Window.MONTH, Window.ALL)
     ]
     return [
         *boards,
-        _board("trending", Window.WEEK),
+        _board("trending", Window.WEEK, counts=counts),
         Timed("/contest hall-of-fame (first page)", False, _hall_of_fame),
         Timed("Pledge press (campaign + your pledge)", True, _pledge_button),
         Timed("pledge submit (ledger.pledge)", True, _pledge_submit),
@@ -194,23 +201,45 @@ async def _measure(
             )
             for schema, (path, migrations) in schemas.items()
         }
+        ops = {schema: operations(counts=await _has_counts(db)) for schema, db in dbs.items()}
         if plans:
             for schema, db in dbs.items():
                 print(f"\nfull scans on schema {schema}:")
-                for op in operations():
+                for op in ops[schema]:
                     await _print_scans(db, op, fixture, runs + 1)
-        for op in operations():
+        for n, name in enumerate(op.name for op in operations()):
             samples: dict[str, list[float]] = {schema: [] for schema in dbs}
-            for db in dbs.values():
-                await op.run(db, fixture, runs)  # warm-up, with a member of its own
+            for schema, db in dbs.items():
+                await ops[schema][n].run(db, fixture, runs)  # warm-up, with a member of its own
             for i in range(runs):
                 in_turn = list(dbs.items())
                 for schema, db in in_turn if i % 2 == 0 else reversed(in_turn):
                     start = time.perf_counter()
-                    await op.run(db, fixture, i)
+                    await ops[schema][n].run(db, fixture, i)
                     samples[schema].append(time.perf_counter() - start)
-            timings[op.name] = samples
+            timings[name] = samples
+        await _same_boards(dbs, fixture)
     return timings
+
+
+async def _has_counts(db: Database) -> bool:
+    row = await db.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'creator_hearts'")
+    return row is not None
+
+
+async def _same_boards(dbs: dict[str, Database], fixture: Fixture) -> None:
+    """Every creators and models board as the oldest schema scans it and as the newest
+    counts it (both databases have had the same writes): they must be equal."""
+    oldest, newest = next(iter(dbs.values())), list(dbs.values())[-1]
+    if not await _has_counts(newest) or await _has_counts(oldest):
+        return
+    for board in ("creators", "models"):
+        for window in Window:
+            scanned = await _leaderboard(oldest, fixture, board, window, counts=False)
+            counted = await _leaderboard(newest, fixture, board, window, counts=True)
+            if scanned != counted:
+                raise SystemExit(f"the {board} board ({window.value}) differs from the scan")
+    print("every creators and models board equals the scan on the shipped schema")
 
 
 async def _print_scans(db: Database, op: Timed, fixture: Fixture, run: int) -> None:

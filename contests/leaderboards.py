@@ -102,7 +102,7 @@ def ranked(rows: Iterable[_Row], key: Callable[[_Row], tuple[int, ...]]) -> list
     return placed
 
 
-def _time_range(window: Window, now: datetime) -> tuple[str, str]:
+def time_range(window: Window, now: datetime) -> tuple[str, str]:
     """The window as database times: (start, end], with the start of time for ``all``."""
     since = window.since(now)
     return ("" if since is None else to_db_time(since)), to_db_time(now)
@@ -134,9 +134,14 @@ async def creators_board(
     creator's own ❤ does not count, and a member's ❤ on several upscales of one image
     counts once. Best first; equal scores by more points, then by user id (so the order is
     stable)."""
-    start, end = _time_range(window, now)
+    start, end = time_range(window, now)
     favorites = await hearts_received(db, guild_id=guild_id, since=window.since(now), now=now)
     points = await creator_points(db, guild_id=guild_id, start=start, end=end)
+    return creator_standings(points, favorites)
+
+
+def creator_standings(points: dict[int, int], favorites: dict[int, int]) -> list[CreatorStanding]:
+    """The creators board from contest points and ❤ received per member, best first."""
     totals: dict[int, list[int]] = {}
     for user_id, earned in points.items():
         totals.setdefault(user_id, [0, 0])[0] += earned
@@ -183,9 +188,16 @@ async def models_board(
     (a job counts at the time it finished), and wins in the server's contests (1st places
     awarded in the window, shared 1st places each counting). Most images first, then most
     wins, then by name."""
-    start, end = _time_range(window, now)
+    start, end = time_range(window, now)
     made = await images_by_model(db, guild_id=guild_id, since=window.since(now), now=now)
-    won = await db.fetchall(
+    won = await model_wins(db, guild_id=guild_id, start=start, end=end)
+    return model_standings(made, won)
+
+
+async def model_wins(db: Database, *, guild_id: int, start: str, end: str) -> dict[str, int]:
+    """1st places per model string in the server's contests, awarded in (start, end], of
+    members who show their results."""
+    rows = await db.fetchall(
         "SELECT j.model AS model, count(*) AS n FROM contest_results r"
         " JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id"
         " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ? AND c.guild_id = ?"
@@ -193,11 +205,16 @@ async def models_board(
         " GROUP BY j.model",
         (start, end, guild_id),
     )
+    return {str(row["model"]): int(row["n"]) for row in rows}
+
+
+def model_standings(made: dict[str, int], won: dict[str, int]) -> list[ModelStanding]:
+    """The models board from images and wins per model string as jobs store it
+    (``name:version`` or a bare name): one standing per name, best first."""
     images: dict[str, int] = {}
     wins: dict[str, int] = {}
     versions: dict[str, set[str]] = {}
-    won_by_model = {str(row["model"]): int(row["n"]) for row in won}
-    for counted, figures in ((made, images), (won_by_model, wins)):
+    for counted, figures in ((made, images), (won, wins)):
         for model, n in counted.items():
             name, colon, version = model.lower().partition(":")
             figures[name] = figures.get(name, 0) + n
