@@ -1,0 +1,1 @@
+"""The web studio: aiohttp pages and the operations endpoints, on the bot's loop."""
