@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
-CHECKED := core inference db contests funding registry studio cogs bot bench web
+CHECKED := core inference db contests funding registry studio web cogs bot bench
 
 .PHONY: run test lint check install clean
 

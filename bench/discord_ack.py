@@ -109,6 +109,7 @@ async def _measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             data_dir=workdir / "data",
             model=str(model_dir),
             devices="cpu",
+            web_port=0,
             default_steps=4,
             max_queued_per_user=1000,
             max_running_per_user=100,

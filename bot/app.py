@@ -17,6 +17,8 @@ from typing import Any
 
 import discord
 import yarl
+from aiohttp import web
+from aiohttp.typedefs import Middleware
 from discord import app_commands
 from discord.ext import commands
 
@@ -35,6 +37,7 @@ from cogs.resources import CogSettings, Resources, Tuning
 from cogs.upscale_buttons import UpscaleButtons
 from core.clock import utc_now
 from db.database import Database
+from db.users import remember_name
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices
 from inference.loading import ModelLoadError
@@ -45,6 +48,10 @@ from studio.errors import StudioError
 from studio.models import RegisteredModels
 from studio.queue_limits import queue_limits_in_force
 from studio.service import Studio, StudioConfig
+from web.app import create_web_app
+from web.context import WebContext
+from web.operations import HealthSources, operations
+from web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,7 @@ def cog_settings(settings: Settings) -> CogSettings:
         parse_limits=settings.parse_limits(),
         home_guild_ids=settings.home_guild_ids,
         queue_limits=settings.queue_limits(),
+        public_url=settings.public_url,
     )
 
 
@@ -116,6 +124,12 @@ class AtelierBot(commands.AutoShardedBot):
         self._warm_up: asyncio.Task[None] | None = None
         self._warned_open_registry = False
         self.phases = PhaseTimer(clock)
+        self.web: WebServer | None = None
+        #: Extra routes and middlewares for the web studio (health, metrics), added before
+        #: ``setup_hook`` builds it.
+        self.web_routes: list[web.AbstractRouteDef] = []
+        self.web_middlewares: list[Middleware] = []
+        self._names_seen: dict[int, str] = {}
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -172,6 +186,18 @@ class AtelierBot(commands.AutoShardedBot):
         ):
             await self.add_cog(cog)
         self.add_dynamic_items(AtelierButton)
+        # The web studio shares this loop and these resources; it only reads.
+        routes, middlewares = operations(HealthSources(db, pool), metrics=settings.web_metrics)
+        self.web = WebServer(
+            create_web_app(
+                WebContext(db, settings.images_dir, self._clock, settings.public_url),
+                routes=[*routes, *self.web_routes],
+                middlewares=[*middlewares, *self.web_middlewares],
+            ),
+            host=settings.web_host,
+            port=settings.web_port,
+        )
+        await self.web.start()
         await self._sync_commands()
         await self._imagine.resume(recovered)
         # Contest and campaign phases that fell due while the bot was down, then the timer.
@@ -180,6 +206,15 @@ class AtelierBot(commands.AutoShardedBot):
 
     async def on_ready(self) -> None:
         self._warn_if_registry_open()
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """Remember the name each member goes by, for the web pages (which cannot ask
+        Discord): written when it first appears or changes, not on every press."""
+        user = interaction.user
+        if self.db is None or self._names_seen.get(user.id) == user.display_name:
+            return
+        await remember_name(self.db, user.id, user.display_name, self._clock())
+        self._names_seen[user.id] = user.display_name
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self._warn_if_registry_open()
@@ -226,6 +261,8 @@ class AtelierBot(commands.AutoShardedBot):
         if self._imagine is not None:
             await self._imagine.deliveries.wait_idle(within=_DELIVERY_GRACE_SECONDS)
         await super().close()
+        if self.web is not None:
+            await self.web.stop()
         if self.db is not None:
             await self.db.close()
 

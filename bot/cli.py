@@ -66,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
     imagine.add_argument("--device", help="cpu, cuda:0, … (default: first of ATELIER_DEVICES)")
     imagine.set_defaults(handler=_imagine)
 
+    serve = commands.add_parser(
+        "web",
+        help="serve the web studio alone (no Discord) on the data folder",
+        description="Serve the web pages on ATELIER_WEB_HOST:ATELIER_WEB_PORT from the "
+        "database and images in ATELIER_DATA_DIR, without Discord, until Ctrl-C.",
+    )
+    serve.set_defaults(handler=_web)
+
     models = commands.add_parser("models", help="list the configured models")
     models.set_defaults(handler=_models)
 
@@ -129,9 +137,13 @@ def _run(args: argparse.Namespace) -> int:
     import discord
 
     from bot.app import run_bot
+    from web.server import WebListenError
 
     try:
         asyncio.run(run_bot(settings, settings.discord_token.get_secret_value().strip()))
+    except WebListenError as error:
+        _fail(str(error))
+        return EXIT_USAGE
     except discord.LoginFailure:
         _fail(
             "Discord refused the token in ATELIER_DISCORD_TOKEN; copy it again from the "
@@ -195,6 +207,22 @@ def _make_tiny_model(args: argparse.Namespace) -> int:
 
     directory = save_tiny_model(args.directory, args.arch, args.seed)
     print(f"Wrote a tiny random-weight {args.arch.upper()} pipeline to {directory}")
+    return 0
+
+
+def _web(args: argparse.Namespace) -> int:
+    from bot.web_alone import serve_web
+    from web.server import WebListenError
+
+    settings = _settings()
+    if not settings.database_path.exists():
+        _fail(f"there is no database at {settings.database_path} yet (ATELIER_DATA_DIR)")
+        return EXIT_USAGE
+    try:
+        asyncio.run(serve_web(settings, ready=lambda url: print(f"Serving on {url}", flush=True)))
+    except WebListenError as error:
+        _fail(str(error))
+        return EXIT_USAGE
     return 0
 
 

@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     # The operator's servers, whose moderators manage the bot-wide model registry and may
     # use early-access versions; empty: every server the bot is in (one-server installs).
     home_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The web studio (pages served by the bot's process): where it listens, and the address
+    # members reach it at (behind a reverse proxy); with one, Discord messages link to pages.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None
+    # /metrics (Prometheus) on the web studio's address; off: it answers 404.
+    web_metrics: bool = True
 
     @field_validator("max_batch_images", "vram_budget_gb", "dev_guild_id", mode="before")
     @classmethod
@@ -123,6 +130,26 @@ class Settings(BaseSettings):
         if not re.match(r"^wss?://[^\s/]+", value):
             raise ValueError("must be a ws(s) URL such as wss://gateway.discord.gg")
         return value.rstrip("/")
+
+    @field_validator("web_host")
+    @classmethod
+    def _check_web_host(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+        return value.strip()
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _check_public_url(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value.strip()):
+            raise ValueError(
+                "must be the http(s) address members open, such as https://atelier.example.org"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("default_sampler")
     @classmethod

@@ -1,4 +1,5 @@
-"""/admin: banned words, queue limits, the moderation channel and who may press buttons.
+"""/admin: banned words, queue limits, the moderation channel, who may press buttons and
+whether the server's work appears on the web.
 
 Guarded twice: ``default_permissions`` hides the commands from members without Manage
 Server, and every command checks the permission again on the server's side (server owners
@@ -7,7 +8,7 @@ can change who sees a command).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -21,6 +22,7 @@ from db.guilds import (
     get_guild_settings,
     remove_banned_words,
     set_buttons_for_everyone,
+    set_gallery,
     set_moderation_channel,
     set_moderator_role,
     set_queue_limits,
@@ -185,3 +187,35 @@ class AdminCog(commands.Cog, name="Admin"):
             return
         await set_moderator_role(self.resources.db, interaction.guild_id, role.id)
         await tell(interaction, f"✅ Members with {role.mention} can now moderate Atelier.")
+
+    @admin.command(name="gallery", description="Whether this server's work appears on the web")
+    @app_commands.describe(state="on: show members' work on the web pages; off: show nothing")
+    async def gallery(
+        self, interaction: discord.Interaction[Any], state: Literal["on", "off"] | None = None
+    ) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        where = self.resources.settings.public_url
+        if state is None:
+            current = await get_guild_settings(self.resources.db, guild.id)
+            await tell(interaction, _gallery_text(current.gallery, where, changed=False))
+            return
+        on = state == "on"
+        await set_gallery(self.resources.db, guild.id, on, name=guild.name if on else None)
+        await tell(interaction, _gallery_text(on, where, changed=True))
+
+
+def _gallery_text(on: bool, public_url: str | None, *, changed: bool) -> str:
+    if not on:
+        return (
+            "✅ The web gallery is off: nothing of this server is on the web."
+            if changed
+            else "The web gallery is off (the default): nothing of this server is on the web. "
+            "`/admin gallery on` shows members' work, contests, campaigns and boards there."
+        )
+    where = f" at {public_url}" if public_url is not None else ""
+    return (
+        f"{'✅ ' if changed else ''}The web gallery is on: work posted here, this server's "
+        f"contests, campaigns and boards are on the web{where}. Members who keep their results "
+        "private (`/settings`) stay off it; `/admin gallery off` takes everything off at once."
+    )

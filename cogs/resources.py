@@ -41,6 +41,9 @@ class CogSettings:
     #: ``ATELIER_MAX_RUNNING_PER_USER`` / ``_QUEUED_PER_USER``; limits stored with /admin
     #: limits win over them (``studio.queue_limits``).
     queue_limits: UserLimits
+    #: ``ATELIER_PUBLIC_URL``: where members reach the web studio; None: messages link to no
+    #: pages (the 🌐 button shows the job's details in Discord).
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ class GuildSettings:
     moderation_channel_id: int | None = None
     buttons_for_everyone: bool = False
     moderator_role_id: int | None = None
+    #: The server's work may appear on the web (``/admin gallery on``).
+    gallery: bool = False
+    gallery_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ async def get_guild_settings(db: Database, guild_id: int) -> GuildSettings:
         moderation_channel_id=row["moderation_channel_id"],
         buttons_for_everyone=bool(row["buttons_for_everyone"]),
         moderator_role_id=row["moderator_role_id"],
+        gallery=bool(row["gallery"]),
+        gallery_name=row["gallery_name"],
     )
 
 
@@ -188,4 +193,16 @@ async def set_queue_limits(
             "max_running = excluded.max_running, max_queued = excluded.max_queued, "
             "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
             (max_running, max_queued, updated_by, to_db_time(at)),
+        )
+
+
+async def set_gallery(db: Database, guild_id: int, on: bool, *, name: str | None) -> None:
+    """Turn the server's web gallery on or off; ``name`` is the server's name, shown on the
+    web pages (kept as it was when None)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO guild_settings (guild_id, gallery, gallery_name) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET gallery = excluded.gallery, "
+            "gallery_name = coalesce(excluded.gallery_name, gallery_name)",
+            (guild_id, int(on), name),
         )

@@ -150,3 +150,31 @@ async def usage(db: Database, user_id: int, *, since: datetime) -> Usage:
         gpu_seconds=float(row["gpu"]),
         jobs_total=int(row["jobs"]),
     )
+
+
+#: Discord allows display names of up to 32 characters; the column allows 100.
+MAX_NAME_CHARS = 100
+
+
+async def remember_name(db: Database, user_id: int, name: str, at: datetime) -> None:
+    """Record the name a member goes by, for the web pages (which cannot ask Discord)."""
+    name = name.strip()[:MAX_NAME_CHARS] or str(user_id)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO member_names (user_id, name, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, "
+            "updated_at = excluded.updated_at",
+            (user_id, name, to_db_time(at)),
+        )
+
+
+async def member_names(db: Database, user_ids: list[int]) -> dict[int, str]:
+    """The remembered names of ``user_ids`` (members never seen are left out)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    marks = ", ".join("?" * len(wanted))
+    rows = await db.fetchall(
+        f"SELECT user_id, name FROM member_names WHERE user_id IN ({marks})", wanted
+    )
+    return {int(row["user_id"]): str(row["name"]) for row in rows}

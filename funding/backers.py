@@ -130,3 +130,31 @@ async def backer_board(
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class CampaignBacker:
+    """One backer's pledge to a campaign as it stands, with their latest choice of being
+    shown as "anonymous backer"."""
+
+    user_id: int
+    amount_minor: int
+    anonymous: bool
+
+
+async def campaign_backers(db: Database, campaign_id: int) -> list[CampaignBacker]:
+    """Everyone whose pledge to the campaign stands (above zero), biggest first. Callers
+    that show them publicly must name only those not ``anonymous``, without the amounts of
+    the others."""
+    rows = await db.fetchall(
+        "SELECT e.backer_id, SUM(e.delta_minor) AS amount,"
+        " (SELECT x.anonymous FROM pledge_events x WHERE x.campaign_id = e.campaign_id"
+        "   AND x.backer_id = e.backer_id ORDER BY x.backer_seq DESC LIMIT 1) AS anonymous"
+        " FROM pledge_events e WHERE e.campaign_id = ? GROUP BY e.backer_id"
+        " HAVING amount > 0 ORDER BY amount DESC, e.backer_id",
+        (campaign_id,),
+    )
+    return [
+        CampaignBacker(int(row["backer_id"]), int(row["amount"]), bool(row["anonymous"]))
+        for row in rows
+    ]

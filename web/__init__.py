@@ -1,1 +1,6 @@
-"""The web studio: aiohttp pages and the operations endpoints, on the bot's loop."""
+"""The web studio: server-rendered pages for jobs, galleries, contests, campaigns, boards and
+models, served by aiohttp on the bot's own event loop (or alone by ``atelier web``).
+
+It reads through the domain packages and ``db`` and never writes; it never imports discord.
+What may be shown at all is decided in one place, :mod:`studio.public_work`.
+"""

@@ -7,11 +7,7 @@ the official ``prometheus_client`` from a registry of the app's own (no global r
 the pool's figures are read from ``WorkerPool.metrics()`` at each scrape, and the web's
 request counts and latencies are counted by :func:`request_metrics_middleware`.
 
-Wiring, in ``bot/`` (the resources are built there and passed in)::
-
-    registry = metrics_registry(pool)            # None when ATELIER_WEB_METRICS=off
-    app.middlewares.append(request_metrics_middleware(registry))
-    app.add_routes(operations_routes(HealthSources(db, pool), registry))
+Wired in ``bot/`` (the resources are built there and passed in) by :func:`operations`.
 """
 
 from __future__ import annotations
@@ -229,18 +225,10 @@ def _device_metrics(m: PoolMetrics) -> Iterator[Metric]:
     yield from (utilisation, busy, up, gpu, restarts, loaded)
 
 
-def request_metrics_middleware(registry: CollectorRegistry | None) -> Middleware:
-    """Counts every request by route, method and status, and times it, into ``registry``
-    (with None, a middleware that only passes requests on). The route is the pattern
-    (``/jobs/{public_id}``), never the path asked for, so ids do not become labels."""
-    if registry is None:
-
-        @web.middleware
-        async def untimed(request: web.Request, handler: Handler) -> web.StreamResponse:
-            return await handler(request)
-
-        return untimed
-
+def request_metrics_middleware(registry: CollectorRegistry) -> Middleware:
+    """Counts every request by route, method and status, and times it, into ``registry``.
+    The route is the pattern (``/jobs/{public_id}``), never the path asked for, so ids do
+    not become labels."""
     requests = Counter(
         "atelier_web_requests",
         "Web requests answered.",
@@ -279,3 +267,14 @@ def _route_of(request: web.Request) -> str:
     if info.http_exception is not None or info.route.resource is None:
         return "unmatched"
     return info.route.resource.canonical
+
+
+def operations(
+    sources: HealthSources, *, metrics: bool
+) -> tuple[list[web.RouteDef], list[Middleware]]:
+    """The routes and middlewares to add to the web app: ``/healthz`` always; ``/metrics``
+    and the request counting only with ``metrics`` (``ATELIER_WEB_METRICS``)."""
+    if not metrics:
+        return operations_routes(sources, None), []
+    registry = metrics_registry(sources.pool)
+    return operations_routes(sources, registry), [request_metrics_middleware(registry)]

@@ -24,6 +24,7 @@ from cogs.contests.buttons import vote_view
 from cogs.contests.posting import tell_moderators_once
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
+from cogs.web_links import server_page
 from contests import announcements, lifecycle, results
 from contests.leaderboards import hidden_members
 from contests.model import Announcement, AnnouncementKind, Contest, ContestState, Entry, Standing
@@ -130,6 +131,12 @@ class Announcer:
         standings = await results.standings(self._resources.db, contest.id)
         hidden = await hidden_members(self._resources.db, (s.user_id for s in standings))
         embed = render.results(contest, standings, hidden)
+        embed.url = await server_page(
+            self._resources.db,
+            self._resources.settings.public_url,
+            contest.guild_id,
+            f"/contests/{contest.id}",
+        )
         winner = next((s for s in standings if s.place == 1), None)
         upload = None
         if winner is not None:

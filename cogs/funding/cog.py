@@ -67,7 +67,10 @@ class FundingCog(commands.Cog, name="Funding"):
         self.client = client
         self.resources = resources
         self.messages = CampaignMessages(
-            client, resources.db, resources.tuning.progress_edit_seconds
+            client,
+            resources.db,
+            resources.tuning.progress_edit_seconds,
+            resources.settings.public_url,
         )
         self.deadlines = CampaignDeadlines(client, resources.db, self.messages)
         self.pledging = Pledging(resources.db, resources.clock, self.messages)
@@ -176,7 +179,7 @@ class FundingCog(commands.Cog, name="Funding"):
     @app_commands.describe(campaign=_CAMPAIGN_HELP)
     async def show(self, interaction: discord.Interaction[Any], campaign: int) -> None:
         found = await campaign_of_guild(self.resources.db, campaign, interaction.guild_id)
-        parts = await message_parts(self.resources.db, found)
+        parts = await message_parts(self.resources.db, found, self.resources.settings.public_url)
         mine = await backer_amount(self.resources.db, found.id, interaction.user.id)
         text = f"Your pledge: {found.money(mine)}." if mine else ""
         await interaction.response.send_message(

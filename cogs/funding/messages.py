@@ -17,32 +17,43 @@ import discord
 
 from cogs.funding.buttons import campaign_view
 from cogs.funding.render import bar_file, campaign_embed, progress_png
+from cogs.web_links import server_page
 from db.database import Database
 from funding.campaigns import Campaign, CampaignState, get_campaign, progress, set_message
 
 log = logging.getLogger(__name__)
 
 
-async def message_parts(db: Database, campaign: Campaign) -> dict[str, Any]:
-    """The keyword arguments for ``send``/``edit``: embed, bar image and buttons."""
+async def message_parts(db: Database, campaign: Campaign, public_url: str | None) -> dict[str, Any]:
+    """The keyword arguments for ``send``/``edit``: embed (its title linking to the
+    campaign's web page, when there is one), bar image and buttons."""
     shown = await progress(db, campaign)
     png = await asyncio.to_thread(progress_png, shown)
     view = campaign_view(campaign) if campaign.state is CampaignState.OPEN else None
-    return {"embed": campaign_embed(shown), "file": bar_file(png), "view": view}
+    embed = campaign_embed(shown)
+    embed.url = await server_page(db, public_url, campaign.guild_id, f"/campaigns/{campaign.id}")
+    return {"embed": embed, "file": bar_file(png), "view": view}
 
 
 class CampaignMessages:
-    def __init__(self, client: discord.Client, db: Database, interval: float) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        db: Database,
+        interval: float,
+        public_url: str | None = None,
+    ) -> None:
         self._client = client
         self._db = db
         self._interval = interval
+        self._public_url = public_url
         self._last_edit: dict[int, float] = {}
         self._pending: dict[int, asyncio.Task[None]] = {}
 
     async def post(self, campaign: Campaign) -> int:
         """Post the campaign message in its channel and remember it; returns its id."""
         channel = self._client.get_partial_messageable(campaign.channel_id)
-        message = await channel.send(**await message_parts(self._db, campaign))
+        message = await channel.send(**await message_parts(self._db, campaign, self._public_url))
         await set_message(self._db, campaign.id, message.id)
         self._last_edit[campaign.id] = time.monotonic()
         return message.id
@@ -71,7 +82,7 @@ class CampaignMessages:
         campaign = await get_campaign(self._db, campaign_id)
         if campaign.message_id is None:
             return
-        parts = await message_parts(self._db, campaign)
+        parts = await message_parts(self._db, campaign, self._public_url)
         message = self._client.get_partial_messageable(campaign.channel_id).get_partial_message(
             campaign.message_id
         )

@@ -131,15 +131,21 @@ def grid_view(job_id: int) -> discord.ui.View:
     return view
 
 
-def upscale_view(job_id: int, *, can_upscale: bool) -> discord.ui.View:
-    """Under an upscaled image: Vary (Subtle), Vary (Strong), Upscale 2×, ❤ Favorite, Web/Info."""
+def upscale_view(job_id: int, *, can_upscale: bool, page: str | None = None) -> discord.ui.View:
+    """Under an upscaled image: Vary (Subtle), Vary (Strong), Upscale 2×, ❤ Favorite, and 🌐:
+    a link to the job's ``page`` on the web studio, or without one Web/Info (the details in
+    Discord). A link button has no custom_id: Discord opens it without asking the bot, so it
+    works after a restart like every other button."""
     view = discord.ui.View(timeout=None)
     view.add_item(_button(Action.VARY_SUBTLE, job_id, label="Vary (Subtle)", emoji="🪄"))
     view.add_item(_button(Action.VARY_STRONG, job_id, label="Vary (Strong)", emoji="🪄"))
     if can_upscale:
         view.add_item(_button(Action.UPSCALE, job_id, label="Upscale 2×", emoji="🔍"))
     view.add_item(_button(Action.FAVORITE, job_id, label="Favorite", emoji="❤️"))
-    view.add_item(_button(Action.INFO, job_id, label="Web/Info", emoji="🌐"))
+    if page is None:
+        view.add_item(_button(Action.INFO, job_id, label="Web/Info", emoji="🌐"))
+    else:
+        view.add_item(discord.ui.Button(label="Web", emoji="🌐", url=page))
     return view
 
 

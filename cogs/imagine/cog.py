@@ -23,6 +23,7 @@ from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, result_view
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
+from cogs.web_links import member_page
 from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
 from db.job_messages import get_job_message
 from db.jobs import JobStatus, Lane, get_job
@@ -372,6 +373,9 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             name="Limits",
             value=f"{limits.max_running} running, {limits.max_queued} waiting",
         )
+        gallery = await member_page(self.resources.db, self.resources.settings.public_url, user_id)
+        if gallery is not None:
+            embed.add_field(name="Your gallery", value=gallery, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

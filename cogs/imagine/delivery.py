@@ -21,6 +21,7 @@ from cogs.imagine import render
 from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
+from cogs.web_links import job_page
 from db.job_messages import JobMessage, save_job_message
 from db.jobs import JobKind
 from inference.pool.events import Cancelled, Deferred, Failed, Finished, Progress, Started
@@ -39,11 +40,16 @@ def token_expired(error: discord.HTTPException) -> bool:
 async def result_view(
     resources: Resources, source: StoredJob, guild_id: int | None
 ) -> discord.ui.View:
-    """The buttons under a finished job: U/V/🔄 under a grid, Vary/Upscale/❤/Info under an
-    upscaled image, then what other features add under it (Submit to contest)."""
+    """The buttons under a finished job: U/V/🔄 under a grid, Vary/Upscale/❤/🌐 under an
+    upscaled image (🌐 links to its web page when it is on the web), then what other
+    features add under it (Submit to contest)."""
     if source.job.kind is not JobKind.UPSCALE:
         return grid_view(source.id)
-    view = upscale_view(source.id, can_upscale=resources.studio.can_upscale(source))
+    view = upscale_view(
+        source.id,
+        can_upscale=resources.studio.can_upscale(source),
+        page=await job_page(resources.db, resources.settings.public_url, source.id),
+    )
     for item in await resources.upscale_buttons.for_upscale(source.id, guild_id):
         view.add_item(item)
     return view

@@ -16,6 +16,7 @@ from cogs.leaderboards import render
 from cogs.leaderboards.paging import PageButton, PageRequest, page_count, pager_view
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, result_upload
+from cogs.web_links import server_page
 from contests.boards.trending import TrendingImage, trending_board
 from contests.leaderboards import (
     Board,
@@ -153,6 +154,12 @@ class LeaderboardsCog(commands.Cog, name="Leaderboards"):
             pages, page = _clamp(len(backers), request.page)
             lines = render.backer_lines(render.page_rows(backers, page))
         embed = render.board_embed(board, window, lines, page=page, pages=pages)
+        embed.url = await server_page(
+            db,
+            self.resources.settings.public_url,
+            guild_id,
+            f"/s/{guild_id}/boards/{board.value}?window={window.value}",
+        )
         if upload is not None:
             embed.set_image(url=f"attachment://{upload.filename}")
         return ShownPage(embed, upload, pager_view(board, window, page, pages))

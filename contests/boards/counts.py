@@ -1,5 +1,5 @@
-"""The creators' and models' figures read from the running counts that migration 0009's
-triggers keep (``db/migrations/0009_board_counts.sql``), so that no board scans every ❤
+"""The creators' and models' figures read from the running counts that migration 0010's
+triggers keep (``db/migrations/0010_board_counts.sql``), so that no board scans every ❤
 or every image.
 
 - ❤ received: ``favorite_credits`` holds one row per ❤ that counts (on an upscale posted in

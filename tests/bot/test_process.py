@@ -25,6 +25,7 @@ async def test_atelier_run_serves_imagine_and_stops_gracefully_on_sigterm(
         "ATELIER_DATA_DIR": str(tmp_path / "data"),
         "ATELIER_MODEL": str(tiny_model_dir),
         "ATELIER_DEVICES": "cpu",
+        "ATELIER_WEB_PORT": "0",
         "ATELIER_DEFAULT_STEPS": "4",
         "ATELIER_DEV_GUILD_ID": str(fake.guild_id),
     }

@@ -1,5 +1,5 @@
-"""Migrations 0008 and 0009: the ❤ count and the week's boards find their rows through an
-index; the all-time boards read running counts.
+"""Migrations 0008 and board_counts: the ❤ count and the week's boards find their rows
+through an index; the all-time boards read running counts.
 
 Speed itself is measured in ``bench.community`` (no timed tests here). What a test can hold
 is the query plan: the statements these functions really run (recorded as SQLite executes

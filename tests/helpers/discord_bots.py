@@ -58,6 +58,7 @@ class Bots:
             "model": str(self.model_dir),
             "models": {"tiny": str(self.model_dir)},
             "devices": "cpu",
+            "web_port": 0,
             "default_steps": 4,
             "preview_every_steps": 1,
             "shutdown_grace_seconds": 5,

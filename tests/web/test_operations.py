@@ -5,7 +5,7 @@ and ``/metrics`` refused when turned off."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,8 +25,6 @@ from web.operations import (
     request_metrics_middleware,
 )
 
-Serve = Callable[[HealthSources, CollectorRegistry | None], "AsyncIterator[TestClient]"]
-
 
 @pytest.fixture
 async def pool(db: Database, tiny_model_dir: Path, tmp_path: Path) -> AsyncIterator[WorkerPool]:
@@ -44,7 +42,8 @@ async def pool(db: Database, tiny_model_dir: Path, tmp_path: Path) -> AsyncItera
 async def _client(
     sources: HealthSources, registry: CollectorRegistry | None
 ) -> TestClient[web.Request, web.Application]:
-    app = web.Application(middlewares=[request_metrics_middleware(registry)])
+    counting = [] if registry is None else [request_metrics_middleware(registry)]
+    app = web.Application(middlewares=counting)
     app.add_routes(operations_routes(sources, registry))
 
     async def page(request: web.Request) -> web.Response:

@@ -1,0 +1,26 @@
+"""What the web pages are given: the resources ``bot/`` built, passed in like everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from core.clock import Clock
+from db.database import Database
+
+
+@dataclass(frozen=True)
+class WebContext:
+    db: Database
+    #: The data folder's images: the only place images are served from.
+    images_dir: Path
+    clock: Clock
+    #: ``ATELIER_PUBLIC_URL``: the address members reach (absolute links, Open Graph cards);
+    #: None: the address each request came to.
+    public_url: str | None = None
+
+
+#: Where each request's handler finds the context.
+CONTEXT = web.AppKey("context", WebContext)

@@ -1,0 +1,135 @@
+"""A job's page: the grid and each image at full size, the prompt (as text to copy), every
+parameter, the seed of each image, the model, lineage and ❤."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from db.jobs import JobKind, JobRecord, get_job, list_images
+from db.users import count_favorites
+from studio.public_work import public_children, public_ids, public_job
+from web.context import CONTEXT
+from web.names import names_of
+from web.pages.images import PUBLIC_ID, image_path
+from web.render import render
+
+routes = web.RouteTableDef()
+
+#: A prompt longer than this is cut in the Open Graph card's text (the page shows it all).
+CARD_PROMPT_CHARS = 200
+
+#: Stored request fields shown elsewhere on the page, or not a parameter a member chose.
+_NOT_PARAMETERS = {"prompt", "parts", "negative_prompt", "model", "seed", "steps", "sampler"}
+
+
+def job_path(public_id: str) -> str:
+    return f"/j/{public_id}"
+
+
+def parameters(job: JobRecord) -> list[tuple[str, str]]:
+    """Every generation parameter stored with the job, as (name, value) to show."""
+    params = job.params
+    request: dict[str, Any] = params.get("request") or {}
+    shown = [
+        ("Size", f"{params.get('width')}×{params.get('height')}"),
+        ("Steps", str(params.get("steps"))),
+        ("Sampler", str(params.get("sampler"))),
+        ("Seed of the job", str(params.get("seed"))),
+    ]
+    if params.get("strength") is not None:
+        shown.append(("Strength (img2img)", f"{params['strength']:g}"))
+    for name, value in sorted(request.items()):
+        if name in _NOT_PARAMETERS or value is None:
+            continue
+        if name == "aspect" and isinstance(value, list):
+            value = ":".join(str(part) for part in value)
+        shown.append((name.replace("_", " ").capitalize(), str(value)))
+    parts = request.get("parts") or []
+    if len(parts) > 1:
+        shown.append(
+            ("Multi-prompt", " · ".join(f"{part['text']} ::{part['weight']:g}" for part in parts))
+        )
+    return shown
+
+
+def copy_text(job: JobRecord) -> str:
+    """The prompt with the flags that make this job again: paste it into /imagine."""
+    params = job.params
+    request: dict[str, Any] = params.get("request") or {}
+    flags = []
+    aspect = request.get("aspect") or [1, 1]
+    if list(aspect) != [1, 1]:
+        flags.append(f"--ar {aspect[0]}:{aspect[1]}")
+    if request.get("negative_prompt"):
+        flags.append(f"--no {request['negative_prompt']}")
+    for flag, name, default in (
+        ("--c", "chaos", 0),
+        ("--s", "stylize", 100),
+        ("--q", "quality", 1),
+        ("--stop", "stop", 100),
+    ):
+        if request.get(name, default) != default:
+            flags.append(f"{flag} {request[name]:g}")
+    if request.get("tile"):
+        flags.append("--tile")
+    flags += [
+        f"--seed {params.get('seed')}",
+        f"--steps {params.get('steps')}",
+        f"--sampler {params.get('sampler')}",
+        f"--model {job.model}",
+    ]
+    return " ".join([str(request.get("prompt", job.prompt)), *flags])
+
+
+def lineage_word(kind: JobKind) -> str:
+    return {
+        JobKind.IMAGINE: "imagine",
+        JobKind.REROLL: "re-roll",
+        JobKind.VARIATION: "variation",
+        JobKind.UPSCALE: "upscale",
+    }[kind]
+
+
+@routes.get(f"/j/{PUBLIC_ID}")
+async def job_page(request: web.Request) -> web.Response:
+    db = request.app[CONTEXT].db
+    public_id = request.match_info["public_id"]
+    found = await public_job(db, public_id)
+    record = None if found is None else await get_job(db, found.id)
+    if found is None or record is None:
+        raise web.HTTPNotFound()
+    images = await list_images(db, record.id)
+    hearts = [await count_favorites(db, record.id, image.index) for image in images]
+    parent = None
+    if record.parent_job_id is not None:
+        parent = (await public_ids(db, [record.parent_job_id])).get(record.parent_job_id, "")
+    children = await public_children(db, record.id)
+    prompt = str((record.params.get("request") or {}).get("prompt", record.prompt))
+    negative = str((record.params.get("request") or {}).get("negative_prompt") or "")
+    card_text = prompt if len(prompt) <= CARD_PROMPT_CHARS else prompt[:CARD_PROMPT_CHARS] + "…"
+    names = await names_of(db, [record.owner_id])
+    return render(
+        request,
+        "job.html",
+        title=f"{card_text} — by {names[record.owner_id]}",
+        description=f"{lineage_word(record.kind).capitalize()} with {record.model}, "
+        f"{len(images)} image{'s' if len(images) != 1 else ''}.",
+        og_image=image_path(public_id, 1) if images else "/card.png",
+        job=record,
+        public=found,
+        owner=names[record.owner_id],
+        prompt=prompt,
+        negative=negative,
+        images=list(zip(images, hearts, strict=True)),
+        parameters=parameters(record),
+        copy=copy_text(record),
+        parent=parent,
+        children=children,
+        kind=lineage_word(record.kind),
+        model_name=record.model.partition(":")[0],
+        image_path=image_path,
+        job_path=job_path,
+        lineage_word=lineage_word,
+    )

@@ -1,0 +1,45 @@
+"""Every registered model and version: status, certification, license, creator, images
+made, and the campaign behind it (when its server shows its campaigns on the web)."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from aiohttp import web
+
+from funding.campaigns import Campaign, CampaignState, list_campaigns
+from registry.versions import all_versions, images_made
+from studio.public_work import galleries
+from web.context import CONTEXT
+from web.names import names_of
+from web.render import render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/models")
+async def models_page(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    db, now = context.db, context.clock()
+    versions = await all_versions(db)
+    counts = await images_made(db)
+    campaigns: dict[int, Campaign] = {}
+    for shown in await galleries(db):
+        for campaign in await list_campaigns(db, shown.guild_id, states=tuple(CampaignState)):
+            # The live (open or funded) campaign wins over an old failed or cancelled one.
+            live = campaign.state in (CampaignState.OPEN, CampaignState.FUNDED)
+            if live or campaign.version_id not in campaigns:
+                campaigns[campaign.version_id] = campaign
+    creators = await names_of(db, (v.creator_id for v in versions if v.creator_id is not None))
+    models = [(name, list(group)) for name, group in groupby(versions, key=lambda v: v.name)]
+    return render(
+        request,
+        "models.html",
+        title="Models",
+        description=f"{len(models)} models, {len(versions)} versions: status, license, creator.",
+        models=models,
+        statuses={v.id: v.status_at(now).value.replace("_", " ") for v in versions},
+        counts=counts,
+        campaigns=campaigns,
+        creators=creators,
+    )

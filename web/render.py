@@ -1,0 +1,60 @@
+"""Pages from Jinja2 templates (autoescaped: every text a member wrote is shown as text)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from web.context import CONTEXT
+
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+
+
+def environment() -> jinja2.Environment:
+    """The templates packaged in ``web/templates``. Autoescape is on for every template, so
+    ``<script>`` in a prompt is shown, not run; a missing value is an error, not blank."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = when
+    return env
+
+
+def when(moment: datetime) -> str:
+    """``2026-12-02 13:05 UTC``: the web has no member time zones (Discord shows local
+    times; a page says UTC)."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def base_url(request: web.Request) -> str:
+    """The address members reach the studio at: ``ATELIER_PUBLIC_URL``, or the address
+    this request came to."""
+    configured = request.app[CONTEXT].public_url
+    return configured if configured is not None else str(request.url.origin())
+
+
+def render(
+    request: web.Request, template: str, *, status: int = 200, **values: Any
+) -> web.Response:
+    """The page as HTML. ``values`` must give ``title`` and ``description`` (the Open Graph
+    card's text) and may give ``og_image`` (a path; the card falls back to the site's) and
+    ``canonical`` (the page's own path, when it is not the request's)."""
+    base = base_url(request)
+    values.setdefault("og_image", "/card.png")
+    path = values.pop("canonical", request.path_qs)
+    page = request.app[TEMPLATES].get_template(template)
+    html = page.render(base=base, url=f"{base}{path}", **values)
+    return web.Response(
+        text=html,
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
