@@ -30,10 +30,16 @@ COPY contests ./contests
 COPY funding ./funding
 COPY db ./db
 COPY studio ./studio
+COPY core ./core
+COPY registry ./registry
+COPY web ./web
 RUN python -m pip install . \
     && python -c "import torch, diffusers, discord; print('torch', torch.__version__)"
 
 USER atelier
+# The web studio's /healthz: 200 while the loop, the database and the workers answer.
+# Set ATELIER_WEB_HOST=0.0.0.0 to reach the pages from outside the container.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('ATELIER_WEB_PORT', '8080') + '/healthz', timeout=4)"
 VOLUME ["/data"]
 ENTRYPOINT ["atelier"]
 CMD ["run"]
