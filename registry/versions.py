@@ -375,11 +375,10 @@ class ImageCounts:
 
 async def images_made(db: Database) -> ImageCounts:
     """How many images jobs with each model made. Jobs from before the registry stored the
-    bare model name: they count for the model, not for any one version."""
-    rows = await db.fetchall(
-        "SELECT lower(j.model) AS model, count(*) AS images FROM images i "
-        "JOIN jobs j ON j.id = i.job_id GROUP BY lower(j.model)"
-    )
+    bare model name: they count for the model, not for any one version. Read from the
+    running count the database keeps per model as images are written (``model_images``,
+    migration ``board_counts``): counting every image took ~0.5 s on a year of data."""
+    rows = await db.fetchall("SELECT model, images FROM model_images WHERE images > 0")
     by_model: dict[str, int] = {}
     by_version: dict[str, int] = {}
     for row in rows:

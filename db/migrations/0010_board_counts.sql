@@ -296,3 +296,47 @@ BEGIN
     DELETE FROM board_job_images WHERE job_id = OLD.job_id;
     DELETE FROM favorite_credits WHERE job_id = OLD.job_id;
 END;
+
+-- model_images: images of every job (any server, the command line's too), per model as
+-- jobs store it lowercased: the models page's "images made" (`registry.versions`).
+CREATE TABLE model_images (
+    model   TEXT    PRIMARY KEY,
+    images  INTEGER NOT NULL CHECK (images >= 0)
+);
+
+INSERT INTO model_images (model, images)
+SELECT lower(j.model), count(*) FROM images i JOIN jobs j ON j.id = i.job_id
+GROUP BY lower(j.model);
+
+CREATE TRIGGER images_added_model_count AFTER INSERT ON images
+BEGIN
+    INSERT INTO model_images (model, images)
+    SELECT lower(model), 1 FROM jobs WHERE id = NEW.job_id
+    ON CONFLICT (model) DO UPDATE SET images = images + 1;
+END;
+
+-- When a job is deleted, its images go after it (ON DELETE CASCADE), when its row is no
+-- longer there to say its model: the job's own trigger takes them off first.
+CREATE TRIGGER images_removed_model_count AFTER DELETE ON images
+BEGIN
+    UPDATE model_images SET images = images - 1
+    WHERE model = (SELECT lower(model) FROM jobs WHERE id = OLD.job_id);
+END;
+
+CREATE TRIGGER jobs_removed_model_count BEFORE DELETE ON jobs
+BEGIN
+    UPDATE model_images
+    SET images = images - (SELECT count(*) FROM images WHERE job_id = OLD.id)
+    WHERE model = lower(OLD.model);
+END;
+
+CREATE TRIGGER jobs_model_changed_count AFTER UPDATE OF model ON jobs
+WHEN lower(OLD.model) IS NOT lower(NEW.model)
+BEGIN
+    UPDATE model_images
+    SET images = images - (SELECT count(*) FROM images WHERE job_id = NEW.id)
+    WHERE model = lower(OLD.model);
+    INSERT INTO model_images (model, images)
+    SELECT lower(NEW.model), count(*) FROM images WHERE job_id = NEW.id
+    ON CONFLICT (model) DO UPDATE SET images = images + excluded.images;
+END;

@@ -1,10 +1,11 @@
-"""The creators and models boards read running counts (migration ``board_counts``); they
-must give exactly what a recount of the raw rows gives, after any history of writes:
-jobs made, finished and posted (and moved to another server), images added and deleted,
-❤ given and taken back, jobs deleted, members hiding and showing their results. The
-recount here is plain Python over every row, written from the boards' rules, not from
-their SQL; histories are random (fixed seeds) and are checked every few writes, at
-several ``now``s (one at midnight, one before some of the data), for every window.
+"""The creators and models boards, and the models' images made, read running counts
+(migration ``board_counts``); they must give exactly what a recount of the raw rows gives,
+after any history of writes: jobs made, finished and posted (and moved to another server),
+images added and deleted, ❤ given and taken back, jobs deleted, members hiding and showing
+their results. The recount here is plain Python over every row, written from the boards'
+rules, not from their SQL; histories are random (fixed seeds) and are checked every few
+writes, at several ``now``s (one at midnight, one before some of the data), for every
+window.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from db.jobs import (
 from db.migrate import Migrations
 from db.times import from_db_time, to_db_time
 from db.users import UserSettings, add_favorite, save_user_settings
+from registry.versions import images_made
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 SPAN_DAYS = 50
@@ -200,6 +202,17 @@ async def _recount(
 
 
 async def _check(db: Database) -> None:
+    made_by_jobs: Counter[str] = Counter()
+    for (model,) in await db.fetchall(
+        "SELECT j.model FROM images i JOIN jobs j ON j.id = i.job_id"
+    ):
+        made_by_jobs[model.lower()] += 1
+    counts = await images_made(db)
+    assert counts.by_version == {m: n for m, n in made_by_jobs.items() if ":" in m}
+    by_model: Counter[str] = Counter()
+    for model, n in made_by_jobs.items():
+        by_model[model.partition(":")[0]] += n
+    assert counts.by_model == dict(by_model)
     for now in NOWS:
         for window in Window:
             for guild in GUILDS:
