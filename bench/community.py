@@ -45,7 +45,11 @@ from typing import Any
 
 from bench.community_contention import Samples, heart_while_board
 from bench.community_data import Fixture, build
-from bench.community_scans import creators_board_by_scan, models_board_by_scan
+from bench.community_scans import (
+    creators_board_by_scan,
+    models_board_by_scan,
+    trending_board_by_scan,
+)
 from bench.community_writer import GUILD_ID, Sizes
 from contests.boards.hall_of_fame import count_famed, hall_of_fame
 from contests.boards.trending import trending_board
@@ -82,7 +86,8 @@ async def _leaderboard(
         models = models_board if counts else models_board_by_scan
         return await models(db, guild_id=GUILD_ID, window=window, now=f.now)
     if board == "trending":
-        return await trending_board(db, guild_id=GUILD_ID, now=f.now)
+        trending = trending_board if counts else trending_board_by_scan
+        return await trending(db, guild_id=GUILD_ID, now=f.now)
     totals = await backer_board(db, since=window.since(f.now), guild_id=GUILD_ID)
     return await hidden_members(db, (t.user_id for t in totals))
 
@@ -228,18 +233,18 @@ async def _has_counts(db: Database) -> bool:
 
 
 async def _same_boards(dbs: dict[str, Database], fixture: Fixture) -> None:
-    """Every creators and models board as the oldest schema scans it and as the newest
+    """Every creators, models and trending board as the oldest schema scans it and as the newest
     counts it (both databases have had the same writes): they must be equal."""
     oldest, newest = next(iter(dbs.values())), list(dbs.values())[-1]
     if not await _has_counts(newest) or await _has_counts(oldest):
         return
-    for board in ("creators", "models"):
-        for window in Window:
+    for board, windows in (("creators", Window), ("models", Window), ("trending", [Window.WEEK])):
+        for window in windows:
             scanned = await _leaderboard(oldest, fixture, board, window, counts=False)
             counted = await _leaderboard(newest, fixture, board, window, counts=True)
             if scanned != counted:
                 raise SystemExit(f"the {board} board ({window.value}) differs from the scan")
-    print("every creators and models board equals the scan on the shipped schema")
+    print("every creators, models and trending board equals the scan on the shipped schema")
 
 
 async def _print_scans(db: Database, op: Timed, fixture: Fixture, run: int) -> None:

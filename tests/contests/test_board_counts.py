@@ -1,4 +1,4 @@
-"""The creators and models boards, and the models' images made, read running counts
+"""The creators, models and trending boards, and the models' images made, read running counts
 (migration ``board_counts``); they must give exactly what a recount of the raw rows gives,
 after any history of writes: jobs made, finished and posted (and moved to another server),
 images added and deleted, ❤ given and taken back, jobs deleted, members hiding and showing
@@ -15,9 +15,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from contests.boards.trending import TrendingImage, trending_board, trending_from_rows
 from contests.leaderboards import (
     CreatorStanding,
     Window,
@@ -56,6 +58,8 @@ NOWS = (
 def _moment(rng: random.Random) -> datetime:
     if rng.random() < 0.2:  # exactly at midnight, on the edge of a day total (and of NOWS)
         return START + timedelta(days=rng.choice((30, 40, rng.randrange(SPAN_DAYS))))
+    if rng.random() < 0.5:  # the weeks before NOWS, where the trending board looks
+        return START + timedelta(days=rng.uniform(27, 41))
     return START + timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))
 
 
@@ -72,19 +76,32 @@ class History:
         jobs = [int(r[0]) for r in await db.fetchall("SELECT id FROM jobs")]
         action = rng.choices(
             ("job", "post", "finish", "heart", "unheart", "hide", "drop_image", "drop_job"),
-            (8, 4, 6, 10, 2, 1, 1, 1),
+            (6, 6, 6, 24, 3, 1, 1, 1),
         )[0]
         if action == "job" or not jobs:
             await self._job(jobs)
         elif action == "post":
-            guild = rng.choice((*GUILDS, None))
-            await save_job_message(db, JobMessage(rng.choice(jobs), guild, 1, rng.randrange(99)))
+            guild = rng.choice((*GUILDS, GUILDS[0], None))
+            unposted = [
+                int(r[0])
+                for r in await db.fetchall(
+                    "SELECT id FROM jobs WHERE id NOT IN (SELECT job_id FROM job_messages)"
+                )
+            ]
+            job_id = rng.choice(unposted if unposted and rng.random() < 0.8 else jobs)
+            await save_job_message(db, JobMessage(job_id, guild, 1, rng.randrange(99)))
         elif action == "finish":
-            await self._finish(rng.choice(jobs))
+            queued = [
+                int(r[0]) for r in await db.fetchall("SELECT id FROM jobs WHERE status = 'queued'")
+            ]
+            await self._finish(rng.choice(queued or jobs))
         elif action == "heart":
-            await add_favorite(
-                db, rng.choice(MEMBERS), rng.choice(jobs), rng.randrange(2), _moment(rng)
-            )
+            # Mostly on upscales (the ❤ that count), at times of their own or soon after.
+            upscales = [
+                int(r[0]) for r in await db.fetchall("SELECT id FROM jobs WHERE kind = 'upscale'")
+            ]
+            job_id = rng.choice(upscales if upscales and rng.random() < 0.8 else jobs)
+            await add_favorite(db, rng.choice(MEMBERS), job_id, rng.randrange(2), _moment(rng))
         elif action == "unheart":
             async with db.transaction() as conn:
                 await conn.execute(
@@ -111,7 +128,7 @@ class History:
 
     async def _job(self, jobs: list[int]) -> None:
         rng = self.rng
-        kind = rng.choice(list(JobKind)) if jobs else JobKind.IMAGINE
+        kind = rng.choices(list(JobKind), (3, 1, 1, 3))[0] if jobs else JobKind.IMAGINE
         parent = rng.choice(jobs) if jobs and (kind is not JobKind.IMAGINE) else None
         if kind is JobKind.UPSCALE and rng.random() < 0.1:
             parent = None  # an upscale of nothing recorded: its own origin
@@ -148,6 +165,21 @@ class History:
                 await insert_images(conn, images)
 
 
+def _origin(jobs: dict[int, Any], job_id: int, idx: int) -> tuple[int, int] | None:
+    """The image an image enlarges in the end: up the parent links while the job is an
+    upscale with a parent; None if the walk leaves the jobs (or goes round)."""
+    at, seen = (job_id, idx), set()
+    while at not in seen:
+        seen.add(at)
+        job = jobs.get(at[0])
+        if job is None:
+            return None
+        if job["kind"] != JobKind.UPSCALE.value or job["parent_job_id"] is None:
+            return at
+        at = (int(job["parent_job_id"]), int(job["parent_index"]))
+    return None
+
+
 async def _recount(
     db: Database, guild: int, since: datetime | None, now: datetime
 ) -> tuple[list[CreatorStanding], dict[str, int]]:
@@ -162,25 +194,13 @@ async def _recount(
     images = Counter(int(r[0]) for r in await db.fetchall("SELECT job_id FROM images"))
     start, end = ("" if since is None else to_db_time(since)), to_db_time(now)
 
-    def origin(job_id: int, idx: int) -> tuple[int, int] | None:
-        at, seen = (job_id, idx), set()
-        while at not in seen:
-            seen.add(at)
-            job = jobs.get(at[0])
-            if job is None:
-                return None
-            if job["kind"] != JobKind.UPSCALE.value or job["parent_job_id"] is None:
-                return at
-            at = (int(job["parent_job_id"]), int(job["parent_index"]))
-        return None
-
     pairs: set[tuple[int, int, tuple[int, int]]] = set()
     for fan, job_id, idx, at in await db.fetchall("SELECT * FROM favorites"):
         if not (start < at <= end) or posted.get(job_id) != guild:
             continue
         if jobs[job_id]["kind"] != JobKind.UPSCALE.value:
             continue
-        found = origin(job_id, idx)
+        found = _origin(jobs, job_id, idx)
         if found is None:
             continue
         owner = int(jobs[found[0]]["owner_id"])
@@ -199,6 +219,56 @@ async def _recount(
         if start < made_at <= end and int(job["owner_id"]) not in hidden and images[job_id]:
             made[job["model"].lower().partition(":")[0]] += images[job_id]
     return creators, dict(made)
+
+
+async def _trending_recount(db: Database, guild: int, now: datetime) -> list[TrendingImage]:
+    """The trending board's rows from every row, by its rules, then ranked by the board's
+    own (unchanged) ranking."""
+    jobs = {int(r["id"]): r for r in await db.fetchall("SELECT * FROM jobs")}
+    posted = {
+        int(r[0]): r[1] for r in await db.fetchall("SELECT job_id, guild_id FROM job_messages")
+    }
+    hidden = {
+        int(r[0]) for r in await db.fetchall("SELECT user_id FROM user_settings WHERE public = 0")
+    }
+    images = {(int(r[0]), int(r[1])) for r in await db.fetchall("SELECT job_id, idx FROM images")}
+    start, end = to_db_time(now - timedelta(days=7)), to_db_time(now)
+
+    def made(job: Any) -> str:
+        return str(job["finished_at"] or job["created_at"])
+
+    hearts: list[tuple[tuple[int, int], int, str, int, int, int]] = []
+    for fan, job_id, idx, at in await db.fetchall("SELECT * FROM favorites"):
+        job = jobs[job_id]
+        if job["kind"] != JobKind.UPSCALE.value or job["status"] != JobStatus.DONE.value:
+            continue
+        if posted.get(job_id) != guild or not start < made(job) <= end or at > end:
+            continue
+        found = _origin(jobs, job_id, idx)
+        if found is None or (job_id, idx) not in images:
+            continue
+        owner = int(jobs[found[0]]["owner_id"])
+        if owner not in (0, fan) and owner not in hidden:
+            hearts.append((found, owner, made(jobs[found[0]]), job_id, idx, fan))
+    fans: dict[tuple[int, int], set[int]] = {}
+    on_upscale: Counter[tuple[tuple[int, int], int, int]] = Counter()
+    for origin, _, _, job_id, idx, fan in hearts:
+        fans.setdefault(origin, set()).add(fan)
+        on_upscale[(origin, job_id, idx)] += 1
+    rows = {
+        (origin, job_id, idx): {
+            "origin_id": origin[0],
+            "origin_idx": origin[1],
+            "owner_id": owner,
+            "made_at": made_at,
+            "job_id": job_id,
+            "idx": idx,
+            "on_upscale": on_upscale[(origin, job_id, idx)],
+            "n": len(fans[origin]),
+        }
+        for origin, owner, made_at, job_id, idx, _ in hearts
+    }
+    return trending_from_rows(rows.values(), now)  # type: ignore[arg-type]
 
 
 async def _check(db: Database) -> None:
@@ -223,6 +293,9 @@ async def _check(db: Database) -> None:
                 models = await models_board(db, guild_id=guild, window=window, now=now)
                 assert {m.model: m.images for m in models} == made, (window, now, guild)
                 assert [m.images for m in models] == sorted(made.values(), reverse=True)
+            assert await trending_board(db, guild_id=guild, now=now) == (
+                await _trending_recount(db, guild, now)
+            ), (now, guild)
 
 
 @pytest.mark.parametrize("seed", range(4))
