@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import platform
 import sqlite3
@@ -159,6 +160,7 @@ async def measure(path: Path, fixture: Fixture, plan: dict[str, Any]) -> dict[st
         )
         server = WebServer(app, host="127.0.0.1", port=0)
         await server.start()
+        gc.freeze()  # as the bot does once it has started (bot/app.py)
         lags: list[tuple[float, float]] = []
         stop = asyncio.Event()
         probe = asyncio.create_task(_lag_probe(stop, lags))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -202,6 +203,11 @@ class AtelierBot(commands.AutoShardedBot):
         await self._imagine.resume(recovered)
         # Contest and campaign phases that fell due while the bot was down, then the timer.
         await self.phases.start()
+        # Everything imported and built so far lives as long as the process: keep it out of
+        # the garbage collector's full collections. With torch, diffusers and transformers
+        # loaded, each of those walked ~450,000 objects and held the event loop for 0.3–1.5 s
+        # every few seconds while the web studio was busy (python -m bench.web).
+        gc.freeze()
         self._warm_up = asyncio.create_task(self._warm_default_model(), name="warm-up")
 
     async def on_ready(self) -> None:
