@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import platform
 import sqlite3
@@ -46,6 +45,7 @@ quiet_library_logs()
 
 from bench.community_data import Fixture, build
 from bench.community_writer import GUILD_ID, Sizes
+from bot.objects import freeze_start_up_objects
 from db import Database, Migrations
 from db.guilds import set_gallery
 from db.times import to_db_time
@@ -160,7 +160,7 @@ async def measure(path: Path, fixture: Fixture, plan: dict[str, Any]) -> dict[st
         )
         server = WebServer(app, host="127.0.0.1", port=0)
         await server.start()
-        gc.freeze()  # as the bot does once it has started (bot/app.py)
+        freeze_start_up_objects()  # as the bot's entry point does
         lags: list[tuple[float, float]] = []
         stop = asyncio.Event()
         probe = asyncio.create_task(_lag_probe(stop, lags))

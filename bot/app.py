@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from aiohttp.typedefs import Middleware
 from discord import app_commands
 from discord.ext import commands
 
+from bot.objects import freeze_start_up_objects
 from bot.settings import Settings
 from cogs.admin import AdminCog
 from cogs.contests.cog import ContestsCog
@@ -203,11 +203,6 @@ class AtelierBot(commands.AutoShardedBot):
         await self._imagine.resume(recovered)
         # Contest and campaign phases that fell due while the bot was down, then the timer.
         await self.phases.start()
-        # Everything imported and built so far lives as long as the process: keep it out of
-        # the garbage collector's full collections. With torch, diffusers and transformers
-        # loaded, each of those walked ~450,000 objects and held the event loop for 0.3–1.5 s
-        # every few seconds while the web studio was busy (python -m bench.web).
-        gc.freeze()
         self._warm_up = asyncio.create_task(self._warm_default_model(), name="warm-up")
 
     async def on_ready(self) -> None:
@@ -300,6 +295,7 @@ def create_bot(
 async def run_bot(settings: Settings, token: str) -> None:
     """Run until SIGTERM/SIGINT (or a fatal error), then shut down gracefully."""
     bot = create_bot(settings)
+    freeze_start_up_objects()
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 

@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Callable
 
+from bot.objects import freeze_start_up_objects
 from bot.settings import Settings
 from core.clock import utc_now
 from db.database import Database
@@ -17,6 +18,7 @@ from web.server import WebServer
 
 async def serve_web(settings: Settings, *, ready: Callable[[str], object]) -> None:
     """Serve the pages until SIGINT or SIGTERM; ``ready`` gets the address once listening."""
+    freeze_start_up_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
