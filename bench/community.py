@@ -6,10 +6,12 @@ upscales, 150,000 ❤, 50 closed weekly contests, 30 campaigns with ~5,000 ledge
 then times the queries behind the leaderboards, the hall of fame, the campaign buttons and
 export, a Vote press, a ❤ press and /info, each ``--runs`` times after one untimed warm-up.
 
-The same data is measured under two schemas: as the community features shipped it
-(migrations 0001–0007) and, on a copy migrated to the newest schema, with the indexes
-added since (0008 onward); each round times an operation once on each, so the machine's
-slower moments fall on both alike, and the table gives the ratio of the medians. Write
+The same data is measured under three schemas: as the community features shipped it
+(migrations 0001–0007), just before the boards' running counts (migration
+``board_counts``; the creators, models and trending boards scan there, as they did:
+``bench.community_scans``) and the newest, each a copy migrated from the one before; each
+round times an operation once on each, so the machine's slower moments fall on all alike,
+and the table gives the ratio of each older schema's median to the newest's. Write
 operations (a pledge, a vote, a ❤) are made by a different member in every run, so every
 run does the same work. ``--plans`` first prints every full table scan in the query plans
 of the statements each operation runs (recorded as SQLite runs them).
@@ -270,14 +272,17 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def _print_table(timings: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
-    """One line per operation: each schema's median and p90 and, with two schemas, the
-    ratio of the medians (above 1: the newer schema is faster)."""
+    """One line per operation: each schema's median and p90 and the ratio of each older
+    schema's median to the newest's (above 1: the newest is faster)."""
     waits = {op.name: op.interactive for op in operations()}
     schemas = list(next(iter(timings.values())))
+    newest = schemas[-1]
     head = f"{'operation':<40} {'waits':<5}"
     for schema in schemas:
         head += f" | {schema + ' median':>10} {'p90':>7}"
-    print(head + (f" | {'ratio':>6}" if len(schemas) == 2 else "") + "   (ms)")
+    for schema in schemas[:-1]:
+        head += f" | {schema + '÷' + newest:>8}"
+    print(head + "   (ms)")
     results: dict[str, Any] = {}
     for name, samples in timings.items():
         row: dict[str, Any] = {"interactive": waits[name]}
@@ -285,10 +290,10 @@ def _print_table(timings: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         for schema in schemas:
             row[schema] = _summary(samples[schema])
             line += f" | {row[schema]['median_ms']:>10.1f} {row[schema]['p90_ms']:>7.1f}"
-        if len(schemas) == 2:
-            old, new = (statistics.median(samples[schema]) for schema in schemas)
-            row["ratio"] = round(old / new, 2)
-            line += f" | {row['ratio']:>5.1f}×"
+        for schema in schemas[:-1]:
+            ratio = statistics.median(samples[schema]) / statistics.median(samples[newest])
+            row[f"ratio_{schema}"] = round(ratio, 2)
+            line += f" | {ratio:>7.1f}×"
         print(line)
         results[name] = row
     print("waits: yes = the member's button press or command waits on it before any answer")
@@ -316,6 +321,12 @@ def _print_contention(samples: dict[int, Samples]) -> dict[str, Any]:
     results["p99_ratio"] = round(one / pool, 1)
     print(f"  p99 with one reader ÷ p99 with the pool: {results['p99_ratio']}×")
     return results
+
+
+def _before_counts() -> int:
+    """The schema version before the boards' running counts (migration ``board_counts``)."""
+    migrations = Migrations.packaged().migrations
+    return next(m.number for m in migrations if m.name == "board_counts") - 1
 
 
 def _shipped() -> Migrations:
@@ -356,19 +367,24 @@ def main(argv: list[str] | None = None) -> None:
             f"{fixture.big_campaign_events:,} ledger events"
         )
         schemas = {f"v{SHIPPED_VERSION}": (shipped, _shipped())}
+        # The schema just before the running counts (the boards scan there), then the newest,
+        # each migrated from a copy of the one before, as an upgrade would.
         migrate_s = 0.0
-        if latest > SHIPPED_VERSION:
-            newest = Path(tmp) / "newest.db"
-            shutil.copyfile(shipped, newest)
+        source = shipped
+        for version in sorted({_before_counts(), latest} - {SHIPPED_VERSION}):
+            target = Path(tmp) / f"v{version}.db"
+            shutil.copyfile(source, target)
+            migrations = Migrations(Migrations.packaged().migrations[:version])
             start = time.perf_counter()
-            asyncio.run(_open_and_close(newest, Migrations.packaged()))
+            asyncio.run(_open_and_close(target, migrations))
             migrate_s = time.perf_counter() - start
-            sizes_mib.append(newest.stat().st_size / 2**20)
+            sizes_mib.append(target.stat().st_size / 2**20)
             print(
-                f"migrating a copy from v{SHIPPED_VERSION} to v{latest} took {migrate_s:.1f} s;"
-                f" the file grew to {sizes_mib[1]:.0f} MiB"
+                f"migrating a copy from {source.stem} to v{version} took {migrate_s:.1f} s;"
+                f" the file grew to {sizes_mib[-1]:.0f} MiB"
             )
-            schemas[f"v{latest}"] = (newest, Migrations.packaged())
+            schemas[f"v{version}"] = (target, migrations)
+            source = target
         timings = asyncio.run(_measure(schemas, fixture, args.runs, plans=args.plans))
         print()
         results = _print_table(timings)
@@ -389,8 +405,7 @@ def main(argv: list[str] | None = None) -> None:
                 "db_mib": [round(size) for size in sizes_mib],
                 "rows": fixture.rows,
                 "runs": args.runs,
-                "schema_before": SHIPPED_VERSION,
-                "schema_after": latest,
+                "schemas": list(schemas),
                 "operations": results,
                 "heart_during_all_time_board": contention,
                 "sqlite": sqlite3.sqlite_version,
