@@ -1,4 +1,4 @@
-"""The ``?page=N`` of paged lists."""
+"""Numbers in addresses: the ``?page=N`` of paged lists and the ids in paths."""
 
 from __future__ import annotations
 
@@ -14,3 +14,16 @@ def page_number(request: web.Request) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         raise web.HTTPNotFound()
     return int(raw)
+
+
+#: SQLite integers (and Discord ids) are below 2⁶³; a bigger number in an address names
+#: nothing (and must not reach SQLite, which would refuse it).
+_ID_LIMIT = 2**63
+
+
+def id_in(request: web.Request, name: str) -> int:
+    """The id matched as ``name`` in the address (digits, by the route); 404 if too big."""
+    value = int(request.match_info[name])
+    if value >= _ID_LIMIT:
+        raise web.HTTPNotFound()
+    return value

@@ -372,3 +372,20 @@ def test_home_guild_ids_that_are_not_server_ids_are_one_line_naming_them(
     [problem] = _problems(monkeypatch, ATELIER_HOME_GUILD_IDS="42, my-server, -7, 0")
     assert problem.startswith("ATELIER_HOME_GUILD_IDS='42, my-server, -7, 0'")
     assert "my-server, -7, 0 are not server ids" in problem
+
+
+def test_the_web_studio_listens_locally_on_8080_by_default(clean_env: Path) -> None:
+    settings = load_settings()
+    assert (settings.web_host, settings.web_port, settings.public_url) == ("127.0.0.1", 8080, None)
+
+
+def test_the_public_url_is_an_http_address_without_a_trailing_slash(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATELIER_PUBLIC_URL", "https://atelier.example.org/")
+    assert load_settings().public_url == "https://atelier.example.org"
+    problems = _problems(
+        monkeypatch, ATELIER_PUBLIC_URL="atelier.example.org", ATELIER_WEB_PORT="70000"
+    )
+    assert problems[0].startswith("ATELIER_WEB_PORT='70000'")
+    assert problems[1].startswith("ATELIER_PUBLIC_URL='atelier.example.org': must be the http(s)")

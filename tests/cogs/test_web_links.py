@@ -60,6 +60,8 @@ async def test_with_a_public_url_and_the_gallery_on_web_links_to_the_jobs_page(
         session.get(bot.web.url + f"/j/{row[0]}") as page,
     ):
         assert page.status == 200
+        # The name she goes by in Discord, which the bot recorded when she used it.
+        assert f'by <a href="/m/{alice.id}">alice</a>' in await page.text()
 
     # After a restart /show draws the same link, and the other buttons still answer.
     await bots.stop(bot)

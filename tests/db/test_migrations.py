@@ -156,3 +156,28 @@ async def test_jobs_queued_before_lanes_existed_wait_in_the_standard_lane(tmp_pa
         row = await upgraded.fetchone("SELECT lane, status FROM jobs")
         assert row is not None
         assert (row["lane"], row["status"]) == ("standard", "queued")
+
+
+async def test_jobs_from_before_the_web_studio_get_their_own_public_ids(tmp_path: Path) -> None:
+    """Migration 0009 gives every existing job a random public id; new jobs get one too."""
+    path = tmp_path / "old.db"
+    before_web = Migrations(Migrations.packaged().migrations[:8])
+    old = await Database.open(path, migrations=before_web)
+    async with old.transaction() as conn:
+        for owner in (7, 8, 9):
+            await conn.execute(
+                "INSERT INTO jobs (kind, owner_id, prompt, params, model, created_at)"
+                " VALUES ('imagine', ?, 'a fox', '{}', 'tiny', '2026-11-21T00:00:00.000000Z')",
+                (owner,),
+            )
+    await old.close()
+    async with await Database.open(path) as upgraded:
+        async with upgraded.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO jobs (kind, owner_id, prompt, params, model, created_at)"
+                " VALUES ('imagine', 10, 'a fox', '{}', 'tiny', '2026-11-22T00:00:00.000000Z')"
+            )
+        ids = [row[0] for row in await upgraded.fetchall("SELECT public_id FROM jobs")]
+    assert len(ids) == 4
+    assert len(set(ids)) == 4
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)

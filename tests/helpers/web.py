@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
-from PIL import Image
+from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
+from contests import lifecycle
+from contests.entries import submit_entry
+from contests.voting import press_vote
 from db.database import Database
 from db.guilds import set_gallery
 from db.jobs import (
@@ -69,7 +73,10 @@ async def running_site(
 
 def png_bytes(seed: int, parameters: str, size: int = 64) -> bytes:
     """A small PNG with an A1111 ``parameters`` text chunk, as the engine writes them."""
-    image = Image.new("RGB", (size, size), ((seed * 37) % 256, (seed * 91) % 256, 120))
+    ground = Image.radial_gradient("L").resize((size, size))
+    image = ImageOps.colorize(
+        ground, black=((seed * 37) % 256, (seed * 91) % 256, 120), white=(250, 240, 220)
+    )
     info = PngInfo()
     info.add_text("parameters", parameters)
     out = io.BytesIO()
@@ -89,6 +96,7 @@ async def shown_job(
     images: int = 4,
     parent: tuple[int, int] | None = None,
     at_minutes: int = 0,
+    size: int = 64,
 ) -> int:
     """A finished job of ``owner`` with ``images`` real PNG files, posted in ``guild`` (None:
     made from the command line)."""
@@ -113,8 +121,8 @@ async def shown_job(
         },
         "model": "tiny:1",
         "seed": seed,
-        "width": 64,
-        "height": 64,
+        "width": size,
+        "height": size,
         "steps": 4,
         "sampler": "euler_a",
         "num_images": images,
@@ -152,8 +160,8 @@ async def shown_job(
             path = images_dir / str(job_id) / f"{job_id}-{index + 1}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             text = f"{prompt}\nNegative prompt: {negative}\nSteps: 4, Seed: {seed + index}"
-            path.write_bytes(png_bytes(seed + index, text))
-            records.append(ImageRecord(job_id, index, str(path), seed + index, 64, 64))
+            path.write_bytes(png_bytes(seed + index, text, size))
+            records.append(ImageRecord(job_id, index, str(path), seed + index, size, size))
         await insert_images(conn, records)
     return job_id
 
@@ -173,3 +181,57 @@ async def public_id_of(db: Database, job_id: int) -> str:
     row = await db.fetchone("SELECT public_id FROM jobs WHERE id = ?", (job_id,))
     assert row is not None
     return str(row[0])
+
+
+_interactions = itertools.count(90_000)
+
+
+async def contest_with_entries(
+    db: Database, images_dir: Path, clock: FakeClock, votes: dict[int, list[int]]
+) -> tuple[int, dict[int, int]]:
+    """A contest in the gallery's server with one public entry per member in ``votes``,
+    brought to voting; returns its id and entrant → entry id. ``votes[entrant]`` are the
+    voters of that entrant's entry, cast by :func:`vote_and_close`."""
+    contest = await lifecycle.open_contest(
+        db,
+        guild_id=GALLERY_GUILD,
+        channel_id=1,
+        theme="foxes in snow",
+        submit_days=2,
+        vote_days=2,
+        opened_by=1,
+        now=clock.now,
+    )
+    entries: dict[int, int] = {}
+    for minute, entrant in enumerate(votes, start=1):
+        opened = int((clock.now - T0).total_seconds() // 60)
+        job = await shown_job(db, images_dir, entrant, at_minutes=opened + minute)
+        entered = await submit_entry(
+            db,
+            guild_id=GALLERY_GUILD,
+            user_id=entrant,
+            job_id=job,
+            image_index=0,
+            member_since=T0 - timedelta(days=365),
+            now=clock.advance(hours=1),
+            interaction_id=next(_interactions),
+        )
+        entries[entrant] = entered.entry.id
+    await lifecycle.advance(db, clock.advance(days=2))
+    return contest.id, entries
+
+
+async def vote_and_close(
+    db: Database, clock: FakeClock, votes: dict[int, list[int]], entries: dict[int, int]
+) -> None:
+    for entrant, voters in votes.items():
+        for voter in voters:
+            await press_vote(
+                db,
+                entry_id=entries[entrant],
+                voter_id=voter,
+                interaction_id=next(_interactions),
+                member_since=T0 - timedelta(days=365),
+                now=clock.advance(minutes=1),
+            )
+    await lifecycle.advance(db, clock.advance(days=2))

@@ -99,7 +99,7 @@ async def test_member_text_is_shown_as_text(db: Database, images_dir: Path, site
 
 
 async def test_every_response_carries_the_security_headers(site: Site) -> None:
-    for path in ("/", "/models", "/j/" + "0" * 32, "/static/style.css"):
+    for path in ("/", "/models", "/j/" + "0" * 32, "/static/style.css", "/card.png"):
         async with site.session.get(site.server.url + path) as response:
             csp = response.headers["Content-Security-Policy"]
             assert "default-src 'none'" in csp
@@ -121,3 +121,12 @@ async def test_a_new_job_gets_its_own_unguessable_id(db: Database, images_dir: P
     assert first != second
     assert int(first, 16)
     assert int(second, 16)
+
+
+async def test_pages_without_an_image_of_their_own_show_the_sites_card(site: Site) -> None:
+    _, page = await site.get("/models")
+    assert f'property="og:image" content="{site.server.url}/card.png"' in page
+    status, card, headers = await site.get_bytes("/card.png")
+    assert status == 200
+    assert card.startswith(b"\x89PNG")
+    assert headers["Content-Type"] == "image/png"

@@ -134,3 +134,17 @@ async def test_job_numbers_do_not_find_pages(db: Database, images_dir: Path, sit
     for path in (f"/j/{job}", f"/i/{job}/1.png", f"/j/{job:032d}"):
         status, _ = await site.get(path)
         assert status == 404
+
+
+async def test_ids_too_big_for_any_record_are_not_found(site: Site) -> None:
+    for path in (
+        "/m/99999999999999999999",
+        "/m/9223372036854775808",
+        "/s/9223372036854775808/contests",
+        "/s/99999999999999999999/boards/creators",
+        "/s/9223372036854775808/campaigns",
+        "/contests/999999999999999999",
+        "/campaigns/999999999999999999",
+    ):
+        status, _ = await site.get(path)
+        assert status == 404, path

@@ -23,6 +23,7 @@ from studio.public_work import gallery, public_ids
 from web.context import CONTEXT
 from web.names import names_of
 from web.pages.images import image_path
+from web.paging import id_in
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -35,7 +36,7 @@ SHOWN = 50
 async def board_page(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     db, now = context.db, context.clock()
-    shown = await gallery(db, int(request.match_info["guild_id"]))
+    shown = await gallery(db, id_in(request, "guild_id"))
     try:
         board = Board(request.match_info["board"])
         window = Window(request.query.get("window", board.default_window.value))

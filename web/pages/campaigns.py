@@ -13,6 +13,7 @@ from funding.errors import FundingError
 from studio.public_work import gallery
 from web.context import CONTEXT
 from web.names import names_of
+from web.paging import id_in
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -21,7 +22,7 @@ routes = web.RouteTableDef()
 @routes.get("/s/{guild_id:[1-9][0-9]{0,19}}/campaigns")
 async def server_campaigns(request: web.Request) -> web.Response:
     db = request.app[CONTEXT].db
-    shown = await gallery(db, int(request.match_info["guild_id"]))
+    shown = await gallery(db, id_in(request, "guild_id"))
     if shown is None:
         raise web.HTTPNotFound()
     found = await list_campaigns(db, shown.guild_id, states=tuple(CampaignState))

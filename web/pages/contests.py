@@ -20,6 +20,7 @@ from studio.public_work import Gallery, gallery, public_ids
 from web.context import CONTEXT
 from web.names import PRIVATE_MEMBER, names_of
 from web.pages.images import image_path, serve_image
+from web.paging import id_in
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -30,6 +31,8 @@ _VISITOR = re.compile(r"[0-9a-f]{32}")
 #: How many of a server's contests its contests page lists.
 LISTED = 20
 FAMED = 10
+#: The places that earn points, as Discord's results show them.
+MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 
 
 async def _shown_contest(request: web.Request) -> tuple[Contest, Gallery]:
@@ -51,7 +54,7 @@ def visitor_order(visitor: str, contest_id: int, number: int) -> str:
 @routes.get("/s/{guild_id:[1-9][0-9]{0,19}}/contests")
 async def server_contests(request: web.Request) -> web.Response:
     db = request.app[CONTEXT].db
-    shown = await gallery(db, int(request.match_info["guild_id"]))
+    shown = await gallery(db, id_in(request, "guild_id"))
     if shown is None:
         raise web.HTTPNotFound()
     listed = [
@@ -101,6 +104,9 @@ async def contest_page(request: web.Request) -> web.Response:
             (s, PRIVATE_MEMBER if s.user_id in hidden else names[s.user_id], linked.get(s.job_id))
             for s in results
         ]
+        winner = next((s for s in results if s.place == 1 and s.job_id in linked), None)
+        if winner is not None:  # the card shows the winning image
+            values["og_image"] = image_path(linked[winner.job_id], winner.image_index + 1)
     response = render(
         request,
         "contest.html",
@@ -109,6 +115,7 @@ async def contest_page(request: web.Request) -> web.Response:
         contest=contest,
         server=shown,
         image_path=image_path,
+        medals=MEDALS,
         **values,
     )
     if new_visitor and contest.state is ContestState.VOTING:

@@ -8,7 +8,7 @@ from studio.public_work import recent_public_jobs
 from web.context import CONTEXT
 from web.names import names_of
 from web.pages.images import image_path
-from web.paging import page_number
+from web.paging import id_in, page_number
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -23,7 +23,7 @@ def member_path(user_id: int) -> str:
 @routes.get("/m/{user_id:[1-9][0-9]{0,19}}")
 async def gallery(request: web.Request) -> web.Response:
     db = request.app[CONTEXT].db
-    user_id = int(request.match_info["user_id"])
+    user_id = id_in(request, "user_id")
     page = page_number(request)
     # One more than a page tells whether there is a next one.
     jobs = await recent_public_jobs(

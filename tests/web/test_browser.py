@@ -1,0 +1,165 @@
+"""The web studio in a real browser: headless Chromium (Debian's ``chromium`` package, driven
+by Playwright through ``executable_path``; nothing is downloaded) follows links, loads the
+images, and is photographed at phone and desktop widths."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from db.database import Database
+from db.guilds import set_gallery
+from db.jobs import JobKind
+from db.users import remember_name
+from funding.ledger import pledge
+from tests.helpers.campaigns import GUILD as CAMPAIGN_GUILD
+from tests.helpers.campaigns import T0, interaction, open_campaign
+from tests.helpers.clock import FakeClock
+from tests.helpers.registry import new_version
+from tests.helpers.web import (
+    ALICE,
+    BOB,
+    Site,
+    contest_with_entries,
+    name_members,
+    open_gallery,
+    shown_job,
+    vote_and_close,
+)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="the browser tests need Chromium: install the Debian package `chromium` "
+    "(apt-get install chromium)",
+)
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+PROMPT = "a <b>lighthouse</b> at dusk, <script>alert('x')</script> " + "waves " * 40
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    assert CHROMIUM is not None
+    async with async_playwright() as playwright:
+        # --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox"], timeout=30_000
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def fits_the_width(page: Page) -> bool:
+    """Nothing sticks out sideways: a phone reader never scrolls horizontally."""
+    return bool(
+        await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    )
+
+
+async def test_home_to_job_images_prompt_contest_and_campaign(
+    db: Database, images_dir: Path, clock: FakeClock, site: Site, browser: Browser, tmp_path: Path
+) -> None:
+    await open_gallery(db)
+    await name_members(db)
+    grid = await shown_job(db, images_dir, ALICE, prompt=PROMPT, size=256)
+    await shown_job(
+        db,
+        images_dir,
+        ALICE,
+        kind=JobKind.UPSCALE,
+        images=1,
+        parent=(grid, 2),
+        at_minutes=2,
+        size=512,
+    )
+    await shown_job(db, images_dir, BOB, prompt="a fox in the snow", at_minutes=3, size=256)
+    for user_id in (41, 42, 43, 51, 52):
+        await remember_name(db, user_id, f"Member{user_id}", T0)
+    votes = {41: [51, 52], 42: [51], 43: []}
+    contest, entries = await contest_with_entries(db, images_dir, clock, votes)
+    await vote_and_close(db, clock, votes, entries)
+    voting, _ = await contest_with_entries(db, images_dir, clock, {41: [], 42: [], 43: []})
+    await set_gallery(db, CAMPAIGN_GUILD, True, name="Dreamers")
+    await new_version(db, "dreamy:v2")
+    campaign = await open_campaign(db, model="dreamy:v2", goal="100")
+    await pledge(
+        db,
+        campaign.id,
+        ALICE,
+        "42.50",
+        anonymous=False,
+        interaction_id=interaction(),
+        now=T0 + timedelta(hours=1),
+    )
+    shots = tmp_path / "screenshots"
+    base = site.server.url
+
+    page = await browser.new_page(viewport=DESKTOP)
+    await page.goto(base + "/")
+    await page.click("ul.tiles li:last-child > a")  # the oldest: the grid with the odd prompt
+    await page.wait_for_url("**/j/*")
+    widths = await page.eval_on_selector_all(
+        "img", "images => images.map(i => i.complete ? i.naturalWidth : 0)"
+    )
+    assert len(widths) == 8  # the 2×2 grid and each image at full size
+    assert all(width == 256 for width in widths)
+    shown = await page.inner_text("h1")
+    assert "a <b>lighthouse</b> at dusk, <script>alert('x')</script>" in shown
+    assert await page.locator("b, script").count() == 0  # text, not markup
+    assert PROMPT.strip() in await page.input_value("#copy")
+
+    await page.goto(f"{base}/contests/{contest}")
+    published = (await page.inner_text("#ballot-hash")).strip()
+    assert len(published) == 64
+    async with page.expect_download() as download_info:
+        await page.click("#ballot-csv")
+    saved = await (await download_info.value).path()
+    body = await asyncio.to_thread(Path(saved).read_bytes)
+    assert hashlib.sha256(body).hexdigest() == published
+
+    await page.goto(f"{base}/campaigns/{campaign.id}")
+    bar = page.locator("progress#progress")
+    assert await bar.is_visible()
+    assert await bar.get_attribute("value") == "4250"
+    await page.close()
+
+    pages = {
+        "home": "/",
+        "job": await page_of_first_job(browser, base),
+        "member": f"/m/{ALICE}",
+        "contest": f"/contests/{contest}",
+        "voting": f"/contests/{voting}",
+        "campaign": f"/campaigns/{campaign.id}",
+        "board": f"/s/{5000}/boards/creators?window=all",
+        "models": "/models",
+        "not-found": "/j/" + "0" * 32,
+    }
+    for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        for scheme in ("light", "dark"):
+            context = await browser.new_context(viewport=viewport, color_scheme=scheme)
+            page = await context.new_page()
+            for name, path in pages.items():
+                await page.goto(base + path)
+                assert await fits_the_width(page), f"{name} is wider than a {label}"
+                await page.screenshot(path=shots / f"{name}-{label}-{scheme}.png", full_page=True)
+            await context.close()
+
+
+async def page_of_first_job(browser: Browser, base: str) -> str:
+    page = await browser.new_page()
+    await page.goto(base + "/")
+    href = await page.get_attribute("ul.tiles li:last-child > a", "href")
+    await page.close()
+    assert href is not None
+    return href
