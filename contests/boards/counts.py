@@ -1,6 +1,6 @@
-"""The creators' and models' figures read from the running counts that migration 0010's
-triggers keep (``db/migrations/0010_board_counts.sql``), so that no board scans every ❤
-or every image.
+"""The creators' and models' figures read from the running counts that the triggers of
+migration ``board_counts`` keep (``db/migrations/NNNN_board_counts.sql``), so that no board
+scans every ❤ or every image.
 
 - ❤ received: ``favorite_credits`` holds one row per ❤ that counts (on an upscale posted in
   a server, credited to the creator of its origin image, not their own); a window's figure
