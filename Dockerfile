@@ -43,6 +43,7 @@ RUN python -m pip install --no-deps . \
     && python -c "import torch, diffusers, discord; print('torch', torch.__version__)"
 
 USER atelier
+# Set ATELIER_WEB_HOST=0.0.0.0 to reach the pages from outside the container.
 VOLUME ["/data"]
 # The bot's web server answers GET /healthz (ATELIER_WEB_PORT); the first start may
 # download the default model, hence the long start period.

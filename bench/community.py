@@ -6,10 +6,12 @@ upscales, 150,000 ❤, 50 closed weekly contests, 30 campaigns with ~5,000 ledge
 then times the queries behind the leaderboards, the hall of fame, the campaign buttons and
 export, a Vote press, a ❤ press and /info, each ``--runs`` times after one untimed warm-up.
 
-The same data is measured under two schemas: as the community features shipped it
-(migrations 0001–0007) and, on a copy migrated to the newest schema, with the indexes
-added since (0008 onward); each round times an operation once on each, so the machine's
-slower moments fall on both alike, and the table gives the ratio of the medians. Write
+The same data is measured under three schemas: as the community features shipped it
+(migrations 0001–0007), just before the boards' running counts (migration
+``board_counts``; the creators, models and trending boards scan there, as they did:
+``bench.community_scans``) and the newest, each a copy migrated from the one before; each
+round times an operation once on each, so the machine's slower moments fall on all alike,
+and the table gives the ratio of each older schema's median to the newest's. Write
 operations (a pledge, a vote, a ❤) are made by a different member in every run, so every
 run does the same work. ``--plans`` first prints every full table scan in the query plans
 of the statements each operation runs (recorded as SQLite runs them).
@@ -45,6 +47,11 @@ from typing import Any
 
 from bench.community_contention import Samples, heart_while_board
 from bench.community_data import Fixture, build
+from bench.community_scans import (
+    creators_board_by_scan,
+    models_board_by_scan,
+    trending_board_by_scan,
+)
 from bench.community_writer import GUILD_ID, Sizes
 from contests.boards.hall_of_fame import count_famed, hall_of_fame
 from contests.boards.trending import trending_board
@@ -71,20 +78,25 @@ class Timed:
     run: Operation
 
 
-async def _leaderboard(db: Database, f: Fixture, board: str, window: Window) -> object:
+async def _leaderboard(
+    db: Database, f: Fixture, board: str, window: Window, *, counts: bool
+) -> object:
     if board == "creators":
-        return await creators_board(db, guild_id=GUILD_ID, window=window, now=f.now)
+        creators = creators_board if counts else creators_board_by_scan
+        return await creators(db, guild_id=GUILD_ID, window=window, now=f.now)
     if board == "models":
-        return await models_board(db, guild_id=GUILD_ID, window=window, now=f.now)
+        models = models_board if counts else models_board_by_scan
+        return await models(db, guild_id=GUILD_ID, window=window, now=f.now)
     if board == "trending":
-        return await trending_board(db, guild_id=GUILD_ID, now=f.now)
+        trending = trending_board if counts else trending_board_by_scan
+        return await trending(db, guild_id=GUILD_ID, now=f.now)
     totals = await backer_board(db, since=window.since(f.now), guild_id=GUILD_ID)
     return await hidden_members(db, (t.user_id for t in totals))
 
 
-def _board(board: str, window: Window) -> Timed:
+def _board(board: str, window: Window, *, counts: bool) -> Timed:
     async def run(db: Database, f: Fixture, _: int) -> object:
-        return await _leaderboard(db, f, board, window)
+        return await _leaderboard(db, f, board, window, counts=counts)
 
     label = "" if board == "trending" else f" {window.value}"  # trending is always 7 days
     return Timed(f"/leaderboard {board}{label}", False, run)
@@ -152,15 +164,17 @@ async def _info(db: Database, f: Fixture, _: int) -> object:
     )
 
 
-def operations() -> list[Timed]:
+def operations(*, counts: bool = True) -> list[Timed]:
+    """What is timed; the creators and models boards read the running counts (``counts``)
+    or, on a schema without them, scan as they did before (``bench.community_scans``)."""
     boards = [
-        _board(board, window)
+        _board(board, window, counts=counts)
         for board in ("creators", "models", "backers")
         for window in (Window.WEEK, Window.MONTH, Window.ALL)
     ]
     return [
         *boards,
-        _board("trending", Window.WEEK),
+        _board("trending", Window.WEEK, counts=counts),
         Timed("/contest hall-of-fame (first page)", False, _hall_of_fame),
         Timed("Pledge press (campaign + your pledge)", True, _pledge_button),
         Timed("pledge submit (ledger.pledge)", True, _pledge_submit),
@@ -194,23 +208,45 @@ async def _measure(
             )
             for schema, (path, migrations) in schemas.items()
         }
+        ops = {schema: operations(counts=await _has_counts(db)) for schema, db in dbs.items()}
         if plans:
             for schema, db in dbs.items():
                 print(f"\nfull scans on schema {schema}:")
-                for op in operations():
+                for op in ops[schema]:
                     await _print_scans(db, op, fixture, runs + 1)
-        for op in operations():
+        for n, name in enumerate(op.name for op in operations()):
             samples: dict[str, list[float]] = {schema: [] for schema in dbs}
-            for db in dbs.values():
-                await op.run(db, fixture, runs)  # warm-up, with a member of its own
+            for schema, db in dbs.items():
+                await ops[schema][n].run(db, fixture, runs)  # warm-up, with a member of its own
             for i in range(runs):
                 in_turn = list(dbs.items())
                 for schema, db in in_turn if i % 2 == 0 else reversed(in_turn):
                     start = time.perf_counter()
-                    await op.run(db, fixture, i)
+                    await ops[schema][n].run(db, fixture, i)
                     samples[schema].append(time.perf_counter() - start)
-            timings[op.name] = samples
+            timings[name] = samples
+        await _same_boards(dbs, fixture)
     return timings
+
+
+async def _has_counts(db: Database) -> bool:
+    row = await db.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'creator_hearts'")
+    return row is not None
+
+
+async def _same_boards(dbs: dict[str, Database], fixture: Fixture) -> None:
+    """Every creators, models and trending board as the oldest schema scans it and as the newest
+    counts it (both databases have had the same writes): they must be equal."""
+    oldest, newest = next(iter(dbs.values())), list(dbs.values())[-1]
+    if not await _has_counts(newest) or await _has_counts(oldest):
+        return
+    for board, windows in (("creators", Window), ("models", Window), ("trending", [Window.WEEK])):
+        for window in windows:
+            scanned = await _leaderboard(oldest, fixture, board, window, counts=False)
+            counted = await _leaderboard(newest, fixture, board, window, counts=True)
+            if scanned != counted:
+                raise SystemExit(f"the {board} board ({window.value}) differs from the scan")
+    print("every creators, models and trending board equals the scan on the shipped schema")
 
 
 async def _print_scans(db: Database, op: Timed, fixture: Fixture, run: int) -> None:
@@ -236,14 +272,17 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def _print_table(timings: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
-    """One line per operation: each schema's median and p90 and, with two schemas, the
-    ratio of the medians (above 1: the newer schema is faster)."""
+    """One line per operation: each schema's median and p90 and the ratio of each older
+    schema's median to the newest's (above 1: the newest is faster)."""
     waits = {op.name: op.interactive for op in operations()}
     schemas = list(next(iter(timings.values())))
+    newest = schemas[-1]
     head = f"{'operation':<40} {'waits':<5}"
     for schema in schemas:
         head += f" | {schema + ' median':>10} {'p90':>7}"
-    print(head + (f" | {'ratio':>6}" if len(schemas) == 2 else "") + "   (ms)")
+    for schema in schemas[:-1]:
+        head += f" | {schema + '÷' + newest:>8}"
+    print(head + "   (ms)")
     results: dict[str, Any] = {}
     for name, samples in timings.items():
         row: dict[str, Any] = {"interactive": waits[name]}
@@ -251,10 +290,10 @@ def _print_table(timings: dict[str, dict[str, list[float]]]) -> dict[str, Any]:
         for schema in schemas:
             row[schema] = _summary(samples[schema])
             line += f" | {row[schema]['median_ms']:>10.1f} {row[schema]['p90_ms']:>7.1f}"
-        if len(schemas) == 2:
-            old, new = (statistics.median(samples[schema]) for schema in schemas)
-            row["ratio"] = round(old / new, 2)
-            line += f" | {row['ratio']:>5.1f}×"
+        for schema in schemas[:-1]:
+            ratio = statistics.median(samples[schema]) / statistics.median(samples[newest])
+            row[f"ratio_{schema}"] = round(ratio, 2)
+            line += f" | {ratio:>7.1f}×"
         print(line)
         results[name] = row
     print("waits: yes = the member's button press or command waits on it before any answer")
@@ -282,6 +321,12 @@ def _print_contention(samples: dict[int, Samples]) -> dict[str, Any]:
     results["p99_ratio"] = round(one / pool, 1)
     print(f"  p99 with one reader ÷ p99 with the pool: {results['p99_ratio']}×")
     return results
+
+
+def _before_counts() -> int:
+    """The schema version before the boards' running counts (migration ``board_counts``)."""
+    migrations = Migrations.packaged().migrations
+    return next(m.number for m in migrations if m.name == "board_counts") - 1
 
 
 def _shipped() -> Migrations:
@@ -322,19 +367,24 @@ def main(argv: list[str] | None = None) -> None:
             f"{fixture.big_campaign_events:,} ledger events"
         )
         schemas = {f"v{SHIPPED_VERSION}": (shipped, _shipped())}
+        # The schema just before the running counts (the boards scan there), then the newest,
+        # each migrated from a copy of the one before, as an upgrade would.
         migrate_s = 0.0
-        if latest > SHIPPED_VERSION:
-            newest = Path(tmp) / "newest.db"
-            shutil.copyfile(shipped, newest)
+        source = shipped
+        for version in sorted({_before_counts(), latest} - {SHIPPED_VERSION}):
+            target = Path(tmp) / f"v{version}.db"
+            shutil.copyfile(source, target)
+            migrations = Migrations(Migrations.packaged().migrations[:version])
             start = time.perf_counter()
-            asyncio.run(_open_and_close(newest, Migrations.packaged()))
+            asyncio.run(_open_and_close(target, migrations))
             migrate_s = time.perf_counter() - start
-            sizes_mib.append(newest.stat().st_size / 2**20)
+            sizes_mib.append(target.stat().st_size / 2**20)
             print(
-                f"migrating a copy from v{SHIPPED_VERSION} to v{latest} took {migrate_s:.1f} s;"
-                f" the file grew to {sizes_mib[1]:.0f} MiB"
+                f"migrating a copy from {source.stem} to v{version} took {migrate_s:.1f} s;"
+                f" the file grew to {sizes_mib[-1]:.0f} MiB"
             )
-            schemas[f"v{latest}"] = (newest, Migrations.packaged())
+            schemas[f"v{version}"] = (target, migrations)
+            source = target
         timings = asyncio.run(_measure(schemas, fixture, args.runs, plans=args.plans))
         print()
         results = _print_table(timings)
@@ -355,8 +405,7 @@ def main(argv: list[str] | None = None) -> None:
                 "db_mib": [round(size) for size in sizes_mib],
                 "rows": fixture.rows,
                 "runs": args.runs,
-                "schema_before": SHIPPED_VERSION,
-                "schema_after": latest,
+                "schemas": list(schemas),
                 "operations": results,
                 "heart_during_all_time_board": contention,
                 "sqlite": sqlite3.sqlite_version,

@@ -1,5 +1,6 @@
-"""A ❤ press while the all-time creators board (the slowest read, ~1 s on a year of data)
-is being computed, with one reader connection (every read waits for the one before it, as
+"""A ❤ press while a slow read is under way: the all-time creators board computed by a scan
+of every ❤ (``bench.community_scans``: ~1 s on a year of data, as before the running
+counts), with one reader connection (every read waits for the one before it, as
 before the read pool) and with the pool (``db.database.DEFAULT_READERS``).
 
 Each mode opens the same database file with its ``readers``, keeps the board being
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.community_data import Fixture
+from bench.community_scans import creators_board_by_scan
 from bench.community_writer import GUILD_ID
-from contests.leaderboards import Window, creators_board
+from contests.leaderboards import Window
 from db import Database
 from db.database import DEFAULT_READERS
 from db.users import add_favorite, count_favorites
@@ -79,8 +81,8 @@ async def _phase(
 
 
 async def _boards(db: Database, fixture: Fixture, stop: asyncio.Event, into: list[float]) -> None:
-    """The all-time creators board, again and again until ``stop``."""
+    """The all-time creators board by scan, again and again until ``stop``."""
     while not stop.is_set():
         start = time.perf_counter()
-        await creators_board(db, guild_id=GUILD_ID, window=Window.ALL, now=fixture.now)
+        await creators_board_by_scan(db, guild_id=GUILD_ID, window=Window.ALL, now=fixture.now)
         into.append(time.perf_counter() - start)

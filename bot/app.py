@@ -23,6 +23,7 @@ from aiohttp.typedefs import Middleware
 from discord import app_commands
 from discord.ext import commands
 
+from bot.objects import freeze_start_up_objects
 from bot.settings import Settings
 from cogs.admin import AdminCog
 from cogs.contests.cog import ContestsCog
@@ -53,6 +54,7 @@ from studio.queue_limits import queue_limits_in_force
 from studio.service import Studio, StudioConfig
 from web.app import create_web_app
 from web.context import WebContext
+from web.operations import HealthSources, operations
 from web.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -192,11 +194,12 @@ class AtelierBot(commands.AutoShardedBot):
             await self.add_cog(cog)
         self.add_dynamic_items(AtelierButton)
         # The web studio shares this loop and these resources; it only reads.
+        routes, middlewares = operations(HealthSources(db, pool), metrics=settings.web_metrics)
         self.web = WebServer(
             create_web_app(
                 WebContext(db, settings.images_dir, self._clock, settings.public_url),
-                routes=self.web_routes,
-                middlewares=self.web_middlewares,
+                routes=[*routes, *self.web_routes],
+                middlewares=[*middlewares, *self.web_middlewares],
             ),
             host=settings.web_host,
             port=settings.web_port,
@@ -318,6 +321,7 @@ async def run_bot(settings: Settings, token: str) -> None:
     stops it at once, without an error.
     """
     bot = create_bot(settings)
+    freeze_start_up_objects()
     loop = asyncio.get_running_loop()
     stopping: list[asyncio.Task[None]] = []
 

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=0, le=65535)
     public_url: str | None = None
+    # /metrics (Prometheus) on the web studio's address; off: it answers 404.
+    web_metrics: bool = True
 
     @field_validator(
         "max_batch_images", "vram_budget_gb", "dev_guild_id", "data_volume", mode="before"

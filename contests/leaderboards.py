@@ -11,8 +11,8 @@ give still counts for the image's creator: it is the creator's figure and names 
 
 An upscale only enlarges pixels another job generated, so a ❤ on it is credited to the
 creator of the image's origin (``contests.provenance``): the image of the first job up the
-parent links that is not an upscale. The boards walk those links in SQL
-(``contests.boards.sql_fragments.ORIGINS``), by the same rule.
+parent links that is not an upscale. The creators and models boards read running counts
+kept by the database as ❤, images and jobs are written (``contests.boards.counts``).
 
 The trending board lives in ``contests.boards.trending``.
 
@@ -23,18 +23,18 @@ import it, so :func:`rank_backers` ranks whatever totals the caller passes in.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from contests.boards.sql_fragments import CREDITS, HIDDEN_MEMBERS, ORIGINS
+from contests.boards.counts import hearts_received, images_by_model
+from contests.boards.sql_fragments import CREDITS, HIDDEN_MEMBERS
 
 # Re-exported: the cogs take every board from this module.
 from db.database import Database
-from db.jobs import JobKind, JobStatus
+from db.jobs import JobStatus
 from db.times import to_db_time
 
 
@@ -103,7 +103,7 @@ def ranked(rows: Iterable[_Row], key: Callable[[_Row], tuple[int, ...]]) -> list
     return placed
 
 
-def _time_range(window: Window, now: datetime) -> tuple[str, str]:
+def time_range(window: Window, now: datetime) -> tuple[str, str]:
     """The window as database times: (start, end], with the start of time for ``all``."""
     since = window.since(now)
     return ("" if since is None else to_db_time(since)), to_db_time(now)
@@ -135,29 +135,19 @@ async def creators_board(
     creator's own ❤ does not count, and a member's ❤ on several upscales of one image
     counts once. Best first; equal scores by more points, then by user id (so the order is
     stable)."""
-    start, end = _time_range(window, now)
-    favorites = await db.fetchall(
-        "WITH RECURSIVE given (job_id, idx, fan) AS ("
-        "  SELECT f.job_id, f.idx, f.user_id FROM favorites f"
-        "  JOIN jobs j ON j.id = f.job_id JOIN job_messages m ON m.job_id = f.job_id"
-        "  WHERE f.created_at > :start AND f.created_at <= :end AND j.kind = :upscale"
-        "  AND m.guild_id = :guild"
-        "), liked (job_id, idx) AS (SELECT DISTINCT job_id, idx FROM given),"
-        f"{ORIGINS}"
-        "SELECT owner_id AS user_id, count(*) AS n FROM ("
-        "  SELECT DISTINCT o.owner_id, g.fan, o.origin_id, o.origin_idx"
-        "  FROM given g JOIN origins o ON o.job_id = g.job_id AND o.idx = g.idx"
-        "  WHERE g.fan != o.owner_id AND o.owner_id != 0"
-        f" AND o.owner_id NOT IN ({HIDDEN_MEMBERS})"
-        ") GROUP BY owner_id",
-        {"start": start, "end": end, "upscale": JobKind.UPSCALE.value, "guild": guild_id},
-    )
+    start, end = time_range(window, now)
+    favorites = await hearts_received(db, guild_id=guild_id, since=window.since(now), now=now)
     points = await creator_points(db, guild_id=guild_id, start=start, end=end)
+    return creator_standings(points, favorites)
+
+
+def creator_standings(points: dict[int, int], favorites: dict[int, int]) -> list[CreatorStanding]:
+    """The creators board from contest points and ❤ received per member, best first."""
     totals: dict[int, list[int]] = {}
     for user_id, earned in points.items():
         totals.setdefault(user_id, [0, 0])[0] += earned
-    for row in favorites:
-        totals.setdefault(int(row["user_id"]), [0, 0])[1] += int(row["n"])
+    for user_id, received in favorites.items():
+        totals.setdefault(user_id, [0, 0])[1] += received
     standings = [CreatorStanding(user_id, p, f) for user_id, (p, f) in totals.items() if p or f]
     standings.sort(key=lambda s: (-s.score, -s.points, s.user_id))
     return standings
@@ -198,25 +188,40 @@ async def models_board(
 ) -> list[ModelStanding]:
     """Per model name: images of finished jobs posted in the server and made in the window
     (a job counts at the time it finished), and wins in the server's contests (1st places
-    awarded in the window, shared 1st places each counting). Most images first, then most
-    wins, then by name."""
-    start, end = _time_range(window, now)
-    made: list[sqlite3.Row] = []
-    won: list[sqlite3.Row] = []
-    # A job credits its checkpoint and each LoRA version it ran with (one query each, so
-    # both read the week's jobs through the same index).
+    awarded in the window, shared 1st places each counting). A job credits its checkpoint
+    and each LoRA version it ran with. Most images first, then most wins, then by name."""
+    start, end = time_range(window, now)
+    made = await images_by_model(db, guild_id=guild_id, since=window.since(now), now=now)
+    for model, images in (await lora_images(db, guild_id=guild_id, start=start, end=end)).items():
+        made[model] = made.get(model, 0) + images
+    won = await model_wins(db, guild_id=guild_id, start=start, end=end)
+    return model_standings(made, won)
+
+
+async def lora_images(db: Database, *, guild_id: int, start: str, end: str) -> dict[str, int]:
+    """Images per LoRA version key of the server's finished jobs made in (start, end], of
+    members who show their results. Read job by job from ``job_loras``, which holds LoRA
+    jobs only (the checkpoints' figures come from the running counts)."""
+    rows = await db.fetchall(
+        "SELECT l.version_key AS model, count(*) AS n FROM job_loras l"
+        " JOIN jobs j ON j.id = l.job_id JOIN images i ON i.job_id = j.id"
+        " JOIN job_messages m ON m.job_id = j.id"
+        " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
+        " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
+        f" AND j.owner_id NOT IN ({HIDDEN_MEMBERS})"
+        " GROUP BY l.version_key",
+        (JobStatus.DONE.value, start, end, guild_id),
+    )
+    return {str(row["model"]): int(row["n"]) for row in rows}
+
+
+async def model_wins(db: Database, *, guild_id: int, start: str, end: str) -> dict[str, int]:
+    """1st places per model string in the server's contests, awarded in (start, end], of
+    members who show their results; a win credits the entry's checkpoint and each LoRA
+    version it ran with."""
+    wins: dict[str, int] = {}
     for credited, join in CREDITS:
-        made += await db.fetchall(
-            f"SELECT {credited} AS model, count(*) AS n FROM images i"
-            f" JOIN jobs j ON j.id = i.job_id{join}"
-            " JOIN job_messages m ON m.job_id = j.id"
-            " WHERE j.status = ? AND coalesce(j.finished_at, j.created_at) > ?"
-            " AND coalesce(j.finished_at, j.created_at) <= ? AND m.guild_id = ?"
-            f" AND j.owner_id NOT IN ({HIDDEN_MEMBERS})"
-            f" GROUP BY {credited}",
-            (JobStatus.DONE.value, start, end, guild_id),
-        )
-        won += await db.fetchall(
+        rows = await db.fetchall(
             f"SELECT {credited} AS model, count(*) AS n FROM contest_results r"
             f" JOIN contests c ON c.id = r.contest_id JOIN jobs j ON j.id = r.job_id{join}"
             " WHERE r.place = 1 AND r.awarded_at > ? AND r.awarded_at <= ? AND c.guild_id = ?"
@@ -224,13 +229,22 @@ async def models_board(
             f" GROUP BY {credited}",
             (start, end, guild_id),
         )
+        for row in rows:
+            model = str(row["model"])
+            wins[model] = wins.get(model, 0) + int(row["n"])
+    return wins
+
+
+def model_standings(made: dict[str, int], won: dict[str, int]) -> list[ModelStanding]:
+    """The models board from images and wins per model string as jobs store it
+    (``name:version`` or a bare name): one standing per name, best first."""
     images: dict[str, int] = {}
     wins: dict[str, int] = {}
     versions: dict[str, set[str]] = {}
-    for rows, figures in ((made, images), (won, wins)):
-        for row in rows:
-            name, colon, version = str(row["model"]).lower().partition(":")
-            figures[name] = figures.get(name, 0) + int(row["n"])
+    for counted, figures in ((made, images), (won, wins)):
+        for model, n in counted.items():
+            name, colon, version = model.lower().partition(":")
+            figures[name] = figures.get(name, 0) + n
             found = versions.setdefault(name, set())
             if colon:
                 found.add(version)

@@ -532,11 +532,11 @@ class ImageCounts:
 async def images_made(db: Database) -> ImageCounts:
     """How many images jobs with each model made, and with each LoRA (an image made with a
     checkpoint and two LoRAs counts once for each). Jobs from before the registry stored the
-    bare model name: they count for the model, not for any one version."""
-    rows = await db.fetchall(
-        "SELECT lower(j.model) AS model, count(*) AS images FROM images i "
-        "JOIN jobs j ON j.id = i.job_id GROUP BY lower(j.model)"
-    )
+    bare model name: they count for the model, not for any one version. Checkpoints are read
+    from the running count the database keeps per model as images are written
+    (``model_images``, migration ``board_counts``): counting every image took ~0.5 s on a
+    year of data. LoRAs are counted from ``job_loras``, which holds LoRA jobs only."""
+    rows = await db.fetchall("SELECT model, images FROM model_images WHERE images > 0")
     counts = [(str(row["model"]), int(row["images"])) for row in rows]
     counts += list((await lora_images_by_version(db)).items())
     by_model: dict[str, int] = {}

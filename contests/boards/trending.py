@@ -15,10 +15,12 @@ that collected the most ❤.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from contests.boards.sql_fragments import HIDDEN_MEMBERS, ORIGINS
+from contests.boards.sql_fragments import HIDDEN_MEMBERS
 from db.database import Database
 from db.jobs import JobKind, JobStatus
 from db.times import from_db_time, to_db_time
@@ -28,35 +30,37 @@ TRENDING_DAYS = 7
 
 # Per upscale of each liked origin image: the ❤ it got and the ❤ its origin got over all
 # its upscales (one per member). ``hearts`` is every counted ❤: given up to ``now`` on an
-# upscale posted in the server and finished in the window, not by the creator, on an image
-# whose creator shows their results.
+# upscale posted in the server and finished in the window, on an image whose creator shows
+# their results. ``favorite_credits`` (migration ``board_counts``) already holds each ❤'s
+# origin image and creator, and only the ❤ that count (not the creator's own).
 _TRENDING_SQL = f"""
-WITH RECURSIVE recent (job_id) AS (
+WITH recent (job_id) AS (
     SELECT j.id FROM jobs j JOIN job_messages m ON m.job_id = j.id
     WHERE j.status = :done AND coalesce(j.finished_at, j.created_at) > :start
     AND coalesce(j.finished_at, j.created_at) <= :end AND j.kind = :upscale
     AND m.guild_id = :guild
 ),
-liked (job_id, idx) AS (
-    SELECT DISTINCT f.job_id, f.idx FROM recent r JOIN favorites f ON f.job_id = r.job_id
-    WHERE f.created_at <= :end
-),
-{ORIGINS},
 hearts (origin_id, origin_idx, owner_id, made_at, job_id, idx, fan) AS (
-    SELECT o.origin_id, o.origin_idx, o.owner_id, o.made_at, o.job_id, o.idx, f.user_id
-    FROM origins o JOIN favorites f ON f.job_id = o.job_id AND f.idx = o.idx
-    JOIN images i ON i.job_id = o.job_id AND i.idx = o.idx
-    WHERE f.user_id != o.owner_id AND f.created_at <= :end AND o.owner_id != 0
-    AND o.owner_id NOT IN ({HIDDEN_MEMBERS})
+    SELECT c.origin_job_id, c.origin_idx, c.owner_id, coalesce(o.finished_at, o.created_at),
+           c.job_id, c.idx, c.fan_id
+    FROM recent r JOIN favorite_credits c ON c.job_id = r.job_id
+    JOIN jobs o ON o.id = c.origin_job_id
+    JOIN images i ON i.job_id = c.job_id AND i.idx = c.idx
+    WHERE c.created_at <= :end
+    AND c.owner_id NOT IN ({HIDDEN_MEMBERS})
 ),
-per_image (origin_id, origin_idx, n) AS (
-    SELECT origin_id, origin_idx, count(DISTINCT fan) FROM hearts GROUP BY origin_id, origin_idx
+-- n: the distinct fans of each origin image (a window can't count DISTINCT: each fan's
+-- first ❤ on the image counts 1). Joining a per-image count back instead made SQLite
+-- compare every ❤ with every image.
+marked AS (
+    SELECT *, row_number() OVER (PARTITION BY origin_id, origin_idx, fan) = 1 AS first_of_fan
+    FROM hearts
+),
+counted AS (
+    SELECT *, sum(first_of_fan) OVER (PARTITION BY origin_id, origin_idx) AS n FROM marked
 )
-SELECT h.origin_id AS origin_id, h.origin_idx AS origin_idx, h.owner_id AS owner_id,
-       h.made_at AS made_at, h.job_id AS job_id, h.idx AS idx, count(*) AS on_upscale,
-       p.n AS n
-FROM hearts h JOIN per_image p ON p.origin_id = h.origin_id AND p.origin_idx = h.origin_idx
-GROUP BY h.origin_id, h.origin_idx, h.job_id, h.idx
+SELECT origin_id, origin_idx, owner_id, made_at, job_id, idx, count(*) AS on_upscale, n
+FROM counted GROUP BY origin_id, origin_idx, job_id, idx
 """
 
 
@@ -90,16 +94,25 @@ async def trending_board(db: Database, *, guild_id: int, now: datetime) -> list[
 
     Order: score, then more favorites, then the newer image, then the lower job id.
     """
-    rows = await db.fetchall(
-        _TRENDING_SQL,
-        {
-            "done": JobStatus.DONE.value,
-            "upscale": JobKind.UPSCALE.value,
-            "start": to_db_time(now - timedelta(days=TRENDING_DAYS)),
-            "end": to_db_time(now),
-            "guild": guild_id,
-        },
+    return trending_from_rows(
+        await db.fetchall(_TRENDING_SQL, trending_parameters(guild_id, now)), now
     )
+
+
+def trending_parameters(guild_id: int, now: datetime) -> dict[str, object]:
+    """What the trending query binds."""
+    return {
+        "done": JobStatus.DONE.value,
+        "upscale": JobKind.UPSCALE.value,
+        "start": to_db_time(now - timedelta(days=TRENDING_DAYS)),
+        "end": to_db_time(now),
+        "guild": guild_id,
+    }
+
+
+def trending_from_rows(rows: Iterable[sqlite3.Row], now: datetime) -> list[TrendingImage]:
+    """The board from the query's rows: one per (origin image, upscale of it) with the ❤
+    the upscale got (``on_upscale``) and the origin got over all its upscales (``n``)."""
     # Each origin image once, shown by its upscale with the most ❤ (the first made on a tie).
     shown: dict[tuple[int, int], tuple[tuple[int, int, int], TrendingImage]] = {}
     for row in rows:

@@ -20,6 +20,8 @@ class DeviceMetrics:
     utilisation: float  # share of the last minute spent running batches, 0 … 1
     models: tuple[str, ...]  # loaded, least recently used first
     restarts: int  # worker threads replaced after a crash or a hang
+    alive: bool = True  # its worker thread is running
+    gpu_seconds: float = 0.0  # spent on jobs that ended on it since the pool started
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class PoolMetrics:
     images_per_second: float  # over the last minute
     mean_wait_seconds: float | None  # queue → start, over the last 100 started jobs
     devices: tuple[DeviceMetrics, ...]
+    accepting: bool = True  # started and not shutting down
+    images_total: int = 0  # images made since the pool started
+    waits_total: int = 0  # jobs that started since the pool started …
+    wait_seconds_total: float = 0.0  # … and how long they waited in all
 
 
 def work_units(job: GenerationJob) -> float:
@@ -60,8 +66,11 @@ class Throughput:
         self._started = time.monotonic() if started is None else started
         self._finished: deque[tuple[float, int]] = deque()
 
+        self.total = 0
+
     def add(self, images: int, at: float | None = None) -> None:
         self._finished.append((time.monotonic() if at is None else at, images))
+        self.total += images
 
     def per_second(self, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
@@ -72,13 +81,17 @@ class Throughput:
 
 
 class Waits:
-    """How long recent jobs waited in the queue."""
+    """How long recent jobs waited in the queue, and every wait since the start in total."""
 
     def __init__(self, keep: int = 100) -> None:
         self._waits: deque[float] = deque(maxlen=keep)
+        self.count = 0
+        self.total_seconds = 0.0
 
     def add(self, seconds: float) -> None:
         self._waits.append(max(0.0, seconds))
+        self.count += 1
+        self.total_seconds += max(0.0, seconds)
 
     def mean(self) -> float | None:
         return statistics.fmean(self._waits) if self._waits else None

@@ -123,6 +123,7 @@ class WorkerPool:
         self._queue = JobQueue(config.limits)
         self._workers: list[Worker] = []
         self._restarts: dict[str, int] = dict.fromkeys(config.devices, 0)
+        self._gpu_seconds: dict[str, float] = dict.fromkeys(config.devices, 0.0)
         self._busy: dict[str, BusyTime] = {}
         self._handles: dict[int, JobHandle] = {}
         self._running_batches: dict[int, RunningBatch] = {}
@@ -333,9 +334,15 @@ class WorkerPool:
                     utilisation=self._busy[worker.device].utilisation(now),
                     models=tuple(worker.models),
                     restarts=self._restarts[worker.device],
+                    alive=worker.is_alive(),
+                    gpu_seconds=self._gpu_seconds[worker.device],
                 )
                 for worker in self._workers
             ),
+            accepting=self._accepting,
+            images_total=self._throughput.total,
+            waits_total=self._waits.count,
+            wait_seconds_total=self._waits.total_seconds,
         )
 
     def _check_accepting(self) -> None:
@@ -511,8 +518,10 @@ class WorkerPool:
                 if handle is not None and handle.final is None:
                     handle._emit(Progress(event.step, event.total, event.preview))
             case JobSucceeded(worker, entry, images, gpu_seconds):
+                self._gpu_seconds[worker.device] += gpu_seconds
                 self._job_succeeded(worker, entry, images, gpu_seconds)
             case JobEnded(worker, entry, how, gpu_seconds, reason):
+                self._gpu_seconds[worker.device] += gpu_seconds
                 self._job_ended(worker, entry, how, gpu_seconds, reason)
             case BatchEnded(worker, batch, seconds):
                 self._end_batch(worker, batch, seconds)

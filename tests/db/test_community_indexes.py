@@ -1,4 +1,5 @@
-"""Migration 0008: the ❤ count and the week's boards find their rows through an index.
+"""Migrations 0008 and board_counts: the ❤ count and the week's boards find their rows
+through an index; the all-time boards read running counts.
 
 Speed itself is measured in ``bench.community`` (no timed tests here). What a test can hold
 is the query plan: the statements these functions really run (recorded as SQLite executes
@@ -21,7 +22,7 @@ from db.users import count_favorites
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 #: The big tables, and the aliases the boards give them.
-BIG = {"favorites", "jobs", "images", "f", "j", "i"}
+BIG = {"favorites", "jobs", "images", "f", "j", "i", "favorite_credits", "board_job_images"}
 
 
 async def _plans(db: Database, call: Callable[[], Awaitable[object]]) -> list[str]:
@@ -51,8 +52,8 @@ async def test_a_heart_press_counts_the_images_favorites_through_an_index(db: Da
 @pytest.mark.parametrize(
     ("board", "index"),
     [
-        ("creators", "favorites_given"),  # the ❤ given this week
-        ("models", "jobs_done_made_at"),  # the jobs finished this week
+        ("creators", "favorite_credits_given"),  # the ❤ given this week
+        ("models", "board_job_images_made"),  # the jobs finished this week's part-days
         ("trending", "jobs_done_made_at"),  # this week's upscales, then their ❤
     ],
 )
@@ -64,4 +65,20 @@ async def test_the_weeks_boards_read_only_the_week(db: Database, board: str, ind
     }
     lines = await _plans(db, calls[board])
     assert any(index in line and ">" in line for line in lines), lines
+    assert _full_scans(lines) == [], lines
+
+
+@pytest.mark.parametrize(
+    ("board", "counts"),
+    [("creators", "creator_hearts"), ("models", "model_image_days")],
+)
+async def test_the_all_time_boards_read_running_counts(
+    db: Database, board: str, counts: str
+) -> None:
+    calls = {
+        "creators": lambda: creators_board(db, guild_id=1, window=Window.ALL, now=NOW),
+        "models": lambda: models_board(db, guild_id=1, window=Window.ALL, now=NOW),
+    }
+    lines = await _plans(db, calls[board])
+    assert any(counts in line for line in lines), lines
     assert _full_scans(lines) == [], lines

@@ -28,7 +28,9 @@ from web.render import render
 
 routes = web.RouteTableDef()
 
-#: Rows shown per board (the page is one screen of a phone or two).
+#: Rows shown per board (the page is one screen of a phone or two). Only those are ranked:
+#: a row's place depends on the rows above it alone (a board can have thousands of rows,
+#: and ranking them all held the event loop for milliseconds).
 SHOWN = 50
 
 
@@ -48,22 +50,22 @@ async def board_page(request: web.Request) -> web.Response:
     values: dict[str, Any] = {}
     if board is Board.CREATORS:
         creators = ranked(
-            await creators_board(db, guild_id=guild_id, window=window, now=now),
+            (await creators_board(db, guild_id=guild_id, window=window, now=now))[:SHOWN],
             key=lambda s: (s.score,),
-        )[:SHOWN]
+        )
         values["rows"] = creators
         values["names"] = await names_of(db, (p.row.user_id for p in creators))
     elif board is Board.MODELS:
         values["rows"] = ranked(
-            await models_board(db, guild_id=guild_id, window=window, now=now),
+            (await models_board(db, guild_id=guild_id, window=window, now=now))[:SHOWN],
             key=lambda s: (s.images, s.wins),
-        )[:SHOWN]
+        )
     elif board is Board.TRENDING:
         window = Window.WEEK  # trending always covers the last 7 days
         trending = ranked(
-            await trending_board(db, guild_id=guild_id, now=now),
+            (await trending_board(db, guild_id=guild_id, now=now))[:SHOWN],
             key=lambda t: (round(t.score * 100),),
-        )[:SHOWN]
+        )
         values["rows"] = trending
         values["names"] = await names_of(db, (p.row.owner_id for p in trending))
         values["linked"] = await public_ids(db, (p.row.job_id for p in trending))

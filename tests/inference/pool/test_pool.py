@@ -430,6 +430,9 @@ async def test_metrics_report_queue_throughput_waits_and_devices(
     assert idle.queue_depth == {"priority": 0, "standard": 0}
     assert idle.running_jobs == 0
     assert idle.mean_wait_seconds is None
+    assert (idle.accepting, idle.images_total, idle.waits_total) == (True, 0, 0)
+    assert idle.devices[0].alive is True
+    assert idle.devices[0].gpu_seconds == 0
 
     script.step_delay = 0.05
     await _started(pool, job("running --steps 20"), owner_id=1)
@@ -449,6 +452,13 @@ async def test_metrics_report_queue_throughput_waits_and_devices(
     assert done.mean_wait_seconds is not None
     assert done.mean_wait_seconds > 0
     assert 0 < done.devices[0].utilisation <= 1
+    assert done.images_total == 12  # three jobs of four images
+    assert done.waits_total == 3
+    assert done.wait_seconds_total >= done.mean_wait_seconds
+    assert done.devices[0].gpu_seconds > 0
+    await pool.shutdown(grace_seconds=5)
+    assert pool.metrics().accepting is False
+    assert pool.metrics().devices[0].alive is False
 
 
 async def test_model_info_loads_a_model_once_and_explains_one_that_cannot_load(
