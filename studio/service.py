@@ -15,6 +15,7 @@ from pathlib import Path
 
 from db.database import Database
 from db.guilds import banned_words, get_guild_settings
+from db.job_messages import JobPlace
 from db.jobs import (
     LOCAL_OWNER_ID,
     ImageRecord,
@@ -195,16 +196,18 @@ class Studio:
         *,
         moderator: bool = False,
         outputs: OutputPaths | None = None,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """Plan and queue one txt2img job. The first use of a model loads it (slow);
         raises ModelLoadError, StudioError (limits, model access) or PoolClosedError.
-        ``outputs``: where its images go instead of the images folder (the CLI's ``--out``)."""
+        ``outputs``: where its images go instead of the images folder (the CLI's ``--out``);
+        ``place``: where it will be shown (recorded with the job)."""
         model = await self.model_for(user_id, request.model, moderator=moderator)
         info = await self.pool.model_info(model)
         job = plan_imagine(
             request, model=model.name, native_size=info.native_size, defaults=self.config.defaults
         )
-        return await self._submit(job, user_id, parent=None, outputs=outputs)
+        return await self._submit(job, user_id, parent=None, outputs=outputs, place=place)
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -230,13 +233,18 @@ class Studio:
         )
 
     async def reroll(
-        self, user_id: int, source: StoredJob, *, moderator: bool = False
+        self,
+        user_id: int,
+        source: StoredJob,
+        *,
+        moderator: bool = False,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """🔄: the same request with a fresh seed (parent index 0: it redoes the whole grid)."""
         if source.job.kind is JobKind.UPSCALE:
             raise StudioError("an upscale cannot be re-rolled; use Vary on it instead")
         job = await self._with_usable_model(plan_reroll(source.job), user_id, moderator)
-        return await self._submit(job, user_id, parent=(source.id, 0))
+        return await self._submit(job, user_id, parent=(source.id, 0), place=place)
 
     async def vary(
         self,
@@ -246,6 +254,7 @@ class Studio:
         strength: VariationStrength | None,
         *,
         moderator: bool = False,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """V*n* / Vary: four new images from image ``index``. Without ``strength``, the
         user's preferred one. A variation of an upscale comes back at the original size."""
@@ -263,7 +272,7 @@ class Studio:
         )
         job = plan_variation(base, image_path=image.path, strength=value)
         job = await self._with_usable_model(job, user_id, moderator)
-        return await self._submit(job, user_id, parent=(source.id, index))
+        return await self._submit(job, user_id, parent=(source.id, index), place=place)
 
     def can_upscale(self, source: StoredJob) -> bool:
         """Whether one more 2× stays within the operator's largest side."""
@@ -271,7 +280,13 @@ class Studio:
         return max(source.job.width, source.job.height) * factor <= self.config.max_upscale_side
 
     async def upscale(
-        self, user_id: int, source: StoredJob, index: int, *, moderator: bool = False
+        self,
+        user_id: int,
+        source: StoredJob,
+        index: int,
+        *,
+        moderator: bool = False,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """U*n* / Upscale 2×: image ``index`` at twice the size, refined."""
         image = source.image(index)
@@ -284,7 +299,7 @@ class Studio:
             source.job, index=index, image_path=image.path, defaults=self.config.defaults
         )
         job = await self._with_usable_model(job, user_id, moderator)
-        return await self._submit(job, user_id, parent=(source.id, index))
+        return await self._submit(job, user_id, parent=(source.id, index), place=place)
 
     async def _with_usable_model(
         self, job: GenerationJob, user_id: int, moderator: bool
@@ -336,6 +351,7 @@ class Studio:
         *,
         parent: tuple[int, int] | None,
         outputs: OutputPaths | None = None,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """Queue ``job``. A follow-up (``parent`` set) is refused while the same user's same
         follow-up of the same image is still waiting or running, so a double click, or two
@@ -363,4 +379,5 @@ class Studio:
                 # The operator's own command-line runs are not held to members' limits.
                 enforce_limits=user_id != LOCAL_OWNER_ID,
                 outputs=outputs,
+                place=place,
             )
