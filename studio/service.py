@@ -56,6 +56,7 @@ from studio.errors import StudioError
 from studio.models import RegisteredModels, model_ref
 from studio.moderation import matched_words
 from studio.preferences import apply_preferences
+from studio.visibility import check_visible
 
 #: Lineage deeper than this is cut short (a chain of variations of variations…).
 MAX_LINEAGE = 20
@@ -222,6 +223,13 @@ class Studio:
                 f"job #{job_id} was stored in a form this version cannot read"
             ) from None
         return StoredJob(record, job, await list_images(self.db, job_id))
+
+    async def visible_job(self, job_id: int, viewer_id: int, guild_id: int | None) -> StoredJob:
+        """Job ``job_id`` if ``viewer_id``, asking in ``guild_id``, may see it
+        (``studio.visibility``); JobNotVisibleError, the same for a job that does not exist,
+        otherwise."""
+        await check_visible(self.db, await get_job(self.db, job_id), job_id, viewer_id, guild_id)
+        return await self.stored_job(job_id)
 
     async def may_press(self, source: StoredJob, user_id: int, guild_id: int | None) -> bool:
         """Generation buttons are the owner's, unless the server lets everyone press them."""

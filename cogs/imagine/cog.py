@@ -27,7 +27,7 @@ from cogs.uploads import result_upload
 from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
 from db.job_messages import JobPlace
 from db.jobs import JobStatus, Lane
-from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
+from db.users import VariationStrength, add_favorite, count_favorites
 from inference.pool.handle import JobHandle
 from studio.service import StoredJob
 
@@ -150,10 +150,14 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         if press.action is Action.APPEAL:
             await self._appeal(interaction, press.target_id)
             return
-        source = await self.studio.stored_job(press.target_id)
         if press.action is Action.CANCEL:
-            await self._cancel(interaction, source)
-        elif press.action is Action.FAVORITE:
+            await self._cancel(interaction, await self.studio.stored_job(press.target_id))
+            return
+        # Every other button shows the job or acts on it: only for who may see it here.
+        source = await self.studio.visible_job(
+            press.target_id, interaction.user.id, interaction.guild_id
+        )
+        if press.action is Action.FAVORITE:
             await self._favorite(interaction, source, press.index)
         elif press.action is Action.INFO:
             await self._info(interaction, source, press.index)
@@ -298,16 +302,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     async def show(
         self, interaction: discord.Interaction[Any], job_id: app_commands.Range[int, 1]
     ) -> None:
-        source = await self.studio.stored_job(job_id)
+        source = await self.studio.visible_job(job_id, interaction.user.id, interaction.guild_id)
         owner = source.record.owner_id
-        if (
-            owner != interaction.user.id
-            and not (await get_user_settings(self.resources.db, owner)).public
-        ):
-            await tell(
-                interaction, f"🔒 Job #{job_id} belongs to someone who keeps results private."
-            )
-            return
         if source.record.status is not JobStatus.DONE:
             await tell(
                 interaction,
