@@ -26,11 +26,11 @@ from registry.fields import (
     check_family,
     check_license_url,
     check_name,
-    check_source,
     check_text,
     check_version,
     parse_spec,
 )
+from registry.sources import check_model_source
 
 
 class VersionStatus(StrEnum):
@@ -120,7 +120,7 @@ def _checked(new: NewVersion) -> NewVersion:
     return NewVersion(
         name=check_name(new.name),
         version=check_version(new.version),
-        source=check_source(new.source),
+        source=check_model_source(new.source),
         family=check_family(new.family),
         license_name=check_text(new.license_name, "license name", MAX_LICENSE_NAME_CHARS),
         license_url=None if new.license_url is None else check_license_url(new.license_url),
@@ -183,7 +183,7 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
                 f"`{current.key}` is {current.status.value}: its source can no longer change.",
                 hint=RegistryHint.ADD,
             )
-        changes["source"] = check_source(edit.source)
+        changes["source"] = check_model_source(edit.source)
     if edit.family is not None:
         changes["family"] = check_family(edit.family)
     if edit.license_name is not None:

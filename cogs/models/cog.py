@@ -17,7 +17,6 @@ from cogs.models.announcer import EarlyAccessEnds, released_text
 from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
 from funding.releases import release_version
-from inference.models import source_kind
 from registry.fields import FAMILIES
 from registry.releases import MAX_EARLY_ACCESS_DAYS
 from registry.versions import (
@@ -91,7 +90,8 @@ class ModelsCog(commands.Cog, name="Models"):
     @app_commands.describe(
         name="what members type after --model: a–z, 0–9, . _ -",
         version="e.g. 1 or 2.1-beta",
-        source="a hub id (org/model), or a folder or .safetensors file on the bot's machine",
+        source="a hub id (org/model), or a diffusers folder or .safetensors/.ckpt file on the "
+        "bot's machine",
         family="the base model family",
         license_name="e.g. CreativeML OpenRAIL-M",
         license_url="a link to the license (http or https)",
@@ -112,14 +112,6 @@ class ModelsCog(commands.Cog, name="Models"):
         description: app_commands.Range[str, 0, 1000] = "",
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "add models"):
-            return
-        if source_kind(source.strip()) == "missing path":
-            await tell(
-                interaction,
-                f"⚠️ `{source}` looks like a local path, but there is no such file or folder on "
-                "the bot's machine; give an existing folder or .safetensors/.ckpt file, or a "
-                "hub id like `org/model`.",
-            )
             return
         new = NewVersion(
             name=name,
@@ -164,9 +156,6 @@ class ModelsCog(commands.Cog, name="Models"):
         description: app_commands.Range[str, 0, 1000] | None = None,
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "edit models"):
-            return
-        if source is not None and source_kind(source.strip()) == "missing path":
-            await tell(interaction, f"⚠️ `{source}`: no such file or folder on the bot's machine.")
             return
         change = VersionEdit(
             source=source,
