@@ -24,7 +24,13 @@ from cogs.imagine.recovery import Recovery
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
 from cogs.uploads import result_upload
-from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
+from db.guilds import (
+    get_blocked_prompt,
+    get_guild_settings,
+    mark_appealed,
+    record_blocked_prompt,
+    withdraw_appeal,
+)
 from db.job_messages import JobPlace
 from db.jobs import JobStatus, Lane
 from db.users import VariationStrength, add_favorite, count_favorites
@@ -275,7 +281,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
                 "(they can set one with /admin channel moderation).",
             )
             return
-        if not await mark_appealed(db, blocked_id, self.resources.clock()):
+        appealed_at = self.resources.clock()
+        if not await mark_appealed(db, blocked_id, appealed_at):
             await tell(interaction, "You already appealed this prompt; the moderators have it.")
             return
         embed = discord.Embed(title="Appeal of a blocked prompt", description=blocked.prompt)
@@ -288,8 +295,11 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as error:
             log.warning("appeal %d could not be posted: %s", blocked_id, error)
+            # Not posted, so not made: the member may press again.
+            await withdraw_appeal(db, blocked_id, appealed_at)
             await interaction.followup.send(
-                "⚠️ The appeal could not be posted in the moderation channel; tell a moderator.",
+                "⚠️ The appeal could not be posted in the moderation channel; try again later, "
+                "or tell a moderator.",
                 ephemeral=True,
             )
             return
