@@ -45,7 +45,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         self.client = client
         self.resources = resources
         self.studio = resources.studio
-        self.deliveries = Deliveries(client, resources)
+        self.deliveries = Deliveries(client, resources, on_undelivered=self._redeliver)
+        self.recovery = Recovery(client, resources, self.deliveries)
 
     # --- /imagine --------------------------------------------------------------------------
 
@@ -141,7 +142,10 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
 
     async def resume(self, handles: list[JobHandle]) -> None:
         """After a restart: follow the recovered jobs, deliver the undelivered ones."""
-        await Recovery(self.client, self.resources, self.deliveries).start(handles)
+        await self.recovery.start(handles)
+
+    def _redeliver(self, job_id: int) -> None:
+        self.recovery.retry(job_id)
 
     # --- buttons ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,9 +172,17 @@ class Shown:
 class Deliveries:
     """One task per shown job, following its events until the result is delivered."""
 
-    def __init__(self, client: discord.Client, resources: Resources) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        resources: Resources,
+        *,
+        on_undelivered: Callable[[int], None],
+    ) -> None:
+        """``on_undelivered(job_id)``: Discord refused to show how the job ended."""
         self._client = client
         self._resources = resources
+        self._on_undelivered = on_undelivered
         self._tasks: set[asyncio.Task[None]] = set()
         #: job id → (step, total) of the latest progress, for /info.
         self.progress: dict[int, tuple[int, int]] = {}
@@ -236,6 +244,8 @@ class Deliveries:
                         )
                 except discord.HTTPException as error:
                     log.warning("job %d: could not update its message: %s", handle.job_id, error)
+                    if isinstance(event, (Finished, Failed, Cancelled)):
+                        self._on_undelivered(handle.job_id)
         except Exception:
             log.exception("job %d: delivery failed", handle.job_id)
         finally:

@@ -12,6 +12,7 @@ posted, so every job is delivered once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 #: How many of a channel's messages after the job's interaction are searched for the job's
 #: own (a job's messages follow its interaction closely; a busy channel may push them on).
 SEARCH_LIMIT = 500
+#: How many times a delivery Discord refused is tried again while the bot runs.
+MAX_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,23 @@ class Recovery:
         self._client = client
         self._resources = resources
         self._deliveries = deliveries
+
+    def retry(self, job_id: int, attempt: int = 0) -> None:
+        """Deliver the job again later: Discord refused to show how it ended."""
+        self._deliveries.spawn(self._retry(job_id, attempt), f"redeliver-job-{job_id}")
+
+    async def _retry(self, job_id: int, attempt: int) -> None:
+        await asyncio.sleep(self._resources.tuning.redeliver_seconds * 2**attempt)
+        where = await get_job_message(self._resources.db, job_id)
+        if where is None or where.delivered_at is not None:
+            return
+        await self._deliver(where)
+        where = await get_job_message(self._resources.db, job_id)
+        if where is not None and where.delivered_at is None:
+            if attempt + 1 < MAX_RETRIES:
+                self.retry(job_id, attempt + 1)
+            else:
+                log.warning("job %d: still not delivered; the next start tries again", job_id)
 
     async def start(self, handles: list[JobHandle]) -> None:
         """Follow the recovered (queued and running) jobs and deliver the ended ones that
