@@ -144,7 +144,7 @@ class Recovery:
             None if record is None else record.parent_index,
             self._resources.settings.engine_defaults,
         )
-        status_id = (await find_posted(self._client, where)).status_id
+        status_id = where.message_id or (await find_posted(self._client, where)).status_id
         if status_id is None:
             channel = self._client.get_partial_messageable(
                 where.channel_id, guild_id=where.guild_id
