@@ -181,11 +181,16 @@ async def test_a_bot_killed_at_any_moment_of_a_job_delivers_every_job_once_after
         await running.wait_original(lambda m: "(0%)" in m.content, timeout=60)
         await asyncio.wait_for(owl.reached.wait(), timeout=30)
         await waiting.wait_original(lambda m: "Waiting to start" in m.content, timeout=30)
+        at_the_kill = ["done"] * 7 + ["queued", "queued", "running"]
+        await _until(
+            lambda: sorted(_statuses(database).values()) == at_the_kill,
+            "the database says one job runs and two wait",
+            30,
+        )
 
         first.kill()
         await asyncio.wait_for(first.wait(), timeout=30)
-        statuses = sorted(_statuses(database).values())
-        assert statuses == ["done"] * 7 + ["queued", "queued", "running"], (
+        assert sorted(_statuses(database).values()) == at_the_kill, (
             "the kill did not come while one job ran and two waited; slow the running job down"
         )
         fake.release_holds()
