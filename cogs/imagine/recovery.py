@@ -119,7 +119,10 @@ class Recovery:
                 log.info("job %d has no place to be shown; it runs silently", handle.job_id)
                 continue
             self._deliveries.spawn(self._follow(handle, where), f"resume-job-{handle.job_id}")
-        pending = await undelivered(db)
+        # A recovered job may already have ended (its follower delivers it), so only the
+        # others are delivered here.
+        following = {handle.job_id for handle in handles}
+        pending = [where for where in await undelivered(db) if where.job_id not in following]
         if pending:
             log.info("delivering %d job(s) that ended without being delivered", len(pending))
         for where in pending:
