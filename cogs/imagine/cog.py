@@ -160,14 +160,13 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         if press.action is Action.APPEAL:
             await self._appeal(interaction, press.target_id)
             return
-        if press.action is Action.CANCEL:
-            await self._cancel(interaction, await self.studio.stored_job(press.target_id))
-            return
-        # Every other button shows the job or acts on it: only for who may see it here.
+        # Every button shows the job or acts on it: only for who may see it here.
         source = await self.studio.visible_job(
             press.target_id, interaction.user.id, interaction.guild_id
         )
-        if press.action is Action.FAVORITE:
+        if press.action is Action.CANCEL:
+            await self._cancel(interaction, source)
+        elif press.action is Action.FAVORITE:
             await self._favorite(interaction, source, press.index)
         elif press.action is Action.INFO:
             await self._info(interaction, source, press.index)

@@ -56,7 +56,11 @@ async def test_info_on_a_private_members_job_is_refused_to_others_pressed_or_for
     assert pressed.ephemeral
     assert answer.content.startswith("⚠️ there is no job")
     assert not _reveals(answer)
-    for custom_id in (f"atelier:info:{job_id_of(grid)}:0", f"atelier:fav:{job_id_of(upscaled)}:0"):
+    for custom_id in (
+        f"atelier:info:{job_id_of(grid)}:0",
+        f"atelier:fav:{job_id_of(upscaled)}:0",
+        f"atelier:cancel:{job_id_of(upscaled)}:0",
+    ):
         forged = await _press_forged(bot, fake, custom_id, bob)
         assert forged.content == answer.content.replace(
             f"#{job_id_of(upscaled)}", f"#{int(custom_id.split(':')[2])}"
