@@ -172,6 +172,8 @@ class Recovery:
             log.warning("job %d cannot be delivered: %s", where.job_id, error)
             return
         record = source.record
+        if not record.status.is_final:
+            return  # its follower delivers it when it ends
         head = render.header(
             source.job,
             record.owner_id,
