@@ -107,10 +107,14 @@ def _statuses(database: Path) -> dict[int, str]:
     return dict(rows)
 
 
-async def _until(check: Callable[[], bool], what: str, within: float) -> None:
+async def _until(
+    check: Callable[[], bool], what: str, within: float, logs: tuple[Path, ...] = ()
+) -> None:
     deadline = time.monotonic() + within
     while not check():
-        assert time.monotonic() < deadline, f"timed out after {within}s waiting until {what}"
+        if time.monotonic() >= deadline:
+            tails = "".join(f"\n--- {log.name}\n{log.read_text()[-3000:]}" for log in logs)
+            raise AssertionError(f"timed out after {within}s waiting until {what}{tails}")
         await asyncio.sleep(0.1)
 
 
@@ -169,13 +173,14 @@ async def test_a_bot_killed_at_any_moment_of_a_job_delivers_every_job_once_after
             lambda: list(_statuses(database).values()) == ["done"] * 7,
             "the seven jobs are done",
             60,
+            (tmp_path / "first.log",),
         )
 
         # A job running, and two waiting behind it: one of them shown, its id never saved.
         # The three are asked for at once: the first starts at once and runs long enough
         # for the other two to be shown waiting.
         owl = fake.hold("PATCH", ORIGINAL, when=_says("owl", "atelier:cancel:"), applied=True)
-        running = await fake.slash("imagine", {"prompt": "a slow fox --steps 40"}, user=alice)
+        running = await fake.slash("imagine", {"prompt": "a slow fox --steps 150"}, user=alice)
         await fake.slash("imagine", {"prompt": "an owl"}, user=dave)
         waiting = await fake.slash("imagine", {"prompt": "a yak"}, user=dave)
         await running.wait_original(lambda m: "(0%)" in m.content, timeout=60)
@@ -186,6 +191,7 @@ async def test_a_bot_killed_at_any_moment_of_a_job_delivers_every_job_once_after
             lambda: sorted(_statuses(database).values()) == at_the_kill,
             "the database says one job runs and two wait",
             30,
+            (tmp_path / "first.log",),
         )
 
         first.kill()
@@ -205,7 +211,12 @@ async def test_a_bot_killed_at_any_moment_of_a_job_delivers_every_job_once_after
             )
 
         second = await _run_bot(env, tmp_path, tmp_path / "second.log")
-        await _until(delivered, "every job's result is shown and none still waits", 90)
+        await _until(
+            delivered,
+            "every job's result is shown and none still waits",
+            90,
+            (tmp_path / "first.log", tmp_path / "second.log"),
+        )
         # A graceful stop lets deliveries under way finish: nothing is posted after it.
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), timeout=60) == 0
