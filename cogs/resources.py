@@ -25,6 +25,9 @@ class Tuning:
 
     progress_edit_seconds: float = 2.0  # at most one progress edit per message this often
     token_window_seconds: float = TOKEN_WINDOW_SECONDS
+    #: After Discord refused to show a job's outcome, try again this much later (then twice
+    #: as long each time, a few times; what is still undelivered is delivered at start-up).
+    redeliver_seconds: float = 60.0
 
 
 @dataclass(frozen=True)

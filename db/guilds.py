@@ -171,6 +171,15 @@ async def mark_appealed(db: Database, blocked_id: int, at: datetime) -> bool:
         return cursor.rowcount == 1
 
 
+async def withdraw_appeal(db: Database, blocked_id: int, at: datetime) -> None:
+    """Undo the appeal recorded at ``at``: it could not be posted, so it may be made again."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE blocked_prompts SET appealed_at = NULL WHERE id = ? AND appealed_at = ?",
+            (blocked_id, to_db_time(at)),
+        )
+
+
 async def get_queue_limits(db: Database) -> StoredLimits | None:
     row = await db.fetchone("SELECT * FROM queue_limits WHERE id = 1")
     if row is None:

@@ -33,7 +33,6 @@ from registry.fields import (
     check_family,
     check_license_url,
     check_name,
-    check_source,
     check_text,
     check_trigger_words,
     check_version,
@@ -42,6 +41,7 @@ from registry.fields import (
     split_trigger_words,
 )
 from registry.recommended import Recommended
+from registry.sources import check_model_source, is_hub_id
 from registry.weight_files import (
     check_lora_family,
     file_sha256,
@@ -175,7 +175,7 @@ def _checked(new: NewVersion) -> NewVersion:
     return NewVersion(
         name=check_name(new.name),
         version=check_version(new.version),
-        source=check_source(new.source),
+        source=check_model_source(new.source),
         family=check_family(new.family),
         license_name=check_text(new.license_name, "license name", MAX_LICENSE_NAME_CHARS),
         license_url=None if new.license_url is None else check_license_url(new.license_url),
@@ -193,14 +193,6 @@ def local_weights_file(source: str) -> Path | None:
     """The local file ``source`` names, if it names one (not a folder, not a hub id)."""
     path = Path(source).expanduser()
     return path if path.is_file() else None
-
-
-def is_hub_id(source: str) -> bool:
-    """``org/name`` and nothing that looks like a path (as ``inference.models`` decides)."""
-    looks_local = source.startswith((".", "/", "~")) or source.lower().endswith(
-        (".safetensors", ".ckpt")
-    )
-    return not looks_local and source.count("/") == 1
 
 
 def weights_facts(new: NewVersion) -> tuple[str, str | None]:
@@ -289,7 +281,7 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
                 f"`{current.key}` is {current.status.value}: its source can no longer change.",
                 hint=RegistryHint.ADD,
             )
-        changes["source"] = check_source(edit.source)
+        changes["source"] = check_model_source(edit.source)
     if edit.family is not None:
         changes["family"] = check_family(edit.family)
     if "source" in changes or (current.is_lora and "family" in changes):

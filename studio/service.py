@@ -15,6 +15,7 @@ from pathlib import Path
 
 from db.database import Database
 from db.guilds import banned_words, get_guild_settings
+from db.job_messages import JobPlace
 from db.jobs import (
     LOCAL_OWNER_ID,
     ImageRecord,
@@ -56,6 +57,7 @@ from studio.loras import applied, as_defaults, lora_uses, lora_versions, recomme
 from studio.models import RegisteredModels, model_ref
 from studio.moderation import matched_words
 from studio.preferences import apply_preferences
+from studio.visibility import check_visible
 
 #: Lineage deeper than this is cut short (a chain of variations of variations…).
 MAX_LINEAGE = 20
@@ -259,10 +261,12 @@ class Studio:
         *,
         moderator: bool = False,
         outputs: OutputPaths | None = None,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """Plan and queue one txt2img job. The first use of a model loads it (slow);
         raises ModelLoadError, StudioError (limits, model access) or PoolClosedError.
-        ``outputs``: where its images go instead of the images folder (the CLI's ``--out``)."""
+        ``outputs``: where its images go instead of the images folder (the CLI's ``--out``);
+        ``place``: where it will be shown (recorded with the job)."""
         version = await self._checkpoint_version(user_id, request.model, moderator=moderator)
         loras = await self._lora_versions(user_id, request, version, moderator=moderator)
         model = self.model_for_version(version)
@@ -275,7 +279,7 @@ class Studio:
             loras=lora_uses(request.loras, loras),
             model_hash=None if version is None else version.sha256,
         )
-        return await self._submit(job, user_id, parent=None, outputs=outputs)
+        return await self._submit(job, user_id, parent=None, outputs=outputs, place=place)
 
     def model_for_version(self, version: ModelVersion | None) -> ModelRef:
         if version is None:
@@ -297,6 +301,13 @@ class Studio:
             ) from None
         return StoredJob(record, job, await list_images(self.db, job_id))
 
+    async def visible_job(self, job_id: int, viewer_id: int, guild_id: int | None) -> StoredJob:
+        """Job ``job_id`` if ``viewer_id``, asking in ``guild_id``, may see it
+        (``studio.visibility``); JobNotVisibleError, the same for a job that does not exist,
+        otherwise."""
+        await check_visible(self.db, await get_job(self.db, job_id), job_id, viewer_id, guild_id)
+        return await self.stored_job(job_id)
+
     async def may_press(self, source: StoredJob, user_id: int, guild_id: int | None) -> bool:
         """Generation buttons are the owner's, unless the server lets everyone press them."""
         if source.record.owner_id == user_id:
@@ -307,13 +318,18 @@ class Studio:
         )
 
     async def reroll(
-        self, user_id: int, source: StoredJob, *, moderator: bool = False
+        self,
+        user_id: int,
+        source: StoredJob,
+        *,
+        moderator: bool = False,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """🔄: the same request with a fresh seed (parent index 0: it redoes the whole grid)."""
         if source.job.kind is JobKind.UPSCALE:
             raise StudioError("an upscale cannot be re-rolled; use Vary on it instead")
         job = await self._with_usable_model(plan_reroll(source.job), user_id, moderator)
-        return await self._submit(job, user_id, parent=(source.id, 0))
+        return await self._submit(job, user_id, parent=(source.id, 0), place=place)
 
     async def vary(
         self,
@@ -323,6 +339,7 @@ class Studio:
         strength: VariationStrength | None,
         *,
         moderator: bool = False,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """V*n* / Vary: four new images from image ``index``. Without ``strength``, the
         user's preferred one. A variation of an upscale comes back at the original size."""
@@ -340,7 +357,7 @@ class Studio:
         )
         job = plan_variation(base, image_path=image.path, strength=value)
         job = await self._with_usable_model(job, user_id, moderator)
-        return await self._submit(job, user_id, parent=(source.id, index))
+        return await self._submit(job, user_id, parent=(source.id, index), place=place)
 
     def can_upscale(self, source: StoredJob) -> bool:
         """Whether one more 2× stays within the operator's largest side."""
@@ -348,7 +365,13 @@ class Studio:
         return max(source.job.width, source.job.height) * factor <= self.config.max_upscale_side
 
     async def upscale(
-        self, user_id: int, source: StoredJob, index: int, *, moderator: bool = False
+        self,
+        user_id: int,
+        source: StoredJob,
+        index: int,
+        *,
+        moderator: bool = False,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """U*n* / Upscale 2×: image ``index`` at twice the size, refined."""
         image = source.image(index)
@@ -361,7 +384,7 @@ class Studio:
             source.job, index=index, image_path=image.path, defaults=self.config.defaults
         )
         job = await self._with_usable_model(job, user_id, moderator)
-        return await self._submit(job, user_id, parent=(source.id, index))
+        return await self._submit(job, user_id, parent=(source.id, index), place=place)
 
     async def _with_usable_model(
         self, job: GenerationJob, user_id: int, moderator: bool
@@ -432,6 +455,7 @@ class Studio:
         *,
         parent: tuple[int, int] | None,
         outputs: OutputPaths | None = None,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """Queue ``job``. A follow-up (``parent`` set) is refused while the same user's same
         follow-up of the same image is still waiting or running, so a double click, or two
@@ -459,4 +483,5 @@ class Studio:
                 # The operator's own command-line runs are not held to members' limits.
                 enforce_limits=user_id != LOCAL_OWNER_ID,
                 outputs=outputs,
+                place=place,
             )

@@ -22,14 +22,21 @@ from cogs.imagine.buttons import (
     cancel_view,
 )
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, owner_only, result_view
+from cogs.imagine.recovery import Recovery
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
-from cogs.uploads import DEFAULT_UPLOAD_LIMIT, result_upload
+from cogs.uploads import result_upload
 from cogs.web_links import member_page
-from db.guilds import get_blocked_prompt, get_guild_settings, mark_appealed, record_blocked_prompt
-from db.job_messages import get_job_message
-from db.jobs import JobStatus, Lane, get_job
-from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
+from db.guilds import (
+    get_blocked_prompt,
+    get_guild_settings,
+    mark_appealed,
+    record_blocked_prompt,
+    withdraw_appeal,
+)
+from db.job_messages import JobPlace
+from db.jobs import JobStatus, Lane
+from db.users import VariationStrength, add_favorite, count_favorites
 from inference.pool.handle import JobHandle
 from studio.service import StoredJob
 
@@ -41,7 +48,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         self.client = client
         self.resources = resources
         self.studio = resources.studio
-        self.deliveries = Deliveries(client, resources)
+        self.deliveries = Deliveries(client, resources, on_undelivered=self._redeliver)
+        self.recovery = Recovery(client, resources, self.deliveries)
 
     # --- /imagine --------------------------------------------------------------------------
 
@@ -69,7 +77,9 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         # permutations; the error handler's answer fills in the "thinking…" placeholder, or
         # follows the jobs already shown.
         for number, request in enumerate(requests):
-            handle = await self.studio.submit_imagine(user_id, request, moderator=moderator)
+            handle = await self.studio.submit_imagine(
+                user_id, request, moderator=moderator, place=_place(interaction)
+            )
             await self._show_new(interaction, handle, first=number == 0)
 
     async def _refuse_blocked(
@@ -144,30 +154,11 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     # --- restarts --------------------------------------------------------------------------
 
     async def resume(self, handles: list[JobHandle]) -> None:
-        """Follow jobs recovered after a restart: edit their old messages with the bot's
-        token, and post their results as replies."""
-        for handle in handles:
-            where = await get_job_message(self.resources.db, handle.job_id)
-            record = await get_job(self.resources.db, handle.job_id)
-            if where is None or record is None:
-                log.info("job %d has no message to update; it runs silently", handle.job_id)
-                continue
-            guild = self.client.get_guild(where.guild_id) if where.guild_id else None
-            status = StatusMessage(
-                self.client,
-                channel_id=where.channel_id,
-                guild_id=where.guild_id,
-                message_id=where.message_id,
-                upload_limit=guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT,
-                owner_id=handle.owner_id,
-            )
-            head = render.header(
-                handle.job,
-                handle.owner_id,
-                record.parent_index,
-                self.resources.settings.engine_defaults,
-            )
-            self.deliveries.follow(Shown(handle, status, head))
+        """After a restart: follow the recovered jobs, deliver the undelivered ones."""
+        await self.recovery.start(handles)
+
+    def _redeliver(self, job_id: int) -> None:
+        self.recovery.retry(job_id)
 
     # --- buttons ---------------------------------------------------------------------------
 
@@ -177,7 +168,10 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         if press.action is Action.APPEAL:
             await self._appeal(interaction, press.target_id)
             return
-        source = await self.studio.stored_job(press.target_id)
+        # Every button shows the job or acts on it: only for who may see it here.
+        source = await self.studio.visible_job(
+            press.target_id, interaction.user.id, interaction.guild_id
+        )
         if press.action is Action.CANCEL:
             await self._cancel(interaction, source)
         elif press.action is Action.FAVORITE:
@@ -204,22 +198,32 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
         self.studio.check_limits(user_id)
-        handle = await self._start(user_id, source, press, moderator)
+        handle = await self._start(interaction, source, press, moderator)
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
 
     async def _start(
-        self, user_id: int, source: StoredJob, press: Press, moderator: bool
+        self,
+        interaction: discord.Interaction[Any],
+        source: StoredJob,
+        press: Press,
+        moderator: bool,
     ) -> JobHandle:
+        user_id = interaction.user.id
         studio = self.studio
+        place = _place(interaction)
         if press.action is Action.REROLL:
-            return await studio.reroll(user_id, source, moderator=moderator)
+            return await studio.reroll(user_id, source, moderator=moderator, place=place)
         if press.action in (Action.UPSCALE_PICK, Action.UPSCALE):
-            return await studio.upscale(user_id, source, press.index, moderator=moderator)
+            return await studio.upscale(
+                user_id, source, press.index, moderator=moderator, place=place
+            )
         strength = {
             Action.VARY_SUBTLE: VariationStrength.SUBTLE,
             Action.VARY_STRONG: VariationStrength.STRONG,
         }.get(press.action)
-        return await studio.vary(user_id, source, press.index, strength, moderator=moderator)
+        return await studio.vary(
+            user_id, source, press.index, strength, moderator=moderator, place=place
+        )
 
     async def _cancel(self, interaction: discord.Interaction[Any], source: StoredJob) -> None:
         if source.record.owner_id != interaction.user.id:
@@ -288,7 +292,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
                 "(they can set one with /admin channel moderation).",
             )
             return
-        if not await mark_appealed(db, blocked_id, self.resources.clock()):
+        appealed_at = self.resources.clock()
+        if not await mark_appealed(db, blocked_id, appealed_at):
             await tell(interaction, "You already appealed this prompt; the moderators have it.")
             return
         embed = Embed(title="Appeal of a blocked prompt", description=blocked.prompt)
@@ -301,8 +306,11 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             await channel.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
         except discord.HTTPException as error:
             log.warning("appeal %d could not be posted: %s", blocked_id, error)
+            # Not posted, so not made: the member may press again.
+            await withdraw_appeal(db, blocked_id, appealed_at)
             await interaction.followup.send(
-                "⚠️ The appeal could not be posted in the moderation channel; tell a moderator.",
+                "⚠️ The appeal could not be posted in the moderation channel; try again later, "
+                "or tell a moderator.",
                 ephemeral=True,
             )
             return
@@ -315,16 +323,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     async def show(
         self, interaction: discord.Interaction[Any], job_id: app_commands.Range[int, 1]
     ) -> None:
-        source = await self.studio.stored_job(job_id)
+        source = await self.studio.visible_job(job_id, interaction.user.id, interaction.guild_id)
         owner = source.record.owner_id
-        if (
-            owner != interaction.user.id
-            and not (await get_user_settings(self.resources.db, owner)).public
-        ):
-            await tell(
-                interaction, f"🔒 Job #{job_id} belongs to someone who keeps results private."
-            )
-            return
         if source.record.status is not JobStatus.DONE:
             await tell(
                 interaction,
@@ -385,6 +385,12 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         if gallery is not None:
             embed.add_field(name="Your gallery", value=gallery, inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+def _place(interaction: discord.Interaction[Any]) -> JobPlace:
+    """Where a job made by ``interaction`` is shown: recorded with the job, before its
+    message is posted."""
+    return JobPlace(interaction.guild_id, interaction.channel_id or 0, interaction.id)
 
 
 #: Discord refuses an embed field longer than 1024 characters.

@@ -3,7 +3,9 @@
 A job's status message is edited through the interaction's webhook while its token is
 fresh (interaction tokens expire after 15 minutes), and with the bot's own token after
 that. A result that arrives after the token window is posted as a new channel message
-that replies to the status message, so nothing finished is ever lost.
+that replies to the status message. Each step is recorded in ``job_messages`` as it
+happens (the status message's id, then the delivery), so a restart knows what is left to
+do (``cogs.imagine.recovery``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +24,7 @@ from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
 from cogs.web_links import job_page
-from db.job_messages import JobMessage, save_job_message
+from db.job_messages import link_job_message, mark_delivered
 from db.jobs import JobKind
 from inference.pool.events import Cancelled, Deferred, Failed, Finished, Progress, Started
 from inference.pool.handle import JobHandle
@@ -70,7 +72,7 @@ class StatusMessage:
         *,
         channel_id: int,
         guild_id: int | None,
-        message_id: int,
+        message_id: int | None,
         interaction: discord.Interaction[Any] | None = None,
         webhook_message: discord.WebhookMessage | None = None,
         fresh_for: float = 0.0,
@@ -78,7 +80,9 @@ class StatusMessage:
         owner_id: int,
     ) -> None:
         """``interaction`` (and ``webhook_message`` for a followup) may be used for
-        ``fresh_for`` seconds from now; without them, only the bot's token is used."""
+        ``fresh_for`` seconds from now; without them, only the bot's token is used.
+        ``message_id`` None: the job has no message (a restart found none); only
+        ``post_result`` may be used, and posts the result as a message of its own."""
         self._client = client
         self.channel_id = channel_id
         self.guild_id = guild_id
@@ -113,8 +117,9 @@ class StatusMessage:
         self, *, content: str, upload: Upload, view: discord.ui.View, status_after: str
     ) -> int | None:
         """Show the result: in place while the token is fresh; otherwise as a new message
-        replying to this one (which then says ``status_after``). Returns the new message's
-        id, or None when the result went in place."""
+        replying to this one (which then says ``status_after``), or on its own when there is
+        no status message. Returns the new message's id, or None when the result went in
+        place."""
         if self.token_fresh:
             try:
                 await self._edit_by_webhook(content=content, uploads=[upload], view=view)
@@ -124,6 +129,14 @@ class StatusMessage:
                     raise
                 self._interaction = None
         channel = self._client.get_partial_messageable(self.channel_id, guild_id=self.guild_id)
+        if self.message_id is None:
+            posted = await channel.send(
+                content=content,
+                file=upload.file(),
+                view=view,
+                allowed_mentions=owner_only(self.owner_id),
+            )
+            return posted.id
         reference = discord.MessageReference(
             message_id=self.message_id,
             channel_id=self.channel_id,
@@ -143,6 +156,15 @@ class StatusMessage:
             log.warning("could not update message %d: %s", self.message_id, error)
         return posted.id
 
+    async def show_final(self, content: str) -> int | None:
+        """Say how the job ended (failed, cancelled), without buttons: in this message, or
+        in a new one when there is none. Returns the new message's id, if one was posted."""
+        if self.message_id is not None:
+            await self.edit(content=content, view=None)
+            return None
+        channel = self._client.get_partial_messageable(self.channel_id, guild_id=self.guild_id)
+        return (await channel.send(content=content, allowed_mentions=owner_only(self.owner_id))).id
+
     async def _edit_by_webhook(
         self, *, content: str, uploads: Sequence[Upload], view: discord.ui.View | None
     ) -> None:
@@ -156,6 +178,7 @@ class StatusMessage:
             )
 
     def _channel_message(self) -> discord.PartialMessage:
+        assert self.message_id is not None, "a job without a message can only post its result"
         channel = self._client.get_partial_messageable(self.channel_id, guild_id=self.guild_id)
         return channel.get_partial_message(self.message_id)
 
@@ -172,31 +195,34 @@ class Shown:
 class Deliveries:
     """One task per shown job, following its events until the result is delivered."""
 
-    def __init__(self, client: discord.Client, resources: Resources) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        resources: Resources,
+        *,
+        on_undelivered: Callable[[int], None],
+    ) -> None:
+        """``on_undelivered(job_id)``: Discord refused to show how the job ended."""
         self._client = client
         self._resources = resources
+        self._on_undelivered = on_undelivered
         self._tasks: set[asyncio.Task[None]] = set()
         #: job id → (step, total) of the latest progress, for /info.
         self.progress: dict[int, tuple[int, int]] = {}
 
     async def show(self, shown: Shown) -> None:
-        """Remember where the job is shown and follow it."""
-        message = shown.message
-        await save_job_message(
-            self._resources.db,
-            JobMessage(
-                job_id=shown.handle.job_id,
-                guild_id=message.guild_id,
-                channel_id=message.channel_id,
-                message_id=message.message_id,
-            ),
-        )
+        """Record which message shows the job (its place was recorded with the job) and
+        follow it."""
+        assert shown.message.message_id is not None
+        await link_job_message(self._resources.db, shown.handle.job_id, shown.message.message_id)
         self.follow(shown)
 
     def follow(self, shown: Shown) -> None:
-        task = asyncio.get_running_loop().create_task(
-            self._follow(shown), name=f"deliver-job-{shown.handle.job_id}"
-        )
+        self.spawn(self._follow(shown), f"deliver-job-{shown.handle.job_id}")
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` (a delivery) as a task that ``wait_idle`` waits for."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -229,8 +255,10 @@ class Deliveries:
                         await self._deliver(shown)
                     elif isinstance(event, Failed):
                         await message.edit(content=render.failed(head, event.reason), view=None)
+                        await self.delivered(handle.job_id)
                     elif isinstance(event, Cancelled):
                         await message.edit(content=render.cancelled(head), view=None)
+                        await self.delivered(handle.job_id)
                     elif isinstance(event, Deferred):
                         await message.edit(
                             content=f"{render.waiting(head, None)} — Atelier is restarting; "
@@ -239,6 +267,8 @@ class Deliveries:
                         )
                 except discord.HTTPException as error:
                     log.warning("job %d: could not update its message: %s", handle.job_id, error)
+                    if isinstance(event, (Finished, Failed, Cancelled)):
+                        self._on_undelivered(handle.job_id)
         except Exception:
             log.exception("job %d: delivery failed", handle.job_id)
         finally:
@@ -255,31 +285,40 @@ class Deliveries:
             view=cancel_view(shown.handle.job_id),
         )
 
-    async def _deliver(self, shown: Shown) -> None:
+    async def delivered(
+        self, job_id: int, *, message_id: int | None = None, result_message_id: int | None = None
+    ) -> None:
+        """Record that the job's outcome has been shown (see ``mark_delivered``)."""
+        await mark_delivered(
+            self._resources.db,
+            job_id,
+            self._resources.clock(),
+            message_id=message_id,
+            result_message_id=result_message_id,
+        )
+
+    async def deliver_result(self, job_id: int, message: StatusMessage, head: str) -> None:
+        """Post a finished job's result (or why it cannot be shown), then record it."""
         studio = self._resources.studio
         try:
-            source = await studio.stored_job(shown.handle.job_id)
+            source = await studio.stored_job(job_id)
             path = studio.result_file(source)
         except StudioError as error:
-            await shown.message.edit(content=render.failed(shown.head, str(error)), view=None)
+            posted = await message.show_final(render.failed(head, str(error)))
+            await self.delivered(job_id, message_id=posted)
             return
-        upload = await asyncio.to_thread(result_upload, path, shown.message.upload_limit)
-        view = await result_view(self._resources, source, shown.message.guild_id)
-        posted = await shown.message.post_result(
-            content=render.done(shown.head, source.job),
+        upload = await asyncio.to_thread(result_upload, path, message.upload_limit)
+        view = await result_view(self._resources, source, message.guild_id)
+        posted = await message.post_result(
+            content=render.done(head, source.job),
             upload=upload,
             view=view,
-            status_after=f"{shown.head} — done: the result is in the reply below",
+            status_after=render.result_below(head),
         )
-        if posted is not None:
-            message = shown.message
-            await save_job_message(
-                self._resources.db,
-                JobMessage(
-                    job_id=source.id,
-                    guild_id=message.guild_id,
-                    channel_id=message.channel_id,
-                    message_id=message.message_id,
-                    result_message_id=posted,
-                ),
-            )
+        if message.message_id is None:
+            await self.delivered(job_id, message_id=posted)
+        else:
+            await self.delivered(job_id, message_id=message.message_id, result_message_id=posted)
+
+    async def _deliver(self, shown: Shown) -> None:
+        await self.deliver_result(shown.handle.job_id, shown.message, shown.head)

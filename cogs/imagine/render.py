@@ -70,6 +70,11 @@ def done(head: str, job: GenerationJob) -> str:
     return f"{head} · seed {job.seed}, model {_escape(job.model)}, {size}"
 
 
+def result_below(head: str) -> str:
+    """The status message once the result was posted as a reply to it."""
+    return f"{head} — done: the result is in the reply below"
+
+
 def failed(head: str, reason: str) -> str:
     return f"{head} — ⚠️ this job failed: {reason}"
 

@@ -17,7 +17,6 @@ from cogs.models.announcer import EarlyAccessEnds, released_text
 from cogs.moderators import ensure_registry_moderator
 from cogs.resources import Resources
 from funding.releases import release_version
-from inference.models import source_kind
 from inference.params import SAMPLERS, canonical_sampler
 from registry.errors import RegistryError
 from registry.fields import FAMILIES, MAX_LORA_WEIGHT, MIN_LORA_WEIGHT
@@ -99,7 +98,8 @@ class ModelsCog(commands.Cog, name="Models"):
     @app_commands.describe(
         name="what members type after --model: a–z, 0–9, . _ -",
         version="e.g. 1 or 2.1-beta",
-        source="a hub id (org/model), or a folder or .safetensors file on the bot's machine",
+        source="a hub id (org/model), or a diffusers folder or .safetensors/.ckpt file on the "
+        "bot's machine",
         family="the base model family",
         license_name="e.g. CreativeML OpenRAIL-M",
         license_url="a link to the license (http or https)",
@@ -129,17 +129,9 @@ class ModelsCog(commands.Cog, name="Models"):
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "add models"):
             return
+        # The registry checks the source (a checkpoint's or a LoRA's) and refuses a bad one
+        # in the same words whether or not the path exists.
         model_kind = ModelKind(kind)
-        # A LoRA file is checked by the registry, which refuses a bad one in the same words
-        # whether or not the path exists.
-        if model_kind is ModelKind.CHECKPOINT and source_kind(source.strip()) == "missing path":
-            await tell(
-                interaction,
-                f"⚠️ `{source}` looks like a local path, but there is no such file or folder on "
-                "the bot's machine; give an existing folder or .safetensors/.ckpt file, or a "
-                "hub id like `org/model`.",
-            )
-            return
         new = NewVersion(
             name=name,
             version=version,
@@ -211,9 +203,6 @@ class ModelsCog(commands.Cog, name="Models"):
         weight_max: _Weight | None = None,
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "edit models"):
-            return
-        if source is not None and source_kind(source.strip()) == "missing path":
-            await tell(interaction, f"⚠️ `{source}`: no such file or folder on the bot's machine.")
             return
         if sampler is not None and canonical_sampler(sampler) is None:
             raise RegistryError(f"unknown sampler `{sampler}`; choose one of {', '.join(SAMPLERS)}")

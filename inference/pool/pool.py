@@ -19,6 +19,7 @@ from pathlib import Path
 from core.clock import Clock, utc_now
 from core.errors import UserFacingError
 from db.database import Database
+from db.job_messages import JobPlace, insert_job_place
 from db.jobs import (
     LOCAL_OWNER_ID,
     ImageRecord,
@@ -245,10 +246,13 @@ class WorkerPool:
         parent: tuple[int, int] | None = None,
         enforce_limits: bool = True,
         outputs: OutputPaths | None = None,
+        place: JobPlace | None = None,
     ) -> JobHandle:
         """Record ``job`` as queued, then queue it.
 
         ``parent`` is (job id, image index) for rerolls, variations and upscales.
+        ``place``: where the job will be shown, recorded with it in one transaction, so no
+        job can exist that a restart would not know where to deliver.
         ``outputs`` overrides where the PNGs go (the CLI's ``--out``). Raises
         QueueLimitError (the owner has too many jobs waiting), ParamError (unknown model)
         or PoolClosedError.
@@ -272,6 +276,8 @@ class WorkerPool:
                     lane=lane,
                     loras=[(lora.key, lora.weight) for lora in job.loras],
                 )
+                if place is not None:
+                    await insert_job_place(conn, job_id, place)
             paths = outputs or OutputPaths.for_job(self._images_dir, job_id, job.num_images)
             return self._enqueue(QueuedJob(job_id, owner_id, lane, job, model, paths))
 

@@ -209,10 +209,10 @@ async def test_a_refusal_after_an_answer_follows_it_and_what_was_done_stays(
 async def test_a_refusal_from_a_button_reaches_the_presser_with_its_moment(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def refuse(self: Studio, job_id: int) -> None:
+    async def refuse(self: Studio, *args: Any) -> None:
         raise _resting()
 
-    monkeypatch.setattr(Studio, "stored_job", refuse)
+    monkeypatch.setattr(Studio, "visible_job", refuse)
     bot = await bots.start()
     view = discord.ui.View(timeout=None)
     view.add_item(discord.ui.Button(label="❤", custom_id="atelier:fav:1:0"))
@@ -235,7 +235,7 @@ async def test_an_unexpected_error_gets_the_apology_and_a_logged_traceback(
         raise ZeroDivisionError("the bug")
 
     monkeypatch.setattr(Studio, "requests_for", broken)
-    monkeypatch.setattr(Studio, "stored_job", broken)
+    monkeypatch.setattr(Studio, "visible_job", broken)
     bot = await bots.start()
     rec = await fake.slash("imagine", {"prompt": "a fox"}, user=alice)
     assert (await rec.wait_original()).content == APOLOGY

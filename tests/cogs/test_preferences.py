@@ -169,7 +169,7 @@ async def test_show_reposts_a_finished_job_with_working_buttons(
     press = await fake.press(again.id, button(again, "u", 3), user=alice)
     await press.wait_original(lambda m: bool(m.attachments), timeout=30)
     missing = await fake.slash("show", {"job_id": 9999}, user=alice)
-    assert "does not exist" in (await missing.wait_original()).content
+    assert "there is no job #9999" in (await missing.wait_original()).content
 
 
 async def test_favorite_once_info_and_models(

@@ -1,22 +1,34 @@
-"""Where each job is shown in Discord, kept so a restart can still update it (migration 0003)."""
+"""Where each job is shown in Discord and whether its outcome was delivered there
+(migrations 0003 and 0011)."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import aiosqlite
 import pytest
 
+from db import Migrations
 from db.database import Database
-from db.job_messages import JobMessage, get_job_message, save_job_message
-from db.jobs import JobKind, insert_job
+from db.job_messages import (
+    JobMessage,
+    JobPlace,
+    get_job_message,
+    insert_job_place,
+    link_job_message,
+    mark_delivered,
+    undelivered,
+)
+from db.jobs import JobKind, JobStatus, insert_job, mark_finished
 
 T0 = datetime(2026, 11, 21, 23, 8, 25, 123456, tzinfo=UTC)
 
 
-async def _job(db: Database) -> int:
+async def _job(db: Database, place: JobPlace | None = None) -> int:
     async with db.transaction() as conn:
-        return await insert_job(
+        job_id = await insert_job(
             conn,
             kind=JobKind.IMAGINE,
             owner_id=42,
@@ -25,61 +37,111 @@ async def _job(db: Database) -> int:
             model="tiny",
             created_at=T0,
         )
+        if place is not None:
+            await insert_job_place(conn, job_id, place)
+    return job_id
 
 
-async def test_a_job_without_a_message_has_none(db: Database) -> None:
+async def _end(db: Database, job_id: int, status: JobStatus = JobStatus.DONE) -> None:
+    async with db.transaction() as conn:
+        await mark_finished(conn, job_id, status=status, finished_at=T0, gpu_seconds=1.0)
+
+
+async def test_a_job_without_a_place_has_none(db: Database) -> None:
     assert await get_job_message(db, await _job(db)) is None
 
 
-async def test_a_message_round_trips_with_discord_sized_ids(db: Database) -> None:
-    job_id = await _job(db)
-    message = JobMessage(
-        job_id=job_id,
-        guild_id=1_234_567_890_123_456_789,
-        channel_id=987_654_321_098_765_432,
-        message_id=1_111_111_111_111_111_111,
+async def test_a_place_is_known_before_any_message_and_round_trips_discord_sized_ids(
+    db: Database,
+) -> None:
+    place = JobPlace(1_234_567_890_123_456_789, 987_654_321_098_765_432, 1_111_111_111_111_111)
+    job_id = await _job(db, place)
+    assert await get_job_message(db, job_id) == JobMessage(
+        job_id, place.guild_id, place.channel_id, None, interaction_id=place.interaction_id
     )
-    await save_job_message(db, message)
-    assert await get_job_message(db, job_id) == message
+    await link_job_message(db, job_id, 2_222_222_222_222_222_222)
+    stored = await get_job_message(db, job_id)
+    assert stored is not None
+    assert stored.message_id == 2_222_222_222_222_222_222
 
 
 async def test_a_direct_message_has_no_guild(db: Database) -> None:
-    job_id = await _job(db)
-    await save_job_message(db, JobMessage(job_id, None, 10, 20))
-    stored = await get_job_message(db, job_id)
+    stored = await get_job_message(db, await _job(db, JobPlace(None, 10)))
     assert stored is not None
     assert stored.guild_id is None
 
 
-async def test_saving_again_replaces_the_row_and_records_the_result_message(
-    db: Database,
-) -> None:
-    job_id = await _job(db)
-    await save_job_message(db, JobMessage(job_id, 1, 10, 20))
-    moved = JobMessage(job_id, 1, 10, 20, result_message_id=30)
-    await save_job_message(db, moved)
-    assert await get_job_message(db, job_id) == moved
-    row = await db.fetchone("SELECT count(*) FROM job_messages WHERE job_id = ?", (job_id,))
-    assert row is not None
-    assert row[0] == 1
-
-
-async def test_messages_are_per_job(db: Database) -> None:
-    first, second = await _job(db), await _job(db)
-    await save_job_message(db, JobMessage(first, 1, 10, 20))
-    await save_job_message(db, JobMessage(second, 1, 10, 21))
-    assert (await get_job_message(db, first)) == JobMessage(first, 1, 10, 20)
-    assert (await get_job_message(db, second)) == JobMessage(second, 1, 10, 21)
-
-
-async def test_a_message_needs_an_existing_job(db: Database) -> None:
+async def test_a_place_needs_an_existing_job(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        await save_job_message(db, JobMessage(999, 1, 10, 20))
+        async with db.transaction() as conn:
+            await insert_job_place(conn, 999, JobPlace(1, 10))
 
 
-async def test_deleting_a_job_deletes_its_message(db: Database) -> None:
-    job_id = await _job(db)
-    await save_job_message(db, JobMessage(job_id, 1, 10, 20))
+async def test_deleting_a_job_deletes_its_place(db: Database) -> None:
+    job_id = await _job(db, JobPlace(1, 10))
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
     assert await get_job_message(db, job_id) is None
+
+
+async def test_ended_jobs_stay_undelivered_until_marked_and_only_ended_ones_count(
+    db: Database,
+) -> None:
+    done, failed, waiting, silent = (
+        await _job(db, JobPlace(1, 10)),
+        await _job(db, JobPlace(1, 10)),
+        await _job(db, JobPlace(1, 10)),
+        await _job(db),
+    )
+    await _end(db, done)
+    await _end(db, failed, JobStatus.FAILED)
+    await _end(db, silent)
+    assert [m.job_id for m in await undelivered(db)] == [done, failed]
+    await mark_delivered(db, done, T0, message_id=20, result_message_id=30)
+    assert [m.job_id for m in await undelivered(db)] == [failed]
+    stored = await get_job_message(db, done)
+    assert stored is not None
+    assert (stored.message_id, stored.result_message_id, stored.delivered_at) == (20, 30, T0)
+    assert waiting not in [m.job_id for m in await undelivered(db)]
+
+
+async def test_delivering_twice_keeps_the_first_record(db: Database) -> None:
+    job_id = await _job(db, JobPlace(1, 10))
+    await link_job_message(db, job_id, 20)
+    await _end(db, job_id)
+    await mark_delivered(db, job_id, T0, result_message_id=30)
+    await mark_delivered(db, job_id, T0 + timedelta(hours=1))
+    stored = await get_job_message(db, job_id)
+    assert stored is not None
+    assert (stored.message_id, stored.result_message_id, stored.delivered_at) == (20, 30, T0)
+
+
+async def test_upgrading_counts_ended_jobs_as_delivered_and_keeps_waiting_ones_to_deliver(
+    tmp_path: Path,
+) -> None:
+    """Migration 0011 on a database in use: a job that had ended before the upgrade is not
+    posted again; one still waiting keeps its message and is delivered when it ends."""
+    path = tmp_path / "old.db"
+    before = Migrations([m for m in Migrations.packaged().migrations if m.number < 11])
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await before.apply(conn)
+        for job_id, status in ((1, "done"), (2, "queued")):
+            await conn.execute(
+                "INSERT INTO jobs (id, kind, owner_id, prompt, params, model, status,"
+                " created_at, finished_at) VALUES (?, 'imagine', 42, 'p', '{}', 'tiny', ?,"
+                " '2026-01-01T00:00:00.000000Z', ?)",
+                (job_id, status, "2026-01-01T00:01:00.000000Z" if status == "done" else None),
+            )
+            await conn.execute(
+                "INSERT INTO job_messages (job_id, guild_id, channel_id, message_id)"
+                " VALUES (?, 1, 10, ?)",
+                (job_id, 100 + job_id),
+            )
+    async with await Database.open(path) as db:
+        done, waiting = await get_job_message(db, 1), await get_job_message(db, 2)
+        assert done is not None
+        assert waiting is not None
+        assert done.delivered_at == datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+        assert (waiting.message_id, waiting.delivered_at) == (102, None)
+        await _end(db, 2)
+        assert [m.job_id for m in await undelivered(db)] == [2]

@@ -1,18 +1,20 @@
 """The REST wire format of Discord's API: error responses in Discord's shape
 (``{"code", "message", "errors"}``), request bodies parsed the way Discord parses them
-(JSON, or multipart with ``payload_json`` and ``files[n]`` uploads), and the canned
-failures ``FakeDiscord.fail_next`` injects.
+(JSON, or multipart with ``payload_json`` and ``files[n]`` uploads), the canned
+failures ``FakeDiscord.fail_next`` injects and the requests ``FakeDiscord.hold`` keeps
+waiting.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
@@ -78,6 +80,43 @@ class Failure:
     global_: bool
     code: int | None
     message: str | None
+
+
+@dataclass(eq=False)
+class Hold:
+    """One request ``FakeDiscord.hold`` keeps waiting, so a test can act (kill the bot) at
+    that exact moment: Discord has not seen the request (``applied=False``: it is never
+    carried out), or has carried it out but not answered (``applied=True``).
+
+    ``reached`` is set when the request arrives; ``release()`` lets it end (a request held
+    before being applied then fails with a 503, still not carried out).
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    when: Callable[[Any], bool] | None
+    applied: bool
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    taken: bool = False
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def matches(self, method: str, path: str, request: Request) -> bool:
+        if self.taken or self.method not in ("*", method) or not self.pattern.search(path):
+            return False
+        if self.when is not None:
+            payload, _ = await request.body()
+            if not self.when(payload):
+                return False
+        self.taken = True
+        return True
+
+    async def wait(self) -> None:
+        """Called by the request being held: until the test releases it."""
+        self.reached.set()
+        await self.released.wait()
 
 
 @dataclass

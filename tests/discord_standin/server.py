@@ -28,7 +28,8 @@ the ones it needs:
 * :mod:`.routes_application`, :mod:`.routes_channels`, :mod:`.routes_interactions`: the REST
   handlers.
 
-Beside them: :mod:`.rest` (error responses, request parsing, injected failures),
+Beside them: :mod:`.rest` (error responses, request parsing, injected failures, held
+requests),
 :mod:`.constants` (Discord's numbers), :mod:`.gateway` (the websocket), :mod:`.records`
 (what tests read) and :mod:`.payloads` (snowflakes, permissions, timestamps).
 """
@@ -53,6 +54,7 @@ from .rest import (
     API_PREFIX,
     DiscordError,
     Handler,
+    Hold,
     Request,
     injected_failure,
     ratelimit_headers,
@@ -104,6 +106,7 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
         """Close every gateway socket and stop listening."""
         if self._runner is None:
             return
+        self.release_holds()
         await self.gateway.close()
         await self._runner.cleanup()
         self._runner = None
@@ -216,7 +219,13 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
             headers = ratelimit_headers(f"{method} {template}")
             if auth and request.headers.get("Authorization") != f"Bot {self.bot_token}":
                 raise DiscordError(401, 0, "401: Unauthorized")
+            held = await self._held(method, path, req)
+            if held is not None and not held.applied:
+                await held.wait()
+                raise DiscordError(503, 0, "503: Service Unavailable")
             status, body = await handler(req, **groups)
+            if held is not None:
+                await held.wait()
         except DiscordError as error:
             status, body = error.status, error.body
             headers.update(error.headers)
@@ -232,6 +241,12 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
             return web.Response(status=status, headers=headers)
         headers["Content-Type"] = "application/json"
         return web.Response(status=status, body=json.dumps(body).encode(), headers=headers)
+
+    async def _held(self, method: str, path: str, req: Request) -> Hold | None:
+        for held in self.holds:
+            if await held.matches(method, path, req):
+                return held
+        return None
 
     def _match(self, method: str, path: str) -> tuple[Handler, dict[str, str], bool, str]:
         path_matched = False

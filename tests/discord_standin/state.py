@@ -25,7 +25,7 @@ from aiohttp import web
 from .gateway import Gateway
 from .payloads import Perm, SnowflakeFactory
 from .records import FakeUser, InteractionRecord, RecordedAttachment, RecordedMessage, RequestRecord
-from .rest import API_PREFIX, Failure
+from .rest import API_PREFIX, Failure, Hold
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -118,6 +118,7 @@ class DiscordState:
         self._command_ids: dict[tuple[int | None, str, int], int] = {}
         self.command_puts = 0
         self._failures: list[Failure] = []
+        self.holds: list[Hold] = []
         # A DiscordState only ever exists as a FakeDiscord, whose payload builders the
         # gateway uses for READY, GUILD_CREATE and member chunks.
         self.gateway = Gateway(
@@ -266,6 +267,26 @@ class DiscordState:
                 message,
             )
         )
+
+    def hold(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        when: Callable[[Any], bool] | None = None,
+        applied: bool = False,
+    ) -> Hold:
+        """Keep the next request matching ``method``, ``path_regex`` (as for ``fail_next``)
+        and ``when(json_payload)`` waiting until ``Hold.release()``: not carried out, or
+        (``applied``) carried out but not answered. Await ``hold.reached.wait()`` to act
+        while the bot waits for Discord; stopping the stand-in releases every hold."""
+        held = Hold(method.upper(), re.compile(path_regex), when, applied)
+        self.holds.append(held)
+        return held
+
+    def release_holds(self) -> None:
+        for held in self.holds:
+            held.release()
 
     def expire_tokens(self) -> None:
         """Every interaction token issued so far is now expired (as after 15 minutes)."""

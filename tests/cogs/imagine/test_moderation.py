@@ -31,8 +31,12 @@ async def test_a_banned_word_is_refused_and_the_appeal_reaches_the_moderators(
     jobs = await bot.db.fetchall("SELECT prompt FROM jobs")
     assert [row["prompt"] for row in jobs] == ["a gorey party"]
 
+    # Discord refuses the post: the appeal was not made, so it can be made again.
+    fake.fail_next("POST", rf"^/channels/{fake.moderation_channel_id}/messages$", status=403)
+    failed = await fake.press(refusal.id, refusal.custom_ids[0], user=alice)
+    assert "could not be posted" in (await failed.wait_followup()).content
     appeal = await fake.press(refusal.id, refusal.custom_ids[0], user=alice)
-    await appeal.wait_followup()
+    assert "Sent to the moderators" in (await appeal.wait_followup()).content
     posted = await fake.wait_for_message(
         lambda m: m.channel_id == fake.moderation_channel_id and bool(m.embeds)
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from cogs.resources import Tuning
+from db.database import Database
+from db.job_messages import get_job_message
 from db.jobs import JobKind, JobStatus, get_job
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.discord_bots import FAST_TUNING, Bots, button, is_result, job_id_of
@@ -90,3 +92,29 @@ async def test_a_rate_limited_edit_is_retried(
     statuses = [r.status for r in fake.requests if "/messages/@original" in r.path]
     assert statuses[:2] == [429, 429]
     assert statuses[-1] == 200
+
+
+async def test_a_result_discord_refused_to_show_is_delivered_a_little_later_once(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await bots.start(tuning=Tuning(progress_edit_seconds=0.05, redeliver_seconds=0.2))
+    bots.script.step_delay = 0.2
+    rec = await fake.slash("imagine", {"prompt": "a stubborn gate --steps 6"}, user=alice)
+    status = await rec.wait_original(lambda m: "%" in m.content, timeout=30)
+    # From now on Discord refuses every edit through the interaction (the result included).
+    fake.fail_next("PATCH", r"/messages/@original$", status=403, times=1000)
+    result = await fake.wait_for_message(
+        lambda m: bool(m.attachments) and m.message_reference is not None, timeout=30
+    )
+    assert int(result.message_reference["message_id"]) == status.id
+    job_id = job_id_of(status)
+    assert bot.db is not None
+    db = bot.db
+    await fake.wait_for(lambda: _delivered(db, job_id), timeout=10)
+    results = [m for m in fake.channel_messages() if f"atelier:u:{job_id}:0" in m.custom_ids]
+    assert results == [result]
+
+
+async def _delivered(db: Database, job_id: int) -> bool:
+    where = await get_job_message(db, job_id)
+    return where is not None and where.delivered_at is not None

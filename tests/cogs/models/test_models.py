@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from db.jobs import Lane, get_job
 from funding.releases import release_version
@@ -197,7 +198,7 @@ async def test_members_may_look_but_only_moderators_change_the_registry(
         {"name": "mine", "version": "1", "source": "./nowhere.safetensors", "family": "sd1"},
         user=mod,
     )
-    assert "no such file or folder" in (await missing.wait_original()).content
+    assert "is not a model Atelier can use" in (await missing.wait_original()).content
 
     certified = await fake.slash("models certify", {"model": "tiny:1"}, user=mod)
     assert "now certified ✔" in (await certified.wait_original()).content
@@ -265,3 +266,46 @@ async def test_outside_the_home_server_moderators_neither_change_the_registry_no
     assert (
         await bot.db.fetchone("SELECT id FROM campaigns WHERE version_id = ?", (tiny3.id,)) is None
     )
+
+
+async def test_a_source_must_be_a_model_and_refusals_reveal_nothing_about_other_paths(
+    bots: Bots, fake: FakeDiscord, tmp_path: Path
+) -> None:
+    """``/etc/passwd``, a missing file, a folder that is no model and a text file named
+    like weights get the same answer (only the path typed differs); nothing is added."""
+    bot = await bots.start()
+    mod = fake.add_user("mod", manage_guild=True)
+    (tmp_path / "not-a-model").mkdir()
+    fake_weights = tmp_path / "fake.safetensors"
+    fake_weights.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    answers = []
+    for source in (
+        "/etc/passwd",
+        "/etc",
+        str(tmp_path / "missing.safetensors"),
+        str(tmp_path / "not-a-model"),
+        str(fake_weights),
+        "../../etc/passwd",
+    ):
+        rec = await fake.slash(
+            "models add",
+            {"name": "leak", "version": "1", "source": source, "family": "sd1"},
+            user=mod,
+        )
+        answer = await rec.wait_original()
+        assert rec.ephemeral
+        assert "root:" not in answer.content
+        answers.append(answer.content.replace(source[:80], "PATH"))
+    assert len(set(answers)) == 1, answers
+    assert answers[0].startswith("⚠️ `PATH` is not a model Atelier can use")
+    assert bot.db is not None
+    assert not [v for v in await all_versions(bot.db) if v.name == "leak"]
+
+    accepted = await fake.slash(
+        "models add",
+        {"name": "leak", "version": "1", "source": str(bots.model_dir), "family": "sd1"},
+        user=mod,
+    )
+    assert "✅ Added **leak:1**" in (await accepted.wait_original()).content
+    moved = await fake.slash("models edit", {"model": "leak:1", "source": "/etc"}, user=mod)
+    assert (await moved.wait_original()).content.startswith("⚠️ `/etc` is not a model")
