@@ -123,10 +123,11 @@ async def insert_job(
     ) as cursor:
         job_id = cursor.lastrowid
     assert job_id is not None
-    await conn.executemany(
-        "INSERT INTO job_loras (job_id, position, version_key, weight) VALUES (?, ?, ?, ?)",
-        [(job_id, position, key, weight) for position, (key, weight) in enumerate(loras)],
-    )
+    if loras:
+        await conn.executemany(
+            "INSERT INTO job_loras (job_id, position, version_key, weight) VALUES (?, ?, ?, ?)",
+            [(job_id, position, key, weight) for position, (key, weight) in enumerate(loras)],
+        )
     return job_id
 
 

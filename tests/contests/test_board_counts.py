@@ -27,7 +27,6 @@ from contests.leaderboards import (
     models_board,
 )
 from db.database import Database
-from db.job_messages import JobMessage, save_job_message
 from db.jobs import (
     ImageRecord,
     JobKind,
@@ -63,6 +62,18 @@ def _moment(rng: random.Random) -> datetime:
     return START + timedelta(seconds=rng.uniform(0, SPAN_DAYS * 86400))
 
 
+async def _show_in(db: Database, job_id: int, guild_id: int | None, *, message_id: int) -> None:
+    """Record (or move) where a job is shown, as the bot's writes and a moderator's repair
+    of a wrong place could: an insert the first time, an update of the server after."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO job_messages (job_id, guild_id, channel_id, message_id)"
+            " VALUES (?, ?, 1, ?) ON CONFLICT (job_id) DO UPDATE SET"
+            " guild_id = excluded.guild_id, message_id = excluded.message_id",
+            (job_id, guild_id, message_id),
+        )
+
+
 @dataclass
 class History:
     """Random writes through the functions the bot writes with (raw SQL where the bot has
@@ -89,7 +100,7 @@ class History:
                 )
             ]
             job_id = rng.choice(unposted if unposted and rng.random() < 0.8 else jobs)
-            await save_job_message(db, JobMessage(job_id, guild, 1, rng.randrange(99)))
+            await _show_in(db, job_id, guild, message_id=rng.randrange(99))
         elif action == "finish":
             queued = [
                 int(r[0]) for r in await db.fetchall("SELECT id FROM jobs WHERE status = 'queued'")

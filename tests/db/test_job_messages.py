@@ -1,5 +1,5 @@
 """Where each job is shown in Discord and whether its outcome was delivered there
-(migrations 0003 and 0011)."""
+(migrations 0003 and 0010)."""
 
 from __future__ import annotations
 
@@ -119,10 +119,10 @@ async def test_delivering_twice_keeps_the_first_record(db: Database) -> None:
 async def test_upgrading_counts_ended_jobs_as_delivered_and_keeps_waiting_ones_to_deliver(
     tmp_path: Path,
 ) -> None:
-    """Migration 0011 on a database in use: a job that had ended before the upgrade is not
+    """Migration 0010 on a database in use: a job that had ended before the upgrade is not
     posted again; one still waiting keeps its message and is delivered when it ends."""
     path = tmp_path / "old.db"
-    before = Migrations([m for m in Migrations.packaged().migrations if m.number < 11])
+    before = Migrations([m for m in Migrations.packaged().migrations if m.number < 10])
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         await before.apply(conn)
         for job_id, status in ((1, "done"), (2, "queued")):
