@@ -158,15 +158,13 @@ def _jobs(w: RowWriter) -> None:
         images.append((job_id, 0, f"/data/{job_id}/0.png", job_id * 4, 1024, 1024))
     w.insert("jobs", jobs)
     w.insert("images", images)
-    # Every job was posted in the server's channel (the boards count a server's jobs by it)
-    # and delivered when it ended.
+    # Every job was posted in the server's channel: the boards count a server's jobs by it.
+    # (Written in the shipped schema's shape; the delivery migration marks every job that
+    # had ended as delivered.)
     w.insert_into(
         "job_messages",
-        "job_id, guild_id, channel_id, message_id, delivered_at",
-        [
-            (job_id, GUILD_ID, CHANNEL_ID, 10**12 + job_id, row[12])
-            for job_id, row in enumerate(jobs, start=1)
-        ],
+        "job_id, guild_id, channel_id, message_id",
+        [(job_id, GUILD_ID, CHANNEL_ID, 10**12 + job_id) for job_id in range(1, len(jobs) + 1)],
     )
 
 

@@ -33,6 +33,7 @@ from registry.fields import (
     check_family,
     check_license_url,
     check_name,
+    check_source,
     check_text,
     check_trigger_words,
     check_version,
@@ -168,6 +169,13 @@ class ConfiguredModel:
     sha256: str | None = None
 
 
+def _checked_source(source: str, kind: ModelKind) -> str:
+    """A checkpoint's source must be a model (``registry.sources``); a LoRA's file is
+    checked for being a LoRA when it is read and hashed (:func:`weights_facts`), with its
+    own refusal that, like the checkpoints', says nothing about what exists."""
+    return check_model_source(source) if kind is ModelKind.CHECKPOINT else check_source(source)
+
+
 def _checked(new: NewVersion) -> NewVersion:
     weight_name = new.weight_name.strip() if new.weight_name else None
     if new.kind is ModelKind.CHECKPOINT and weight_name:
@@ -175,7 +183,7 @@ def _checked(new: NewVersion) -> NewVersion:
     return NewVersion(
         name=check_name(new.name),
         version=check_version(new.version),
-        source=check_model_source(new.source),
+        source=_checked_source(new.source, new.kind),
         family=check_family(new.family),
         license_name=check_text(new.license_name, "license name", MAX_LICENSE_NAME_CHARS),
         license_url=None if new.license_url is None else check_license_url(new.license_url),
@@ -193,6 +201,20 @@ def local_weights_file(source: str) -> Path | None:
     """The local file ``source`` names, if it names one (not a folder, not a hub id)."""
     path = Path(source).expanduser()
     return path if path.is_file() else None
+
+
+def check_new_version(new: NewVersion) -> NewVersion:
+    """Every field of ``new`` checked, a local LoRA file by its header (cheap: the slow
+    part, hashing the whole file, is :func:`weights_facts`'s). Refusals say the same
+    words whatever is or is not at a path, so a caller may answer before it hashes."""
+    checked = _checked(new)
+    if checked.kind is ModelKind.LORA:
+        path = local_weights_file(checked.source)
+        if path is not None:
+            check_lora_family(inspect_lora(path, checked.source), checked.family, checked.source)
+        elif not (is_hub_id(checked.source) and checked.weight_name):
+            raise not_a_lora(checked.source)
+    return checked
 
 
 def weights_facts(new: NewVersion) -> tuple[str, str | None]:
@@ -219,7 +241,7 @@ async def add_version(
     """Enter an ``upcoming`` version (and its model, if new). Refuses a duplicate, a
     version of another kind than its model's, and a LoRA file that is not a LoRA (or is
     for another family). A weights file is hashed here, once, off the event loop."""
-    new = _checked(new)
+    new = check_new_version(new)
     family, sha256 = await asyncio.to_thread(weights_facts, new)
     stamp = to_db_time(now)
     async with db.transaction() as conn:
@@ -281,7 +303,7 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
                 f"`{current.key}` is {current.status.value}: its source can no longer change.",
                 hint=RegistryHint.ADD,
             )
-        changes["source"] = check_model_source(edit.source)
+        changes["source"] = _checked_source(edit.source, current.kind)
     if edit.family is not None:
         changes["family"] = check_family(edit.family)
     if "source" in changes or (current.is_lora and "family" in changes):

@@ -100,7 +100,7 @@ def as_defaults(recommended: Recommended) -> dict[str, Any]:
     if recommended.cfg is not None:
         defaults["guidance"] = recommended.cfg
     if recommended.negative_prompt:
-        defaults["negative_prompt"] = [recommended.negative_prompt]
+        defaults["negative_prompt"] = recommended.negative_prompt
     return defaults
 
 

@@ -28,6 +28,7 @@ from registry.versions import (
     VersionEdit,
     add_version,
     all_versions,
+    check_new_version,
     edit_version,
     find_version,
     images_made,
@@ -146,8 +147,9 @@ class ModelsCog(commands.Cog, name="Models"):
             trigger_words=trigger_words,
             default_weight=default_weight,
         )
-        if local_weights_file(source.strip()) is not None:
-            # A weights file is read whole for its hash: answer "thinking…" first.
+        # Checked first, so every refusal is answered the same way whatever is at the path;
+        # then a weights file is read whole for its hash: answer "thinking…" first.
+        if local_weights_file(check_new_version(new).source) is not None:
             await interaction.response.defer(ephemeral=True, thinking=True)
         added = await add_version(
             self.resources.db, new, added_by=interaction.user.id, now=self.resources.clock()
