@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.clock import Clock, utc_now
 from core.errors import UserFacingError
@@ -80,6 +82,9 @@ from inference.pool.worker import (
     worker_config,
 )
 
+if TYPE_CHECKING:
+    from inference.pool.remote import Cluster
+
 log = logging.getLogger(__name__)
 
 
@@ -110,15 +115,24 @@ class WorkerPool:
         images_dir: Path,
         *,
         backend_factory: BackendFactory,
+        remote_factory: BackendFactory | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        if not config.devices:
-            raise ValueError("a worker pool needs at least one device")
+        """``remote_factory`` loads models in remote workers (with ``config.ray``): it is
+        sent to them, so it must be picklable and carry nothing secret."""
+        if not config.devices and config.ray is None:
+            raise ValueError("a worker pool needs at least one device or a Ray cluster")
         self._db = db
         self._models = models
         self._config = config
         self._images_dir = images_dir
         self._factory = backend_factory
+        self._remote_factory = remote_factory or backend_factory
+        self._cluster: Cluster | None = None
+        self._cluster_note: str | None = None  # why the cluster gives no workers, if so
+        self._remote_names = (f"ray-{n}" for n in itertools.count(1))
+        # models asked for while no worker existed: loaded by the first one to come
+        self._unplaced_loads: dict[str, ModelRef] = {}
         self._clock = clock
         self._queue = JobQueue(config.limits)
         self._workers: list[Worker] = []
@@ -155,8 +169,17 @@ class WorkerPool:
             self._busy[device] = BusyTime(now)
             self._workers.append(self._spawn(device))
         self._tasks.append(self._loop.create_task(self._watch(), name="pool-watchdog"))
+        if self._config.ray is not None:
+            from inference.pool.remote import Cluster  # Ray only when it is asked for
+
+            self._cluster = Cluster(self._config.ray)
+            self._tasks.append(self._loop.create_task(self._grow(), name="pool-cluster"))
         self._accepting = True
-        log.info("worker pool started on %s", ", ".join(self._config.devices))
+        log.info(
+            "worker pool started on %s%s",
+            ", ".join(self._config.devices) or "no local device",
+            "" if self._config.ray is None else f" and the Ray cluster {self._config.ray.address}",
+        )
         return recovered
 
     async def shutdown(self, grace_seconds: float | None = None) -> None:
@@ -185,6 +208,8 @@ class WorkerPool:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._cluster is not None:
+            await asyncio.to_thread(self._cluster.close)
         self._tasks.clear()
         log.info("worker pool stopped")
 
@@ -218,7 +243,10 @@ class WorkerPool:
         waiters = self._model_waiters.setdefault(model.name, [])
         waiters.append(future)
         if len(waiters) == 1:
-            self._request_load(self._least_busy_worker(), model)
+            if self._workers:
+                self._request_load(self._least_busy_worker(), model)
+            else:
+                self._unplaced_loads[model.name] = model
         return await future
 
     async def warm_up(self, model: ModelRef) -> ModelInfo:
@@ -226,6 +254,8 @@ class WorkerPool:
         a load; the bot does this for its default model at start-up. Raises ModelLoadError."""
         self._check_accepting()
         assert self._loop is not None
+        if not self._workers:
+            return await self.model_info(model)
         loads = []
         for worker in self._workers:
             future: asyncio.Future[ModelInfo] = self._loop.create_future()
@@ -314,7 +344,7 @@ class WorkerPool:
         for batch in list(self._running_batches.values()):
             left = 1 - batch.step / batch.total if batch.total else 1.0
             ahead += left * sum(work_units(entry.job) for entry in batch.entries)
-        start = ahead * per_unit / len(self._config.devices)
+        start = ahead * per_unit / max(1, len(self._workers))
         return QueueStatus(index + 1, start)
 
     def metrics(self) -> PoolMetrics:
@@ -431,6 +461,73 @@ class WorkerPool:
         worker.start()
         return worker
 
+    async def _grow(self) -> None:
+        """Keep one remote worker per GPU the cluster offers, up to the configured most:
+        new GPUs are picked up, and a dead worker's GPU gets a new one."""
+        from inference.pool.remote import RemoteWorker, remote_worker_config
+
+        cluster, ray_config = self._cluster, self._config.ray
+        assert cluster is not None
+        assert ray_config is not None
+        while True:
+            remote = [w for w in self._workers if isinstance(w, RemoteWorker)]
+            starting = sum(1 for w in remote if not w.up)
+            wanted = ray_config.max_workers - len(remote)
+            if wanted > 0 and not self._stopping:
+                try:
+                    free = await asyncio.to_thread(cluster.free_slots)
+                    count = min(wanted, free - starting)
+                    actors = await asyncio.to_thread(
+                        cluster.spawn, self._config, self._remote_factory, max(0, count)
+                    )
+                except Exception as error:  # Ray raises many kinds when a cluster is away
+                    self._cluster_note = (
+                        f"the Ray cluster at {ray_config.address} cannot be reached "
+                        f"({type(error).__name__})"
+                    )
+                    log.warning("%s: %s", self._cluster_note, error)
+                else:
+                    self._cluster_note = (
+                        None
+                        if remote or actors
+                        else f"the Ray cluster has no free {cluster.resource} for a worker"
+                    )
+                    for actor in actors:
+                        self._add_remote(
+                            RemoteWorker(
+                                remote_worker_config(
+                                    self._config, name := next(self._remote_names)
+                                ),
+                                self._queue,
+                                actor,
+                                self._post,
+                                generation=0,
+                            ),
+                            name,
+                        )
+            await asyncio.sleep(ray_config.check_seconds)
+
+    def _add_remote(self, worker: Worker, name: str) -> None:
+        self._busy[name] = BusyTime(time.monotonic())
+        self._restarts.setdefault(name, 0)
+        self._workers.append(worker)
+        worker.start()
+        for model in self._unplaced_loads.values():
+            self._request_load(worker, model)
+        self._unplaced_loads.clear()
+
+    def capacity_note(self) -> str | None:
+        """Why no worker can run jobs now (they wait in the queue), for members; None while
+        some worker can."""
+        from_cluster = [w for w in self._workers if w.device not in self._config.devices]
+        if len(from_cluster) < len(self._workers):
+            return None  # a local worker carries on
+        if any(getattr(worker, "up", False) for worker in from_cluster):
+            return None
+        if from_cluster:
+            return "the GPU workers are starting"
+        return self._cluster_note or "no GPU worker has joined yet"
+
     def _post(self, message: WorkerMessage) -> None:
         """Called on a worker thread: hand the message to the loop."""
         assert self._loop is not None
@@ -451,18 +548,21 @@ class WorkerPool:
             await asyncio.sleep(self._config.watch_interval)
             if self._stopping:
                 continue
-            for index, worker in enumerate(self._workers):
+            for worker in list(self._workers):
                 if not worker.is_alive():
-                    self._replace(index, f"the worker on {worker.device} crashed")
+                    self._replace(worker, f"the worker on {worker.device} crashed")
                 elif (
                     worker.current is not None
                     and time.monotonic() - worker.heartbeat > self._config.hang_seconds
                 ):
-                    self._replace(index, f"the worker on {worker.device} stopped responding")
+                    self._replace(worker, f"the worker on {worker.device} stopped responding")
 
-    def _replace(self, index: int, what_happened: str) -> None:
-        old = self._workers[index]
-        log.error("%s; starting a new one", what_happened)
+    def _replace(self, old: Worker, what_happened: str) -> None:
+        """Give up on ``old`` and retry its batch's jobs elsewhere. A local device gets a new
+        thread; a remote worker's GPU gets a new actor from :meth:`_grow`."""
+        index = self._workers.index(old)
+        remote = old.device not in self._config.devices
+        log.error("%s; %s", what_happened, "retrying its jobs" if remote else "starting a new one")
         old.retire()
         lost = [entry for entry in old.holding if not entry.reported]
         self._queue.release(lost)
@@ -470,10 +570,17 @@ class WorkerPool:
             del self._running_batches[batch.token]  # not timed: it says nothing about speed
             self._busy[old.device].end(time.monotonic())
         self._restarts[old.device] += 1
-        new = self._workers[index] = self._spawn(old.device)
-        for (device, _), model in list(self._requested_loads.items()):
-            if device == old.device:
-                new.request_load(model)
+        if remote:
+            del self._workers[index]
+            for (device, name), model in list(self._requested_loads.items()):
+                if device == old.device:
+                    del self._requested_loads[(device, name)]
+                    self._unplaced_loads[name] = model
+        else:
+            new = self._workers[index] = self._spawn(old.device)
+            for (device, _), model in list(self._requested_loads.items()):
+                if device == old.device:
+                    new.request_load(model)
         for entry in lost:
             self._retry_lost(entry, what_happened)
 
