@@ -221,7 +221,7 @@ class RemoteBackend:
             token, self.model, [job.to_params() for job in jobs], inputs, preview_every
         )
         asked_to_stop = False
-        for ref in _stream(stream):
+        while (ref := _next(stream)) is not None:
             update: Update = _get(ref)
             if isinstance(update, DoneUpdate):
                 # Return at once: whatever Ray says after the images arrived changes nothing.
@@ -237,9 +237,12 @@ class RemoteBackend:
         raise WorkerLost("the remote worker ended a batch without a result")
 
 
-def _stream(stream: Any) -> Iterator[Any]:
+def _next(stream: Any) -> Any:
+    """The next reference from a streaming generator; None when it ended."""
     try:
-        yield from stream
+        return next(stream)
+    except StopIteration:
+        return None
     except ray.exceptions.RayError as error:
         raise WorkerLost(_first_line(error)) from error
 
