@@ -53,8 +53,8 @@ async def _events(handle: JobHandle) -> list[JobEvent]:
     return [event async for event in handle.events()]
 
 
-async def _eventually(condition: Callable[[], bool], timeout: float = 120) -> None:
-    async with asyncio.timeout(timeout):
+async def _eventually(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(120):
         while not condition():  # noqa: ASYNC110 (threads change it: nothing to await)
             await asyncio.sleep(0.05)
 
