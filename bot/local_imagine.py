@@ -197,7 +197,10 @@ def _check_device(device: str | None, settings: Settings) -> str:
     if device is not None and not DEVICE_PATTERN.match(device.strip().lower()):
         raise UsageError(f"--device {device}: use cpu, mps or cuda:N")
     try:
-        chosen = resolve_devices(device or settings.devices)[0]
+        local = resolve_devices(device or settings.devices)
+        if not local:
+            raise UsageError("ATELIER_DEVICES=none: choose a device with --device cpu, cuda:0, …")
+        chosen = local[0]
         resolve_dtype(chosen, settings.dtype)
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -372,6 +372,13 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             name="Limits",
             value=f"{limits.max_running} running, {limits.max_queued} waiting",
         )
+        why_not = pool.capacity_note()
+        workers = ", ".join(device.device for device in pool.metrics().devices)
+        embed.add_field(
+            name="Workers",
+            value=workers if why_not is None else f"none can run jobs now ({why_not}): jobs wait",
+            inline=False,
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

@@ -372,3 +372,29 @@ def test_home_guild_ids_that_are_not_server_ids_are_one_line_naming_them(
     [problem] = _problems(monkeypatch, ATELIER_HOME_GUILD_IDS="42, my-server, -7, 0")
     assert problem.startswith("ATELIER_HOME_GUILD_IDS='42, my-server, -7, 0'")
     assert "my-server, -7, 0 are not server ids" in problem
+
+
+def test_remote_workers_only_need_a_ray_cluster(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [problem] = _problems(monkeypatch, ATELIER_DEVICES="none")
+    assert problem.startswith("ATELIER_RAY_ADDRESS")
+    assert "ATELIER_DEVICES=none" in problem
+
+    monkeypatch.setenv("ATELIER_RAY_ADDRESS", "auto")
+    monkeypatch.setenv("ATELIER_RAY_WORKER_DEVICE", "cpu")
+    settings = load_settings()
+    config = settings.pool_config([])
+    assert config.devices == ()
+    assert config.ray is not None
+    assert (config.ray.address, config.ray.max_workers, config.ray.worker_device) == (
+        "auto",
+        8,
+        "cpu",
+    )
+
+
+def test_without_a_ray_address_there_are_no_remote_workers(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().pool_config(["cpu"]).ray is None

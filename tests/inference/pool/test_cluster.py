@@ -4,8 +4,7 @@ pixels, progress, cancelling, fairness and crash safety as the worker threads.""
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +16,14 @@ from inference.pool.config import RayConfig
 from inference.pool.events import Cancelled, Deferred, Finished, JobEvent, Progress, Started
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
+from tests.helpers.cluster import local_ray, ray  # first: before anything imports Ray
 from tests.helpers.pool import PoolMaker, RemoteTiny, job
-
-# Before Ray is imported: a local Ray then keeps every connection on 127.0.0.1.
-os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[cluster]'")
 
 pytestmark = pytest.mark.cluster
 
 from inference.pool.remote import RemoteWorker  # noqa: E402 (needs Ray)
 
-#: Logical CPUs of the test's Ray: each remote worker reserves one.
-CPUS = 2
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    """One private Ray for the module, on 127.0.0.1 only."""
-    ray.init(num_cpus=CPUS, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+__all__ = ["local_ray"]  # a fixture
 
 
 def _remote(**changes: Any) -> dict[str, Any]:
