@@ -516,13 +516,17 @@ class WorkerPool:
             self._request_load(worker, model)
         self._unplaced_loads.clear()
 
+    def ready_workers(self) -> int:
+        """Workers able to take a batch now, local and remote."""
+        return sum(1 for worker in self._workers if worker.up and worker.is_alive())
+
     def capacity_note(self) -> str | None:
         """Why no worker can run jobs now (they wait in the queue), for members; None while
         some worker can."""
         from_cluster = [w for w in self._workers if w.device not in self._config.devices]
         if len(from_cluster) < len(self._workers):
             return None  # a local worker carries on
-        if any(getattr(worker, "up", False) for worker in from_cluster):
+        if any(worker.up for worker in from_cluster):
             return None
         if from_cluster:
             return "the GPU workers are starting"

@@ -197,6 +197,7 @@ class Worker:
         self._loads_lock = threading.Lock()
         self._stopping = False
         self.retired = False  # given up on (hung): it must not report anything again
+        self.up = True  # ready to take batches (a remote worker: once its actor is up)
         self.current: RunningBatch | None = None
         self.holding: list[QueuedJob] = []  # taken from the queue, not yet reported
         self.heartbeat = time.monotonic()
