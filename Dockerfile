@@ -30,7 +30,10 @@ COPY contests ./contests
 COPY funding ./funding
 COPY db ./db
 COPY studio ./studio
-RUN python -m pip install . \
+# INSTALL=".[cluster]" adds Ray, for a bot with remote workers or a GPU worker host
+# (compose.worker.yaml).
+ARG INSTALL=.
+RUN python -m pip install "${INSTALL}" \
     && python -c "import torch, diffusers, discord; print('torch', torch.__version__)"
 
 USER atelier
