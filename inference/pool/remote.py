@@ -33,6 +33,7 @@ import ray.exceptions
 from PIL import Image
 
 from inference.backend import BatchStepCallback, JobCancelled, StepEvent
+from inference.engine import EncodedJob, encode_outputs
 from inference.jobs import GenerationJob
 from inference.models import ModelRef
 from inference.params import IMAGES_PER_JOB
@@ -66,7 +67,7 @@ class StepUpdate:
 
 @dataclass(frozen=True)
 class DoneUpdate:
-    images_png: list[list[bytes]]  # per job, per image
+    jobs: list[EncodedJob]  # the PNGs with their generation data, as the bot writes them
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,10 @@ class GpuActor:
         updates: queue.Queue[Update | Exception] = queue.Queue()
         try:
             with tempfile.TemporaryDirectory(prefix="atelier-actor-") as folder:
+                asked = [GenerationJob.from_params(params) for params in jobs]
                 here = [
-                    _job_here(GenerationJob.from_params(params), image, Path(folder) / str(n))
-                    for n, (params, image) in enumerate(zip(jobs, init_images, strict=True))
+                    _job_here(job, image, Path(folder) / str(n))
+                    for n, (job, image) in enumerate(zip(asked, init_images, strict=True))
                 ]
                 backend, _ = self._models.get(model)
 
@@ -152,7 +154,15 @@ class GpuActor:
                         outputs = backend.generate_batch(
                             here, on_step=on_step, preview_every=preview_every, cancel=cancel
                         )
-                        updates.put(DoneUpdate([[png_bytes(i) for i in job] for job in outputs]))
+                        updates.put(
+                            DoneUpdate(
+                                [
+                                    # the job as asked: not this node's input image path
+                                    _encoded(job, images)
+                                    for job, images in zip(asked, outputs, strict=True)
+                                ]
+                            )
+                        )
                     except JobCancelled:
                         updates.put(StoppedUpdate())
                     except Exception as error:
@@ -173,6 +183,12 @@ class GpuActor:
                     thread.join()
         finally:
             self._cancels.pop(token, None)
+
+
+def _encoded(job: GenerationJob, images: Sequence[Image.Image] | EncodedJob) -> EncodedJob:
+    if isinstance(images, EncodedJob):
+        return images
+    return encode_outputs(job, images, grid=job.num_images > 1)
 
 
 def _job_here(job: GenerationJob, init_image: bytes | None, path: Path) -> GenerationJob:
@@ -212,7 +228,7 @@ class RemoteBackend:
         on_step: BatchStepCallback | None = None,
         preview_every: int = 0,
         cancel: threading.Event | None = None,
-    ) -> list[list[Image.Image]]:
+    ) -> list[EncodedJob]:
         token = next(_tokens)
         inputs = [
             None if job.init_image is None else Path(job.init_image).read_bytes() for job in jobs
@@ -225,7 +241,7 @@ class RemoteBackend:
             update: Update = _get(ref)
             if isinstance(update, DoneUpdate):
                 # Return at once: whatever Ray says after the images arrived changes nothing.
-                return [[from_png(data) for data in job] for job in update.images_png]
+                return update.jobs
             if isinstance(update, StoppedUpdate):
                 raise JobCancelled
             if on_step is not None:

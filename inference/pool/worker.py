@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from inference.backend import BatchStepCallback, JobCancelled, StepEvent
-from inference.engine import SavedImage, save_outputs
+from inference.engine import EncodedJob, SavedImage, save_outputs, write_outputs
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
 from inference.models import ModelRef
@@ -51,7 +51,7 @@ class Backend(Protocol):
         on_step: BatchStepCallback | None = None,
         preview_every: int = 0,
         cancel: threading.Event | None = None,
-    ) -> list[list[Image.Image]]: ...
+    ) -> Sequence[Sequence[Image.Image] | EncodedJob]: ...
 
 
 #: Loads a model onto a device. ``make_room(n)`` must be called with the weights' size in
@@ -368,7 +368,10 @@ class Worker:
             if entry.cancel_requested:
                 self._emit(JobEnded(self, entry, "cancelled", share))
                 continue
-            saved = save_outputs(entry.job, images, entry.outputs.images, entry.outputs.grid)
+            if isinstance(images, EncodedJob):  # from a remote worker: PNGs with their data
+                saved = write_outputs(images, entry.outputs.images, entry.outputs.grid)
+            else:
+                saved = save_outputs(entry.job, images, entry.outputs.images, entry.outputs.grid)
             self._emit(JobSucceeded(self, entry, saved, share))
         self._end(batch)
 
