@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import itertools
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from core.clock import Clock, utc_now
 from core.errors import UserFacingError
@@ -81,6 +84,11 @@ from inference.pool.worker import (
     WorkerMessage,
     worker_config,
 )
+
+_T = TypeVar("_T")
+
+#: How long the Ray cluster may take to answer before members are told it does not.
+ANSWER_SECONDS = 10.0
 
 if TYPE_CHECKING:
     from inference.pool.remote import Cluster
@@ -475,10 +483,17 @@ class WorkerPool:
             wanted = ray_config.max_workers - len(remote)
             if wanted > 0 and not self._stopping:
                 try:
-                    free = await asyncio.to_thread(cluster.free_slots)
-                    count = min(wanted, free - starting)
-                    actors = await asyncio.to_thread(
-                        cluster.spawn, self._config, self._remote_factory, max(0, count)
+                    asking = asyncio.ensure_future(_in_daemon_thread(cluster.free_slots))
+                    # Ray waits a long time for an address that does not answer: say so.
+                    if not (await asyncio.wait({asking}, timeout=ANSWER_SECONDS))[0]:
+                        self._cluster_note = (
+                            f"the Ray cluster at {ray_config.address} does not answer"
+                        )
+                    free = await asking
+                    count = max(0, min(wanted, free - starting))
+                    config, factory = self._config, self._remote_factory
+                    actors = await _in_daemon_thread(
+                        functools.partial(cluster.spawn, config, factory, count)
                     )
                 except Exception as error:  # Ray raises many kinds when a cluster is away
                     self._cluster_note = (
@@ -736,3 +751,31 @@ class WorkerPool:
     def _resolve(self, handle: JobHandle, event: FinalEvent) -> None:
         self._handles.pop(handle.job_id, None)
         handle._finish(event)
+
+
+async def _in_daemon_thread(call: Callable[[], _T]) -> _T:
+    """Run a blocking Ray call off the loop, on a daemon thread: Ray may wait for minutes on
+    a cluster that does not answer, and that must not keep the process from exiting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: _T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(cast(_T, result))
+
+    def run() -> None:
+        try:
+            result = call()
+        except BaseException as error:
+            outcome: tuple[_T | None, BaseException | None] = (None, error)
+        else:
+            outcome = (result, None)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=run, name="atelier-ray-call", daemon=True).start()
+    return await future
