@@ -168,6 +168,15 @@ class WorkerPool:
     async def start(self, *, recover: bool = True) -> list[JobHandle]:
         """Start the workers; with ``recover``, first queue again the jobs a previous
         process left queued or running, in their original order. Returns their handles."""
+        if self._config.ray is not None:
+            try:
+                from inference.pool.remote import Cluster  # Ray only when it is asked for
+            except ImportError as error:
+                raise RuntimeError(
+                    "ATELIER_RAY_ADDRESS is set, but Ray is not installed: "
+                    "pip install 'atelier[cluster]'"
+                ) from error
+            self._cluster = Cluster(self._config.ray)
         self._loop = asyncio.get_running_loop()
         self._tasks.append(self._loop.create_task(self._recorder.run(), name="pool-recorder"))
         recovered = await self._recover() if recover else []
@@ -177,10 +186,7 @@ class WorkerPool:
             self._busy[device] = BusyTime(now)
             self._workers.append(self._spawn(device))
         self._tasks.append(self._loop.create_task(self._watch(), name="pool-watchdog"))
-        if self._config.ray is not None:
-            from inference.pool.remote import Cluster  # Ray only when it is asked for
-
-            self._cluster = Cluster(self._config.ray)
+        if self._cluster is not None:
             self._tasks.append(self._loop.create_task(self._grow(), name="pool-cluster"))
         self._accepting = True
         log.info(
