@@ -14,6 +14,8 @@ import dataclasses
 import functools
 import itertools
 import logging
+import os
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -137,7 +139,9 @@ class WorkerPool:
         self._factory = backend_factory
         self._remote_factory = remote_factory or backend_factory
         self._cluster: Cluster | None = None
+        self._ray_calls: _CallThread | None = None  # with a cluster: every blocking Ray call
         self._cluster_note: str | None = None  # why the cluster gives no workers, if so
+        self._failed_starts = 0  # remote workers in a row that died before they were up
         self._remote_names = (f"ray-{n}" for n in itertools.count(1))
         # models asked for while no worker existed: loaded by the first one to come
         self._unplaced_loads: dict[str, ModelRef] = {}
@@ -169,6 +173,10 @@ class WorkerPool:
         """Start the workers; with ``recover``, first queue again the jobs a previous
         process left queued or running, in their original order. Returns their handles."""
         if self._config.ray is not None:
+            if self._config.ray.address == "local":
+                # A private Ray keeps every connection on 127.0.0.1 only with this set
+                # before Ray is imported (else it uses the machine's network address).
+                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
             try:
                 from inference.pool.remote import Cluster  # Ray only when it is asked for
             except ImportError as error:
@@ -177,6 +185,7 @@ class WorkerPool:
                     "pip install 'atelier[cluster]'"
                 ) from error
             self._cluster = Cluster(self._config.ray)
+            self._ray_calls = _CallThread()
         self._loop = asyncio.get_running_loop()
         self._tasks.append(self._loop.create_task(self._recorder.run(), name="pool-recorder"))
         recovered = await self._recover() if recover else []
@@ -222,8 +231,10 @@ class WorkerPool:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._cluster is not None:
-            await asyncio.to_thread(self._cluster.close)
+        if self._cluster is not None and self._ray_calls is not None:
+            with contextlib.suppress(TimeoutError):  # a cluster that does not answer
+                await asyncio.wait_for(self._ray_calls.call(self._cluster.close), timeout=10)
+            self._ray_calls.stop()
         self._tasks.clear()
         log.info("worker pool stopped")
 
@@ -480,8 +491,9 @@ class WorkerPool:
         new GPUs are picked up, and a dead worker's GPU gets a new one."""
         from inference.pool.remote import RemoteWorker, remote_worker_config
 
-        cluster, ray_config = self._cluster, self._config.ray
+        cluster, ray_config, calls = self._cluster, self._config.ray, self._ray_calls
         assert cluster is not None
+        assert calls is not None
         assert ray_config is not None
         while True:
             remote = [w for w in self._workers if isinstance(w, RemoteWorker)]
@@ -489,7 +501,7 @@ class WorkerPool:
             wanted = ray_config.max_workers - len(remote)
             if wanted > 0 and not self._stopping:
                 try:
-                    asking = asyncio.ensure_future(_in_daemon_thread(cluster.free_slots))
+                    asking = asyncio.ensure_future(calls.call(cluster.free_slots))
                     # Ray waits a long time for an address that does not answer: say so.
                     if not (await asyncio.wait({asking}, timeout=ANSWER_SECONDS))[0]:
                         self._cluster_note = (
@@ -498,7 +510,7 @@ class WorkerPool:
                     free = await asking
                     count = max(0, min(wanted, free - starting))
                     config, factory = self._config, self._remote_factory
-                    actors = await _in_daemon_thread(
+                    actors = await calls.call(
                         functools.partial(cluster.spawn, config, factory, count)
                     )
                 except Exception as error:  # Ray raises many kinds when a cluster is away
@@ -508,11 +520,12 @@ class WorkerPool:
                     )
                     log.warning("%s: %s", self._cluster_note, error)
                 else:
-                    self._cluster_note = (
-                        None
-                        if remote or actors
-                        else f"the Ray cluster has no free {cluster.resource} for a worker"
-                    )
+                    if not (remote or actors):
+                        self._cluster_note = (
+                            f"the Ray cluster has no free {cluster.resource} for a worker"
+                        )
+                    elif not self._failed_starts:
+                        self._cluster_note = None
                     for actor in actors:
                         self._add_remote(
                             RemoteWorker(
@@ -526,7 +539,9 @@ class WorkerPool:
                             ),
                             name,
                         )
-            await asyncio.sleep(ray_config.check_seconds)
+            if any(worker.up for worker in remote):
+                self._failed_starts = 0
+            await asyncio.sleep(min(60.0, ray_config.check_seconds * 2**self._failed_starts))
 
     def _add_remote(self, worker: Worker, name: str) -> None:
         self._busy[name] = BusyTime(time.monotonic())
@@ -550,7 +565,7 @@ class WorkerPool:
         if any(worker.up for worker in from_cluster):
             return None
         if from_cluster:
-            return "the GPU workers are starting"
+            return self._cluster_note or "the GPU workers are starting"
         return self._cluster_note or "no GPU worker has joined yet"
 
     def _post(self, message: WorkerMessage) -> None:
@@ -597,6 +612,9 @@ class WorkerPool:
         self._restarts[old.device] += 1
         if remote:
             del self._workers[index]
+            if not old.up:  # it never started: wait longer before the next try
+                self._failed_starts += 1
+                self._cluster_note = "the GPU workers fail to start (see the bot's log)"
             for (device, name), model in list(self._requested_loads.items()):
                 if device == old.device:
                     del self._requested_loads[(device, name)]
@@ -759,29 +777,45 @@ class WorkerPool:
         handle._finish(event)
 
 
-async def _in_daemon_thread(call: Callable[[], _T]) -> _T:
-    """Run a blocking Ray call off the loop, on a daemon thread: Ray may wait for minutes on
-    a cluster that does not answer, and that must not keep the process from exiting."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[_T] = loop.create_future()
+class _CallThread:
+    """One daemon thread for every blocking call to the Ray cluster. One thread, alive as long
+    as the pool, because Ray ties the processes of a private Ray (``local``) to the thread that
+    started them; a daemon, because Ray may wait minutes on a cluster that does not answer,
+    and that must not keep the process from exiting."""
 
-    def settle(result: _T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(cast(_T, result))
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="atelier-ray", daemon=True)
+        self._thread.start()
 
-    def run() -> None:
-        try:
-            result = call()
-        except BaseException as error:
-            outcome: tuple[_T | None, BaseException | None] = (None, error)
-        else:
-            outcome = (result, None)
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, *outcome)
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            call()
 
-    threading.Thread(target=run, name="atelier-ray-call", daemon=True).start()
-    return await future
+    def stop(self) -> None:
+        self._calls.put(None)
+
+    async def call(self, call: Callable[[], _T]) -> _T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+
+        def settle(result: _T | None, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(cast(_T, result))
+
+        def run() -> None:
+            try:
+                result = call()
+            except BaseException as error:
+                outcome: tuple[_T | None, BaseException | None] = (None, error)
+            else:
+                outcome = (result, None)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, *outcome)
+
+        self._calls.put(run)
+        return await future

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import os
 import queue
 import socket
 import tempfile
@@ -373,9 +372,6 @@ class Cluster:
             return
         address = self.config.address
         if address == "local":
-            # A private Ray on this machine keeps every connection on 127.0.0.1 with this
-            # (by default Ray rewrites a loopback address to the machine's network address).
-            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
             ray.init(include_dashboard=False, log_to_driver=False)
         else:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
