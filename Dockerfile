@@ -32,8 +32,11 @@ WORKDIR /app
 
 # The dependencies in a layer of their own, from pyproject.toml alone: changing the code
 # does not reinstall torch and its neighbours.
+# EXTRAS=cluster adds Ray, for a bot with remote workers or a GPU worker host
+# (compose.worker.yaml).
+ARG EXTRAS=
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+RUN python -c "import os, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; extras = [e for e in os.environ['EXTRAS'].split(',') if e]; print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" > /tmp/requirements.txt \
     && python -m pip install "torch==${TORCH_VERSION}" -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 

@@ -4,6 +4,7 @@
 # torch is pinned to the version the tests run on. From PyPI on Linux that is the CUDA build
 # (several GB); for the CPU build give PyTorch's CPU index:
 #   make run TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# The venv has the `cluster` extra (Ray) too, so the tests of remote workers run.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -17,7 +18,7 @@ CHECKED := core inference db contests funding registry studio web cogs bot bench
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,cluster]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -156,6 +156,8 @@ class AtelierBot(commands.AutoShardedBot):
             pool_config,
             settings.images_dir,
             backend_factory=self._backend_factory,
+            # sent to remote workers: only the precision setting goes with it
+            remote_factory=diffusers_factory(settings.dtype),
             clock=self._clock,
         )
         recovered = await pool.start()

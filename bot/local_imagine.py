@@ -221,7 +221,12 @@ def _check_device(device: str | None, settings: Settings) -> str:
         raise UsageError(f"--device {device}: use cpu, mps or cuda:N")
     try:
         if device is None:
-            chosen = resolve_devices(settings.devices)[0]
+            local = resolve_devices(settings.devices)
+            if not local:
+                raise UsageError(
+                    "ATELIER_DEVICES=none: choose a device with --device cpu, cuda:0, …"
+                )
+            chosen = local[0]
         else:
             chosen = resolve_devices(device, named_by="--device")[0]
         resolve_dtype(chosen, settings.dtype)

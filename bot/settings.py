@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.envfile import ENV_FILE, env_file_names, env_file_problems, unknown_names
 from inference.jobs import EngineDefaults
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
-from inference.pool.config import PoolConfig, UserLimits
+from inference.pool.config import PoolConfig, RayConfig, UserLimits
 
 ENV_PREFIX = "ATELIER_"
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # Where the data folder must be: the container image sets its volume, /data, so that a
     # data folder elsewhere (lost with the container) is refused.
     data_volume: Path | None = None
+    # auto, cpu, mps, cuda:0,cuda:1…, or none (remote workers only: needs ray_address)
     devices: str = "auto"
     dtype: Literal["auto", "fp16", "bf16", "fp32"] = "auto"
     discord_api_base: str = "https://discord.com/api/v10"
@@ -87,6 +88,12 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # /metrics (Prometheus) on the web studio's address; off: it answers 404.
     web_metrics: bool = True
+    # Remote workers on a Ray cluster: its address, `auto` (the bot runs on a cluster node)
+    # or `local` (a private Ray on this machine); unset: local workers only.
+    ray_address: str | None = Field(None, validate_default=True)
+    ray_max_workers: int = Field(8, ge=1, le=1024)
+    # cpu: each remote worker reserves a CPU instead of a GPU (trying a cluster without GPUs)
+    ray_worker_device: Literal["cuda", "cpu"] = "cuda"
 
     @field_validator(
         "max_batch_images", "vram_budget_gb", "dev_guild_id", "data_volume", mode="before"
@@ -97,18 +104,29 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("ray_address")
+    @classmethod
+    def _check_ray_address(cls, value: str | None, info: ValidationInfo) -> str | None:
+        address = (value or "").strip() or None
+        if address is None and info.data.get("devices") == "none":
+            raise ValueError(
+                "ATELIER_DEVICES=none runs jobs on remote workers only: set "
+                "ATELIER_RAY_ADDRESS (a Ray cluster address, auto, or local)"
+            )
+        return address
+
     @field_validator("devices")
     @classmethod
     def _check_devices(cls, value: str) -> str:
         value = value.strip().lower()
-        if value == "auto":
+        if value in ("auto", "none"):
             return value
         parts = [part.strip() for part in value.split(",")]
         bad = [part for part in parts if not DEVICE_PATTERN.match(part)]
         if bad or not parts:
             raise ValueError(
                 f"{', '.join(bad) or 'nothing'} is not a device; "
-                "use auto, cpu, mps, or a list such as cuda:0,cuda:1"
+                "use auto, cpu, mps, none, or a list such as cuda:0,cuda:1"
             )
         if len(set(parts)) != len(parts):
             raise ValueError("a device is listed twice")
@@ -221,6 +239,9 @@ class Settings(BaseSettings):
             preview_every=self.preview_every_steps,
             shutdown_grace_seconds=self.shutdown_grace_seconds,
             hang_seconds=self.worker_hang_seconds,
+            ray=None
+            if self.ray_address is None
+            else RayConfig(self.ray_address, self.ray_max_workers, self.ray_worker_device),
         )
 
     def queue_limits(self) -> UserLimits:

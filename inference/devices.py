@@ -10,11 +10,14 @@ DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 def resolve_devices(spec: str, named_by: str = "ATELIER_DEVICES") -> list[str]:
     """Turn ``ATELIER_DEVICES`` (or what ``named_by`` gave) into device names, one worker each.
 
-    ``auto`` means every visible CUDA GPU, else Apple's ``mps``, else the CPU. An explicit
+    ``auto`` means every visible CUDA GPU, else Apple's ``mps``, else the CPU; ``none`` no
+    local worker (remote ones only). An explicit
     list such as ``cuda:0,cuda:1`` is taken as given (settings already checked its syntax),
     but a CUDA index this machine does not have is refused here, where it is known.
     """
     spec = spec.strip().lower()
+    if spec == "none":  # remote workers only
+        return []
     if spec == "auto":
         if torch.cuda.is_available():
             return [f"cuda:{index}" for index in range(torch.cuda.device_count())]

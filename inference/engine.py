@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -75,6 +76,23 @@ def short_hash(sha256: str | None) -> str | None:
     return None if sha256 is None else sha256[:10]
 
 
+@dataclass(frozen=True)
+class EncodedImage:
+    png: bytes
+    seed: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class EncodedJob:
+    """A job's finished PNGs with their generation data embedded, ready to be written (what
+    a remote worker sends back)."""
+
+    images: tuple[EncodedImage, ...]
+    grid: bytes | None
+
+
 def save_outputs(
     job: GenerationJob,
     images: Sequence[Image.Image],
@@ -88,18 +106,51 @@ def save_outputs(
     """
     if len(images) != len(image_paths):
         raise ValueError(f"{len(images)} images but {len(image_paths)} paths")
-    saved = []
-    for index, (image, path, seed) in enumerate(zip(images, image_paths, job.seeds, strict=True)):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    return write_outputs(
+        encode_outputs(job, images, grid=grid_path is not None), image_paths, grid_path
+    )
+
+
+def encode_outputs(job: GenerationJob, images: Sequence[Image.Image], *, grid: bool) -> EncodedJob:
+    """``job``'s images (and its grid, with ``grid``) as PNGs carrying the generation data."""
+    encoded = []
+    for index, (image, seed) in enumerate(zip(images, job.seeds, strict=True)):
         record = {"job": job.to_params(), "index": index}
-        save_png(image, path, generation_info(job, seed), atelier=record)
-        saved.append(SavedImage(index, seed, path, image.width, image.height))
-    if grid_path is not None:
-        grid_path.parent.mkdir(parents=True, exist_ok=True)
-        save_png(
-            make_grid(images), grid_path, generation_info(job, job.seed), {"job": job.to_params()}
+        encoded.append(
+            EncodedImage(
+                _png(image, generation_info(job, seed), record), seed, image.width, image.height
+            )
         )
+    grid_png = (
+        _png(make_grid(images), generation_info(job, job.seed), {"job": job.to_params()})
+        if grid
+        else None
+    )
+    return EncodedJob(tuple(encoded), grid_png)
+
+
+def write_outputs(
+    encoded: EncodedJob, image_paths: Sequence[Path], grid_path: Path | None = None
+) -> list[SavedImage]:
+    """Write an encoded job's PNGs where they belong (the grid only when there is a path for
+    it and the job has one)."""
+    if len(encoded.images) != len(image_paths):
+        raise ValueError(f"{len(encoded.images)} images but {len(image_paths)} paths")
+    saved = []
+    for index, (image, path) in enumerate(zip(encoded.images, image_paths, strict=True)):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(image.png)
+        saved.append(SavedImage(index, image.seed, path, image.width, image.height))
+    if grid_path is not None and encoded.grid is not None:
+        grid_path.parent.mkdir(parents=True, exist_ok=True)
+        grid_path.write_bytes(encoded.grid)
     return saved
+
+
+def _png(image: Image.Image, info: GenerationInfo, record: dict[str, object]) -> bytes:
+    buffer = io.BytesIO()
+    save_png(image, buffer, info, atelier=record)
+    return buffer.getvalue()
 
 
 def render(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image, PngImagePlugin
 
@@ -72,11 +72,11 @@ class GenerationInfo:
 
 def save_png(
     image: Image.Image,
-    path: Path,
+    path: Path | BinaryIO,
     info: GenerationInfo,
     atelier: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``image`` as PNG with its generation data embedded."""
+    """Write ``image`` as PNG with its generation data embedded, to a file or a buffer."""
     chunks = PngImagePlugin.PngInfo()
     chunks.add_text(PARAMETERS_KEY, info.to_parameters())
     if atelier is not None:

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT_STOP_SECONDS = Settings.model_fields["shutdown_grace_seconds"].default + 15
 
 
-def _compose() -> dict[str, Any]:
-    loaded = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+def _compose(name: str = "compose.yaml") -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
 
@@ -46,10 +46,13 @@ def _seconds(duration: str) -> float:
     return sum(float(number) * units[unit] for number, unit in parts)
 
 
-def test_compose_file_is_valid_against_the_compose_specification() -> None:
+@pytest.mark.parametrize("name", ["compose.yaml", "compose.worker.yaml"])
+def test_compose_files_are_valid_against_the_compose_specification(name: str) -> None:
     schema = _compose_schema()
     validator = jsonschema.validators.validator_for(schema)(schema)
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(_compose())]
+    errors = [
+        f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(_compose(name))
+    ]
     assert errors == []
 
 

@@ -384,6 +384,13 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         gallery = await member_page(self.resources.db, self.resources.settings.public_url, user_id)
         if gallery is not None:
             embed.add_field(name="Your gallery", value=gallery, inline=False)
+        why_not = pool.capacity_note()
+        workers = ", ".join(device.device for device in pool.metrics().devices)
+        embed.add_field(
+            name="Workers",
+            value=workers if why_not is None else f"none can run jobs now ({why_not}): jobs wait",
+            inline=False,
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 

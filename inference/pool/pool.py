@@ -11,10 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
+import itertools
 import logging
+import os
+import queue
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from core.clock import Clock, utc_now
 from core.errors import UserFacingError
@@ -81,6 +88,14 @@ from inference.pool.worker import (
     worker_config,
 )
 
+_T = TypeVar("_T")
+
+#: How long the Ray cluster may take to answer before members are told it does not.
+ANSWER_SECONDS = 10.0
+
+if TYPE_CHECKING:
+    from inference.pool.remote import Cluster
+
 log = logging.getLogger(__name__)
 
 
@@ -111,15 +126,26 @@ class WorkerPool:
         images_dir: Path,
         *,
         backend_factory: BackendFactory,
+        remote_factory: BackendFactory | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        if not config.devices:
-            raise ValueError("a worker pool needs at least one device")
+        """``remote_factory`` loads models in remote workers (with ``config.ray``): it is
+        sent to them, so it must be picklable and carry nothing secret."""
+        if not config.devices and config.ray is None:
+            raise ValueError("a worker pool needs at least one device or a Ray cluster")
         self._db = db
         self._models = models
         self._config = config
         self._images_dir = images_dir
         self._factory = backend_factory
+        self._remote_factory = remote_factory or backend_factory
+        self._cluster: Cluster | None = None
+        self._ray_calls: _CallThread | None = None  # with a cluster: every blocking Ray call
+        self._cluster_note: str | None = None  # why the cluster gives no workers, if so
+        self._failed_starts = 0  # remote workers in a row that died before they were up
+        self._remote_names = (f"ray-{n}" for n in itertools.count(1))
+        # models asked for while no worker existed: loaded by the first one to come
+        self._unplaced_loads: dict[str, ModelRef] = {}
         self._clock = clock
         self._queue = JobQueue(config.limits)
         self._workers: list[Worker] = []
@@ -148,6 +174,20 @@ class WorkerPool:
     async def start(self, *, recover: bool = True) -> list[JobHandle]:
         """Start the workers; with ``recover``, first queue again the jobs a previous
         process left queued or running, in their original order. Returns their handles."""
+        if self._config.ray is not None:
+            if self._config.ray.address == "local":
+                # A private Ray keeps every connection on 127.0.0.1 only with this set
+                # before Ray is imported (else it uses the machine's network address).
+                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+            try:
+                from inference.pool.remote import Cluster  # Ray only when it is asked for
+            except ImportError as error:
+                raise RuntimeError(
+                    "ATELIER_RAY_ADDRESS is set, but Ray is not installed: "
+                    "pip install 'atelier[cluster]'"
+                ) from error
+            self._cluster = Cluster(self._config.ray)
+            self._ray_calls = _CallThread()
         self._loop = asyncio.get_running_loop()
         self._tasks.append(self._loop.create_task(self._recorder.run(), name="pool-recorder"))
         recovered = await self._recover() if recover else []
@@ -157,8 +197,14 @@ class WorkerPool:
             self._busy[device] = BusyTime(now)
             self._workers.append(self._spawn(device))
         self._tasks.append(self._loop.create_task(self._watch(), name="pool-watchdog"))
+        if self._cluster is not None:
+            self._tasks.append(self._loop.create_task(self._grow(), name="pool-cluster"))
         self._accepting = True
-        log.info("worker pool started on %s", ", ".join(self._config.devices))
+        log.info(
+            "worker pool started on %s%s",
+            ", ".join(self._config.devices) or "no local device",
+            "" if self._config.ray is None else f" and the Ray cluster {self._config.ray.address}",
+        )
         return recovered
 
     async def shutdown(self, grace_seconds: float | None = None) -> None:
@@ -187,6 +233,10 @@ class WorkerPool:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._cluster is not None and self._ray_calls is not None:
+            with contextlib.suppress(TimeoutError):  # a cluster that does not answer
+                await asyncio.wait_for(self._ray_calls.call(self._cluster.close), timeout=10)
+            self._ray_calls.stop()
         self._tasks.clear()
         log.info("worker pool stopped")
 
@@ -220,7 +270,10 @@ class WorkerPool:
         waiters = self._model_waiters.setdefault(model.name, [])
         waiters.append(future)
         if len(waiters) == 1:
-            self._request_load(self._least_busy_worker(), model)
+            if self._workers:
+                self._request_load(self._least_busy_worker(), model)
+            else:
+                self._unplaced_loads[model.name] = model
         return await future
 
     async def warm_up(self, model: ModelRef) -> ModelInfo:
@@ -228,6 +281,8 @@ class WorkerPool:
         a load; the bot does this for its default model at start-up. Raises ModelLoadError."""
         self._check_accepting()
         assert self._loop is not None
+        if not self._workers:
+            return await self.model_info(model)
         loads = []
         for worker in self._workers:
             future: asyncio.Future[ModelInfo] = self._loop.create_future()
@@ -322,7 +377,7 @@ class WorkerPool:
         for batch in list(self._running_batches.values()):
             left = 1 - batch.step / batch.total if batch.total else 1.0
             ahead += left * sum(work_units(entry.job) for entry in batch.entries)
-        start = ahead * per_unit / len(self._config.devices)
+        start = ahead * per_unit / max(1, len(self._workers))
         return QueueStatus(index + 1, start)
 
     def metrics(self) -> PoolMetrics:
@@ -445,6 +500,88 @@ class WorkerPool:
         worker.start()
         return worker
 
+    async def _grow(self) -> None:
+        """Keep one remote worker per GPU the cluster offers, up to the configured most:
+        new GPUs are picked up, and a dead worker's GPU gets a new one."""
+        from inference.pool.remote import RemoteWorker, remote_worker_config
+
+        cluster, ray_config, calls = self._cluster, self._config.ray, self._ray_calls
+        assert cluster is not None
+        assert calls is not None
+        assert ray_config is not None
+        while True:
+            remote = [w for w in self._workers if isinstance(w, RemoteWorker)]
+            starting = sum(1 for w in remote if not w.up)
+            wanted = ray_config.max_workers - len(remote)
+            if wanted > 0 and not self._stopping:
+                try:
+                    asking = asyncio.ensure_future(calls.call(cluster.free_slots))
+                    # Ray waits a long time for an address that does not answer: say so.
+                    if not (await asyncio.wait({asking}, timeout=ANSWER_SECONDS))[0]:
+                        self._cluster_note = (
+                            f"the Ray cluster at {ray_config.address} does not answer"
+                        )
+                    free = await asking
+                    count = max(0, min(wanted, free - starting))
+                    config, factory = self._config, self._remote_factory
+                    actors = await calls.call(
+                        functools.partial(cluster.spawn, config, factory, count)
+                    )
+                except Exception as error:  # Ray raises many kinds when a cluster is away
+                    self._cluster_note = (
+                        f"the Ray cluster at {ray_config.address} cannot be reached "
+                        f"({type(error).__name__})"
+                    )
+                    log.warning("%s: %s", self._cluster_note, error)
+                else:
+                    if not (remote or actors):
+                        self._cluster_note = (
+                            f"the Ray cluster has no free {cluster.resource} for a worker"
+                        )
+                    elif not self._failed_starts:
+                        self._cluster_note = None
+                    for actor in actors:
+                        self._add_remote(
+                            RemoteWorker(
+                                remote_worker_config(
+                                    self._config, name := next(self._remote_names)
+                                ),
+                                self._queue,
+                                actor,
+                                self._post,
+                                generation=0,
+                            ),
+                            name,
+                        )
+            if any(worker.up for worker in remote):
+                self._failed_starts = 0
+            await asyncio.sleep(min(60.0, ray_config.check_seconds * 2**self._failed_starts))
+
+    def _add_remote(self, worker: Worker, name: str) -> None:
+        self._busy[name] = BusyTime(time.monotonic())
+        self._restarts.setdefault(name, 0)
+        self._workers.append(worker)
+        worker.start()
+        for model in self._unplaced_loads.values():
+            self._request_load(worker, model)
+        self._unplaced_loads.clear()
+
+    def ready_workers(self) -> int:
+        """Workers able to take a batch now, local and remote."""
+        return sum(1 for worker in self._workers if worker.up and worker.is_alive())
+
+    def capacity_note(self) -> str | None:
+        """Why no worker can run jobs now (they wait in the queue), for members; None while
+        some worker can."""
+        from_cluster = [w for w in self._workers if w.device not in self._config.devices]
+        if len(from_cluster) < len(self._workers):
+            return None  # a local worker carries on
+        if any(worker.up for worker in from_cluster):
+            return None
+        if from_cluster:
+            return self._cluster_note or "the GPU workers are starting"
+        return self._cluster_note or "no GPU worker has joined yet"
+
     def _post(self, message: WorkerMessage) -> None:
         """Called on a worker thread: hand the message to the loop."""
         assert self._loop is not None
@@ -465,18 +602,21 @@ class WorkerPool:
             await asyncio.sleep(self._config.watch_interval)
             if self._stopping:
                 continue
-            for index, worker in enumerate(self._workers):
+            for worker in list(self._workers):
                 if not worker.is_alive():
-                    self._replace(index, f"the worker on {worker.device} crashed")
+                    self._replace(worker, f"the worker on {worker.device} crashed")
                 elif (
                     worker.current is not None
                     and time.monotonic() - worker.heartbeat > self._config.hang_seconds
                 ):
-                    self._replace(index, f"the worker on {worker.device} stopped responding")
+                    self._replace(worker, f"the worker on {worker.device} stopped responding")
 
-    def _replace(self, index: int, what_happened: str) -> None:
-        old = self._workers[index]
-        log.error("%s; starting a new one", what_happened)
+    def _replace(self, old: Worker, what_happened: str) -> None:
+        """Give up on ``old`` and retry its batch's jobs elsewhere. A local device gets a new
+        thread; a remote worker's GPU gets a new actor from :meth:`_grow`."""
+        index = self._workers.index(old)
+        remote = old.device not in self._config.devices
+        log.error("%s; %s", what_happened, "retrying its jobs" if remote else "starting a new one")
         old.retire()
         lost = [entry for entry in old.holding if not entry.reported]
         self._queue.release(lost)
@@ -484,10 +624,20 @@ class WorkerPool:
             del self._running_batches[batch.token]  # not timed: it says nothing about speed
             self._busy[old.device].end(time.monotonic())
         self._restarts[old.device] += 1
-        new = self._workers[index] = self._spawn(old.device)
-        for (device, _), model in list(self._requested_loads.items()):
-            if device == old.device:
-                new.request_load(model)
+        if remote:
+            del self._workers[index]
+            if not old.up:  # it never started: wait longer before the next try
+                self._failed_starts += 1
+                self._cluster_note = "the GPU workers fail to start (see the bot's log)"
+            for (device, name), model in list(self._requested_loads.items()):
+                if device == old.device:
+                    del self._requested_loads[(device, name)]
+                    self._unplaced_loads[name] = model
+        else:
+            new = self._workers[index] = self._spawn(old.device)
+            for (device, _), model in list(self._requested_loads.items()):
+                if device == old.device:
+                    new.request_load(model)
         for entry in lost:
             self._retry_lost(entry, what_happened)
 
@@ -641,3 +791,47 @@ class WorkerPool:
     def _resolve(self, handle: JobHandle, event: FinalEvent) -> None:
         self._handles.pop(handle.job_id, None)
         handle._finish(event)
+
+
+class _CallThread:
+    """One daemon thread for every blocking call to the Ray cluster. One thread, alive as long
+    as the pool, because Ray ties the processes of a private Ray (``local``) to the thread that
+    started them; a daemon, because Ray may wait minutes on a cluster that does not answer,
+    and that must not keep the process from exiting."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="atelier-ray", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            call()
+
+    def stop(self) -> None:
+        self._calls.put(None)
+
+    async def call(self, call: Callable[[], _T]) -> _T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_T] = loop.create_future()
+
+        def settle(result: _T | None, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(cast(_T, result))
+
+        def run() -> None:
+            try:
+                result = call()
+            except BaseException as error:
+                outcome: tuple[_T | None, BaseException | None] = (None, error)
+            else:
+                outcome = (result, None)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, *outcome)
+
+        self._calls.put(run)
+        return await future

@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from inference.backend import BatchStepCallback, JobCancelled, StepEvent
-from inference.engine import SavedImage, save_outputs
+from inference.engine import EncodedJob, SavedImage, save_outputs, write_outputs
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
 from inference.loras import LoraLoadError
@@ -52,7 +52,7 @@ class Backend(Protocol):
         on_step: BatchStepCallback | None = None,
         preview_every: int = 0,
         cancel: threading.Event | None = None,
-    ) -> list[list[Image.Image]]: ...
+    ) -> Sequence[Sequence[Image.Image] | EncodedJob]: ...
 
 
 #: Loads a model onto a device. ``make_room(n)`` must be called with the weights' size in
@@ -192,13 +192,13 @@ class Worker:
         self.config = config
         self.name = f"atelier-worker-{config.device}" + (f"-{generation}" if generation else "")
         self._queue = queue
-        self._factory = factory
         self._post = post
-        self._models: OrderedDict[str, Backend] = OrderedDict()
+        self._models = ModelCache(config.device, factory, config.vram_budget_bytes)
         self._loads: list[ModelRef] = []
         self._loads_lock = threading.Lock()
         self._stopping = False
         self.retired = False  # given up on (hung): it must not report anything again
+        self.up = True  # ready to take batches (a remote worker: once its actor is up)
         self.current: RunningBatch | None = None
         self.holding: list[QueuedJob] = []  # taken from the queue, not yet reported
         self.heartbeat = time.monotonic()
@@ -211,7 +211,7 @@ class Worker:
     @property
     def models(self) -> list[str]:
         """Names of the models loaded on this device, least recently used first."""
-        return list(self._models)
+        return self._models.names
 
     def start(self) -> None:
         self._thread.start()
@@ -248,13 +248,17 @@ class Worker:
 
     def _run(self) -> None:
         log.debug("worker for %s started", self.device)
-        while not self._stopping:
-            self._serve_loads()
-            batch = self._queue.take_batch(
-                self.config.max_batch_images, timeout=1.0, interrupt=self._has_errands
-            )
-            if batch:
-                self._run_batch(batch)
+        try:
+            while not self._stopping:
+                self._serve_loads()
+                batch = self._queue.take_batch(
+                    self.config.max_batch_images, timeout=1.0, interrupt=self._has_errands
+                )
+                if batch:
+                    self._run_batch(batch)
+        except WorkerLost as lost:  # the pool notices the thread ended and takes its batch
+            log.error("the worker for %s is gone: %s", self.device, lost)
+            return
         log.debug("worker for %s stopped", self.device)
 
     def _has_errands(self) -> bool:
@@ -272,7 +276,7 @@ class Worker:
             loads, self._loads = self._loads, []
         for model in loads:
             try:
-                if model.name in self._models:  # a fresh load reports itself
+                if model.name in self._models.names:  # a fresh load reports itself
                     self._emit(ModelLoaded(self, model, self._backend(model).native_size))
                 else:
                     self._backend(model)
@@ -294,6 +298,8 @@ class Worker:
         """Run ``batch``; if it raises, run each of its unfinished jobs alone once more."""
         try:
             self._execute(batch)
+        except WorkerLost:
+            raise  # the pool takes the batch back and retries it on another worker
         except Exception as error:
             if len(batch) == 1 and (batch[0].attempts > 0 or not _worth_retrying(error)):
                 self._fail(batch[0], error)
@@ -311,6 +317,8 @@ class Worker:
                 entry.attempts += 1
                 try:
                     self._execute([entry])
+                except WorkerLost:
+                    raise
                 except Exception as retry_error:
                     self._fail(entry, retry_error)
                     _free_memory(self.device)
@@ -362,7 +370,10 @@ class Worker:
             if entry.cancel_requested:
                 self._emit(JobEnded(self, entry, "cancelled", share))
                 continue
-            saved = save_outputs(entry.job, images, entry.outputs.images, entry.outputs.grid)
+            if isinstance(images, EncodedJob):  # from a remote worker: PNGs with their data
+                saved = write_outputs(images, entry.outputs.images, entry.outputs.grid)
+            else:
+                saved = save_outputs(entry.job, images, entry.outputs.images, entry.outputs.grid)
             self._emit(JobSucceeded(self, entry, saved, share))
         self._end(batch)
 
@@ -372,31 +383,60 @@ class Worker:
 
     def _backend(self, model: ModelRef) -> Backend:
         """The loaded model, loading it (and unloading others to fit) on first use."""
+        if model.name not in self._models.names:
+            self.heartbeat = time.monotonic()
+        backend, fresh = self._models.get(model)
+        if fresh:
+            self._emit(ModelLoaded(self, model, backend.native_size))
+        return backend
+
+
+class WorkerLost(Exception):
+    """The compute behind a worker is gone (a remote worker's process or node died): the
+    worker thread ends without reporting its batch, and the pool retries that batch elsewhere."""
+
+
+class ModelCache:
+    """The models loaded on one device, kept warm; the least recently used one is unloaded
+    when the next would exceed the VRAM budget. Used by a worker thread and by a remote
+    worker's process alike."""
+
+    def __init__(self, device: str, factory: BackendFactory, budget_bytes: int | None) -> None:
+        self._device = device
+        self._factory = factory
+        self._budget = budget_bytes
+        self._models: OrderedDict[str, Backend] = OrderedDict()
+
+    @property
+    def names(self) -> list[str]:
+        """Least recently used first."""
+        return list(self._models)
+
+    def get(self, model: ModelRef) -> tuple[Backend, bool]:
+        """The backend for ``model``, and whether it was loaded just now."""
         backend = self._models.get(model.name)
         if backend is not None:
             self._models.move_to_end(model.name)
-            return backend
-        self.heartbeat = time.monotonic()
-        backend = self._factory(model, self.device, self._make_room)
+            return backend, False
+        backend = self._factory(model, self._device, self._make_room)
         self._models[model.name] = backend
-        self._emit(ModelLoaded(self, model, backend.native_size))
-        return backend
+        return backend, True
 
     def _make_room(self, needed: int) -> None:
-        budget = self.config.vram_budget_bytes
+        budget = self._budget
         if budget is None:
             return
         while self._models and self._loaded_bytes() + needed > budget:
             name, _ = self._models.popitem(last=False)
-            log.info("unloading %s from %s to make room", name, self.device)
-            _free_memory(self.device)
+            log.info("unloading %s from %s to make room", name, self._device)
+            _free_memory(self._device)
         if needed > budget:
             log.warning(
                 "%s needs %.1f GB, more than the %.1f GB budget of %s; loading it anyway",
-                self.device,
+                self._device,
                 needed / 1e9,
                 budget / 1e9,
-                self.device,
+                self._device,
             )
 
     def _loaded_bytes(self) -> int:

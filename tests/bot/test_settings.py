@@ -455,3 +455,29 @@ def test_the_public_url_is_an_http_address_without_a_trailing_slash(
     )
     assert problems[0].startswith("ATELIER_WEB_PORT='70000'")
     assert problems[1].startswith("ATELIER_PUBLIC_URL='atelier.example.org': must be the http(s)")
+
+
+def test_remote_workers_only_need_a_ray_cluster(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [problem] = _problems(monkeypatch, ATELIER_DEVICES="none")
+    assert problem.startswith("ATELIER_RAY_ADDRESS")
+    assert "ATELIER_DEVICES=none" in problem
+
+    monkeypatch.setenv("ATELIER_RAY_ADDRESS", "auto")
+    monkeypatch.setenv("ATELIER_RAY_WORKER_DEVICE", "cpu")
+    settings = load_settings()
+    config = settings.pool_config([])
+    assert config.devices == ()
+    assert config.ray is not None
+    assert (config.ray.address, config.ray.max_workers, config.ray.worker_device) == (
+        "auto",
+        8,
+        "cpu",
+    )
+
+
+def test_without_a_ray_address_there_are_no_remote_workers(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().pool_config(["cpu"]).ray is None

@@ -153,6 +153,7 @@ async def test_info_lists_waiting_jobs_and_usage(
     assert fields["Images today"] == "4"
     assert fields["Images in total"] == "4"
     assert fields["Lane"] == "standard"
+    assert fields["Workers"] == "cpu"
     bots.script.step_delay = 0.0
 
 

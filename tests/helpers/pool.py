@@ -19,7 +19,7 @@ from inference.models import ModelRef, ModelSources
 from inference.params import parse
 from inference.pool.config import PoolConfig, UserLimits
 from inference.pool.pool import WorkerPool
-from inference.pool.worker import Backend
+from inference.pool.worker import Backend, BackendFactory
 from tests.helpers.inference import FAST
 
 #: What a test's fault hook may do to a batch before it runs: raise, block, anything.
@@ -103,7 +103,9 @@ class PoolMaker:
     clock: Clock = utc_now
     pools: list[WorkerPool] = field(default_factory=list)
 
-    async def __call__(self, *, recover: bool = True, **config: Any) -> WorkerPool:
+    async def __call__(
+        self, *, recover: bool = True, remote_factory: BackendFactory | None = None, **config: Any
+    ) -> WorkerPool:
         settings: dict[str, Any] = {
             "devices": ("cpu",),
             "limits": UserLimits(max_running=3, max_queued=50),
@@ -117,6 +119,7 @@ class PoolMaker:
             PoolConfig(**settings),
             self.images_dir,
             backend_factory=self.load,
+            remote_factory=remote_factory,
             clock=self.clock,
         )
         self.pools.append(pool)
@@ -132,3 +135,15 @@ def job(prompt: str, **changes: Any) -> GenerationJob:
     """A tiny-model txt2img job planned as the bot plans it (4 steps unless the prompt says)."""
     planned = plan_imagine(parse(prompt)[0], model="tiny", native_size=64, defaults=FAST)
     return replace(planned, **changes)
+
+
+@dataclass(frozen=True)
+class RemoteTiny:
+    """The backend factory sent to remote workers in tests: the tiny model, each step
+    followed by ``step_delay`` seconds. Plain data, so Ray can send it to an actor."""
+
+    step_delay: float = 0.0
+
+    def __call__(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
+        inner = DiffusersBackend.load(model, device, "auto", make_room)
+        return ScriptedBackend(inner, Script(step_delay=self.step_delay))
