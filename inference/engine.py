@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 from collections.abc import Sequence
@@ -101,8 +102,9 @@ def save_outputs(
 ) -> list[SavedImage]:
     """Write each image (and the grid, when asked) with its generation data embedded.
 
-    Every PNG also carries the whole job as JSON, so the exact request — chaos, prompt
-    weights, ``--stop`` — survives even where the A1111 fields have no place for it.
+    Every PNG also carries the job's :func:`public_record` as JSON, so the exact request —
+    chaos, prompt weights, ``--stop`` — survives even where the A1111 fields have no place
+    for it.
     """
     if len(images) != len(image_paths):
         raise ValueError(f"{len(images)} images but {len(image_paths)} paths")
@@ -113,20 +115,42 @@ def save_outputs(
 
 def encode_outputs(job: GenerationJob, images: Sequence[Image.Image], *, grid: bool) -> EncodedJob:
     """``job``'s images (and its grid, with ``grid``) as PNGs carrying the generation data."""
+    public = public_record(job)
     encoded = []
     for index, (image, seed) in enumerate(zip(images, job.seeds, strict=True)):
-        record = {"job": job.to_params(), "index": index}
+        record = {"job": public, "index": index}
         encoded.append(
             EncodedImage(
                 _png(image, generation_info(job, seed), record), seed, image.width, image.height
             )
         )
     grid_png = (
-        _png(make_grid(images), generation_info(job, job.seed), {"job": job.to_params()})
-        if grid
-        else None
+        _png(make_grid(images), generation_info(job, job.seed), {"job": public}) if grid else None
     )
     return EncodedJob(tuple(encoded), grid_png)
+
+
+def public_record(job: GenerationJob) -> dict[str, object]:
+    """``job`` as a PNG may show it to anyone: everything that regenerates it with the same
+    models (LoRAs by version key, weight and hash), but no path on the bot's machine — no
+    LoRA source, and an init image by its SHA-256 instead of its file (the lineage itself is
+    in the database)."""
+    params = job.to_params()
+    params["loras"] = [
+        {key: value for key, value in lora.items() if key not in ("source", "weight_name")}
+        for lora in params["loras"]
+    ]
+    if job.init_image is not None:
+        del params["init_image"]
+        params["init_image_sha256"] = _file_sha256(Path(job.init_image))
+    return params
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:  # gone since the job ran: the hash is a courtesy, the PNG still gets written
+        return None
 
 
 def write_outputs(
