@@ -24,7 +24,7 @@ from inference.devices import resolve_dtype
 from inference.images import latent_preview
 from inference.jobs import GenerationJob, batch_key
 from inference.loading import load_pipeline
-from inference.loras import LoadedLoras
+from inference.loras import LoadedLoras, Room
 from inference.models import ModelRef
 from inference.samplers import make_scheduler
 from inference.tiling import circular_padding
@@ -51,13 +51,16 @@ class JobCancelled(Exception):
 
 
 class DiffusersBackend:
-    def __init__(self, pipe: Any, *, model: ModelRef, device: str) -> None:
-        """Wrap an already-loaded pipeline; see :meth:`load` for the usual way in."""
+    def __init__(
+        self, pipe: Any, *, model: ModelRef, device: str, room: Room | None = None
+    ) -> None:
+        """Wrap an already-loaded pipeline; see :meth:`load` for the usual way in. ``room``
+        is the device's VRAM budget, which LoRAs loaded later are made room for."""
         self._pipe = pipe
         self.model = model
         self.device = torch.device(device)
         self.is_sdxl = isinstance(pipe, StableDiffusionXLPipeline)
-        self.loras = LoadedLoras(pipe)
+        self.loras = LoadedLoras(pipe, room=room)
 
     @classmethod
     def load(
@@ -70,7 +73,8 @@ class DiffusersBackend:
         """Load ``model`` onto ``device``; raises ModelLoadError with a readable message.
 
         The weights are read into CPU memory first; ``make_room`` is then told their size
-        in bytes, so the caller can unload other models before these reach the device.
+        in bytes, so the caller can unload other models before these reach the device. When
+        it is a worker's :class:`~inference.loras.Room`, LoRAs are made room for too.
         """
         dtype = resolve_dtype(device, dtype_preference)
         pipe = load_pipeline(model, dtype=dtype)
@@ -81,7 +85,8 @@ class DiffusersBackend:
             tune_for_cuda(pipe)
         pipe.to(device)
         log.info("loaded %s (%s) on %s as %s", model.name, type(pipe).__name__, device, dtype)
-        return cls(pipe, model=model, device=device)
+        room = make_room if isinstance(make_room, Room) else None
+        return cls(pipe, model=model, device=device, room=room)
 
     @property
     def pipeline(self) -> Any:

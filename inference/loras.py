@@ -5,7 +5,11 @@ the first time a batch needs it. For a batch, exactly that batch's adapters are 
 on at its weights; afterwards every adapter is switched off again, so the next batch — a
 plain one included — runs on the base weights as if no LoRA had ever been loaded (a
 disabled adapter is skipped in the forward pass, so the pixels are bit-identical).
-At most ``max_loaded`` adapters stay loaded; the least recently used one is unloaded first.
+Loaded adapters are parameters of the pipeline's networks, so they count in the device's
+VRAM budget like the model's own weights. Before a LoRA is read, its file's size is made
+room for: this pipeline's least recently used adapters are unloaded first, then (through
+the worker's :class:`Room`) the least recently used other models. At most ``max_loaded``
+adapters stay loaded whatever the budget (each one slows PEFT's layer dispatch a little).
 Only the owning worker thread may call these methods.
 """
 
@@ -18,16 +22,27 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from core.errors import UserFacingError
 from inference.jobs import LoraUse
 
 log = logging.getLogger(__name__)
 
-#: Adapters kept loaded per pipeline (a LoRA is 10–200 MB). Their weights are parameters
-#: of the pipeline's networks, so the worker's VRAM budget counts them with the model's.
+#: Adapters kept loaded per pipeline (a LoRA is 10–200 MB), however much the budget allows.
 MAX_LOADED_LORAS = 8
+
+
+@runtime_checkable
+class Room(Protocol):
+    """The VRAM budget of the device a pipeline is on, as the worker's model cache keeps it."""
+
+    def __call__(self, needed: int) -> None:
+        """Unload models other than this one, least recently used first, until ``needed``
+        more bytes fit (or none is left)."""
+
+    def fits(self, needed: int) -> bool:
+        """Whether ``needed`` more bytes fit the budget beside everything loaded."""
 
 
 class LoraLoadError(UserFacingError):
@@ -42,9 +57,12 @@ def adapter_name(key: str) -> str:
 
 
 class LoadedLoras:
-    def __init__(self, pipe: Any, max_loaded: int = MAX_LOADED_LORAS) -> None:
+    def __init__(
+        self, pipe: Any, max_loaded: int = MAX_LOADED_LORAS, room: Room | None = None
+    ) -> None:
         self._pipe = pipe
         self._max_loaded = max_loaded
+        self._room = room  # None: no budget (a backend loaded outside a worker)
         self._names: OrderedDict[str, None] = OrderedDict()  # adapter names, LRU first
 
     @property
@@ -72,14 +90,14 @@ class LoadedLoras:
             self._names.move_to_end(name)
             return name
         while len(self._names) >= self._max_loaded:
-            oldest, _ = self._names.popitem(last=False)
-            self._pipe.delete_adapters([oldest])
-            log.info("unloaded LoRA adapter %s to make room", oldest)
+            self._unload_oldest()
         try:
+            path = _weights_file(lora)
+            self._make_room(path.stat().st_size)
             with warnings.catch_warnings():
                 # PEFT warns on every adapter after the first; several are what this is for.
                 warnings.filterwarnings("ignore", message="Already found a `peft_config`")
-                self._load(lora, name)
+                self._pipe.load_lora_weights(str(path), adapter_name=name)
         except Exception as error:
             log.debug("loading LoRA %s failed", lora.key, exc_info=True)
             gist = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
@@ -90,10 +108,25 @@ class LoadedLoras:
         log.info("loaded LoRA %s as %s", lora.key, name)
         return name
 
-    def _load(self, lora: LoraUse, name: str) -> None:
-        if lora.weight_name is None:  # a local file
-            self._pipe.load_lora_weights(str(Path(lora.source).expanduser()), adapter_name=name)
-        else:  # a file in a hub repository
-            self._pipe.load_lora_weights(
-                lora.source, weight_name=lora.weight_name, adapter_name=name
-            )
+    def _make_room(self, needed: int) -> None:
+        """This pipeline's least recently used adapters go first, then other models."""
+        if self._room is None:
+            return
+        while self._names and not self._room.fits(needed):
+            self._unload_oldest()
+        self._room(needed)
+
+    def _unload_oldest(self) -> None:
+        oldest, _ = self._names.popitem(last=False)
+        self._pipe.delete_adapters([oldest])
+        log.info("unloaded LoRA adapter %s to make room", oldest)
+
+
+def _weights_file(lora: LoraUse) -> Path:
+    """The LoRA's file on this machine: a local file, or a hub file fetched into the cache
+    (what ``load_lora_weights`` would fetch itself), so its size is known before loading."""
+    if lora.weight_name is None:
+        return Path(lora.source).expanduser()
+    from huggingface_hub import hf_hub_download
+
+    return Path(hf_hub_download(lora.source, lora.weight_name))

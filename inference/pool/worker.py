@@ -418,29 +418,50 @@ class ModelCache:
         if backend is not None:
             self._models.move_to_end(model.name)
             return backend, False
-        backend = self._factory(model, self._device, self._make_room)
+        backend = self._factory(model, self._device, _DeviceRoom(self, model.name))
         self._models[model.name] = backend
         return backend, True
 
-    def _make_room(self, needed: int) -> None:
-        budget = self._budget
-        if budget is None:
-            return
-        while self._models and self._loaded_bytes() + needed > budget:
-            name, _ = self._models.popitem(last=False)
-            log.info("unloading %s from %s to make room", name, self._device)
+    def make_room(self, needed: int, keep: str) -> None:
+        """Unload the least recently used models but ``keep`` (the one loading, or whose
+        LoRA is loading) until ``needed`` more bytes fit."""
+        while not self.fits(needed):
+            others = [name for name in self._models if name != keep]
+            if not others:
+                assert self._budget is not None  # fits() is always true without one
+                log.warning(
+                    "%s needs %.1f GB more, past the %.1f GB budget of %s; loading it anyway",
+                    keep,
+                    needed / 1e9,
+                    self._budget / 1e9,
+                    self._device,
+                )
+                return
+            del self._models[others[0]]
+            log.info("unloading %s from %s to make room", others[0], self._device)
             _free_memory(self._device)
-        if needed > budget:
-            log.warning(
-                "%s needs %.1f GB, more than the %.1f GB budget of %s; loading it anyway",
-                self._device,
-                needed / 1e9,
-                budget / 1e9,
-                self._device,
-            )
+
+    def fits(self, needed: int) -> bool:
+        """Whether ``needed`` more bytes fit the budget beside the loaded models (their
+        LoRAs included)."""
+        return self._budget is None or self._loaded_bytes() + needed <= self._budget
 
     def _loaded_bytes(self) -> int:
         return sum(backend.weights_bytes() for backend in self._models.values())
+
+
+class _DeviceRoom:
+    """The budget as one model's loading code sees it (an :class:`inference.loras.Room`)."""
+
+    def __init__(self, cache: ModelCache, model: str) -> None:
+        self._cache = cache
+        self._model = model
+
+    def __call__(self, needed: int) -> None:
+        self._cache.make_room(needed, keep=self._model)
+
+    def fits(self, needed: int) -> bool:
+        return self._cache.fits(needed)
 
 
 def _share(seconds: float, entry: QueuedJob, entries: list[QueuedJob]) -> float:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from inference.backend import DiffusersBackend
+from inference.backend import DiffusersBackend, diffusers_factory
 from inference.jobs import GenerationJob, LoraUse, batch_key
-from inference.loras import LoadedLoras, LoraLoadError
+from inference.loras import LoadedLoras, LoraLoadError, adapter_name
 from inference.models import ModelRef
+from inference.pool.worker import ModelCache
 from tests.helpers.inference import mean_abs_diff, plan
 
 
@@ -115,11 +116,26 @@ def test_a_lora_job_batched_with_its_own_kind_keeps_each_jobs_pixels(
     assert _bytes(together[1]) == _bytes(backend.generate(second))
 
 
+def _count_loads(backend: DiffusersBackend, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The adapter names ``backend`` reads weights for, in order: a reload shows twice."""
+    loads: list[str] = []
+    pipe = backend.pipeline
+    original = pipe.load_lora_weights
+
+    def counting(*args: object, adapter_name: str, **kwargs: object) -> object:
+        loads.append(adapter_name)
+        return original(*args, adapter_name=adapter_name, **kwargs)
+
+    monkeypatch.setattr(pipe, "load_lora_weights", counting)
+    return loads
+
+
 def test_the_least_recently_used_lora_is_unloaded_first(
-    tiny_model_dir: Path, tiny_lora_files: dict[str, Path]
+    tiny_model_dir: Path, tiny_lora_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     backend = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
     backend.loras = LoadedLoras(backend.pipeline, max_loaded=2)
+    loads = _count_loads(backend, monkeypatch)
     job = plan(backend, "a fox --seed 4")
     ink, pixel, glow = (_lora(tiny_lora_files, w, 1.0) for w in ("diffusers", "kohya", "other"))
     plain_bytes = backend.weights_bytes()
@@ -128,12 +144,57 @@ def test_the_least_recently_used_lora_is_unloaded_first(
     assert backend.weights_bytes() > plain_bytes  # loaded LoRAs count in the VRAM budget
     backend.generate(_with(job, ink))  # ink is now the most recently used
     backend.generate(_with(job, glow))
-    assert len(backend.loras.loaded) == 2
+    names = {lora.key: adapter_name(lora.key) for lora in (ink, pixel, glow)}
+    assert backend.loras.loaded == [names["diffusers:1"], names["other:1"]]  # pixel went
     assert set(backend.pipeline.get_list_adapters()["unet"]) == set(backend.loras.loaded)
     assert _bytes(backend.generate(_with(job, ink))) == _bytes(first_ink)  # kept, not reloaded
+    assert loads == [names["diffusers:1"], names["kohya:1"], names["other:1"]]
     assert _bytes(backend.generate(job)) == _bytes(
         DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu").generate(job)
     )
+
+
+def test_a_lora_that_does_not_fit_the_vram_budget_unloads_the_least_recently_used_lora(
+    tiny_model_dir: Path, tiny_lora_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ink, pixel, glow = (_lora(tiny_lora_files, w, 1.0) for w in ("diffusers", "kohya", "other"))
+    probe = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
+    base = probe.weights_bytes()
+    job = plan(probe, "a fox --seed 4")
+    probe.generate(_with(job, ink))
+    per_lora = probe.weights_bytes() - base  # what one loaded tiny LoRA adds
+    # Room for the model, one loaded LoRA and pixel's file, not for two LoRAs and that file.
+    budget = base + per_lora + tiny_lora_files["kohya"].stat().st_size + per_lora // 2
+    cache = ModelCache("cpu", diffusers_factory(), budget)
+    backend, _ = cache.get(ModelRef("tiny", str(tiny_model_dir)))
+    assert isinstance(backend, DiffusersBackend)
+    loads = _count_loads(backend, monkeypatch)
+    first_ink = backend.generate(_with(job, ink))
+    backend.generate(_with(job, glow))
+    backend.generate(_with(job, ink))  # glow is now the least recently used
+    backend.generate(_with(job, pixel))
+    names = {lora.key: adapter_name(lora.key) for lora in (ink, pixel, glow)}
+    assert backend.loras.loaded == [names["diffusers:1"], names["kohya:1"]]  # glow went
+    assert cache.names == ["tiny"]
+    assert backend.weights_bytes() <= budget
+    assert _bytes(backend.generate(_with(job, ink))) == _bytes(first_ink)  # kept, not reloaded
+    assert loads == [names["diffusers:1"], names["other:1"], names["kohya:1"]]
+
+
+def test_a_lora_unloads_other_models_when_its_own_pipeline_has_no_lora_to_spare(
+    tiny_model_dir: Path, tiny_lora_files: dict[str, Path]
+) -> None:
+    base = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu").weights_bytes()
+    pixel = _lora(tiny_lora_files, "kohya", 1.0)
+    size = tiny_lora_files["kohya"].stat().st_size
+    cache = ModelCache("cpu", diffusers_factory(), 2 * base + size - 1)
+    cache.get(ModelRef("older", str(tiny_model_dir)))
+    backend, _ = cache.get(ModelRef("newer", str(tiny_model_dir)))
+    cache.get(ModelRef("older", str(tiny_model_dir)))  # the model in use is the LRU one now
+    assert cache.names == ["newer", "older"]
+    assert isinstance(backend, DiffusersBackend)
+    backend.generate(_with(plan(backend, "a fox --seed 1"), pixel))
+    assert cache.names == ["newer"]  # never the model whose LoRA is loading
 
 
 def test_a_lora_that_cannot_be_read_fails_with_its_name(
