@@ -9,7 +9,7 @@ from pathlib import Path
 
 from db.database import Database
 from db.jobs import JobKind
-from db.users import add_favorite
+from db.users import UserSettings, add_favorite, save_user_settings
 from registry.recommended import Recommended
 from registry.versions import (
     ModelKind,
@@ -31,6 +31,7 @@ from tests.helpers.web import (
     public_id_of,
     shown_job,
 )
+from web.names import PRIVATE_MEMBER
 from web.pages.members import PER_PAGE
 
 
@@ -170,3 +171,17 @@ async def test_the_models_page_shows_kinds_lora_facts_hashes_and_recommended_set
         " · <span>Recommended: steps 20; sampler euler_a; CFG 5.5; weight 0.4–0.9</span>"
     ) in text
     assert "<span>Recommended: steps 30; CFG 7.5; negative: blurry</span>" in text
+
+
+async def test_the_models_page_does_not_name_a_creator_who_keeps_results_private(
+    db: Database, site: Site
+) -> None:
+    await name_members(db)
+    await new_version(db, "dreamy:2", creator_id=ALICE)
+    await new_version(db, "sunny:1", creator_id=BOB)
+    await save_user_settings(db, UserSettings(ALICE, public=False))
+    status, page = await site.get("/models")
+    assert status == 200
+    assert "Alice" not in page
+    assert f'<td data-label="Creator">{PRIVATE_MEMBER}</td>' in page
+    assert '<td data-label="Creator">Bob</td>' in page

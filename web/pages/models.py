@@ -8,11 +8,12 @@ from itertools import groupby
 
 from aiohttp import web
 
+from contests.leaderboards import hidden_members
 from funding.campaigns import Campaign, CampaignState, list_campaigns
 from registry.versions import ModelVersion, all_versions, images_made
 from studio.public_work import galleries
 from web.context import CONTEXT
-from web.names import names_of
+from web.names import PRIVATE_MEMBER, names_of
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -48,7 +49,11 @@ async def models_page(request: web.Request) -> web.Response:
             live = campaign.state in (CampaignState.OPEN, CampaignState.FUNDED)
             if live or campaign.version_id not in campaigns:
                 campaigns[campaign.version_id] = campaign
-    creators = await names_of(db, (v.creator_id for v in versions if v.creator_id is not None))
+    credited = {v.creator_id for v in versions if v.creator_id is not None}
+    # A creator who keeps their results private is named on no page.
+    hidden = await hidden_members(db, credited)
+    creators = await names_of(db, credited - hidden)
+    creators.update(dict.fromkeys(hidden, PRIVATE_MEMBER))
     models = [(name, list(group)) for name, group in groupby(versions, key=lambda v: v.name)]
     return render(
         request,
