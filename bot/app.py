@@ -220,8 +220,9 @@ class AtelierBot(commands.AutoShardedBot):
         - a button press or form submission nothing handles (a stale message's, a forged
           one's) gets the same answer as a stale id that something does handle, instead of
           Discord's "This interaction failed";
-        - the name each member goes by is remembered for the web pages (which cannot ask
-          Discord): written when it first appears or changes, not on every press.
+        - the name each member goes by across Discord (their global display name, else their
+          username; never a server nickname) is remembered for the web pages (which cannot
+          ask Discord): written when it first appears or changes, not on every press.
         """
         if interaction.type in (
             discord.InteractionType.component,
@@ -229,10 +230,13 @@ class AtelierBot(commands.AutoShardedBot):
         ) and not claimed(self, interaction, (FORM_PREFIX,)):
             await handle_error(interaction, StaleCustomId())
         user = interaction.user
-        if self.db is None or self._names_seen.get(user.id) == user.display_name:
+        # Never the server nickname (display_name): the web shows the name to every
+        # server's visitors, and a nickname may come from a server whose gallery is off.
+        name = user.global_name or user.name
+        if self.db is None or self._names_seen.get(user.id) == name:
             return
-        await remember_name(self.db, user.id, user.display_name, self._clock())
-        self._names_seen[user.id] = user.display_name
+        await remember_name(self.db, user.id, name, self._clock())
+        self._names_seen[user.id] = name
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self._warn_if_registry_open()
