@@ -172,3 +172,15 @@ async def test_a_plain_job_page_shows_no_empty_lists_or_dicts(
     for repr_text in ("[]", "{}", "None", "LoRAs", "CFG", "Recommended"):
         assert repr_text not in parameters
     assert "it makes this job again" in page
+
+
+async def test_without_a_public_url_cards_use_the_servers_address_not_the_host_header(
+    db: Database, images_dir: Path, site: Site
+) -> None:
+    await open_gallery(db)
+    public_id = await public_id_of(db, await shown_job(db, images_dir))
+    status, page = await site.get(f"/j/{public_id}", headers={"Host": "evil.example"})
+    assert status == 200
+    assert "evil.example" not in page
+    assert f'property="og:url" content="{site.server.url}/j/{public_id}"' in page
+    assert f'property="og:image" content="{site.server.url}/i/{public_id}/1.png"' in page
