@@ -137,8 +137,12 @@ class AtelierBot(commands.AutoShardedBot):
         self.web_routes: list[web.AbstractRouteDef] = []
         self.web_middlewares: list[Middleware] = []
         self._names_seen: dict[int, str] = {}
+        #: Set once Discord accepted the login (discord.py then runs ``setup_hook``): the
+        #: login's time limit covers Discord's answer, not Atelier's own set-up after it.
+        self.logged_in = asyncio.Event()
 
     async def setup_hook(self) -> None:
+        self.logged_in.set()
         settings = self.settings
         self.db = db = await Database.open(settings.database_path)
         # The registry owns what a model name means: configured models become versions (so
@@ -341,7 +345,7 @@ async def run_bot(settings: Settings, token: str) -> None:
     try:
         async with bot:
             try:
-                await _start(bot, token, settings)
+                await start_within_limits(bot, token, settings)
             except Exception:
                 if not stopping:  # not the connection that stop() closed under it
                     raise
@@ -352,19 +356,29 @@ async def run_bot(settings: Settings, token: str) -> None:
             await stopping[0]
 
 
-async def _start(bot: AtelierBot, token: str, settings: Settings) -> None:
+async def start_within_limits(bot: AtelierBot, token: str, settings: Settings) -> None:
     """``bot.start``, with a time limit on logging in and on then becoming ready: an
     address that accepts connections and never answers would otherwise keep it silent
     for minutes (discord.py's requests have no overall timeout)."""
     timeout = settings.discord_timeout_seconds
     advice = "check the network, or raise ATELIER_DISCORD_TIMEOUT_SECONDS"
-    try:
-        await asyncio.wait_for(bot.login(token), timeout)
-    except TimeoutError:
+    # discord.py's login runs ``setup_hook`` (database, configured models' hashes, pool,
+    # web server) once Discord answered: only the wait for that answer is limited.
+    login = asyncio.create_task(bot.login(token), name="discord-login")
+    answered = asyncio.create_task(bot.logged_in.wait(), name="discord-logged-in")
+    done, _ = await asyncio.wait(
+        {login, answered}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+    )
+    answered.cancel()
+    if not done:
+        login.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await login
         raise DiscordTimeoutError(
             f"Discord did not answer within {timeout:g}s when logging in at "
             f"{settings.discord_api_base}; {advice}"
-        ) from None
+        )
+    await login
     connection = asyncio.create_task(bot.connect(), name="discord-connection")
     ready = asyncio.create_task(bot.wait_until_ready(), name="discord-ready")
     done, _ = await asyncio.wait(

@@ -11,8 +11,15 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+import bot.app
+from bot.app import create_bot, start_within_limits
+from bot.settings import load_settings
+from tests.discord_standin import FakeDiscord
+from tests.helpers.discord_bots import Bots
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,3 +103,37 @@ async def test_ctrl_c_while_logging_in_stops_at_once(
     assert "Traceback" not in err.decode()
     assert "could not reach Discord" not in err.decode()
     assert took < 15  # not the 300 s login timeout
+
+
+async def test_a_set_up_slower_than_the_login_limit_still_starts(
+    bots: Bots, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is on Discord's answer: entering the configured models (which hashes new
+    weights files) may take longer once Discord accepted the login."""
+    enter_configured = bot.app.enter_configured
+
+    async def slow_enter_configured(*args: Any) -> None:
+        await asyncio.sleep(1.5)
+        await enter_configured(*args)
+
+    monkeypatch.setattr(bot.app, "enter_configured", slow_enter_configured)
+    settings = load_settings(
+        discord_token=fake.bot_token,
+        discord_api_base=fake.api_base,
+        discord_gateway_url=fake.gateway_url,
+        discord_timeout_seconds=0.5,
+        data_dir=bots.data_dir,
+        model=str(bots.model_dir),
+        devices="cpu",
+        web_port=0,
+    )
+    started = create_bot(settings, backend_factory=bots.load)
+    running = asyncio.create_task(start_within_limits(started, fake.bot_token, settings))
+    try:
+        await fake.wait_until_ready(timeout=20)
+        assert not running.done()
+    finally:
+        await started.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    running.result()  # no DiscordTimeoutError
