@@ -50,7 +50,8 @@ ATELIER_DISCORD_TIMEOUT_SECONDS (default 30) each."""
 _CHECK_HELP = """\
 Check everything that can be known without Discord: settings and .env, the token is set,
 each device (and that CUDA computes), each configured model (found locally, in the
-Hugging Face cache or on the hub: its type and size), disk space, the data folder (created
+Hugging Face cache or on the hub: its type and size), each configured LoRA (its file's
+header: format and family), disk space, the data folder (created
 and writable) and the database (opened, migrated, integrity). One line per item, ✓ or ✗
 with what to do; exit code 0 if all passed, 2 if not."""
 
@@ -258,6 +259,9 @@ def _run(args: argparse.Namespace) -> int:
     except DiscordTimeoutError as error:
         _fail(str(error))
         return EXIT_FAILURE
+    except UserFacingError as error:  # a setting the checks let through (a race, a clash)
+        _fail(str(error).replace("`", ""))
+        return EXIT_USAGE
     except (aiohttp.ClientError, OSError) as error:
         _fail(f"could not reach Discord at {settings.discord_api_base}: {error}")
         return EXIT_FAILURE
