@@ -321,10 +321,16 @@ class DiscordTimeoutError(Exception):
     """Discord did not answer in time (``ATELIER_DISCORD_TIMEOUT_SECONDS``)."""
 
 
+class DiscordAddressError(Exception):
+    """Discord's address answered the login with an HTTP error other than a refused token
+    (a 404 from a wrong ``ATELIER_DISCORD_API_BASE`` path, a proxy's 502)."""
+
+
 async def run_bot(settings: Settings, token: str) -> None:
     """Run until SIGTERM/SIGINT (or a fatal error), then shut down gracefully.
 
-    Raises DiscordTimeoutError if logging in, or then connecting to the gateway, takes
+    Raises DiscordAddressError if the login is answered with an HTTP error (not a refused
+    token), DiscordTimeoutError if logging in, or then connecting to the gateway, takes
     longer than ``settings.discord_timeout_seconds``. A signal while it is still connecting
     stops it at once, without an error.
     """
@@ -378,7 +384,15 @@ async def start_within_limits(bot: AtelierBot, token: str, settings: Settings) -
             f"Discord did not answer within {timeout:g}s when logging in at "
             f"{settings.discord_api_base}; {advice}"
         )
-    await login
+    try:
+        await login
+    except discord.HTTPException as error:
+        if bot.logged_in.is_set():  # Atelier's own set-up asked Discord something
+            raise
+        raise DiscordAddressError(
+            f"Discord at {settings.discord_api_base} answered {error.status} when logging in; "
+            "check ATELIER_DISCORD_API_BASE"
+        ) from None
     connection = asyncio.create_task(bot.connect(), name="discord-connection")
     ready = asyncio.create_task(bot.wait_until_ready(), name="discord-ready")
     done, _ = await asyncio.wait(

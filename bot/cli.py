@@ -242,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
     import aiohttp
     import discord
 
-    from bot.app import DiscordTimeoutError, run_bot
+    from bot.app import DiscordAddressError, DiscordTimeoutError, run_bot
     from web.server import WebListenError
 
     try:
@@ -256,8 +256,11 @@ def _run(args: argparse.Namespace) -> int:
             "developer portal (Bot → Reset Token)"
         )
         return EXIT_USAGE
-    except DiscordTimeoutError as error:
+    except (DiscordTimeoutError, DiscordAddressError) as error:
         _fail(str(error))
+        return EXIT_FAILURE
+    except discord.HTTPException as error:  # after logging in: syncing commands, connecting
+        _fail(f"Discord at {settings.discord_api_base} answered {error.status}: {error.text}")
         return EXIT_FAILURE
     except UserFacingError as error:  # a setting the checks let through (a race, a clash)
         _fail(str(error).replace("`", ""))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 import bot.app
 from bot.app import create_bot, start_within_limits
@@ -113,7 +114,7 @@ async def test_a_set_up_slower_than_the_login_limit_still_starts(
     enter_configured = bot.app.enter_configured
 
     async def slow_enter_configured(*args: Any) -> None:
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(6)  # longer than the limit
         await enter_configured(*args)
 
     monkeypatch.setattr(bot.app, "enter_configured", slow_enter_configured)
@@ -121,7 +122,7 @@ async def test_a_set_up_slower_than_the_login_limit_still_starts(
         discord_token=fake.bot_token,
         discord_api_base=fake.api_base,
         discord_gateway_url=fake.gateway_url,
-        discord_timeout_seconds=0.5,
+        discord_timeout_seconds=4,  # the gateway, once connected, must be ready within it
         data_dir=bots.data_dir,
         model=str(bots.model_dir),
         devices="cpu",
@@ -137,3 +138,31 @@ async def test_a_set_up_slower_than_the_login_limit_still_starts(
         with contextlib.suppress(asyncio.CancelledError):
             await running
     running.result()  # no DiscordTimeoutError
+
+
+async def test_an_address_answering_404_is_one_line_and_exit_1(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """A wrong path in ATELIER_DISCORD_API_BASE: a server that answers, but not Discord."""
+    runner = web.AppRunner(web.Application())  # no routes: 404 for everything
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    api_base = f"http://127.0.0.1:{port}/wrong/v10"
+    try:
+        process = await _start_run(tmp_path, api_base, tiny_model_dir, limit=30)
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), timeout=90)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    finally:
+        await runner.cleanup()
+    assert process.returncode == 1, err.decode()
+    assert "Traceback" not in err.decode()
+    assert err.decode().splitlines()[-1] == (
+        f"atelier: Discord at {api_base} answered 404 when logging in; check "
+        "ATELIER_DISCORD_API_BASE"
+    )
