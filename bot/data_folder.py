@@ -68,7 +68,7 @@ def outside_volume_problem(folder: Path, volume: Path | None) -> str | None:
     lost with it, usually because ``.env`` sets ``ATELIER_DATA_DIR=./data`` over ``/data``."""
     if volume is None:
         return None
-    folder, volume = folder.absolute(), volume.absolute()
+    folder, volume = folder.resolve(), volume.resolve()  # "/data/../app" is not on /data
     if folder == volume or volume in folder.parents:
         return None
     return (

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot import model_checks
 from bot.checks import Outcome, database_check, device_checks
+from bot.data_folder import outside_volume_problem
 from bot.model_checks import check_model
 from bot.settings import load_settings
 
@@ -270,3 +271,12 @@ def test_a_cuda_device_is_named_after_it_computed(
     [check] = device_checks(load_settings())
     assert check.outcome is Outcome.PASSED, check.line()
     assert check.detail.endswith(" GiB, float16")
+
+
+def test_a_data_folder_that_climbs_out_of_the_volume_is_outside_it(tmp_path: Path) -> None:
+    volume = tmp_path / "data"
+    volume.mkdir()
+    assert outside_volume_problem(volume / "atelier", volume) is None
+    problem = outside_volume_problem(volume / ".." / "app", volume)
+    assert problem is not None
+    assert problem.startswith(f"{tmp_path / 'app'} is outside the volume {volume} ")
