@@ -165,7 +165,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_web)
 
-    models = command("models", "list the configured models (ATELIER_MODEL, ATELIER_MODELS)")
+    models = command(
+        "models",
+        "list the models and LoRAs: configured ones and LoRAs added with /models add",
+        "List the configured models (ATELIER_MODEL, ATELIER_MODELS) and LoRAs (ATELIER_LORAS),\n"
+        "then the LoRAs registered with /models add (from the database in ATELIER_DATA_DIR).",
+    )
     models.set_defaults(handler=_models)
 
     tiny = command(

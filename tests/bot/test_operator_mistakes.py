@@ -108,8 +108,8 @@ SETTINGS_MISTAKES = [
         {},
         {},
         ["imagine", "a car", "--out", "/proc/atelier/grid.png"],
-        "--out /proc/atelier/grid.png: cannot write to /proc (No such file or directory); "
-        "choose a folder you can write to",
+        "--out /proc/atelier/grid.png: the folder /proc cannot be written to; choose a folder "
+        "you can write to",
         id="out-unwritable",
     ),
 ]
@@ -205,7 +205,10 @@ def test_db_backup_to_a_folder_that_cannot_be_written(tmp_path: Path) -> None:
         tmp_path, "db", "backup", "/proc/atelier/copy.db", env={"ATELIER_DATA_DIR": "data"}
     )
     assert rc == 2, err
-    assert _one_line(err).startswith("/proc/atelier/copy.db: cannot write to /proc")
+    assert _one_line(err) == (
+        "/proc/atelier/copy.db: the folder /proc cannot be written to; choose a folder you "
+        "can write to"
+    )
     assert _snapshot(tmp_path) == before
 
 
