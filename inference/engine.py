@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,22 +84,22 @@ def save_outputs(
 ) -> list[SavedImage]:
     """Write each image (and the grid, when asked) with its generation data embedded.
 
-    Every PNG also carries the whole job as JSON, so the exact request — chaos, prompt
-    weights, ``--stop`` — survives even where the A1111 fields have no place for it.
+    Every PNG also carries the job's :func:`public_record` as JSON, so the exact request —
+    chaos, prompt weights, ``--stop`` — survives even where the A1111 fields have no place
+    for it.
     """
     if len(images) != len(image_paths):
         raise ValueError(f"{len(images)} images but {len(image_paths)} paths")
+    public = public_record(job)
     saved = []
     for index, (image, path, seed) in enumerate(zip(images, image_paths, job.seeds, strict=True)):
         path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"job": job.to_params(), "index": index}
+        record = {"job": public, "index": index}
         save_png(image, path, generation_info(job, seed), atelier=record)
         saved.append(SavedImage(index, seed, path, image.width, image.height))
     if grid_path is not None:
         grid_path.parent.mkdir(parents=True, exist_ok=True)
-        save_png(
-            make_grid(images), grid_path, generation_info(job, job.seed), {"job": job.to_params()}
-        )
+        save_png(make_grid(images), grid_path, generation_info(job, job.seed), {"job": public})
     return saved
 
 
@@ -116,3 +117,26 @@ def render(
     thread, never on the event loop."""
     images = backend.generate(job, on_step=on_step, preview_every=preview_every, cancel=cancel)
     return save_outputs(job, images, image_paths, grid_path)
+
+
+def public_record(job: GenerationJob) -> dict[str, object]:
+    """``job`` as a PNG may show it to anyone: everything that regenerates it with the same
+    models (LoRAs by version key, weight and hash), but no path on the bot's machine — no
+    LoRA source, and an init image by its SHA-256 instead of its file (the lineage itself is
+    in the database)."""
+    params = job.to_params()
+    params["loras"] = [
+        {key: value for key, value in lora.items() if key not in ("source", "weight_name")}
+        for lora in params["loras"]
+    ]
+    if job.init_image is not None:
+        del params["init_image"]
+        params["init_image_sha256"] = _file_sha256(Path(job.init_image))
+    return params
+
+
+def _file_sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:  # gone since the job ran: the hash is a courtesy, the PNG still gets written
+        return None

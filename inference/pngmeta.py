@@ -9,9 +9,9 @@ AUTOMATIC1111's WebUI stores it in a ``parameters`` text chunk::
 
 (one line). Civitai, ComfyUI loaders and many viewers parse exactly that; model sites link
 the checkpoint and LoRAs by the short hashes, and the prompt keeps its ``<lora:…>`` tags.
-Atelier adds its complete request (chaos, weights, ``--stop``, lineage) as JSON in an
-``atelier`` chunk, so an image can be reproduced bit for bit even where the A1111 line has
-no field for a setting.
+Atelier adds its complete request (chaos, weights, ``--stop``; no paths, the PNG is
+public) as JSON in an ``atelier`` chunk, so an image can be reproduced bit for bit even
+where the A1111 line has no field for a setting.
 """
 
 from __future__ import annotations
