@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -362,6 +362,22 @@ async def run_bot(settings: Settings, token: str) -> None:
             await stopping[0]
 
 
+async def _answered_within(
+    work: asyncio.Task[None], answered: Coroutine[Any, Any, Any], limit: float, late: str
+) -> None:
+    """Wait until ``answered`` completes or ``work`` ends, at most ``limit`` seconds;
+    past it, stop ``work`` and raise DiscordTimeoutError(``late``). ``work`` itself goes on
+    without a limit (its own result is awaited by the caller)."""
+    answer = asyncio.ensure_future(answered)
+    done, _ = await asyncio.wait({work, answer}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+    answer.cancel()
+    if not done:
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        raise DiscordTimeoutError(late)
+
+
 async def start_within_limits(bot: AtelierBot, token: str, settings: Settings) -> None:
     """``bot.start``, with a time limit on logging in and on then becoming ready: an
     address that accepts connections and never answers would otherwise keep it silent
@@ -371,19 +387,13 @@ async def start_within_limits(bot: AtelierBot, token: str, settings: Settings) -
     # discord.py's login runs ``setup_hook`` (database, configured models' hashes, pool,
     # web server) once Discord answered: only the wait for that answer is limited.
     login = asyncio.create_task(bot.login(token), name="discord-login")
-    answered = asyncio.create_task(bot.logged_in.wait(), name="discord-logged-in")
-    done, _ = await asyncio.wait(
-        {login, answered}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+    await _answered_within(
+        login,
+        bot.logged_in.wait(),
+        timeout,
+        f"Discord did not answer within {timeout:g}s when logging in at "
+        f"{settings.discord_api_base}; {advice}",
     )
-    answered.cancel()
-    if not done:
-        login.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await login
-        raise DiscordTimeoutError(
-            f"Discord did not answer within {timeout:g}s when logging in at "
-            f"{settings.discord_api_base}; {advice}"
-        )
     try:
         await login
     except discord.HTTPException as error:
@@ -394,17 +404,11 @@ async def start_within_limits(bot: AtelierBot, token: str, settings: Settings) -
             "check ATELIER_DISCORD_API_BASE"
         ) from None
     connection = asyncio.create_task(bot.connect(), name="discord-connection")
-    ready = asyncio.create_task(bot.wait_until_ready(), name="discord-ready")
-    done, _ = await asyncio.wait(
-        {connection, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+    await _answered_within(
+        connection,
+        bot.wait_until_ready(),
+        timeout,
+        f"Discord's gateway did not let the bot connect within {timeout:g}s "
+        f"({settings.discord_gateway_url}); {advice}",
     )
-    ready.cancel()
-    if not done:
-        connection.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await connection
-        raise DiscordTimeoutError(
-            f"Discord's gateway did not let the bot connect within {timeout:g}s "
-            f"({settings.discord_gateway_url}); {advice}"
-        )
     await connection
