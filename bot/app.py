@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -137,8 +137,12 @@ class AtelierBot(commands.AutoShardedBot):
         self.web_routes: list[web.AbstractRouteDef] = []
         self.web_middlewares: list[Middleware] = []
         self._names_seen: dict[int, str] = {}
+        #: Set once Discord accepted the login (discord.py then runs ``setup_hook``): the
+        #: login's time limit covers Discord's answer, not Atelier's own set-up after it.
+        self.logged_in = asyncio.Event()
 
     async def setup_hook(self) -> None:
+        self.logged_in.set()
         settings = self.settings
         self.db = db = await Database.open(settings.database_path)
         # The registry owns what a model name means: configured models become versions (so
@@ -222,8 +226,9 @@ class AtelierBot(commands.AutoShardedBot):
         - a button press or form submission nothing handles (a stale message's, a forged
           one's) gets the same answer as a stale id that something does handle, instead of
           Discord's "This interaction failed";
-        - the name each member goes by is remembered for the web pages (which cannot ask
-          Discord): written when it first appears or changes, not on every press.
+        - the name each member goes by across Discord (their global display name, else their
+          username; never a server nickname) is remembered for the web pages (which cannot
+          ask Discord): written when it first appears or changes, not on every press.
         """
         if interaction.type in (
             discord.InteractionType.component,
@@ -231,10 +236,13 @@ class AtelierBot(commands.AutoShardedBot):
         ) and not claimed(self, interaction, (FORM_PREFIX,)):
             await handle_error(interaction, StaleCustomId())
         user = interaction.user
-        if self.db is None or self._names_seen.get(user.id) == user.display_name:
+        # Never the server nickname (display_name): the web shows the name to every
+        # server's visitors, and a nickname may come from a server whose gallery is off.
+        name = user.global_name or user.name
+        if self.db is None or self._names_seen.get(user.id) == name:
             return
-        await remember_name(self.db, user.id, user.display_name, self._clock())
-        self._names_seen[user.id] = user.display_name
+        await remember_name(self.db, user.id, name, self._clock())
+        self._names_seen[user.id] = name
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         self._warn_if_registry_open()
@@ -315,10 +323,16 @@ class DiscordTimeoutError(Exception):
     """Discord did not answer in time (``ATELIER_DISCORD_TIMEOUT_SECONDS``)."""
 
 
+class DiscordAddressError(Exception):
+    """Discord's address answered the login with an HTTP error other than a refused token
+    (a 404 from a wrong ``ATELIER_DISCORD_API_BASE`` path, a proxy's 502)."""
+
+
 async def run_bot(settings: Settings, token: str) -> None:
     """Run until SIGTERM/SIGINT (or a fatal error), then shut down gracefully.
 
-    Raises DiscordTimeoutError if logging in, or then connecting to the gateway, takes
+    Raises DiscordAddressError if the login is answered with an HTTP error (not a refused
+    token), DiscordTimeoutError if logging in, or then connecting to the gateway, takes
     longer than ``settings.discord_timeout_seconds``. A signal while it is still connecting
     stops it at once, without an error.
     """
@@ -339,7 +353,7 @@ async def run_bot(settings: Settings, token: str) -> None:
     try:
         async with bot:
             try:
-                await _start(bot, token, settings)
+                await start_within_limits(bot, token, settings)
             except Exception:
                 if not stopping:  # not the connection that stop() closed under it
                     raise
@@ -350,31 +364,53 @@ async def run_bot(settings: Settings, token: str) -> None:
             await stopping[0]
 
 
-async def _start(bot: AtelierBot, token: str, settings: Settings) -> None:
+async def _answered_within(
+    work: asyncio.Task[None], answered: Coroutine[Any, Any, Any], limit: float, late: str
+) -> None:
+    """Wait until ``answered`` completes or ``work`` ends, at most ``limit`` seconds;
+    past it, stop ``work`` and raise DiscordTimeoutError(``late``). ``work`` itself goes on
+    without a limit (its own result is awaited by the caller)."""
+    answer = asyncio.ensure_future(answered)
+    done, _ = await asyncio.wait({work, answer}, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+    answer.cancel()
+    if not done:
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+        raise DiscordTimeoutError(late)
+
+
+async def start_within_limits(bot: AtelierBot, token: str, settings: Settings) -> None:
     """``bot.start``, with a time limit on logging in and on then becoming ready: an
     address that accepts connections and never answers would otherwise keep it silent
     for minutes (discord.py's requests have no overall timeout)."""
     timeout = settings.discord_timeout_seconds
     advice = "check the network, or raise ATELIER_DISCORD_TIMEOUT_SECONDS"
+    # discord.py's login runs ``setup_hook`` (database, configured models' hashes, pool,
+    # web server) once Discord answered: only the wait for that answer is limited.
+    login = asyncio.create_task(bot.login(token), name="discord-login")
+    await _answered_within(
+        login,
+        bot.logged_in.wait(),
+        timeout,
+        f"Discord did not answer within {timeout:g}s when logging in at "
+        f"{settings.discord_api_base}; {advice}",
+    )
     try:
-        await asyncio.wait_for(bot.login(token), timeout)
-    except TimeoutError:
-        raise DiscordTimeoutError(
-            f"Discord did not answer within {timeout:g}s when logging in at "
-            f"{settings.discord_api_base}; {advice}"
+        await login
+    except discord.HTTPException as error:
+        if bot.logged_in.is_set():  # Atelier's own set-up asked Discord something
+            raise
+        raise DiscordAddressError(
+            f"Discord at {settings.discord_api_base} answered {error.status} when logging in; "
+            "check ATELIER_DISCORD_API_BASE"
         ) from None
     connection = asyncio.create_task(bot.connect(), name="discord-connection")
-    ready = asyncio.create_task(bot.wait_until_ready(), name="discord-ready")
-    done, _ = await asyncio.wait(
-        {connection, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+    await _answered_within(
+        connection,
+        bot.wait_until_ready(),
+        timeout,
+        f"Discord's gateway did not let the bot connect within {timeout:g}s "
+        f"({settings.discord_gateway_url}); {advice}",
     )
-    ready.cancel()
-    if not done:
-        connection.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await connection
-        raise DiscordTimeoutError(
-            f"Discord's gateway did not let the bot connect within {timeout:g}s "
-            f"({settings.discord_gateway_url}); {advice}"
-        )
     await connection

@@ -10,6 +10,7 @@ then is the data folder created and the database opened (and migrated).
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from bot.data_folder import (
     outside_volume_problem,
     writable_problem,
 )
-from bot.model_checks import check_model
+from bot.model_checks import check_model, readable_size
 from bot.settings import Settings
+from core.errors import UserFacingError
 from db.database import Database
 from db.migrate import MigrationError
 from registry.configured import configured_models
+from registry.versions import ModelKind, NewVersion, check_new_version, local_weights_file
+from registry.weight_files import FAMILY_NAMES, inspect_lora, not_a_lora
 
 #: Below this much free space on the data folder's disk, start-up is refused.
 MIN_FREE_BYTES = 10**9
@@ -60,8 +64,13 @@ def failed(item: str, detail: str) -> Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in order: devices, models, disk space, data folder, database."""
-    checks = [*device_checks(settings), *model_checks(settings), disk_check(settings)]
+    """Every check, in order: devices, models, LoRAs, disk space, data folder, database."""
+    checks = [
+        *device_checks(settings),
+        *model_checks(settings),
+        *lora_checks(settings),
+        disk_check(settings),
+    ]
     clean = not any(check.failed for check in checks)
     checks.append(data_folder_check(settings, create=clean))
     if clean and not checks[-1].failed:
@@ -126,6 +135,40 @@ def model_checks(settings: Settings, *, hub: bool = True) -> list[Check]:
         found = check_model(source, hub=hub)
         item = f"model {name} ({setting})"
         checks.append(passed(item, found.detail) if found.ok else failed(item, found.detail))
+    return checks
+
+
+def lora_checks(settings: Settings) -> list[Check]:
+    """Each LoRA of ``ATELIER_LORAS`` is a LoRA file the registry accepts, by its header
+    only (entering it at start-up hashes the whole file)."""
+    models = configured_models(settings.models, settings.model).sources
+    checks = []
+    for key, source in settings.loras.items():
+        name = key.strip().lower()
+        item = f"LoRA {name} (ATELIER_LORAS[{json.dumps(key)}])"
+        if name in models:
+            checks.append(failed(item, f"{name} is also a configured model; give it another name"))
+            continue
+        new = NewVersion(name, "1", source, "other", kind=ModelKind.LORA)
+        try:
+            check_new_version(new)
+        except UserFacingError as error:
+            if str(error) == str(not_a_lora(source)):  # worded for /models add: say ours
+                detail = (
+                    f"{source} is not a LoRA file on this machine: give the path of a "
+                    ".safetensors LoRA (diffusers/PEFT or kohya/A1111 format); a LoRA on the "
+                    "hub is added with /models add"
+                )
+            else:
+                detail = str(error).replace("`", "")
+            checks.append(failed(item, detail))
+            continue
+        path = local_weights_file(source)
+        assert path is not None  # a configured LoRA names no weight file in a hub repo
+        facts = inspect_lora(path, source)
+        family = FAMILY_NAMES.get(facts.family, facts.family) if facts.family else "any family"
+        size = readable_size(path.stat().st_size)
+        checks.append(passed(item, f"{facts.format} LoRA for {family}, {size} ({path})"))
     return checks
 
 

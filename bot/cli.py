@@ -50,7 +50,8 @@ ATELIER_DISCORD_TIMEOUT_SECONDS (default 30) each."""
 _CHECK_HELP = """\
 Check everything that can be known without Discord: settings and .env, the token is set,
 each device (and that CUDA computes), each configured model (found locally, in the
-Hugging Face cache or on the hub: its type and size), disk space, the data folder (created
+Hugging Face cache or on the hub: its type and size), each configured LoRA (its file's
+header: format and family), disk space, the data folder (created
 and writable) and the database (opened, migrated, integrity). One line per item, ✓ or ✗
 with what to do; exit code 0 if all passed, 2 if not."""
 
@@ -164,7 +165,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_web)
 
-    models = command("models", "list the configured models (ATELIER_MODEL, ATELIER_MODELS)")
+    models = command(
+        "models",
+        "list the models and LoRAs: configured ones and LoRAs added with /models add",
+        "List the configured models (ATELIER_MODEL, ATELIER_MODELS) and LoRAs (ATELIER_LORAS),\n"
+        "then the LoRAs registered with /models add (from the database in ATELIER_DATA_DIR).",
+    )
     models.set_defaults(handler=_models)
 
     tiny = command(
@@ -241,7 +247,7 @@ def _run(args: argparse.Namespace) -> int:
     import aiohttp
     import discord
 
-    from bot.app import DiscordTimeoutError, run_bot
+    from bot.app import DiscordAddressError, DiscordTimeoutError, run_bot
     from web.server import WebListenError
 
     try:
@@ -255,9 +261,15 @@ def _run(args: argparse.Namespace) -> int:
             "developer portal (Bot → Reset Token)"
         )
         return EXIT_USAGE
-    except DiscordTimeoutError as error:
+    except (DiscordTimeoutError, DiscordAddressError) as error:
         _fail(str(error))
         return EXIT_FAILURE
+    except discord.HTTPException as error:  # after logging in: syncing commands, connecting
+        _fail(f"Discord at {settings.discord_api_base} answered {error.status}: {error.text}")
+        return EXIT_FAILURE
+    except UserFacingError as error:  # a setting the checks let through (a race, a clash)
+        _fail(str(error).replace("`", ""))
+        return EXIT_USAGE
     except (aiohttp.ClientError, OSError) as error:
         _fail(f"could not reach Discord at {settings.discord_api_base}: {error}")
         return EXIT_FAILURE

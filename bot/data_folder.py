@@ -6,10 +6,14 @@ written is one line naming it instead of a traceback from SQLite or ``mkdir``.
 
 from __future__ import annotations
 
+import errno
 import tempfile
 from pathlib import Path
 
 DATA_FOLDER_FIX = "set ATELIER_DATA_DIR to a folder this user can write"
+
+#: The errors whose text tells the operator why a folder cannot be written.
+_TELLING = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
 class SetupError(Exception):
@@ -41,7 +45,10 @@ def writable_problem(folder: Path, *, create: bool) -> str | None:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
-        return f"cannot write to {existing} ({error.strerror or error})"
+        # Only these reasons say something about the folder ("No such file or directory"
+        # from /proc would not).
+        reason = f" ({error.strerror})" if error.errno in _TELLING else ""
+        return f"the folder {existing} cannot be written to{reason}"
     return None
 
 
@@ -68,7 +75,7 @@ def outside_volume_problem(folder: Path, volume: Path | None) -> str | None:
     lost with it, usually because ``.env`` sets ``ATELIER_DATA_DIR=./data`` over ``/data``."""
     if volume is None:
         return None
-    folder, volume = folder.absolute(), volume.absolute()
+    folder, volume = folder.resolve(), volume.resolve()  # "/data/../app" is not on /data
     if folder == volume or volume in folder.parents:
         return None
     return (

@@ -209,8 +209,9 @@ def _refuse_overwriting(runs: list[PlannedRun], out: Path, force: bool) -> None:
     if existing and not force:
         shown = ", ".join(str(path) for path in existing[:3])
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        verb = "exists" if len(existing) == 1 else "exist"
         raise UsageError(
-            f"--out {out}: {shown}{more} already exist(s); choose another --out, or add "
+            f"--out {out}: {shown}{more} already {verb}; choose another --out, or add "
             "--force to overwrite"
         )
 

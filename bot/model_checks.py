@@ -65,7 +65,7 @@ def _check_folder(path: Path, shown: str) -> ModelCheck:
             False, f"{shown}/model_index.json is not valid JSON; the folder is damaged"
         )
     size = sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
-    return ModelCheck(True, f"folder {shown}: {pipeline}, {_size(size)}")
+    return ModelCheck(True, f"folder {shown}: {pipeline}, {readable_size(size)}")
 
 
 def _check_file(path: Path, shown: str) -> ModelCheck:
@@ -75,12 +75,12 @@ def _check_file(path: Path, shown: str) -> ModelCheck:
         tensors = _safetensors_tensor_count(path)
         if tensors is None:
             return ModelCheck(False, f"{shown} is not a readable .safetensors file (damaged?)")
-        detail = f"file {shown}: single-file checkpoint, {tensors} tensors, {_size(size)}"
+        detail = f"file {shown}: single-file checkpoint, {tensors} tensors, {readable_size(size)}"
         return ModelCheck(True, detail)
     if suffix == ".ckpt":
         if not zipfile.is_zipfile(path):
             return ModelCheck(False, f"{shown} is not a readable .ckpt file (damaged?)")
-        return ModelCheck(True, f"file {shown}: single-file checkpoint, {_size(size)}")
+        return ModelCheck(True, f"file {shown}: single-file checkpoint, {readable_size(size)}")
     return ModelCheck(
         False, f"{shown} is not a .safetensors or .ckpt file; give one, or a diffusers folder"
     )
@@ -107,7 +107,9 @@ def _safetensors_tensor_count(path: Path) -> int | None:
 def _check_hub_id(repo: str, *, ask_hub: bool) -> ModelCheck:
     cached = _cached_size(repo)
     if cached is not None:
-        return ModelCheck(True, f"hub id {repo}: in the Hugging Face cache, {_size(cached)}")
+        return ModelCheck(
+            True, f"hub id {repo}: in the Hugging Face cache, {readable_size(cached)}"
+        )
     if not ask_hub:
         return ModelCheck(True, f"hub id {repo}: not downloaded yet")
     if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
@@ -164,11 +166,11 @@ def _ask_hub(repo: str) -> ModelCheck:
     diffusers = config.get("diffusers") if isinstance(config, dict) else None
     pipeline = diffusers.get("_class_name", "?") if isinstance(diffusers, dict) else "?"
     stored = info.get("usedStorage")
-    size = f", {_size(stored)} on the hub" if isinstance(stored, int) else ""
+    size = f", {readable_size(stored)} on the hub" if isinstance(stored, int) else ""
     return ModelCheck(True, f"hub id {repo}: {pipeline}{size}, downloaded at first use")
 
 
-def _size(size: int) -> str:
+def readable_size(size: int) -> str:
     if size >= 10**9:
         return f"{size / 10**9:.1f} GB"
     if size >= 10**6:

@@ -30,7 +30,12 @@ _MAX_SAFETENSORS_HEADER = 100 << 20
 
 
 def is_hub_id(source: str) -> bool:
-    return bool(_HUB_ID.fullmatch(source)) and ".." not in source
+    """``org/model`` as written, not a weights file's name (``dir/x.safetensors`` is a path)."""
+    return (
+        bool(_HUB_ID.fullmatch(source))
+        and ".." not in source
+        and not source.lower().endswith((".safetensors", ".ckpt"))
+    )
 
 
 def is_diffusers_folder(path: Path) -> bool:
@@ -71,16 +76,18 @@ def check_model_source(
     source: str, checks: Sequence[Callable[[Path], bool]] = SOURCE_CHECKS
 ) -> str:
     """The source, stripped, if it is a hub id or a local path that one of ``checks``
-    accepts; RegistryError in the same words otherwise. A hub id that also names a local
-    path is judged as that path, since the loader would read the path."""
+    accepts; RegistryError in the same words otherwise. Whether a source is a hub id is
+    decided by how it is written alone (``org/model``), never by looking at the disk: were
+    an ``org/model`` that exists as a relative path judged as that path, the answer would
+    tell whether it exists. Local sources are written as paths (``/…``, ``./…``, ``~/…``)."""
     source = check_source(source)
+    if is_hub_id(source):
+        return source
     path = Path(source).expanduser()
     try:
         exists = path.exists()
     except (OSError, ValueError):  # e.g. a NUL character
         exists = False
-    if not exists and is_hub_id(source):
-        return source
     if exists and any(check(path) for check in checks):
         return source
     raise RegistryError(

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 
 from core.errors import quoted
+from db.database import Database
+from db.guilds import BlockedPrompt, get_blocked_prompt
 from studio.errors import StudioError
 
 MAX_WORD_CHARS = 60
@@ -44,3 +46,14 @@ def normalise_words(text: str) -> list[str]:
     if not words:
         raise StudioError("give one or more words, separated by commas, e.g. `gore, blood`")
     return words
+
+
+async def own_blocked_prompt(db: Database, blocked_id: int, user_id: int) -> BlockedPrompt:
+    """The blocked prompt ``user_id`` may appeal. Another member's and one that is not on
+    record get the same refusal, so a forged appeal learns nothing about either."""
+    blocked = await get_blocked_prompt(db, blocked_id)
+    if blocked is None or blocked.user_id != user_id:
+        raise StudioError(
+            "Only the person whose prompt was blocked can appeal it, while it is on record."
+        )
+    return blocked

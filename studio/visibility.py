@@ -1,5 +1,6 @@
-"""Who may see a job: one rule for every place that shows one (a button, ``/show``, the
-Info embed, the web studio).
+"""Who may see a job in Discord: one rule for every place there that shows one (a button,
+``/show``, the Info embed). The web studio's rule (``studio.public_work``) is stricter —
+its pages have no viewer and no server, so a job is there only when public to everyone.
 
 Job numbers are global across servers and appear in every button's custom_id, so anyone
 can name any job; what a job reveals (its prompt, seed, model and images) is shown only

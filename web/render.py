@@ -34,10 +34,18 @@ def when(moment: datetime) -> str:
 
 
 def base_url(request: web.Request) -> str:
-    """The address members reach the studio at: ``ATELIER_PUBLIC_URL``, or the address
-    this request came to."""
+    """The address members reach the studio at: ``ATELIER_PUBLIC_URL``, or else the address
+    the server listens on (``ATELIER_WEB_HOST``/``ATELIER_WEB_PORT``, as bound). Never the
+    request's Host header: a client chooses that, and cards and links must not carry it."""
     configured = request.app[CONTEXT].public_url
-    return configured if configured is not None else str(request.url.origin())
+    if configured is not None:
+        return configured
+    transport = request.transport
+    listening = None if transport is None else transport.get_extra_info("sockname")
+    if not listening:
+        raise web.HTTPServiceUnavailable(text="the connection closed")
+    host, port = str(listening[0]), int(listening[1])
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def render(

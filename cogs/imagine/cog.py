@@ -28,7 +28,6 @@ from cogs.resources import Resources
 from cogs.uploads import result_upload
 from cogs.web_links import member_page
 from db.guilds import (
-    get_blocked_prompt,
     get_guild_settings,
     mark_appealed,
     record_blocked_prompt,
@@ -38,6 +37,7 @@ from db.job_messages import JobPlace
 from db.jobs import JobStatus, Lane
 from db.users import VariationStrength, add_favorite, count_favorites
 from inference.pool.handle import JobHandle
+from studio.moderation import own_blocked_prompt
 from studio.service import StoredJob
 
 log = logging.getLogger(__name__)
@@ -277,13 +277,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
 
     async def _appeal(self, interaction: discord.Interaction[Any], blocked_id: int) -> None:
         db = self.resources.db
-        blocked = await get_blocked_prompt(db, blocked_id)
-        if blocked is None:
-            await tell(interaction, "⚠️ That blocked prompt is not on record any more.")
-            return
-        if blocked.user_id != interaction.user.id:
-            await tell(interaction, "🔒 Only the person whose prompt was blocked can appeal.")
-            return
+        blocked = await own_blocked_prompt(db, blocked_id, interaction.user.id)
         channel_id = (await get_guild_settings(db, blocked.guild_id)).moderation_channel_id
         if channel_id is None:
             await tell(

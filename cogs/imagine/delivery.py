@@ -19,6 +19,7 @@ from typing import Any
 
 import discord
 
+from cogs.fitting import MESSAGE_CHARS, clip
 from cogs.imagine import render
 from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
 from cogs.resources import Resources
@@ -100,6 +101,11 @@ class StatusMessage:
     async def edit(
         self, *, content: str, uploads: Sequence[Upload] = (), view: discord.ui.View | None
     ) -> None:
+        """Show ``content`` (and ``uploads``, ``view``) in this message. Every text of the
+        job's message goes through here or :meth:`post_result`/:meth:`show_final`, which
+        clip it to a message's size: a failure's reason after a long prompt must still
+        show."""
+        content = clip(content, MESSAGE_CHARS)
         if self.token_fresh:
             try:
                 await self._edit_by_webhook(content=content, uploads=uploads, view=view)
@@ -120,6 +126,7 @@ class StatusMessage:
         replying to this one (which then says ``status_after``), or on its own when there is
         no status message. Returns the new message's id, or None when the result went in
         place."""
+        content = clip(content, MESSAGE_CHARS)
         if self.token_fresh:
             try:
                 await self._edit_by_webhook(content=content, uploads=[upload], view=view)
@@ -159,6 +166,7 @@ class StatusMessage:
     async def show_final(self, content: str) -> int | None:
         """Say how the job ended (failed, cancelled), without buttons: in this message, or
         in a new one when there is none. Returns the new message's id, if one was posted."""
+        content = clip(content, MESSAGE_CHARS)
         if self.message_id is not None:
             await self.edit(content=content, view=None)
             return None

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot import model_checks
 from bot.checks import Outcome, database_check, device_checks
+from bot.data_folder import outside_volume_problem
 from bot.model_checks import check_model
 from bot.settings import load_settings
 
@@ -37,13 +38,14 @@ def _check(cwd: Path, env: dict[str, str]) -> tuple[int, list[str]]:
 
 
 def test_check_on_a_good_setup_passes_every_item_and_prepares_the_data_folder(
-    tmp_path: Path, tiny_model_dir: Path
+    tmp_path: Path, tiny_model_dir: Path, tiny_lora_files: dict[str, Path]
 ) -> None:
     (tmp_path / ".env").write_text("ATELIER_DEVICES=cpu\nATELIER_DISCORD_TOKEN=MTIz.abc\n")
     rc, lines = _check(
         tmp_path,
         {
             "ATELIER_MODEL": str(tiny_model_dir),
+            "ATELIER_LORAS": json.dumps({"PixelArt": str(tiny_lora_files["kohya"])}),
             "ATELIER_DATA_VOLUME": str(tmp_path),
             "ATELIER_DATA_DIR": str(tmp_path / "data"),
         },
@@ -55,6 +57,7 @@ def test_check_on_a_good_setup_passes_every_item_and_prepares_the_data_folder(
         "✓ Discord token",
         "✓ device cpu",
         "✓ model tiny-sd (ATELIER_MODEL)",
+        '✓ LoRA pixelart (ATELIER_LORAS["PixelArt"])',
         "✓ disk space",
         "✓ data folder",
         "✓ database",
@@ -63,18 +66,25 @@ def test_check_on_a_good_setup_passes_every_item_and_prepares_the_data_folder(
     assert lines[2] == "✓ device cpu: the CPU, float32"
     assert lines[3].startswith(f"✓ model tiny-sd (ATELIER_MODEL): folder {tiny_model_dir}: ")
     assert "StableDiffusionPipeline" in lines[3]
-    assert lines[6].endswith("integrity ok)")
+    assert lines[4] == (
+        f'✓ LoRA pixelart (ATELIER_LORAS["PixelArt"]): kohya LoRA for any family, '
+        f"{model_checks.readable_size(tiny_lora_files['kohya'].stat().st_size)} "
+        f"({tiny_lora_files['kohya']})"
+    )
+    assert lines[7].endswith("integrity ok)")
     assert (tmp_path / "data" / "atelier.db").is_file()
 
 
 def test_check_on_a_bad_setup_names_each_problem_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "not-a-model").mkdir()
+    (tmp_path / "notlora.safetensors").write_bytes(b"not a LoRA")
     rc, lines = _check(
         tmp_path,
         {
             "ATELIER_DEVICES": "cpu",
             "ATELIER_MODEL": "./nothere",
             "ATELIER_MODELS": json.dumps({"empty": "./not-a-model", "hub": "org/model"}),
+            "ATELIER_LORAS": json.dumps({"x": "./notlora.safetensors", "Empty": "./e"}),
             "ATELIER_DATA_VOLUME": str(tmp_path / "volume"),
             "ATELIER_DATA_DIR": str(tmp_path / "data"),
         },
@@ -90,13 +100,24 @@ def test_check_on_a_bad_setup_names_each_problem_and_writes_nothing(tmp_path: Pa
         "be reached"
     )
     assert failed["✗ model nothere (ATELIER_MODEL)"].startswith("./nothere does not exist")
+    assert failed['✗ LoRA x (ATELIER_LORAS["x"])'] == (
+        "./notlora.safetensors is not a LoRA file on this machine: give the path of a "
+        ".safetensors LoRA (diffusers/PEFT or kohya/A1111 format); a LoRA on the hub is added "
+        "with /models add"
+    )
+    assert failed['✗ LoRA empty (ATELIER_LORAS["Empty"])'] == (
+        "empty is also a configured model; give it another name"
+    )
     assert failed["✗ data folder"] == (
         f"{tmp_path / 'data'} is outside the volume {tmp_path / 'volume'} "
         "(ATELIER_DATA_VOLUME), so it would be lost with the container; remove "
         "ATELIER_DATA_DIR from .env (the image sets it to /data)"
     )
     assert lines[-1] == "– database: not opened until the problems above are fixed"
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["not-a-model"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "not-a-model",
+        "notlora.safetensors",
+    ]
 
 
 def test_check_with_bad_settings_says_so_and_stops(tmp_path: Path) -> None:
@@ -250,3 +271,12 @@ def test_a_cuda_device_is_named_after_it_computed(
     [check] = device_checks(load_settings())
     assert check.outcome is Outcome.PASSED, check.line()
     assert check.detail.endswith(" GiB, float16")
+
+
+def test_a_data_folder_that_climbs_out_of_the_volume_is_outside_it(tmp_path: Path) -> None:
+    volume = tmp_path / "data"
+    volume.mkdir()
+    assert outside_volume_problem(volume / "atelier", volume) is None
+    problem = outside_volume_problem(volume / ".." / "app", volume)
+    assert problem is not None
+    assert problem.startswith(f"{tmp_path / 'app'} is outside the volume {volume} ")

@@ -305,7 +305,8 @@ BAD_COMMAND_LINE = [
         "a car",
         ["--out", "/proc/atelier/grid.png"],
         {},
-        "--out /proc/atelier/grid.png: cannot write to /proc",
+        "--out /proc/atelier/grid.png: the folder /proc cannot be written to; choose a "
+        "folder you can write to",
         id="out-unwritable",
     ),
 ]
@@ -712,7 +713,7 @@ def test_imagine_never_overwrites_a_file_unless_forced(
     _, err = capsys.readouterr()
     assert rc == 2
     assert err.splitlines() == [
-        "atelier: --out grid.png: grid-2.png already exist(s); choose another --out, or add "
+        "atelier: --out grid.png: grid-2.png already exists; choose another --out, or add "
         "--force to overwrite"
     ]
     assert (workdir / "grid-2.png").read_bytes() == b"someone's picture"
@@ -722,6 +723,19 @@ def test_imagine_never_overwrites_a_file_unless_forced(
     assert _imagine(tiny_model_dir, f"a car {FAST}", "--force") == 0
     with Image.open(workdir / "grid-2.png") as image:
         assert image.size == (64, 64)
+
+
+def test_several_existing_files_are_named_in_one_line(
+    workdir: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("grid.png", "grid-1.png"):
+        (workdir / name).write_bytes(b"someone's picture")
+    assert _imagine(tiny_model_dir, f"a car {FAST}") == 2
+    _, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "atelier: --out grid.png: grid.png, grid-1.png already exist; choose another --out, "
+        "or add --force to overwrite"
+    ]
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -740,8 +754,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (["health"], ["/healthz", "ATELIER_WEB_PORT", "(default 8080)"]),
         (["make-tiny-model"], ["(default sd)", "(default 0)"]),
         (["db", "backup"], ["never overwritten", "before upgrading"]),
+        (["models"], ["ATELIER_MODELS", "LoRAs (ATELIER_LORAS)", "registered with /models add"]),
     ],
-    ids=["run", "check", "imagine", "health", "make-tiny-model", "db-backup"],
+    ids=["run", "check", "imagine", "health", "make-tiny-model", "db-backup", "models"],
 )
 def test_every_command_help_says_what_it_does_and_its_defaults(
     capsys: pytest.CaptureFixture[str], argv: list[str], says: list[str]

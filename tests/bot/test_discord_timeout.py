@@ -11,8 +11,16 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
+
+import bot.app
+from bot.app import create_bot, start_within_limits
+from bot.settings import load_settings
+from tests.discord_standin import FakeDiscord
+from tests.helpers.discord_bots import Bots
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,3 +104,65 @@ async def test_ctrl_c_while_logging_in_stops_at_once(
     assert "Traceback" not in err.decode()
     assert "could not reach Discord" not in err.decode()
     assert took < 15  # not the 300 s login timeout
+
+
+async def test_a_set_up_slower_than_the_login_limit_still_starts(
+    bots: Bots, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is on Discord's answer: entering the configured models (which hashes new
+    weights files) may take longer once Discord accepted the login."""
+    enter_configured = bot.app.enter_configured
+
+    async def slow_enter_configured(*args: Any) -> None:
+        await asyncio.sleep(6)  # longer than the limit
+        await enter_configured(*args)
+
+    monkeypatch.setattr(bot.app, "enter_configured", slow_enter_configured)
+    settings = load_settings(
+        discord_token=fake.bot_token,
+        discord_api_base=fake.api_base,
+        discord_gateway_url=fake.gateway_url,
+        discord_timeout_seconds=4,  # the gateway, once connected, must be ready within it
+        data_dir=bots.data_dir,
+        model=str(bots.model_dir),
+        devices="cpu",
+        web_port=0,
+    )
+    started = create_bot(settings, backend_factory=bots.load)
+    running = asyncio.create_task(start_within_limits(started, fake.bot_token, settings))
+    try:
+        await fake.wait_until_ready(timeout=20)
+        assert not running.done()
+    finally:
+        await started.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    running.result()  # no DiscordTimeoutError
+
+
+async def test_an_address_answering_404_is_one_line_and_exit_1(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    """A wrong path in ATELIER_DISCORD_API_BASE: a server that answers, but not Discord."""
+    runner = web.AppRunner(web.Application())  # no routes: 404 for everything
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    api_base = f"http://127.0.0.1:{port}/wrong/v10"
+    try:
+        process = await _start_run(tmp_path, api_base, tiny_model_dir, limit=30)
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), timeout=90)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    finally:
+        await runner.cleanup()
+    assert process.returncode == 1, err.decode()
+    assert "Traceback" not in err.decode()
+    assert err.decode().splitlines()[-1] == (
+        f"atelier: Discord at {api_base} answered 404 when logging in; check "
+        "ATELIER_DISCORD_API_BASE"
+    )

@@ -5,14 +5,18 @@ traceback, and writes nothing."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from db.database import Database
+from registry.versions import ConfiguredModel, enter_configured
+from tests.discord_standin import FakeDiscord
 
 TOKEN = "MTIz.fake-token-value-xyz"
 #: This checkout, ahead of any installed copy of Atelier, for the processes the tests start.
@@ -104,8 +108,8 @@ SETTINGS_MISTAKES = [
         {},
         {},
         ["imagine", "a car", "--out", "/proc/atelier/grid.png"],
-        "--out /proc/atelier/grid.png: cannot write to /proc (No such file or directory); "
-        "choose a folder you can write to",
+        "--out /proc/atelier/grid.png: the folder /proc cannot be written to; choose a folder "
+        "you can write to",
         id="out-unwritable",
     ),
 ]
@@ -133,6 +137,7 @@ def test_run_refuses_to_start_with_one_line_per_problem_before_logging_in(
     be created: each told in one line, before Discord is asked (its address is a closed
     port: had it been tried, the answer would be "could not reach Discord")."""
     (tmp_path / "afile").write_text("a file where a folder should be")
+    (tmp_path / "notlora.safetensors").write_bytes(b"not a LoRA")
     before = _snapshot(tmp_path)
     rc, _, err = _atelier(
         tmp_path,
@@ -142,6 +147,7 @@ def test_run_refuses_to_start_with_one_line_per_problem_before_logging_in(
             "ATELIER_DISCORD_API_BASE": "http://127.0.0.1:9/api/v10",
             "ATELIER_DEVICES": "cuda:99",
             "ATELIER_MODEL": "./nothere",
+            "ATELIER_LORAS": '{"x": "./notlora.safetensors"}',
             "ATELIER_DATA_DIR": "afile/data",
         },
     )
@@ -152,6 +158,9 @@ def test_run_refuses_to_start_with_one_line_per_problem_before_logging_in(
         f"{_cuda_count()} CUDA device(s); use auto or cpu, or name existing GPUs",
         "atelier: ✗ model nothere (ATELIER_MODEL): ./nothere does not exist; give a diffusers "
         "folder, a .safetensors/.ckpt file or a hub id (org/model)",
+        'atelier: ✗ LoRA x (ATELIER_LORAS["x"]): ./notlora.safetensors is not a LoRA file on '
+        "this machine: give the path of a .safetensors LoRA (diffusers/PEFT or kohya/A1111 "
+        "format); a LoRA on the hub is added with /models add",
         f"atelier: ✗ data folder: cannot create afile/data: {tmp_path / 'afile'} is not a "
         "folder; set ATELIER_DATA_DIR to a folder this user can write",
     ]
@@ -196,5 +205,51 @@ def test_db_backup_to_a_folder_that_cannot_be_written(tmp_path: Path) -> None:
         tmp_path, "db", "backup", "/proc/atelier/copy.db", env={"ATELIER_DATA_DIR": "data"}
     )
     assert rc == 2, err
-    assert _one_line(err).startswith("/proc/atelier/copy.db: cannot write to /proc")
+    assert _one_line(err) == (
+        "/proc/atelier/copy.db: the folder /proc cannot be written to; choose a folder you "
+        "can write to"
+    )
     assert _snapshot(tmp_path) == before
+
+
+async def test_a_registry_refusal_after_logging_in_is_one_line_exit_2(
+    fake: FakeDiscord, tmp_path: Path, tiny_model_dir: Path, tiny_lora_files: dict[str, Path]
+) -> None:
+    """A LoRA named like a checkpoint a moderator registered: only the database knows, so
+    it is found at start-up, after Discord answered; still one line, no traceback."""
+    async with await Database.open(tmp_path / "data" / "atelier.db") as db:
+        checkpoint = ConfiguredModel("pixel", str(tiny_model_dir), "1", "")
+        await enter_configured(db, [checkpoint], now=datetime.now(UTC))
+    clean = {name: value for name, value in os.environ.items() if not name.startswith("ATELIER_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env={
+            **clean,
+            "PYTHONPATH": str(REPO),
+            "ATELIER_DISCORD_TOKEN": fake.bot_token,
+            "ATELIER_DISCORD_API_BASE": fake.api_base,
+            "ATELIER_DISCORD_GATEWAY_URL": fake.gateway_url,
+            "ATELIER_DATA_DIR": str(tmp_path / "data"),
+            "ATELIER_MODEL": str(tiny_model_dir),
+            "ATELIER_LORAS": json.dumps({"pixel": str(tiny_lora_files["kohya"])}),
+            "ATELIER_DEVICES": "cpu",
+            "ATELIER_WEB_PORT": "0",
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), timeout=90)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 2, err.decode()
+    assert "Traceback" not in err.decode()
+    assert err.decode().splitlines()[-1] == (
+        "atelier: pixel is registered as a checkpoint; the configured lora needs another name"
+    )

@@ -38,6 +38,9 @@ async def test_with_a_public_url_and_the_gallery_on_web_links_to_the_jobs_page(
     bots: Bots, fake: FakeDiscord, alice: FakeUser
 ) -> None:
     moderator = fake.add_user("mod", manage_guild=True)
+    # A nickname is one server's business; the web, shared by every server, shows her
+    # Discord-wide name.
+    alice.global_name, alice.nick = "Alice Liddell", "Ali the Moderator's pal"
     bot = await bots.start(public_url=PUBLIC_URL)
     turned = await fake.slash("admin gallery", {"state": "on"}, user=moderator)
     text = (await turned.wait_original()).content
@@ -60,8 +63,10 @@ async def test_with_a_public_url_and_the_gallery_on_web_links_to_the_jobs_page(
         session.get(bot.web.url + f"/j/{row[0]}") as page,
     ):
         assert page.status == 200
-        # The name she goes by in Discord, which the bot recorded when she used it.
-        assert f'by <a href="/m/{alice.id}">alice</a>' in await page.text()
+        # The name she goes by across Discord, which the bot recorded when she used it.
+        text = await page.text()
+        assert f'by <a href="/m/{alice.id}">Alice Liddell</a>' in text
+        assert "pal" not in text
 
     # After a restart /show draws the same link, and the other buttons still answer.
     await bots.stop(bot)

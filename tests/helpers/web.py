@@ -30,6 +30,8 @@ from db.jobs import (
     mark_running,
 )
 from db.users import remember_name
+from inference.jobs import GenerationJob, LoraUse
+from inference.params import ImagineRequest, PromptPart
 from tests.helpers.clock import T0, FakeClock
 from web.app import create_web_app
 from web.context import WebContext
@@ -97,38 +99,34 @@ async def shown_job(
     parent: tuple[int, int] | None = None,
     at_minutes: int = 0,
     size: int = 64,
+    loras: tuple[LoraUse, ...] = (),
+    **request_fields: object,
 ) -> int:
     """A finished job of ``owner`` with ``images`` real PNG files, posted in ``guild`` (None:
-    made from the command line)."""
+    made from the command line), its parameters stored as the engine stores them;
+    ``request_fields`` set more of the request (``guidance``, ``recommended``...)."""
     at = T0 + timedelta(minutes=at_minutes)
     seed = 1234 + at_minutes
-    params = {
-        "kind": kind.value,
-        "request": {
-            "prompt": prompt,
-            "parts": [{"text": prompt, "weight": 1.0}],
-            "negative_prompt": negative,
-            "aspect": [1, 1],
-            "seed": seed,
-            "chaos": 0,
-            "stylize": 250,
-            "quality": 1,
-            "stop": 100,
-            "tile": False,
-            "model": None,
-            "steps": None,
-            "sampler": None,
-        },
-        "model": "tiny:1",
-        "seed": seed,
-        "width": size,
-        "height": size,
-        "steps": 4,
-        "sampler": "euler_a",
-        "num_images": images,
-        "init_image": None,
-        "strength": None,
-    }
+    request = ImagineRequest(
+        prompt=prompt,
+        parts=(PromptPart(prompt, 1.0),),
+        negative_prompt=negative,
+        seed=seed,
+        stylize=250,
+        **request_fields,  # type: ignore[arg-type]
+    )
+    params = GenerationJob(
+        kind=kind,
+        request=request,
+        model="tiny:1",
+        seed=seed,
+        width=size,
+        height=size,
+        steps=4,
+        sampler="euler_a",
+        num_images=images,
+        loras=loras,
+    ).to_params()
     async with db.transaction() as conn:
         job_id = await insert_job(
             conn,

@@ -66,3 +66,15 @@ def test_the_checks_judge_contents_not_names(tmp_path: Path) -> None:
     assert not is_weights_file(fake)
     fake.write_bytes(b"PK\x03\x04rest")
     assert is_weights_file(fake)
+
+
+def test_a_hub_id_is_judged_by_how_it_is_written_never_by_the_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ``org/model`` that exists as a relative path (even one that is no model) gets the
+    answer one that does not exist gets: the answer tells nothing about the disk."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "atelier.db").write_text("not a model")
+    assert check_model_source("data/atelier.db") == "data/atelier.db"
+    assert check_model_source("data/nothing.db") == "data/nothing.db"

@@ -17,6 +17,7 @@ from tests.helpers.web import (
     Site,
     contest_with_entries,
     open_gallery,
+    running_site,
     vote_and_close,
 )
 
@@ -118,3 +119,20 @@ async def test_a_contest_of_a_server_without_the_gallery_is_not_found(
     ):
         status, _ = await site.get(path)
         assert status == 404
+
+
+async def test_the_visitor_cookie_is_secure_when_the_public_url_is_https(
+    db: Database, images_dir: Path, clock: FakeClock
+) -> None:
+    await open_gallery(db)
+    contest, _ = await contest_with_entries(db, images_dir, clock, ENTRANTS)
+    for public_url, secure in (("https://atelier.example.org", True), (None, False)):
+        async with (
+            running_site(db, images_dir, clock, public_url) as site,
+            site.session.get(f"{site.server.url}/contests/{contest}") as response,
+        ):
+            assert response.status == 200
+            morsel = response.cookies["atelier_visitor"]
+        assert bool(morsel["secure"]) is secure
+        assert morsel["httponly"]
+        assert morsel["samesite"] == "Lax"

@@ -8,6 +8,7 @@ from pathlib import Path
 from db.database import Database
 from db.jobs import JobKind
 from db.users import add_favorite
+from inference.jobs import LoraUse
 from tests.helpers.clock import T0
 from tests.helpers.web import (
     ALICE,
@@ -130,3 +131,56 @@ async def test_pages_without_an_image_of_their_own_show_the_sites_card(site: Sit
     assert status == 200
     assert card.startswith(b"\x89PNG")
     assert headers["Content-Type"] == "image/png"
+
+
+async def test_a_lora_job_page_names_its_loras_cfg_and_the_recommendations_it_took(
+    db: Database, images_dir: Path, site: Site
+) -> None:
+    await open_gallery(db)
+    prompt = "a fox <lora:inkwash@2:0.7>"
+    job = await shown_job(
+        db,
+        images_dir,
+        prompt=prompt,
+        negative="blurry",
+        loras=(LoraUse("inkwash:2", "/loras/inkwash.safetensors", None, 0.7, "ab" * 32),),
+        guidance=5.5,
+        recommended=(("steps", "4"), ("cfg", "5.5"), ("negative_prompt", "blurry")),
+    )
+    status, page = await site.get(f"/j/{await public_id_of(db, job)}")
+    assert status == 200
+    text = html.unescape(page)
+    assert '<dt>LoRAs</dt><dd><a href="/models#inkwash:2">inkwash@2 ×0.7</a></dd>' in text
+    assert "<dt>CFG</dt><dd>5.5</dd>" in text
+    assert "<li>steps 4</li><li>CFG 5.5</li><li>negative prompt: blurry</li>" in text
+    for repr_text in ("[", "{", "Loras", "Recommended:", "Guidance"):
+        assert repr_text not in text.split('<dl class="params">')[1].split("</dl>")[0]
+    # No flag sets a CFG: the page does not promise the copied prompt makes this job again.
+    assert "it makes this job again" not in text
+    assert "no flag sets" in text
+    assert f"{prompt} --no blurry --s 250 --seed" in text
+
+
+async def test_a_plain_job_page_shows_no_empty_lists_or_dicts(
+    db: Database, images_dir: Path, site: Site
+) -> None:
+    await open_gallery(db)
+    job = await shown_job(db, images_dir)
+    status, page = await site.get(f"/j/{await public_id_of(db, job)}")
+    assert status == 200
+    parameters = page.split('<dl class="params">')[1].split("</dl>")[0]
+    for repr_text in ("[]", "{}", "None", "LoRAs", "CFG", "Recommended"):
+        assert repr_text not in parameters
+    assert "it makes this job again" in page
+
+
+async def test_without_a_public_url_cards_use_the_servers_address_not_the_host_header(
+    db: Database, images_dir: Path, site: Site
+) -> None:
+    await open_gallery(db)
+    public_id = await public_id_of(db, await shown_job(db, images_dir))
+    status, page = await site.get(f"/j/{public_id}", headers={"Host": "evil.example"})
+    assert status == 200
+    assert "evil.example" not in page
+    assert f'property="og:url" content="{site.server.url}/j/{public_id}"' in page
+    assert f'property="og:image" content="{site.server.url}/i/{public_id}/1.png"' in page

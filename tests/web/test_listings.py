@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from pathlib import Path
 
 from db.database import Database
 from db.jobs import JobKind
-from db.users import add_favorite
-from registry.versions import set_certified
+from db.users import UserSettings, add_favorite, save_user_settings
+from registry.recommended import Recommended
+from registry.versions import (
+    ModelKind,
+    NewVersion,
+    VersionEdit,
+    add_version,
+    edit_version,
+    set_certified,
+)
 from tests.helpers.clock import T0, FakeClock
 from tests.helpers.registry import new_version
 from tests.helpers.web import (
@@ -22,6 +31,7 @@ from tests.helpers.web import (
     public_id_of,
     shown_job,
 )
+from web.names import PRIVATE_MEMBER
 from web.pages.members import PER_PAGE
 
 
@@ -120,3 +130,58 @@ async def test_the_models_page_lists_every_version(
     assert "upcoming" in page
     assert '<a href="https://example.org/license" rel="nofollow noopener">CreativeML' in page
     assert '<td data-label="Creator">Alice</td>' in page
+
+
+async def test_the_models_page_shows_kinds_lora_facts_hashes_and_recommended_settings(
+    db: Database, site: Site, tiny_lora_files: dict[str, Path]
+) -> None:
+    path = tiny_lora_files["kohya"]
+    lora = await add_version(
+        db,
+        NewVersion(
+            name="pixelart",
+            version="1",
+            source=str(path),
+            family="sd1",
+            kind=ModelKind.LORA,
+            trigger_words="pixel art, 8-bit",
+            default_weight=0.7,
+            recommended=Recommended(
+                steps=20, sampler="euler_a", cfg=5.5, weight_min=0.4, weight_max=0.9
+            ),
+        ),
+        added_by=1,
+        now=T0,
+    )
+    checkpoint = await new_version(db, "dreamy:2")
+    await edit_version(
+        db,
+        checkpoint.key,
+        VersionEdit(recommended=Recommended(steps=30, cfg=7.5, negative_prompt="blurry")),
+    )
+    status, page = await site.get("/models")
+    assert status == 200
+    text = html.unescape(page)
+    assert "<strong>1</strong> <small>(LoRA, sd1)</small>" in text
+    assert "<strong>2</strong> <small>(checkpoint, sd1)</small>" in text
+    assert lora.sha256 is not None
+    assert (
+        "<span>Trigger words: pixel art, 8-bit</span> · <span>Default weight: 0.7</span>"
+        f" · <span>Hash: {lora.sha256[:10]}</span>"
+        " · <span>Recommended: steps 20; sampler euler_a; CFG 5.5; weight 0.4–0.9</span>"
+    ) in text
+    assert "<span>Recommended: steps 30; CFG 7.5; negative: blurry</span>" in text
+
+
+async def test_the_models_page_does_not_name_a_creator_who_keeps_results_private(
+    db: Database, site: Site
+) -> None:
+    await name_members(db)
+    await new_version(db, "dreamy:2", creator_id=ALICE)
+    await new_version(db, "sunny:1", creator_id=BOB)
+    await save_user_settings(db, UserSettings(ALICE, public=False))
+    status, page = await site.get("/models")
+    assert status == 200
+    assert "Alice" not in page
+    assert f'<td data-label="Creator">{PRIVATE_MEMBER}</td>' in page
+    assert '<td data-label="Creator">Bob</td>' in page

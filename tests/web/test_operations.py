@@ -123,6 +123,8 @@ async def test_metrics_carry_the_pools_figures_and_the_requests(
         assert (await client.get("/jobs/5f2a")).status == 200
         assert (await client.get("/jobs/77c1")).status == 200
         assert (await client.get("/no/such/page")).status == 404
+        for method in ("POST", "PUT", "PROPFIND", "OPTIONS"):
+            await client.request(method, "/jobs/5f2a")
         response = await client.get("/metrics")
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/plain")
@@ -151,6 +153,17 @@ async def test_metrics_carry_the_pools_figures_and_the_requests(
     assert requests("/jobs/{public_id}", "200") == 2
     assert requests("/healthz", "200") == 1
     assert requests("unmatched", "404") == 1
+    # Methods other than GET and HEAD share one label (the parser passes dozens of them).
+    methods = {
+        dict(labels)["method"] for name, labels in samples if name == "atelier_web_requests_total"
+    }
+    assert methods == {"GET", "other"}
+    others = sum(
+        value
+        for (name, labels), value in samples.items()
+        if name == "atelier_web_requests_total" and dict(labels)["method"] == "other"
+    )
+    assert others == 4
     timed = samples[("atelier_web_request_seconds_count", (("route", "/jobs/{public_id}"),))]
     assert timed == 2
 

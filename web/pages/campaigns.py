@@ -1,6 +1,7 @@
 """Campaign pages: goal, pledged total and progress bar, deadline, status, and the backers
-who chose to be named; anonymous backers are counted, never named, their amounts never
-shown."""
+who chose to be named, by name only; anonymous backers are counted, never named. No
+backer's amount is shown: beside the total, the named amounts would give away the
+anonymous ones'."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ async def campaign_page(request: web.Request) -> web.Response:
         server=shown,
         state=state,
         campaign=campaign,
-        named=[(names[b.user_id], b) for b in named],
+        named=[names[b.user_id] for b in named],
         anonymous=len(backers) - len(named),
         model_name=campaign.model_key.partition(":")[0],
     )

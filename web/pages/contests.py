@@ -119,8 +119,15 @@ async def contest_page(request: web.Request) -> web.Response:
         **values,
     )
     if new_visitor and contest.state is ContestState.VOTING:
+        # Secure when members reach the studio over https (through the reverse proxy).
+        public_url = request.app[CONTEXT].public_url
         response.set_cookie(
-            VISITOR_COOKIE, visitor, max_age=90 * 86400, httponly=True, samesite="Lax"
+            VISITOR_COOKIE,
+            visitor,
+            max_age=90 * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=public_url is not None and public_url.lower().startswith("https://"),
         )
     return response
 

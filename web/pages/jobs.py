@@ -3,6 +3,7 @@ parameter, the seed of each image, the model, lineage and ❤."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -20,8 +21,56 @@ routes = web.RouteTableDef()
 #: A prompt longer than this is cut in the Open Graph card's text (the page shows it all).
 CARD_PROMPT_CHARS = 200
 
-#: Stored request fields shown elsewhere on the page, or not a parameter a member chose.
-_NOT_PARAMETERS = {"prompt", "parts", "negative_prompt", "model", "seed", "steps", "sampler"}
+#: Stored request fields shown elsewhere on the page (LoRAs from the job's own record, which
+#: says which version ran) or shown below in their own words, or not a member's parameter.
+_NOT_PARAMETERS = {
+    "prompt",
+    "parts",
+    "negative_prompt",
+    "model",
+    "seed",
+    "steps",
+    "sampler",
+    "loras",
+    "guidance",
+    "recommended",
+}
+
+#: How the recommended settings a job records are named on its page.
+_RECOMMENDED_NAMES = {"steps": "steps", "sampler": "sampler", "cfg": "CFG"}
+
+
+@dataclass(frozen=True)
+class LoraShown:
+    """A LoRA a job ran with: ``name@version ×weight``, linked to its row on /models."""
+
+    key: str
+    text: str
+
+
+def loras_of(job: JobRecord) -> list[LoraShown]:
+    """The LoRA versions the job ran with, at the weights it used."""
+    shown = []
+    for lora in job.params.get("loras") or []:
+        key = str(lora["key"])
+        name, _, version = key.partition(":")
+        label = f"{name}@{version}" if version else name
+        shown.append(LoraShown(key, f"{label} ×{float(lora['weight']):g}"))
+    return shown
+
+
+def recommended_applied(job: JobRecord) -> list[str]:
+    """The creators' recommended settings that took effect in this job, one short line each."""
+    recorded: dict[str, str] = (job.params.get("request") or {}).get("recommended") or {}
+    order = [*_RECOMMENDED_NAMES, "negative_prompt"]
+    lines = []
+    for setting in sorted(recorded, key=lambda s: order.index(s) if s in order else len(order)):
+        value = recorded[setting]
+        if setting == "negative_prompt":
+            lines.append(f"negative prompt: {value}")
+        else:
+            lines.append(f"{_RECOMMENDED_NAMES.get(setting, setting.replace('_', ' '))} {value}")
+    return lines
 
 
 def job_path(public_id: str) -> str:
@@ -40,6 +89,8 @@ def parameters(job: JobRecord) -> list[tuple[str, str]]:
     ]
     if params.get("strength") is not None:
         shown.append(("Strength (img2img)", f"{params['strength']:g}"))
+    if request.get("guidance") is not None:
+        shown.append(("CFG", f"{float(request['guidance']):g}"))
     for name, value in sorted(request.items()):
         if name in _NOT_PARAMETERS or value is None:
             continue
@@ -54,8 +105,15 @@ def parameters(job: JobRecord) -> list[tuple[str, str]]:
     return shown
 
 
+def copy_remakes(job: JobRecord) -> bool:
+    """Whether :func:`copy_text` makes this job again. A CFG the job took from a model's
+    recommended settings has no prompt flag: a later run gets whatever is recommended then."""
+    return (job.params.get("request") or {}).get("guidance") is None
+
+
 def copy_text(job: JobRecord) -> str:
-    """The prompt with the flags that make this job again: paste it into /imagine."""
+    """The prompt (with its LoRA tags) and the flags that make this job again: paste it into
+    /imagine. See :func:`copy_remakes` for the one setting no flag carries."""
     params = job.params
     request: dict[str, Any] = params.get("request") or {}
     flags = []
@@ -124,7 +182,10 @@ async def job_page(request: web.Request) -> web.Response:
         negative=negative,
         images=list(zip(images, hearts, strict=True)),
         parameters=parameters(record),
+        loras=loras_of(record),
+        recommended=recommended_applied(record),
         copy=copy_text(record),
+        copy_remakes=copy_remakes(record),
         parent=parent,
         children=children,
         kind=lineage_word(record.kind),

@@ -121,3 +121,21 @@ class TestUploadLimit:
             size = original.size
         with Image.open(io.BytesIO(attachment.data)) as sent:
             assert sent.size == size
+
+
+async def test_a_long_prompts_failure_is_still_shown_within_a_message(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    """The prompt shown (up to 1,500 characters) and a long reason together are more than a
+    message holds: the failure is shown clipped, not refused by Discord and lost."""
+    await bots.start()
+
+    def poisoned(jobs: Sequence[GenerationJob]) -> None:
+        raise RuntimeError("the weights could not be read: " + "x" * 900)
+
+    bots.script.fault = poisoned
+    prompt = "poison " + "apple " * 300
+    rec = await fake.slash("imagine", {"prompt": prompt}, user=alice)
+    failed = await rec.wait_original(lambda m: "failed" in m.content, timeout=30)
+    assert len(failed.content) <= 2000
+    assert "this job failed: RuntimeError: the weights could not be read" in failed.content

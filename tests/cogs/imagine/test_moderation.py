@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import discord
+
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.discord_bots import Bots
 
@@ -43,6 +45,21 @@ async def test_a_banned_word_is_refused_and_the_appeal_reaches_the_moderators(
     assert posted.embeds[0]["description"] == "GORE in the  dead   body shop"
     again = await fake.press(refusal.id, refusal.custom_ids[0], user=alice)
     assert "already" in (await again.wait_original()).content
+
+    # Another member's press, and one for a blocked prompt that is not on record (a forged
+    # id), get the same answer: neither tells whether the other exists.
+    stranger = await fake.press(refusal.id, refusal.custom_ids[0], user=fake.add_user("eve"))
+    strangers_answer = (await stranger.wait_original()).content
+    assert "Only the person whose prompt was blocked" in strangers_answer
+    action, _, index = refusal.custom_ids[0].rpartition(":")
+    missing_id = f"{action.rpartition(':')[0]}:999:{index}"
+    channel = bot.get_partial_messageable(fake.channel_id, guild_id=fake.guild_id)
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Appeal", custom_id=missing_id))
+    forged = await channel.send("an old message", view=view)
+    view.stop()
+    missing = await fake.press(forged.id, missing_id, user=alice)
+    assert (await missing.wait_original()).content == strangers_answer
     appeals = list(fake.channel_messages(fake.moderation_channel_id))
     assert len(appeals) == 1
 
