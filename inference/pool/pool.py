@@ -149,8 +149,9 @@ class WorkerPool:
         self._clock = clock
         self._queue = JobQueue(config.limits)
         self._workers: list[Worker] = []
-        self._restarts: dict[str, int] = dict.fromkeys(config.devices, 0)
-        self._gpu_seconds: dict[str, float] = dict.fromkeys(config.devices, 0.0)
+        # per worker, local device or remote name: see _count_worker
+        self._restarts: dict[str, int] = {}
+        self._gpu_seconds: dict[str, float] = {}
         self._busy: dict[str, BusyTime] = {}
         self._handles: dict[int, JobHandle] = {}
         self._running_batches: dict[int, RunningBatch] = {}
@@ -194,7 +195,7 @@ class WorkerPool:
         now = time.monotonic()
         self._throughput = Throughput(now)
         for device in self._config.devices:
-            self._busy[device] = BusyTime(now)
+            self._count_worker(device, now)
             self._workers.append(self._spawn(device))
         self._tasks.append(self._loop.create_task(self._watch(), name="pool-watchdog"))
         if self._cluster is not None:
@@ -489,6 +490,14 @@ class WorkerPool:
 
     # --- workers ---------------------------------------------------------------------------
 
+    def _count_worker(self, name: str, now: float) -> None:
+        """Start the figures kept per worker (busy time, restarts, GPU-seconds) for a local
+        device or a remote worker, before its thread can post anything: a message about a
+        worker the pool does not count would fail on the loop, and its jobs never end."""
+        self._busy[name] = BusyTime(now)
+        self._restarts.setdefault(name, 0)
+        self._gpu_seconds.setdefault(name, 0.0)
+
     def _spawn(self, device: str) -> Worker:
         worker = Worker(
             worker_config(self._config, device),
@@ -558,8 +567,7 @@ class WorkerPool:
             await asyncio.sleep(min(60.0, ray_config.check_seconds * 2**self._failed_starts))
 
     def _add_remote(self, worker: Worker, name: str) -> None:
-        self._busy[name] = BusyTime(time.monotonic())
-        self._restarts.setdefault(name, 0)
+        self._count_worker(name, time.monotonic())
         self._workers.append(worker)
         worker.start()
         for model in self._unplaced_loads.values():

@@ -38,7 +38,8 @@ def _remote(**changes: Any) -> dict[str, Any]:
 
 
 async def _events(handle: JobHandle) -> list[JobEvent]:
-    return [event async for event in handle.events()]
+    async with asyncio.timeout(120):  # a job that never ends fails the test, not hangs it
+        return [event async for event in handle.events()]
 
 
 async def _eventually(condition: Callable[[], bool]) -> None:
@@ -100,6 +101,9 @@ async def test_a_remote_worker_makes_the_pixels_a_local_one_makes_with_progress_
     assert record.status is JobStatus.DONE
     assert record.device == "ray-1"
     assert len(await list_images(db, handle.job_id)) == 4
+    (shown,) = pool.metrics().devices  # /info and /metrics count the remote worker's work
+    assert shown.device == "ray-1"
+    assert shown.gpu_seconds > 0
 
 
 @pytest.mark.usefixtures("local_ray")
