@@ -21,6 +21,10 @@ class JobKind(StrEnum):
     REROLL = "reroll"
     VARIATION = "variation"
     UPSCALE = "upscale"
+    ZOOM = "zoom"  # Zoom Out 2×/1.5×, Custom Zoom: a wider canvas around the image
+    PAN = "pan"  # the canvas extended on one side
+    SQUARE = "square"  # Make Square: the short side extended
+    REGION = "region"  # Vary (Region): a marked area made again
 
 
 class JobStatus(StrEnum):
