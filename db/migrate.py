@@ -166,7 +166,7 @@ async def _apply_without_foreign_keys(conn: aiosqlite.Connection, migration: Mig
         await _run(conn, migration, _script(migration, commit=False))
         try:
             async with conn.execute("PRAGMA foreign_key_check") as cursor:
-                broken = await cursor.fetchall()
+                broken = list(await cursor.fetchall())
             if broken:
                 tables = sorted({str(row[0]) for row in broken})
                 raise MigrationError(
