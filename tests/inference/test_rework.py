@@ -5,7 +5,9 @@ model through both inpainting paths — the loaded model's pipeline derived with
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from PIL import Image, ImageDraw
 
 from db.jobs import JobKind
 from inference.backend import DiffusersBackend
+from inference.engine import public_record, render
 from inference.jobs import GenerationJob, InpaintCheckpoint, batch_key, plan_rework
 from inference.loading import ModelLoadError
 from inference.models import ModelRef
@@ -34,6 +37,7 @@ from inference.rework import (
     zoom_placement,
 )
 from tests.helpers.inference import FAST, plan
+from tests.helpers.pngmeta import read_atelier, read_parameters
 
 # --- geometry -------------------------------------------------------------------------
 
@@ -340,3 +344,43 @@ def test_the_batch_key_keeps_txt2img_img2img_and_reworks_apart(
     rework = _zoom(tiny_backend, source_png)
     keys = {batch_key(job) for job in (txt2img, img2img, replace(rework, width=64, height=64))}
     assert len(keys) == 3
+
+
+def test_a_reworks_png_carries_what_regenerates_it_and_no_path(
+    tiny_backend: DiffusersBackend, source_png: Path, tmp_path: Path
+) -> None:
+    """A1111's fields for inpainting (denoising strength, mask blur), and the atelier
+    record: the mask by its hash, the inpainting checkpoint by key and hash, never a path."""
+    data = tmp_path / "data"
+    mask_path = data / "inputs" / "mask.png"
+    mask_path.parent.mkdir(parents=True)
+    mask = Image.new("L", (128, 128), 0)
+    ImageDraw.Draw(mask).rectangle((10, 10, 60, 60), fill=255)
+    mask.save(mask_path)
+    mask_sha = hashlib.sha256(mask_path.read_bytes()).hexdigest()
+    job = plan_rework(
+        plan(tiny_backend, "a lighthouse --seed 7"),
+        kind=JobKind.REGION,
+        image_path=str(source_png),
+        placement=region_placement((128, 128), 64),
+        mask=(str(mask_path), mask_sha),
+        defaults=FAST,
+    )
+    paths = [data / "images" / f"{n}.png" for n in range(4)]
+    saved = render(tiny_backend, job, paths, data / "images" / "grid.png")
+    parameters = read_parameters(saved[0].path) or ""
+    assert "Denoising strength: 1," in parameters
+    assert f"Mask blur: {MASK_BLUR}" in parameters
+    record = read_atelier(saved[0].path)
+    assert record is not None
+    assert str(data) not in json.dumps(record)
+    assert record["job"]["rework"]["mask_sha256"] == mask_sha
+    assert record["job"]["rework"]["box"] == [0, 0, 64, 64]
+    assert record["job"]["init_image_sha256"] == hashlib.sha256(source_png.read_bytes()).hexdigest()
+    # With a dedicated checkpoint: its version key and hash, not where it is.
+    checkpoint = InpaintCheckpoint("tiny:1", str(data / "inpaint.safetensors"), "cd" * 32)
+    rework = job.rework
+    assert rework is not None
+    record = public_record(replace(job, rework=replace(rework, checkpoint=checkpoint)))
+    assert str(data) not in json.dumps(record)
+    assert record["rework"]["checkpoint"] == {"key": "tiny:1", "sha256": "cd" * 32}  # type: ignore[index]
