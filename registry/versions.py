@@ -89,6 +89,9 @@ class ModelVersion:
     default_weight: float = 1.0
     recommended: Recommended = field(default_factory=Recommended)
     sha256: str | None = None  # of the weights file; None for folders and hub sources
+    #: A checkpoint's dedicated inpainting checkpoint, for reworks (zoom, pan, region…).
+    inpaint_source: str | None = None
+    inpaint_sha256: str | None = None
 
     @property
     def short_hash(self) -> str | None:
@@ -148,6 +151,9 @@ class VersionEdit:
     trigger_words: str | None = None
     default_weight: float | None = None
     recommended: Recommended | None = None
+    #: A checkpoint's dedicated inpainting checkpoint; "" forgets it. It may change after
+    #: release (unlike the source): each job records the one it ran with.
+    inpaint_source: str | None = None
 
     def is_empty(self) -> bool:
         return all(
@@ -317,6 +323,8 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
             weight_name=current.weight_name,
         )
         changes["family"], changes["sha256"] = await asyncio.to_thread(weights_facts, checked)
+    if edit.inpaint_source is not None:
+        changes.update(await _inpaint_changes(current, edit.inpaint_source))
     if edit.trigger_words is not None:
         changes["trigger_words"] = check_trigger_words(edit.trigger_words)
     if edit.default_weight is not None:
@@ -348,6 +356,19 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
     if not changed:
         raise RegistryError(f"`{current.key}` was released meanwhile; its source stays as it is")
     return await version_by_id(db, current.id)
+
+
+async def _inpaint_changes(current: ModelVersion, source: str) -> dict[str, object]:
+    """The columns that name ``source`` (empty: none) as ``current``'s inpainting
+    checkpoint, checked like a source and hashed when it is one file."""
+    if current.is_lora:
+        raise RegistryError(f"`{current.key}` is a LoRA; only checkpoints have inpainting ones")
+    if not source.strip():
+        return {"inpaint_source": None, "inpaint_sha256": None}
+    checked = check_model_source(source)
+    path = local_weights_file(checked)
+    sha256 = None if path is None else await asyncio.to_thread(file_sha256, path)
+    return {"inpaint_source": checked, "inpaint_sha256": sha256}
 
 
 async def set_certified(
@@ -599,6 +620,8 @@ def _version(row: sqlite3.Row) -> ModelVersion:
         default_weight=float(row["default_weight"]),
         recommended=Recommended.from_json(str(row["recommended"])),
         sha256=row["sha256"],
+        inpaint_source=row["inpaint_source"],
+        inpaint_sha256=row["inpaint_sha256"],
     )
 
 
