@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from db.jobs import JobKind, JobRecord
 from inference.jobs import EngineDefaults, GenerationJob
 from inference.params import ImagineRequest
@@ -72,12 +70,14 @@ def follow_up(job: GenerationJob, defaults: EngineDefaults) -> str | None:
         middle = (defaults.subtle_strength + defaults.strong_strength) / 2
         return f"Variations ({'Strong' if (job.strength or 0) > middle else 'Subtle'})"
     if job.kind is JobKind.UPSCALE:
-        modes = {
-            defaults.upscale_subtle_strength: "Subtle",
-            defaults.upscale_creative_strength: "Creative",
-        }
-        mode = None if job.strength == defaults.upscale_strength else modes.get(job.strength)
-        return None if mode is None else f"Upscale ({mode})"
+        # U*n* and Upscale 2× run at upscale_strength: those are plain upscales.
+        if job.strength == defaults.upscale_strength:
+            return None
+        if job.strength == defaults.upscale_subtle_strength:
+            return "Upscale (Subtle)"
+        if job.strength == defaults.upscale_creative_strength:
+            return "Upscale (Creative)"
+        return None
     if job.kind is JobKind.SQUARE:
         return "Make Square"
     if job.kind is JobKind.REGION:
@@ -86,18 +86,28 @@ def follow_up(job: GenerationJob, defaults: EngineDefaults) -> str | None:
     if placement is None:
         return None
     if job.kind is JobKind.ZOOM:
-        return f"Zoom Out {zoom_factor(placement):g}×"
+        factor = zoom_factor(placement)
+        return "Custom Zoom" if factor is None else f"Zoom Out {factor:g}×"
     if job.kind is JobKind.PAN:
         return f"Pan {_PAN_ARROWS[pan_direction(placement)]}"
     return None
 
 
-def zoom_factor(placement: Placement) -> float:
-    """How far a zoom went out, to a tenth: the canvas's side over the image's, from
-    their areas (a Custom Zoom that changed the shape grew the sides unequally; sides are
-    rounded to the model's multiple, so 1.5× may be 1.48)."""
+def zoom_factor(placement: Placement) -> float | None:
+    """How far a zoom went out, to a tenth: the canvas's width over the image's (the side
+    a zoom that keeps the image's shape sizes exactly; the canvas's height is rounded to
+    the model's multiple). None when the canvas has another shape than the image (a Custom
+    Zoom with a new ``--ar``): no one factor describes it."""
     (width, height), (_, _, inner_width, inner_height) = placement.canvas, placement.box
-    return round(math.sqrt(width * height / (inner_width * inner_height)), 1)
+    shape = (width / height) / (inner_width / inner_height)
+    if abs(shape - 1) > _SAME_SHAPE:
+        return None
+    return round(width / inner_width, 1)
+
+
+#: How far a canvas's shape may stray from its image's by rounding alone (a 3:2 image at
+#: 512 px makes a canvas of 640×384).
+_SAME_SHAPE = 0.15
 
 
 def pan_direction(placement: Placement) -> PanDirection:

@@ -3,6 +3,8 @@ Upscale (Subtle)/(Creative)) and Remix, end to end over the stand-in on the tiny
 
 from __future__ import annotations
 
+import discord
+
 from db.database import Database
 from db.jobs import JobKind, JobRecord, JobStatus, get_job
 from tests.discord_standin import FakeDiscord, FakeUser, InteractionRecord, RecordedMessage
@@ -132,7 +134,7 @@ async def test_custom_zoom_opens_the_prompt_with_its_zoom_and_uses_what_was_type
     assert form.modal["title"] == "Custom Zoom"
     prefilled = _prompt_of(form)
     assert prefilled.startswith("a lone tree")
-    assert "--s 250" in prefilled
+    assert "--stylize 250" in prefilled
     assert prefilled.endswith("--zoom 2")
 
     # A zoom out of range is refused, naming the flag; nothing is queued.
@@ -181,7 +183,7 @@ async def test_remix_opens_the_prompt_before_v_vary_zoom_pan_and_reroll(
         text = _prompt_of(form)
         assert text.startswith("a red barn"), (action, text)
         assert "--ar 3:2" in text
-        assert "--c 10" in text
+        assert "--chaos 10" in text
     assert await _jobs(bot) == before
 
     # The edited prompt is the new job's.
@@ -345,3 +347,22 @@ async def test_show_and_web_info_name_a_pans_kind_and_lineage(
 async def _jobs(bot: object) -> list[int]:
     rows = await bot.db.fetchall("SELECT id FROM jobs ORDER BY id")  # type: ignore[attr-defined]
     return [int(row["id"]) for row in rows]
+
+
+async def test_an_upscale_2x_button_left_by_an_older_version_still_upscales(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await bots.start()
+    upscaled = await _upscaled(fake, alice, "an old lantern")
+    source = job_id_of(upscaled)
+    # The message as the version before Upscale (Subtle)/(Creative) posted it.
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Upscale 2×", custom_id=f"atelier:upscale:{source}:0"))
+    channel = bot.get_partial_messageable(fake.channel_id, guild_id=fake.guild_id)
+    old = await channel.send("an old message", view=view)
+    view.stop()
+    press = await fake.press(old.id, f"atelier:upscale:{source}:0", user=alice)
+    again = await press.wait_original(is_upscale, timeout=30)
+    job = await _job(bot.db, again)
+    assert job.kind is JobKind.UPSCALE
+    assert job.parent_job_id == source
