@@ -280,6 +280,8 @@ async def test_rework_buttons_and_an_open_form_from_before_a_restart_still_work(
     submitted = await fake.submit_modal(form, {PROMPT_INPUT: "an old mill --zoom 1.2"}, user=alice)
     zoomed = await submitted.wait_original(is_result, timeout=30)
     assert (await _job(second.db, zoomed)).kind is JobKind.ZOOM
+    assert not submitted.ephemeral  # answered once, by the job: not as a stale form first
+    assert [version["content"] for version in zoomed.history if "⚠️" in version["content"]] == []
     press = await fake.press(upscaled.id, button(upscaled, "square"), user=alice)
     squared = await press.wait_original(is_result, timeout=30)
     job = await _job(second.db, squared)
