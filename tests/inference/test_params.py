@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -15,9 +16,11 @@ from inference.params import (
     ParamError,
     ParseLimits,
     PromptPart,
+    as_typed,
     parse,
     parse_flags,
     stylize_to_guidance,
+    typed_fields,
 )
 
 DEFAULT_LIMITS = ParseLimits()
@@ -545,3 +548,19 @@ def test_flags_read_as_defaults_mean_what_they_mean_in_the_prompt(flags: str) ->
     request as if typed in the prompt (``--no`` with commas was once joined letter by letter)."""
     from_defaults = parse("a quiet cat", DEFAULT_LIMITS, parse_flags(flags))
     assert from_defaults == parse(f"a quiet cat {flags}")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a lighthouse",
+        "a lighthouse::2 fog <lora:pixelart:0.8> --ar 3:2 --chaos 20 --s 250 --q .5 --stop 80",
+        "a red car --tile --model sd15:1 --steps 12 --sampler euler a --no blue, green --seed 3",
+    ],
+)
+def test_a_request_as_typed_parses_back_to_itself(text: str) -> None:
+    """What Remix prefills: the request as a member would type it (without its seed)."""
+    (request,) = parse(text)
+    (again,) = parse(as_typed(request))
+    assert again == replace(request, seed=None)
+    assert typed_fields(text) >= typed_fields(as_typed(request)) - {"seed"}
