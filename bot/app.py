@@ -33,6 +33,7 @@ from cogs.funding.cog import FundingCog
 from cogs.funding.pledge_form import FORM_PREFIX
 from cogs.imagine.buttons import AtelierButton
 from cogs.imagine.cog import ImagineCog
+from cogs.imagine.prompt_form import FORM_PREFIX as PROMPT_FORM_PREFIX
 from cogs.leaderboards.cog import LeaderboardsCog
 from cogs.models.cog import ModelsCog
 from cogs.phases import PhaseTimer
@@ -233,7 +234,7 @@ class AtelierBot(commands.AutoShardedBot):
         if interaction.type in (
             discord.InteractionType.component,
             discord.InteractionType.modal_submit,
-        ) and not claimed(self, interaction, (FORM_PREFIX,)):
+        ) and not claimed(self, interaction, (FORM_PREFIX, PROMPT_FORM_PREFIX)):
             await handle_error(interaction, StaleCustomId())
         user = interaction.user
         # Never the server nickname (display_name): the web shows the name to every

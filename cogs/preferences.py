@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -140,12 +140,15 @@ def describe(settings: UserSettings) -> str:
         "**Your settings** (used when a prompt does not say otherwise)\n"
         f"Model: {settings.model or 'the server default'} · {stylize} · "
         f"Variations: {settings.variation.value} · "
-        f"Results: {'public' if settings.public else 'private'} · Suffix: {suffix}"
+        f"Results: {'public' if settings.public else 'private'} · Suffix: {suffix} · "
+        f"Remix: {'on' if settings.remix else 'off'}"
     )
 
 
 class PreferencesCog(commands.Cog, name="Preferences"):
-    prefer = app_commands.Group(name="prefer", description="Your prompt suffix and option macros")
+    prefer = app_commands.Group(
+        name="prefer", description="Your prompt suffix, option macros and Remix"
+    )
     option = app_commands.Group(
         name="option", description="Custom --name options that stand for flags", parent=prefer
     )
@@ -167,6 +170,23 @@ class PreferencesCog(commands.Cog, name="Preferences"):
         current = await get_user_settings(self.resources.db, interaction.user.id)
         await save_user_settings(self.resources.db, dataclasses.replace(current, suffix=suffix))
         await tell(interaction, f"✅ Suffix set to `{suffix}`." if suffix else "✅ Suffix removed.")
+
+    @prefer.command(name="remix", description="Edit the prompt before each variation or zoom")
+    @app_commands.describe(
+        mode="on: V1–V4, Vary, Zoom Out, Pan and 🔄 first open the prompt for you to edit"
+    )
+    async def remix(
+        self, interaction: discord.Interaction[Any], mode: Literal["on", "off"]
+    ) -> None:
+        current = await get_user_settings(self.resources.db, interaction.user.id)
+        on = mode == "on"
+        await save_user_settings(self.resources.db, dataclasses.replace(current, remix=on))
+        await tell(
+            interaction,
+            "✅ Remix is on: V1–V4, Vary, Zoom Out, Pan and 🔄 will first let you edit the prompt."
+            if on
+            else "✅ Remix is off: the buttons reuse the prompt as it is.",
+        )
 
     @option.command(name="set", description="Make --NAME stand for a set of flags")
     @app_commands.describe(name="the option's name, e.g. portrait", flags="e.g. --ar 2:3 --s 250")

@@ -41,6 +41,8 @@ class UserSettings:
     variation: VariationStrength = VariationStrength.SUBTLE
     public: bool = True
     suffix: str = ""
+    #: /prefer remix: edit the prompt before each variation, zoom, pan or re-roll.
+    remix: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,17 +64,19 @@ async def get_user_settings(db: Database, user_id: int) -> UserSettings:
         variation=VariationStrength(row["variation"]),
         public=bool(row["public"]),
         suffix=row["suffix"],
+        remix=bool(row["remix"]),
     )
 
 
 async def save_user_settings(db: Database, settings: UserSettings) -> None:
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO user_settings (user_id, model, stylize, variation, public, suffix) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+            "INSERT INTO user_settings"
+            " (user_id, model, stylize, variation, public, suffix, remix) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
             "model = excluded.model, stylize = excluded.stylize, "
             "variation = excluded.variation, public = excluded.public, "
-            "suffix = excluded.suffix",
+            "suffix = excluded.suffix, remix = excluded.remix",
             (
                 settings.user_id,
                 settings.model,
@@ -80,6 +84,7 @@ async def save_user_settings(db: Database, settings: UserSettings) -> None:
                 settings.variation.value,
                 int(settings.public),
                 settings.suffix,
+                int(settings.remix),
             ),
         )
 

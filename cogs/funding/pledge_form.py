@@ -13,13 +13,14 @@ however old, so none is handled twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 
 from cogs.custom_ids import StaleCustomId, check_custom_id
+from cogs.forms import submitted_values
 from funding.campaigns import Campaign
 
 AMOUNT_INPUT = "amount"
@@ -27,9 +28,6 @@ SHOWN_AS_INPUT = "shown_as"
 #: Every custom_id starting so is the pledge form's (a malformed one is answered as stale).
 FORM_PREFIX = "campaign:pledge-form:"
 _FORM_ID = re.compile(re.escape(FORM_PREFIX) + r"(?P<id>[1-9][0-9]{0,18})")
-# Discord's component types: an action row, and a label holding one input.
-_ACTION_ROW = 1
-_LABEL = 18
 
 
 def pledge_form(campaign: Campaign, current_minor: int, anonymous: bool) -> discord.ui.Modal:
@@ -85,7 +83,7 @@ def read_submission(interaction: discord.Interaction[Any]) -> PledgeSubmission |
     if match is None:
         raise StaleCustomId
     check_custom_id(custom_id)
-    values = _submitted(data.get("components", []))
+    values = submitted_values(data.get("components", []))
     amount = values.get(AMOUNT_INPUT)
     shown_as = values.get(SHOWN_AS_INPUT)
     return PledgeSubmission(
@@ -93,20 +91,6 @@ def read_submission(interaction: discord.Interaction[Any]) -> PledgeSubmission |
         amount=amount if isinstance(amount, str) else "",
         anonymous=None if not isinstance(shown_as, list) else shown_as == ["anonymous"],
     )
-
-
-def _submitted(components: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Each input's submitted value (text) or values (a select), by custom_id, through
-    action rows and labels."""
-    values: dict[str, Any] = {}
-    for component in components:
-        if component.get("type") == _ACTION_ROW:
-            values.update(_submitted(component.get("components", [])))
-        elif component.get("type") == _LABEL:
-            values.update(_submitted([component.get("component", {})]))
-        elif "custom_id" in component:
-            values[component["custom_id"]] = component.get("value", component.get("values"))
-    return values
 
 
 def _plain(campaign: Campaign, amount_minor: int) -> str:

@@ -8,6 +8,7 @@ still works. Everything else is looked up in the database when it is pressed.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ import discord
 
 from cogs.errors import AnswersErrors
 from cogs.handlers import handling_cog
+from inference.rework import PanDirection
 
 
 class Action(StrEnum):
@@ -25,13 +27,42 @@ class Action(StrEnum):
     CANCEL = "cancel"  # ❌ while queued or running
     VARY_SUBTLE = "subtle"  # under an upscale
     VARY_STRONG = "strong"
-    UPSCALE = "upscale"  # Upscale 2× again
+    # Upscale 2× again: no longer offered (Upscale (Subtle)/(Creative) replaced it), still
+    # answered, for the buttons on messages posted before.
+    UPSCALE = "upscale"
+    UPSCALE_SUBTLE = "upsubtle"
+    UPSCALE_CREATIVE = "upcreative"
+    ZOOM_OUT_2 = "zoom2"  # Zoom Out 2×
+    ZOOM_OUT_1_5 = "zoom15"  # Zoom Out 1.5×
+    CUSTOM_ZOOM = "zoomc"  # a form: the prompt, --zoom and/or --ar
+    PAN_LEFT = "panleft"
+    PAN_RIGHT = "panright"
+    PAN_UP = "panup"
+    PAN_DOWN = "pandown"
+    SQUARE = "square"  # Make Square
     FAVORITE = "fav"
     INFO = "info"  # Web/Info
     APPEAL = "appeal"  # on a blocked prompt; the id is the blocked prompt's
 
 
-_CUSTOM_ID = re.compile(r"atelier:(?P<action>[a-z]+):(?P<id>[1-9]\d{0,18}):(?P<index>[0-3])")
+#: An action is a lowercase word, digits allowed after its first letter (``zoom15``).
+_CUSTOM_ID = re.compile(
+    r"atelier:(?P<action>[a-z][a-z0-9]*):(?P<id>[1-9]\d{0,18}):(?P<index>[0-3])"
+)
+
+#: The pan arrows, in Midjourney's order.
+PAN_ARROWS = {
+    Action.PAN_LEFT: "⬅️",
+    Action.PAN_RIGHT: "➡️",
+    Action.PAN_UP: "⬆️",
+    Action.PAN_DOWN: "⬇️",
+}
+PAN_DIRECTIONS = {
+    Action.PAN_LEFT: PanDirection.LEFT,
+    Action.PAN_RIGHT: PanDirection.RIGHT,
+    Action.PAN_UP: PanDirection.UP,
+    Action.PAN_DOWN: PanDirection.DOWN,
+}
 
 
 @dataclass(frozen=True)
@@ -131,21 +162,69 @@ def grid_view(job_id: int) -> discord.ui.View:
     return view
 
 
-def upscale_view(job_id: int, *, can_upscale: bool, page: str | None = None) -> discord.ui.View:
-    """Under an upscaled image: Vary (Subtle), Vary (Strong), Upscale 2×, ❤ Favorite, and 🌐:
-    a link to the job's ``page`` on the web studio, or without one Web/Info (the details in
-    Discord). A link button has no custom_id: Discord opens it without asking the bot, so it
-    works after a restart like every other button."""
+@dataclass(frozen=True)
+class Reworks:
+    """Which of the buttons that rework an upscaled image it gets: Upscale (Subtle) and
+    (Creative) while one more 2× stays within the largest side, Make Square for a
+    non-square image, and each pan arrow whose canvas stays within the limits."""
+
+    upscale: bool = True
+    square: bool = False
+    pans: Collection[Action] = ()
+
+
+def upscale_view(
+    job_id: int,
+    reworks: Reworks,
+    *,
+    page: str | None = None,
+    region: discord.ui.Item[Any] | None = None,
+    extra: Sequence[discord.ui.Item[Any]] = (),
+) -> discord.ui.View:
+    """Under an upscaled image, Midjourney's rows:
+
+    1. Vary (Subtle), Vary (Strong), ``region`` (Vary (Region), where offered), Upscale
+       (Subtle), Upscale (Creative);
+    2. Zoom Out 2×, Zoom Out 1.5×, Custom Zoom, Make Square;
+    3. ⬅️ ➡️ ⬆️ ⬇️;
+    4. ❤ Favorite, 🌐 and then ``extra``, what other features add (Submit to contest), which
+       go on to the fifth row.
+
+    At most 15 of Discord's 25 buttons in 5 rows are Atelier's own, so 8 are left for
+    ``extra``. 🌐 is a link to the job's ``page`` on the web studio, or without one
+    Web/Info (the details in Discord). A link button has no custom_id: Discord opens it
+    without asking the bot, so it works after a restart like every other button."""
     view = discord.ui.View(timeout=None)
-    view.add_item(_button(Action.VARY_SUBTLE, job_id, label="Vary (Subtle)", emoji="🪄"))
-    view.add_item(_button(Action.VARY_STRONG, job_id, label="Vary (Strong)", emoji="🪄"))
-    if can_upscale:
-        view.add_item(_button(Action.UPSCALE, job_id, label="Upscale 2×", emoji="🔍"))
-    view.add_item(_button(Action.FAVORITE, job_id, label="Favorite", emoji="❤️"))
+    view.add_item(_button(Action.VARY_SUBTLE, job_id, label="Vary (Subtle)", emoji="🪄", row=0))
+    view.add_item(_button(Action.VARY_STRONG, job_id, label="Vary (Strong)", emoji="🪄", row=0))
+    if region is not None:
+        region.row = 0
+        view.add_item(region)
+    if reworks.upscale:
+        for action, label in (
+            (Action.UPSCALE_SUBTLE, "Upscale (Subtle)"),
+            (Action.UPSCALE_CREATIVE, "Upscale (Creative)"),
+        ):
+            view.add_item(_button(action, job_id, label=label, emoji="✨", row=0))
+    for action, label in (
+        (Action.ZOOM_OUT_2, "Zoom Out 2×"),
+        (Action.ZOOM_OUT_1_5, "Zoom Out 1.5×"),
+        (Action.CUSTOM_ZOOM, "Custom Zoom"),
+    ):
+        view.add_item(_button(action, job_id, label=label, emoji="🔍", row=1))
+    if reworks.square:
+        view.add_item(_button(Action.SQUARE, job_id, label="Make Square", emoji="↔️", row=1))
+    for action, arrow in PAN_ARROWS.items():
+        if action in reworks.pans:
+            view.add_item(_button(action, job_id, emoji=arrow, row=2))
+    view.add_item(_button(Action.FAVORITE, job_id, label="Favorite", emoji="❤️", row=3))
     if page is None:
-        view.add_item(_button(Action.INFO, job_id, label="Web/Info", emoji="🌐"))
+        view.add_item(_button(Action.INFO, job_id, label="Web/Info", emoji="🌐", row=3))
     else:
-        view.add_item(discord.ui.Button(label="Web", emoji="🌐", url=page))
+        view.add_item(discord.ui.Button(label="Web", emoji="🌐", url=page, row=3))
+    for number, item in enumerate(extra):
+        item.row = 3 if number < 3 else 4
+        view.add_item(item)
     return view
 
 

@@ -11,17 +11,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.custom_ids import StaleCustomId
-from cogs.errors import tell
+from cogs.errors import handle_error, tell
 from cogs.fitting import Embed
 from cogs.imagine import render
 from cogs.imagine.buttons import (
     HANDLER_COG,
+    PAN_DIRECTIONS,
     Action,
     Press,
     appeal_view,
     cancel_view,
 )
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, owner_only, result_view
+from cogs.imagine.prompt_form import REMIXABLE, prompt_form, read_submission
 from cogs.imagine.recovery import Recovery
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
@@ -34,9 +36,10 @@ from db.guilds import (
     withdraw_appeal,
 )
 from db.job_messages import JobPlace
-from db.jobs import JobStatus, Lane
-from db.users import VariationStrength, add_favorite, count_favorites
+from db.jobs import JobStatus, Lane, get_job
+from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
 from inference.pool.handle import JobHandle
+from inference.rework import UpscaleMode
 from studio.moderation import own_blocked_prompt
 from studio.service import StoredJob
 
@@ -184,21 +187,70 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     async def _follow_up(
         self, interaction: discord.Interaction[Any], source: StoredJob, press: Press
     ) -> None:
-        """U*n*, V*n*, 🔄, Vary and Upscale: a new job with ``source`` as its parent."""
-        user_id = interaction.user.id
-        if not await self.studio.may_press(source, user_id, interaction.guild_id):
-            await tell(
-                interaction,
-                f"🔒 These buttons belong to <@{source.record.owner_id}>, who made this job. "
-                "Make your own with /imagine (a moderator can let everyone press them with "
-                "/admin buttons).",
-            )
+        """U*n*, V*n*, 🔄, Vary, Upscale, Zoom Out, Pan and Make Square: a new job with
+        ``source`` as its parent. Custom Zoom, and with Remix on V*n*, Vary, Zoom Out, Pan
+        and 🔄, first open the prompt form; its submission comes back through
+        ``_on_prompt_form``."""
+        if not await self._may_press(interaction, source):
             return
+        if press.action is Action.CUSTOM_ZOOM:
+            text = f"{self.studio.remix_text(source)} --zoom 2"
+            await interaction.response.send_modal(prompt_form(press, text))
+            return
+        if press.action in REMIXABLE:
+            settings = await get_user_settings(self.resources.db, interaction.user.id)
+            if settings.remix:
+                form = prompt_form(press, self.studio.remix_text(source))
+                await interaction.response.send_modal(form)
+                return
+        await self._rework(interaction, source, press, prompt=None)
+
+    @commands.Cog.listener("on_interaction")
+    async def _on_prompt_form(self, interaction: discord.Interaction[Any]) -> None:
+        """Every prompt form submission, however old (see ``prompt_form``: none is held in
+        memory, so no ``Modal.on_error`` runs; a listener's errors would only be logged, so
+        they are answered here)."""
+        try:
+            submission = read_submission(interaction)
+            if submission is None:
+                return
+            press = submission.press
+            source = await self.studio.visible_job(
+                press.target_id, interaction.user.id, interaction.guild_id
+            )
+            if await self._may_press(interaction, source):
+                await self._rework(interaction, source, press, prompt=submission.text)
+        except Exception as error:
+            await handle_error(interaction, error)
+
+    async def _may_press(self, interaction: discord.Interaction[Any], source: StoredJob) -> bool:
+        """Whether the member may use ``source``'s buttons; if not, they are told whose
+        they are."""
+        if await self.studio.may_press(source, interaction.user.id, interaction.guild_id):
+            return True
+        await tell(
+            interaction,
+            f"🔒 These buttons belong to <@{source.record.owner_id}>, who made this job. "
+            "Make your own with /imagine (a moderator can let everyone press them with "
+            "/admin buttons).",
+        )
+        return False
+
+    async def _rework(
+        self,
+        interaction: discord.Interaction[Any],
+        source: StoredJob,
+        press: Press,
+        *,
+        prompt: str | None,
+    ) -> None:
+        """Start the job ``press`` asks for (with the member's edited ``prompt``, from the
+        prompt form) and show it."""
         moderator = await is_registry_moderator(
             self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
-        self.studio.check_limits(user_id)
-        handle = await self._start(interaction, source, press, moderator)
+        self.studio.check_limits(interaction.user.id)
+        handle = await self._start(interaction, source, press, moderator, prompt)
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
 
     async def _start(
@@ -207,22 +259,54 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         source: StoredJob,
         press: Press,
         moderator: bool,
+        prompt: str | None,
     ) -> JobHandle:
         user_id = interaction.user.id
         studio = self.studio
+        action = press.action
         place = _place(interaction)
-        if press.action is Action.REROLL:
-            return await studio.reroll(user_id, source, moderator=moderator, place=place)
-        if press.action in (Action.UPSCALE_PICK, Action.UPSCALE):
+        if action is Action.REROLL:
+            return await studio.reroll(
+                user_id, source, prompt=prompt, moderator=moderator, place=place
+            )
+        if action in (Action.UPSCALE_PICK, Action.UPSCALE):
             return await studio.upscale(
                 user_id, source, press.index, moderator=moderator, place=place
             )
+        if action in _UPSCALE_MODES:
+            return await studio.upscale_refined(
+                user_id, source, _UPSCALE_MODES[action], moderator=moderator, place=place
+            )
+        if action in _ZOOM_FACTORS:
+            return await studio.zoom_out(
+                user_id,
+                source,
+                _ZOOM_FACTORS[action],
+                prompt=prompt,
+                moderator=moderator,
+                place=place,
+            )
+        if action is Action.CUSTOM_ZOOM:
+            return await studio.custom_zoom(
+                user_id, source, prompt or "", moderator=moderator, place=place
+            )
+        if action in PAN_DIRECTIONS:
+            return await studio.pan(
+                user_id,
+                source,
+                PAN_DIRECTIONS[action],
+                prompt=prompt,
+                moderator=moderator,
+                place=place,
+            )
+        if action is Action.SQUARE:
+            return await studio.make_square(user_id, source, moderator=moderator, place=place)
         strength = {
             Action.VARY_SUBTLE: VariationStrength.SUBTLE,
             Action.VARY_STRONG: VariationStrength.STRONG,
-        }.get(press.action)
+        }.get(action)
         return await studio.vary(
-            user_id, source, press.index, strength, moderator=moderator, place=place
+            user_id, source, press.index, strength, prompt=prompt, moderator=moderator, place=place
         )
 
     async def _cancel(self, interaction: discord.Interaction[Any], source: StoredJob) -> None:
@@ -270,7 +354,11 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             embed.add_field(name="Strength", value=f"{job.strength:g}")
         lineage = await self.studio.lineage(source.id)
         embed.add_field(
-            name="Lineage", value=" → ".join(render.describe(r) for r in lineage), inline=False
+            name="Lineage",
+            value=" → ".join(
+                render.describe(r, self.resources.settings.engine_defaults) for r in lineage
+            ),
+            inline=False,
         )
         embed.set_footer(text=f"by user {source.record.owner_id} · {source.record.status.value}")
         return embed
@@ -341,8 +429,13 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         user_id = interaction.user.id
         pool = self.resources.pool
         lines = []
+        defaults = self.resources.settings.engine_defaults
         for handle in pool.jobs_of(user_id):
             prompt = render.prompt_text(handle.job.request)[:60]
+            record = await get_job(self.resources.db, handle.job_id)
+            made_from = None if record is None else render.made_from(record, defaults)
+            if made_from is not None:
+                prompt = f"{made_from} — {prompt}"
             status = handle.queue_status()
             if status is not None:
                 eta = (
@@ -386,6 +479,14 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             inline=False,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+#: Zoom Out 2× and 1.5×: how much the canvas grows.
+_ZOOM_FACTORS = {Action.ZOOM_OUT_2: 2.0, Action.ZOOM_OUT_1_5: 1.5}
+_UPSCALE_MODES = {
+    Action.UPSCALE_SUBTLE: UpscaleMode.SUBTLE,
+    Action.UPSCALE_CREATIVE: UpscaleMode.CREATIVE,
+}
 
 
 def _place(interaction: discord.Interaction[Any]) -> JobPlace:

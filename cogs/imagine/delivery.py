@@ -21,7 +21,7 @@ import discord
 
 from cogs.fitting import MESSAGE_CHARS, clip
 from cogs.imagine import render
-from cogs.imagine.buttons import cancel_view, grid_view, upscale_view
+from cogs.imagine.buttons import PAN_DIRECTIONS, Reworks, cancel_view, grid_view, upscale_view
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT, Upload, preview_upload, result_upload
 from cogs.web_links import job_page
@@ -49,19 +49,24 @@ def token_expired(error: discord.HTTPException) -> bool:
 async def result_view(
     resources: Resources, source: StoredJob, guild_id: int | None
 ) -> discord.ui.View:
-    """The buttons under a finished job: U/V/🔄 under a grid, Vary/Upscale/❤/🌐 under an
-    upscaled image (🌐 links to its web page when it is on the web), then what other
-    features add under it (Submit to contest)."""
+    """The buttons under a finished job: U/V/🔄 under a grid; under an upscaled image, the
+    ones that vary, upscale, zoom, pan or square it (those its size allows), ❤ and 🌐 (a
+    link to its web page when it is on the web), then what other features add under it
+    (Submit to contest)."""
     if source.job.kind is not JobKind.UPSCALE:
         return grid_view(source.id)
-    view = upscale_view(
-        source.id,
-        can_upscale=resources.studio.can_upscale(source),
-        page=await job_page(resources.db, resources.settings.public_url, source.id),
+    studio = resources.studio
+    reworks = Reworks(
+        upscale=studio.can_upscale(source),
+        square=studio.can_make_square(source),
+        pans=[action for action, way in PAN_DIRECTIONS.items() if studio.can_pan(source, way)],
     )
-    for item in await resources.upscale_buttons.for_upscale(source.id, guild_id):
-        view.add_item(item)
-    return view
+    return upscale_view(
+        source.id,
+        reworks,
+        page=await job_page(resources.db, resources.settings.public_url, source.id),
+        extra=await resources.upscale_buttons.for_upscale(source.id, guild_id),
+    )
 
 
 class StatusMessage:

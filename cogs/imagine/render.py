@@ -5,6 +5,7 @@ from __future__ import annotations
 from db.jobs import JobKind, JobRecord
 from inference.jobs import EngineDefaults, GenerationJob
 from inference.params import ImagineRequest
+from inference.rework import PanDirection, Placement
 
 #: Discord allows 2000 characters per message; the prompt gets most of it.
 MAX_PROMPT_CHARS = 1500
@@ -42,16 +43,79 @@ def header(
     """ "**prompt** — @owner", with what kind of follow-up the job is."""
     prompt = f"**{prompt_text(job.request)}**"
     owner = f"<@{owner_id}>"
-    if job.kind is JobKind.VARIATION:
-        middle = (defaults.subtle_strength + defaults.strong_strength) / 2
-        label = "Strong" if (job.strength or 0) > middle else "Subtle"
-        return f"{prompt} — Variations ({label}) by {owner}"
+    made_by = follow_up(job, defaults)
+    if made_by is not None:
+        return f"{prompt} — {made_by} by {owner}"
     if job.kind is JobKind.UPSCALE:
         number = "" if parent_index is None else f" #{parent_index + 1}"
         return f"{prompt} — Image{number} {owner}"
     if job.kind is JobKind.REROLL:
         return f"{prompt} — {owner} (re-roll)"
     return f"{prompt} — {owner}"
+
+
+_PAN_ARROWS = {
+    PanDirection.LEFT: "⬅️",
+    PanDirection.RIGHT: "➡️",
+    PanDirection.UP: "⬆️",
+    PanDirection.DOWN: "⬇️",
+}
+
+
+def follow_up(job: GenerationJob, defaults: EngineDefaults) -> str | None:
+    """What made ``job``, as its button says: "Variations (Subtle)", "Zoom Out 2×",
+    "Pan ⬅️", "Make Square", "Vary (Region)", "Upscale (Creative)"; None for an
+    ``/imagine``, a re-roll or a U*n* upscale."""
+    if job.kind is JobKind.VARIATION:
+        middle = (defaults.subtle_strength + defaults.strong_strength) / 2
+        return f"Variations ({'Strong' if (job.strength or 0) > middle else 'Subtle'})"
+    if job.kind is JobKind.UPSCALE:
+        # U*n* and Upscale 2× run at upscale_strength: those are plain upscales.
+        if job.strength == defaults.upscale_strength:
+            return None
+        if job.strength == defaults.upscale_subtle_strength:
+            return "Upscale (Subtle)"
+        if job.strength == defaults.upscale_creative_strength:
+            return "Upscale (Creative)"
+        return None
+    if job.kind is JobKind.SQUARE:
+        return "Make Square"
+    if job.kind is JobKind.REGION:
+        return "Vary (Region)"
+    placement = job.placement
+    if placement is None:
+        return None
+    if job.kind is JobKind.ZOOM:
+        factor = zoom_factor(placement)
+        return "Custom Zoom" if factor is None else f"Zoom Out {factor:g}×"
+    if job.kind is JobKind.PAN:
+        return f"Pan {_PAN_ARROWS[pan_direction(placement)]}"
+    return None
+
+
+def zoom_factor(placement: Placement) -> float | None:
+    """How far a zoom went out, to a tenth: the canvas's width over the image's (the side
+    a zoom that keeps the image's shape sizes exactly; the canvas's height is rounded to
+    the model's multiple). None when the canvas has another shape than the image (a Custom
+    Zoom with a new ``--ar``): no one factor describes it."""
+    (width, height), (_, _, inner_width, inner_height) = placement.canvas, placement.box
+    shape = (width / height) / (inner_width / inner_height)
+    if abs(shape - 1) > _SAME_SHAPE:
+        return None
+    return round(width / inner_width, 1)
+
+
+#: How far a canvas's shape may stray from its image's by rounding alone (a 3:2 image at
+#: 512 px makes a canvas of 640×384).
+_SAME_SHAPE = 0.15
+
+
+def pan_direction(placement: Placement) -> PanDirection:
+    """Which way a pan went: the side that grew most, towards where the image is not."""
+    (width, height), (x, y, inner_width, inner_height) = placement.canvas, placement.box
+    if width * inner_height > height * inner_width:  # grew more across than down
+        return PanDirection.LEFT if x > 0 else PanDirection.RIGHT
+    return PanDirection.UP if y > 0 else PanDirection.DOWN
 
 
 def waiting(head: str, position: int | None) -> str:
@@ -83,16 +147,29 @@ def cancelled(head: str) -> str:
     return f"{head} — cancelled"
 
 
-def describe(record: JobRecord) -> str:
-    """One lineage step: "#12 imagine", "#15 upscale of image 2 of #12"."""
+def describe(record: JobRecord, defaults: EngineDefaults) -> str:
+    """One lineage step: "#12 imagine", "#15 upscale of image 2 of #12", "#18 Zoom Out 2×
+    of #15"."""
     if record.parent_job_id is None:
         return f"#{record.id} {record.kind.value}"
+    of_parent = made_from(record, defaults)
+    if of_parent is not None:
+        return f"#{record.id} {of_parent}"
     if record.kind is JobKind.REROLL:
         return f"#{record.id} re-roll of #{record.parent_job_id}"
     return (
         f"#{record.id} {record.kind.value} of image {(record.parent_index or 0) + 1} "
         f"of #{record.parent_job_id}"
     )
+
+
+def made_from(record: JobRecord, defaults: EngineDefaults) -> str | None:
+    """ "Zoom Out 2× of #15": what a rework of an upscaled image is (an upscale has one
+    image, so it is not numbered); None for any other job."""
+    if record.parent_job_id is None or record.kind in (JobKind.VARIATION, JobKind.REROLL):
+        return None
+    made_by = follow_up(GenerationJob.from_params(record.params), defaults)
+    return None if made_by is None else f"{made_by} of #{record.parent_job_id}"
 
 
 def _escape(text: str) -> str:

@@ -21,6 +21,7 @@ FORGED = (
     f"atelier:u:{BEYOND}:0",
     f"atelier:appeal:{BEYOND}:0",
     f"atelier:info:{BEYOND}:0",
+    f"atelier:zoom2:{BEYOND}:0",
     "contest:vote:9999999999999999999",
     f"contest:submit:{BEYOND}:0",
     f"contest:replace:1:{BEYOND}:0",
@@ -76,7 +77,15 @@ async def test_every_forged_or_stale_button_gets_the_same_answer_and_changes_not
 
 
 @pytest.mark.parametrize(
-    "custom_id", [f"campaign:pledge-form:{BEYOND}", "campaign:pledge-form:0", "y" * 100]
+    "custom_id",
+    [
+        f"campaign:pledge-form:{BEYOND}",
+        "campaign:pledge-form:0",
+        "y" * 100,
+        f"atelier-form:zoom2:{BEYOND}:0",
+        "atelier-form:u:1:0",  # U1 opens no form
+        "atelier-form:zoom2:1",
+    ],
 )
 async def test_a_forged_form_submission_gets_the_same_answer(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, custom_id: str

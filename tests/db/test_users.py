@@ -84,6 +84,7 @@ async def test_a_user_without_a_row_has_every_default(db: Database) -> None:
     assert settings.variation is VariationStrength.SUBTLE
     assert settings.public is True
     assert settings.suffix == ""
+    assert settings.remix is False
 
 
 async def test_settings_round_trip_and_are_replaced_whole(db: Database) -> None:
@@ -94,6 +95,7 @@ async def test_settings_round_trip_and_are_replaced_whole(db: Database) -> None:
         variation=VariationStrength.STRONG,
         public=False,
         suffix="--ar 16:9",
+        remix=True,
     )
     await save_user_settings(db, chosen)
     stored = await get_user_settings(db, USER)
@@ -107,7 +109,7 @@ async def test_settings_round_trip_and_are_replaced_whole(db: Database) -> None:
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("stylize", "huge"), ("variation", "medium"), ("public", 2), ("suffix", None)],
+    [("stylize", "huge"), ("variation", "medium"), ("public", 2), ("suffix", None), ("remix", 2)],
 )
 async def test_the_schema_refuses_bad_settings(db: Database, column: str, value: object) -> None:
     async with db.transaction() as conn:

@@ -8,9 +8,11 @@ import discord
 import pytest
 
 from cogs.imagine.buttons import (
+    PAN_ARROWS,
     Action,
     AtelierButton,
     Press,
+    Reworks,
     appeal_view,
     cancel_view,
     custom_id,
@@ -26,7 +28,7 @@ def _rows(view: discord.ui.View) -> list[list[dict[str, Any]]]:
 
 
 def _ids(view: discord.ui.View) -> list[str]:
-    return [button["custom_id"] for row in _rows(view) for button in row]
+    return [button.get("custom_id", "") for row in _rows(view) for button in row]
 
 
 # --- custom ids ----------------------------------------------------------------------------
@@ -55,6 +57,8 @@ def test_the_index_defaults_to_0() -> None:
         "other:u:12:0",  # another bot's prefix
         "Atelier:u:12:0",
         "atelier:zz:12:0",  # no such action
+        "atelier:zoom3:12:0",
+        "atelier:2zoom:12:0",  # an action starts with a letter
         "atelier:U:12:0",
         "atelier:u:12:4",  # a grid has images 0 to 3
         "atelier:u:12:-1",
@@ -107,30 +111,103 @@ async def test_every_button_of_a_grid_parses_back_to_its_press() -> None:
     assert [item.press for item in view.children if isinstance(item, AtelierButton)] == presses
 
 
-async def test_an_upscale_has_vary_upscale_favorite_and_info() -> None:
-    view = upscale_view(5, can_upscale=True)
-    (row,) = _rows(view)
-    assert [b["label"] for b in row] == [
-        "Vary (Subtle)",
-        "Vary (Strong)",
-        "Upscale 2×",
-        "Favorite",
-        "Web/Info",
+EVERY_PAN = list(PAN_ARROWS)
+
+
+def _labels(view: discord.ui.View) -> list[list[str]]:
+    """Each row's buttons: the label, or the emoji of a button without one."""
+    return [[b.get("label") or b["emoji"]["name"] for b in row] for row in _rows(view)]
+
+
+async def test_an_upscale_has_midjourneys_rows_of_rework_buttons() -> None:
+    view = upscale_view(5, Reworks(upscale=True, square=True, pans=EVERY_PAN))
+    assert _labels(view) == [
+        ["Vary (Subtle)", "Vary (Strong)", "Upscale (Subtle)", "Upscale (Creative)"],
+        ["Zoom Out 2×", "Zoom Out 1.5×", "Custom Zoom", "Make Square"],
+        ["⬅️", "➡️", "⬆️", "⬇️"],
+        ["Favorite", "Web/Info"],
     ]
     assert _ids(view) == [
         "atelier:subtle:5:0",
         "atelier:strong:5:0",
-        "atelier:upscale:5:0",
+        "atelier:upsubtle:5:0",
+        "atelier:upcreative:5:0",
+        "atelier:zoom2:5:0",
+        "atelier:zoom15:5:0",
+        "atelier:zoomc:5:0",
+        "atelier:square:5:0",
+        "atelier:panleft:5:0",
+        "atelier:panright:5:0",
+        "atelier:panup:5:0",
+        "atelier:pandown:5:0",
         "atelier:fav:5:0",
         "atelier:info:5:0",
     ]
 
 
-async def test_an_upscale_too_large_to_upscale_again_has_no_upscale_button() -> None:
-    view = upscale_view(5, can_upscale=False)
-    labels = [b["label"] for row in _rows(view) for b in row]
-    assert labels == ["Vary (Subtle)", "Vary (Strong)", "Favorite", "Web/Info"]
-    assert "atelier:upscale:5:0" not in _ids(view)
+async def test_an_upscale_gets_only_the_reworks_its_image_allows() -> None:
+    # Square, too large to upscale again, and only wide enough to pan up or down.
+    view = upscale_view(5, Reworks(upscale=False, square=False, pans=[Action.PAN_UP]))
+    assert _labels(view) == [
+        ["Vary (Subtle)", "Vary (Strong)"],
+        ["Zoom Out 2×", "Zoom Out 1.5×", "Custom Zoom"],
+        ["⬆️"],
+        ["Favorite", "Web/Info"],
+    ]
+    for gone in ("upsubtle", "upcreative", "upscale", "square", "panleft"):
+        assert f"atelier:{gone}:5:0" not in _ids(view)
+
+
+async def test_every_button_fits_discords_limits_with_region_web_and_every_extra() -> None:
+    """The worst case: every rework offered, Vary (Region) and the web page's link, and
+    as many buttons from other features as Atelier leaves room for."""
+    region = discord.ui.Button[discord.ui.View](label="Vary (Region)", url="https://a.example/r")
+    extra = [
+        discord.ui.Button[discord.ui.View](label=f"Extra {n}", custom_id=f"extra:{n}")
+        for n in range(8)
+    ]
+    view = upscale_view(
+        5,
+        Reworks(upscale=True, square=True, pans=EVERY_PAN),
+        page="https://a.example/jobs/5",
+        region=region,
+        extra=extra,
+    )
+    rows = _labels(view)
+    assert len(rows) <= 5
+    assert all(len(row) <= 5 for row in rows)
+    assert sum(map(len, rows)) == 15 + 8
+    assert rows[0] == [
+        "Vary (Subtle)",
+        "Vary (Strong)",
+        "Vary (Region)",
+        "Upscale (Subtle)",
+        "Upscale (Creative)",
+    ]
+    assert rows[3][:2] == ["Favorite", "Web"]
+    assert rows[3][2:] + rows[4] == [f"Extra {n}" for n in range(8)]
+    assert all(len(text) <= 100 for text in _ids(view) if text)
+
+
+async def test_every_rework_button_parses_back_to_its_press() -> None:
+    view = upscale_view(77, Reworks(upscale=True, square=True, pans=EVERY_PAN))
+    presses = [parse_custom_id(text) for text in _ids(view)]
+    assert None not in presses
+    assert {press.action for press in presses if press is not None} == {
+        action for action in Action if action not in _NOT_UNDER_AN_UPSCALE
+    }
+
+
+#: Actions offered elsewhere (under a grid, while running, on a refusal), or no longer
+#: offered (Upscale 2×, replaced by Upscale (Subtle)/(Creative); still answered).
+_NOT_UNDER_AN_UPSCALE = {
+    Action.UPSCALE_PICK,
+    Action.VARY_PICK,
+    Action.REROLL,
+    Action.CANCEL,
+    Action.APPEAL,
+    Action.UPSCALE,
+}
 
 
 async def test_cancel_and_appeal_buttons_name_their_target() -> None:

@@ -57,7 +57,15 @@ async def test_u1_upscales_v2_varies_and_reroll_rerolls_each_recording_its_paren
     assert upscaled.button_labels == [
         "Vary (Subtle)",
         "Vary (Strong)",
-        "Upscale 2×",
+        "Upscale (Subtle)",
+        "Upscale (Creative)",
+        "Zoom Out 2×",
+        "Zoom Out 1.5×",
+        "Custom Zoom",  # no Make Square: the image is square already
+        "⬅️",
+        "➡️",
+        "⬆️",
+        "⬇️",
         "Favorite",
         "Web/Info",
     ]

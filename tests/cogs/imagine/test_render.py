@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from cogs.imagine import render
 from db.jobs import JobKind, JobRecord, JobStatus, Lane
-from inference.jobs import EngineDefaults, plan_reroll, plan_upscale, plan_variation
+from inference.jobs import (
+    EngineDefaults,
+    GenerationJob,
+    plan_reroll,
+    plan_rework,
+    plan_upscale,
+    plan_variation,
+)
 from inference.params import parse
+from inference.rework import (
+    PanDirection,
+    Placement,
+    pan_placement,
+    region_placement,
+    square_placement,
+    zoom_placement,
+)
 from tests.helpers.inference import FAST
 from tests.helpers.pool import job
 
@@ -110,7 +127,11 @@ def test_done_failed_and_cancelled_lines() -> None:
 
 
 def _record(
-    job_id: int, kind: JobKind, parent: int | None = None, index: int | None = None
+    job_id: int,
+    kind: JobKind,
+    parent: int | None = None,
+    index: int | None = None,
+    planned: GenerationJob | None = None,
 ) -> JobRecord:
     when = datetime(2026, 1, 1, tzinfo=UTC)
     return JobRecord(
@@ -118,7 +139,7 @@ def _record(
         kind=kind,
         owner_id=OWNER,
         prompt="a cat",
-        params={},
+        params={} if planned is None else planned.to_params(),
         model="tiny",
         parent_job_id=parent,
         parent_index=index,
@@ -134,9 +155,80 @@ def _record(
 
 
 def test_lineage_steps_are_described_with_one_based_image_numbers() -> None:
-    assert render.describe(_record(12, JobKind.IMAGINE)) == "#12 imagine"
-    assert render.describe(_record(13, JobKind.REROLL, 12, 0)) == "#13 re-roll of #12"
-    assert render.describe(_record(15, JobKind.UPSCALE, 12, 1)) == ("#15 upscale of image 2 of #12")
-    assert render.describe(_record(16, JobKind.VARIATION, 15, 0)) == (
+    assert render.describe(_record(12, JobKind.IMAGINE), FAST) == "#12 imagine"
+    assert render.describe(_record(13, JobKind.REROLL, 12, 0), FAST) == "#13 re-roll of #12"
+    upscaled = plan_upscale(job("a cat"), index=1, image_path="x.png", defaults=FAST)
+    assert render.describe(_record(15, JobKind.UPSCALE, 12, 1, upscaled), FAST) == (
+        "#15 upscale of image 2 of #12"
+    )
+    assert render.describe(_record(16, JobKind.VARIATION, 15, 0), FAST) == (
         "#16 variation of image 1 of #15"
     )
+
+
+# --- reworks -------------------------------------------------------------------------------
+
+#: An upscale, 256×128, reworked on a model whose native side is 512 (sides of 64s).
+UPSCALED = plan_upscale(job("a barn --ar 2:1"), index=0, image_path="x.png", defaults=FAST)
+SOURCE = (UPSCALED.width, UPSCALED.height)
+NATIVE = 512
+
+
+def _rework(kind: JobKind, placement: Placement) -> GenerationJob:
+    return plan_rework(UPSCALED, kind=kind, image_path="x.png", placement=placement, defaults=FAST)
+
+
+@pytest.mark.parametrize(
+    ("factor", "aspect", "shown"),
+    [
+        (2.0, None, "Zoom Out 2×"),
+        (1.5, None, "Zoom Out 1.5×"),
+        (1.3, None, "Zoom Out 1.3×"),  # Custom Zoom with --zoom alone
+        (1.0, (3, 1), "Custom Zoom"),  # a new shape: no one factor to show
+        (1.5, (1, 1), "Custom Zoom"),
+    ],
+)
+def test_a_zoom_header_and_lineage_name_its_factor(
+    factor: float, aspect: tuple[int, int] | None, shown: str
+) -> None:
+    zoomed = _rework(JobKind.ZOOM, zoom_placement(SOURCE, NATIVE, factor, aspect))
+    assert render.header(zoomed, OWNER, 0, FAST) == (f"**a barn --ar 2:1** — {shown} by <@{OWNER}>")
+    record = _record(18, JobKind.ZOOM, 15, 0, zoomed)
+    assert render.describe(record, FAST) == f"#18 {shown} of #15"
+    assert render.made_from(record, FAST) == f"{shown} of #15"
+
+
+@pytest.mark.parametrize(
+    ("direction", "arrow"),
+    [
+        (PanDirection.LEFT, "⬅️"),
+        (PanDirection.RIGHT, "➡️"),
+        (PanDirection.UP, "⬆️"),
+        (PanDirection.DOWN, "⬇️"),
+    ],
+)
+def test_a_pan_header_shows_its_arrow(direction: PanDirection, arrow: str) -> None:
+    panned = _rework(JobKind.PAN, pan_placement(SOURCE, NATIVE, direction, 2048))
+    assert render.header(panned, OWNER, 0, FAST).endswith(f"— Pan {arrow} by <@{OWNER}>")
+    assert render.describe(_record(19, JobKind.PAN, 15, 0, panned), FAST) == (
+        f"#19 Pan {arrow} of #15"
+    )
+
+
+def test_square_region_and_refined_upscales_say_what_they_are() -> None:
+    squared = _rework(JobKind.SQUARE, square_placement(SOURCE, NATIVE))
+    assert render.header(squared, OWNER, 0, FAST).endswith(f"— Make Square by <@{OWNER}>")
+    region = _rework(JobKind.REGION, region_placement(SOURCE, NATIVE))
+    assert render.header(region, OWNER, 0, FAST).endswith(f"— Vary (Region) by <@{OWNER}>")
+    for mode, strength in (
+        ("Subtle", FAST.upscale_subtle_strength),
+        ("Creative", FAST.upscale_creative_strength),
+    ):
+        refined = plan_upscale(
+            UPSCALED, index=0, image_path="x.png", defaults=FAST, strength=strength
+        )
+        assert render.header(refined, OWNER, 0, FAST).endswith(f"— Upscale ({mode}) by <@{OWNER}>")
+        record = _record(20, JobKind.UPSCALE, 15, 0, refined)
+        assert render.describe(record, FAST) == f"#20 Upscale ({mode}) of #15"
+    # U1 and an older version's Upscale 2× are plain upscales.
+    assert render.made_from(_record(21, JobKind.UPSCALE, 12, 0, UPSCALED), FAST) is None
