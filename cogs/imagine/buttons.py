@@ -25,6 +25,7 @@ class Action(StrEnum):
     CANCEL = "cancel"  # ❌ while queued or running
     VARY_SUBTLE = "subtle"  # under an upscale
     VARY_STRONG = "strong"
+    VARY_REGION = "region"  # a link to the web editor
     UPSCALE = "upscale"  # Upscale 2× again
     FAVORITE = "fav"
     INFO = "info"  # Web/Info
@@ -131,14 +132,19 @@ def grid_view(job_id: int) -> discord.ui.View:
     return view
 
 
-def upscale_view(job_id: int, *, can_upscale: bool, page: str | None = None) -> discord.ui.View:
-    """Under an upscaled image: Vary (Subtle), Vary (Strong), Upscale 2×, ❤ Favorite, and 🌐:
-    a link to the job's ``page`` on the web studio, or without one Web/Info (the details in
-    Discord). A link button has no custom_id: Discord opens it without asking the bot, so it
-    works after a restart like every other button."""
+def upscale_view(
+    job_id: int, *, can_upscale: bool, page: str | None = None, vary_region: bool = False
+) -> discord.ui.View:
+    """Under an upscaled image: Vary (Subtle), Vary (Strong), Vary (Region) where the web
+    editor can be reached (``vary_region``), Upscale 2×, ❤ Favorite, and 🌐: a link to the
+    job's ``page`` on the web studio, or without one Web/Info (the details in Discord). A
+    link button has no custom_id: Discord opens it without asking the bot, so it works
+    after a restart like every other button."""
     view = discord.ui.View(timeout=None)
     view.add_item(_button(Action.VARY_SUBTLE, job_id, label="Vary (Subtle)", emoji="🪄"))
     view.add_item(_button(Action.VARY_STRONG, job_id, label="Vary (Strong)", emoji="🪄"))
+    if vary_region:
+        view.add_item(_button(Action.VARY_REGION, job_id, label="Vary (Region)", emoji="🖌️"))
     if can_upscale:
         view.add_item(_button(Action.UPSCALE, job_id, label="Upscale 2×", emoji="🔍"))
     view.add_item(_button(Action.FAVORITE, job_id, label="Favorite", emoji="❤️"))

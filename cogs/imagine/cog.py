@@ -50,6 +50,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         self.studio = resources.studio
         self.deliveries = Deliveries(client, resources, on_undelivered=self._redeliver)
         self.recovery = Recovery(client, resources, self.deliveries)
+        # Jobs the web editor queues are shown and delivered here like the others.
+        resources.region_editor.follow_with(self.recovery.follow_elsewhere)
 
     # --- /imagine --------------------------------------------------------------------------
 
@@ -178,6 +180,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             await self._favorite(interaction, source, press.index)
         elif press.action is Action.INFO:
             await self._info(interaction, source, press.index)
+        elif press.action is Action.VARY_REGION:
+            await self._region_link(interaction, source)
         else:
             await self._follow_up(interaction, source, press)
 
@@ -186,13 +190,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     ) -> None:
         """U*n*, V*n*, 🔄, Vary and Upscale: a new job with ``source`` as its parent."""
         user_id = interaction.user.id
-        if not await self.studio.may_press(source, user_id, interaction.guild_id):
-            await tell(
-                interaction,
-                f"🔒 These buttons belong to <@{source.record.owner_id}>, who made this job. "
-                "Make your own with /imagine (a moderator can let everyone press them with "
-                "/admin buttons).",
-            )
+        if not await self._may_press(interaction, source):
             return
         moderator = await is_registry_moderator(
             self.resources.db, interaction, self.resources.settings.home_guild_ids
@@ -200,6 +198,38 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         self.studio.check_limits(user_id)
         handle = await self._start(interaction, source, press, moderator)
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
+
+    async def _may_press(self, interaction: discord.Interaction[Any], source: StoredJob) -> bool:
+        """Whether the presser may press ``source``'s generation buttons; if not, told why."""
+        if await self.studio.may_press(source, interaction.user.id, interaction.guild_id):
+            return True
+        await tell(
+            interaction,
+            f"🔒 These buttons belong to <@{source.record.owner_id}>, who made this job. "
+            "Make your own with /imagine (a moderator can let everyone press them with "
+            "/admin buttons).",
+        )
+        return False
+
+    async def _region_link(self, interaction: discord.Interaction[Any], source: StoredJob) -> None:
+        """Vary (Region): the presser's own signed link to the web editor, shown only to
+        them (whoever holds it acts as them until it expires)."""
+        if not await self._may_press(interaction, source):
+            return
+        editor = self.resources.region_editor
+        link = await editor.link(source, interaction.user.id, interaction.guild_id)
+        view = discord.ui.View(timeout=None)
+        view.add_item(
+            discord.ui.Button(label="Open the editor", emoji="🖌️", url=editor.address(link))
+        )
+        expires = discord.utils.format_dt(link.expires, "t")
+        await interaction.response.send_message(
+            f"🖌️ Mark the part of job #{source.id}'s image to redo, edit the prompt if you like, "
+            f"and submit: the new images are posted here. The link is yours alone (do not share "
+            f"it) and works until {expires}.",
+            view=view,
+            ephemeral=True,
+        )
 
     async def _start(
         self,
