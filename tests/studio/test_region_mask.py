@@ -30,7 +30,8 @@ def test_marks_become_white_and_the_rest_black() -> None:
     draw.point((40, 20), fill=(255, 255, 255, 100))  # faint: under half, not marked
     draw.point((41, 20), fill=(200, 200, 200, 255))  # bright enough
     mask = decoded(region_mask(png(drawn), 64, 32))
-    assert mask.mode == "L" and mask.size == (64, 32)
+    assert mask.mode == "L"
+    assert mask.size == (64, 32)
     marked = {(x, y) for x in range(64) for y in range(32) if mask.getpixel((x, y)) == 255}
     assert marked == {(x, y) for x in range(10, 20) for y in range(5, 15)} | {(41, 20)}
     assert set(mask.tobytes()) == {0, 255}
