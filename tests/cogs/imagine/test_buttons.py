@@ -126,6 +126,14 @@ async def test_an_upscale_has_vary_upscale_favorite_and_info() -> None:
     ]
 
 
+async def test_vary_region_is_offered_only_where_the_web_editor_can_be_reached() -> None:
+    with_editor = upscale_view(5, can_upscale=True, vary_region=True)
+    labels = [b["label"] for row in _rows(with_editor) for b in row]
+    assert labels[:3] == ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)"]
+    assert "atelier:region:5:0" in _ids(with_editor)
+    assert "atelier:region:5:0" not in _ids(upscale_view(5, can_upscale=True))
+
+
 async def test_an_upscale_too_large_to_upscale_again_has_no_upscale_button() -> None:
     view = upscale_view(5, can_upscale=False)
     labels = [b["label"] for row in _rows(view) for b in row]
