@@ -61,12 +61,8 @@ class EditorLink:
     signature: str
 
     @property
-    def path(self) -> str:
-        """The editor page's path and query, to put after the public address."""
-        return f"/edit/{self.job_id}?{self.query}"
-
-    @property
     def query(self) -> str:
+        """The link's parts for the editor page's address (the web names the page)."""
         return urlencode(
             {
                 "member": self.member_id,

@@ -132,11 +132,6 @@ class RegionEditor:
         await self._check_usable(source, member_id, guild_id)
         return self.links.make(source.id, member_id)
 
-    def address(self, link: EditorLink) -> str:
-        """The editor page's full address for ``link``."""
-        assert self.public_url is not None
-        return self.public_url + link.path
-
     async def source(self, job_id: int, member_id: int) -> EditorSource:
         """The image of job ``job_id`` that ``member_id`` may rework in the editor."""
         source = await self._usable(job_id, member_id)

@@ -26,7 +26,7 @@ from cogs.imagine.recovery import Recovery
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
 from cogs.uploads import result_upload
-from cogs.web_links import member_page
+from cogs.web_links import editor_page, member_page
 from db.guilds import (
     get_guild_settings,
     mark_appealed,
@@ -218,9 +218,12 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             return
         editor = self.resources.region_editor
         link = await editor.link(source, interaction.user.id, interaction.guild_id)
+        assert editor.public_url is not None  # or no link is made
         view = discord.ui.View(timeout=None)
         view.add_item(
-            discord.ui.Button(label="Open the editor", emoji="🖌️", url=editor.address(link))
+            discord.ui.Button(
+                label="Open the editor", emoji="🖌️", url=editor_page(editor.public_url, link)
+            )
         )
         expires = discord.utils.format_dt(link.expires, "t")
         await interaction.response.send_message(

@@ -16,7 +16,8 @@ import aiohttp
 from PIL import Image, ImageDraw
 
 from db.database import Database
-from db.jobs import JobKind
+from db.jobs import JobKind, get_job
+from inference.jobs import GenerationJob
 from inference.pool.handle import JobHandle
 from registry.configured import configured_models
 from studio.editor_links import EditorLink, EditorLinks
@@ -43,7 +44,7 @@ class EditorSite:
     followed: list[JobHandle] = field(default_factory=list)
 
     def url(self, link: EditorLink) -> str:
-        return self.public_url + link.path
+        return f"{self.public_url}{path(link)}"
 
     async def submit(
         self,
@@ -62,6 +63,11 @@ class EditorSite:
         sent = {"Origin": self.public_url} if headers is None else headers
         async with self.site.session.post(self.url(link), data=form, headers=sent) as response:
             return response.status, await response.json()
+
+
+def path(link: EditorLink) -> str:
+    """The editor page of ``link`` on the site."""
+    return f"/edit/{link.job_id}?{link.query}"
 
 
 def free_port() -> int:
@@ -119,3 +125,14 @@ def mask_png(*boxes: tuple[int, int, int, int], size: tuple[int, int] = (SIDE, S
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
+
+
+async def stored_mask(db: Database, job_id: int) -> Image.Image:
+    """The mask stored with region job ``job_id``, as the engine reads it."""
+    record = await get_job(db, job_id)
+    assert record is not None
+    rework = GenerationJob.from_params(record.params).rework
+    assert rework is not None
+    assert rework.mask is not None
+    with Image.open(rework.mask) as mask:
+        return mask.convert("L")

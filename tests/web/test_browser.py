@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -22,6 +23,7 @@ from funding.ledger import pledge
 from tests.helpers.campaigns import GUILD as CAMPAIGN_GUILD
 from tests.helpers.campaigns import T0, interaction, open_campaign
 from tests.helpers.clock import FakeClock
+from tests.helpers.editor import SIDE, editor_site, stored_mask, upscaled_image
 from tests.helpers.registry import new_version
 from tests.helpers.web import (
     ALICE,
@@ -163,3 +165,57 @@ async def page_of_first_job(browser: Browser, base: str) -> str:
     await page.close()
     assert href is not None
     return href
+
+
+async def test_a_mask_drawn_with_the_mouse_is_queued_where_it_was_drawn(
+    db: Database, images_dir: Path, clock: FakeClock, browser: Browser, tiny_model_dir: Path
+) -> None:
+    async with editor_site(db, images_dir, clock, tiny_model_dir) as web:
+        job = await upscaled_image(db, images_dir)
+        page = await browser.new_page(viewport=DESKTOP)
+        await page.goto(web.url(web.links.make(job, ALICE)))
+        await page.wait_for_function("document.getElementById('source').complete")
+        box = await page.locator("#mask").bounding_box()
+        assert box is not None
+        scale = box["width"] / SIDE
+
+        async def drag(start: tuple[float, float], end: tuple[float, float]) -> None:
+            """Press at ``start`` and move to ``end`` (image pixels) in small steps."""
+            await page.mouse.move(box["x"] + start[0] * scale, box["y"] + start[1] * scale)
+            await page.mouse.down()
+            await page.mouse.move(box["x"] + end[0] * scale, box["y"] + end[1] * scale, steps=20)
+            await page.mouse.up()
+
+        await page.eval_on_selector("#size", "size => { size.value = '10'; }")
+        await drag((20, 30), (100, 30))  # a brush stroke, 10 px wide
+        await page.check("input[value=rect]")
+        await drag((30, 70), (90, 110))  # a rectangle
+        await page.check("input[value=lasso]")
+        await drag((5, 120), (10, 125))  # a sliver of a lasso, then taken back
+        await page.click("#undo")
+        await page.click("#submit")
+        await page.wait_for_function(
+            "document.getElementById('result').textContent.includes('is queued')"
+        )
+        said = await page.inner_text("#result")
+        (queued,) = web.followed
+        assert f"Job #{queued.job_id} is queued" in said
+        mask = await stored_mask(db, queued.job_id)
+
+    assert mask.size == (SIDE, SIDE)
+    marked = {(x, y) for y in range(SIDE) for x in range(SIDE) if mask.getpixel((x, y))}
+
+    def stroke_distance(x: float, y: float) -> float:
+        return math.dist((min(max(x, 20), 100), 30), (x, y))
+
+    def in_rectangle(x: float, y: float, margin: float) -> bool:
+        return 30 - margin <= x <= 90 + margin and 70 - margin <= y <= 110 + margin
+
+    for x, y in ((x + 0.5, y + 0.5) for x in range(SIDE) for y in range(SIDE)):
+        pixel = (int(x), int(y))
+        # Surely inside a mark (a pixel from its edge, for antialiasing and rounding):
+        if stroke_distance(x, y) <= 5 - 1.5 or in_rectangle(x, y, -1.5):
+            assert pixel in marked, pixel
+        # Surely outside every mark (nothing beyond a pixel and a half from an edge):
+        if stroke_distance(x, y) > 5 + 1.5 and not in_rectangle(x, y, 1.5):
+            assert pixel not in marked, pixel

@@ -20,6 +20,7 @@ from tests.helpers.editor import (
     EditorSite,
     editor_site,
     mask_png,
+    path,
     upscaled_image,
 )
 from tests.helpers.web import ALICE, BOB, GALLERY_GUILD, open_gallery, public_id_of, shown_job
@@ -83,18 +84,19 @@ async def test_expired_forged_and_foreign_links_are_refused_with_a_page(
         f"/edit/{bobs}?{link.query}": 403,  # Alice's link, for Bob's image
         f"/edit/{job}": 403,
     }
-    for path, expected in cases.items():
-        status, page = await web.site.get(path)
-        assert status == expected, path
+    for address, expected in cases.items():
+        status, page = await web.site.get(address)
+        assert status == expected, address
         assert "This editor link is not valid" in page
-        status, _ = await web.site.get(path.replace("?", "/image?") if "?" in path else path)
+        image = address.replace("?", "/image?") if "?" in address else address + "/image"
+        status, _ = await web.site.get(image)
         assert status == expected
     # A genuine link for Bob to Alice's image: signed, but not his to rework.
-    status, page = await web.site.get(web.links.make(job, BOB).path)
+    status, page = await web.site.get(path(web.links.make(job, BOB)))
     assert status == 403
     assert f"Job #{job} belongs to someone else" in page
     clock.advance(minutes=30)
-    status, page = await web.site.get(link.path)
+    status, page = await web.site.get(path(link))
     assert status == 410
     assert "This editor link expired at 2026-11-23 18:30 UTC" in html.unescape(page)
     status, _ = await web.site.get(f"/edit/{job}/image?{link.query}")
