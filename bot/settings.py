@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     variation_subtle_strength: float = Field(0.35, gt=0, le=1)
     variation_strong_strength: float = Field(0.7, gt=0, le=1)
     upscale_strength: float = Field(0.3, gt=0, le=1)
+    # Upscale (Subtle) and (Creative) under an upscale: 2× again at these strengths.
+    upscale_subtle_strength: float = Field(0.2, gt=0, le=1)
+    upscale_creative_strength: float = Field(0.5, gt=0, le=1)
     max_running_per_user: int = Field(3, ge=1, le=100)
     max_queued_per_user: int = Field(10, ge=1, le=1000)
     # Images per pipeline call across jobs; auto (None): 16 on GPUs, one job at a time on CPU.
@@ -229,6 +232,8 @@ class Settings(BaseSettings):
             subtle_strength=self.variation_subtle_strength,
             strong_strength=self.variation_strong_strength,
             upscale_strength=self.upscale_strength,
+            upscale_subtle_strength=self.upscale_subtle_strength,
+            upscale_creative_strength=self.upscale_creative_strength,
         )
 
     def pool_config(self, devices: list[str]) -> PoolConfig:

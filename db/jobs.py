@@ -21,6 +21,10 @@ class JobKind(StrEnum):
     REROLL = "reroll"
     VARIATION = "variation"
     UPSCALE = "upscale"
+    ZOOM = "zoom"  # Zoom Out 2×/1.5×, Custom Zoom: a wider canvas around the image
+    PAN = "pan"  # the canvas extended on one side
+    SQUARE = "square"  # Make Square: the short side extended
+    REGION = "region"  # Vary (Region): a marked area made again
 
 
 class JobStatus(StrEnum):
@@ -222,24 +226,39 @@ async def unfinished_child(
     parent_job_id: int,
     parent_index: int,
     strength: float | None,
+    same: Mapping[str, Any] | None = None,
 ) -> int | None:
     """The id of ``owner_id``'s queued or running ``kind`` job made from that parent image
-    with that img2img strength, if there is one: the same button pressed again too soon."""
+    with that img2img strength, if there is one: the same button pressed again too soon.
+    ``same``: more of the job's parameters that must match, by JSON path (``$.width``;
+    a list or mapping is compared as the compact JSON that ``json_extract`` gives)."""
+    paths = sorted((same or {}).items())
+    extra = "".join(" AND json_extract(params, ?) IS ?" for _ in paths)
+    values = [
+        value
+        for path, wanted in paths
+        for value in (path, _json_text(wanted) if isinstance(wanted, list | dict) else wanted)
+    ]
     row = await db.fetchone(
         "SELECT id FROM jobs WHERE owner_id = ? AND kind = ? AND parent_job_id = ?"
         " AND parent_index = ? AND json_extract(params, '$.strength') IS ?"
-        " AND status IN (?, ?) ORDER BY id LIMIT 1",
+        f"{extra} AND status IN (?, ?) ORDER BY id LIMIT 1",
         (
             owner_id,
             JobKind(kind).value,
             parent_job_id,
             parent_index,
             strength,
+            *values,
             JobStatus.QUEUED.value,
             JobStatus.RUNNING.value,
         ),
     )
     return None if row is None else int(row["id"])
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 async def unfinished_jobs(db: Database) -> list[JobRecord]:

@@ -15,6 +15,10 @@ import aiosqlite
 # ``0001_jobs_and_images.sql``: four digits, an underscore, a short lowercase name.
 _FILENAME = re.compile(r"^(?P<number>\d{4})_(?P<name>[a-z0-9][a-z0-9_]*)\.sql$")
 
+#: A migration's first line that makes it run with foreign keys off: one that rebuilds a
+#: table other tables refer to (SQLite's documented way to change a table's constraints).
+FOREIGN_KEYS_OFF = "-- atelier: foreign keys off"
+
 
 class MigrationError(Exception):
     """The migration files, or the database's schema version, cannot be used."""
@@ -110,26 +114,72 @@ class Migrations:
             )
         applied = 0
         for migration in self._migrations[current:]:
-            # Newlines matter: a migration ending in a ``--`` comment would otherwise
-            # comment out the version bump.
-            script = (
-                "BEGIN IMMEDIATE;\n"
-                f"{migration.sql}\n;\n"
-                f"PRAGMA user_version = {migration.number};\n"
-                "COMMIT;\n"
-            )
-            try:
-                await conn.executescript(script)
-            except BaseException as exc:
-                if conn.in_transaction:
-                    await conn.rollback()
-                if isinstance(exc, sqlite3.Error):
-                    raise MigrationError(
-                        f"migration {migration.number:04d}_{migration.name} failed: {exc}"
-                    ) from exc
-                raise
+            if migration.sql.startswith(FOREIGN_KEYS_OFF):
+                await _apply_without_foreign_keys(conn, migration)
+            else:
+                await _run(conn, migration, _script(migration, commit=True))
             applied += 1
         return applied
+
+
+def _script(migration: Migration, *, commit: bool) -> str:
+    # Newlines matter: a migration ending in a ``--`` comment would otherwise comment out
+    # the version bump.
+    return (
+        "BEGIN IMMEDIATE;\n"
+        f"{migration.sql}\n;\n"
+        f"PRAGMA user_version = {migration.number};\n"
+        f"{'COMMIT;' if commit else ''}\n"
+    )
+
+
+async def _run(conn: aiosqlite.Connection, migration: Migration, script: str) -> None:
+    try:
+        await conn.executescript(script)
+    except BaseException as exc:
+        await _undo(conn, migration, exc)
+        raise
+
+
+async def _undo(conn: aiosqlite.Connection, migration: Migration, exc: BaseException) -> None:
+    """Roll back a failed migration; an SQLite error becomes a MigrationError naming it."""
+    if conn.in_transaction:
+        await conn.rollback()
+    if isinstance(exc, sqlite3.Error):
+        raise MigrationError(
+            f"migration {migration.number:04d}_{migration.name} failed: {exc}"
+        ) from exc
+
+
+async def _apply_without_foreign_keys(conn: aiosqlite.Connection, migration: Migration) -> None:
+    """Run ``migration`` with foreign keys off, as a table rebuild needs; before it commits,
+    ``PRAGMA foreign_key_check`` must find every reference intact, or nothing is kept.
+
+    ``PRAGMA foreign_keys`` is a no-op inside a transaction, so it is switched outside, and
+    the transaction is left open by the script to be checked and committed here.
+    """
+    async with conn.execute("PRAGMA foreign_keys") as cursor:
+        row = await cursor.fetchone()
+    was_on = bool(row and row[0])
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        await _run(conn, migration, _script(migration, commit=False))
+        try:
+            async with conn.execute("PRAGMA foreign_key_check") as cursor:
+                broken = list(await cursor.fetchall())
+            if broken:
+                tables = sorted({str(row[0]) for row in broken})
+                raise MigrationError(
+                    f"migration {migration.number:04d}_{migration.name} would leave "
+                    f"{len(broken)} broken reference(s) in {', '.join(tables)}"
+                )
+            await conn.execute("COMMIT")
+        except BaseException as exc:
+            await _undo(conn, migration, exc)
+            raise
+    finally:
+        if was_on:
+            await conn.execute("PRAGMA foreign_keys = ON")
 
 
 async def _user_version(conn: aiosqlite.Connection) -> int:

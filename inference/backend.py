@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from diffusers import StableDiffusionXLPipeline
+from diffusers import StableDiffusionXLInpaintPipeline, StableDiffusionXLPipeline
 from diffusers.models.attention_processor import AttnProcessor2_0
 from PIL import Image
 
@@ -26,6 +26,7 @@ from inference.jobs import GenerationJob, batch_key
 from inference.loading import load_pipeline
 from inference.loras import LoadedLoras
 from inference.models import ModelRef
+from inference.rework import ReworkCanvas, prepare_canvas
 from inference.samplers import make_scheduler
 from inference.tiling import circular_padding
 
@@ -56,7 +57,12 @@ class DiffusersBackend:
         self._pipe = pipe
         self.model = model
         self.device = torch.device(device)
-        self.is_sdxl = isinstance(pipe, StableDiffusionXLPipeline)
+        self.is_sdxl = isinstance(
+            pipe, StableDiffusionXLPipeline | StableDiffusionXLInpaintPipeline
+        )
+        #: A dedicated inpainting checkpoint (its UNet also reads the mask and the masked
+        #: image: 9 input channels) runs reworks only.
+        self.inpaint_only = model.inpainting
         self.loras = LoadedLoras(pipe)
 
     @classmethod
@@ -149,6 +155,8 @@ class DiffusersBackend:
         keys = {batch_key(job) for job in jobs}
         if len(keys) > 1:
             raise ValueError(f"jobs of one batch must share a batch key, got {len(keys)}")
+        if self.inpaint_only and jobs[0].rework is None:
+            raise ValueError(f"{self.model.name} is an inpainting checkpoint; it runs reworks only")
         # The batch key holds the LoRAs and weights: the whole call runs with the lead's.
         with self.loras.active(jobs[0].loras):
             return self._generate_batch(
@@ -189,7 +197,22 @@ class DiffusersBackend:
             ),
             **embeds.pipeline_kwargs(),
         }
-        if lead.init_image is None:
+        canvases: list[ReworkCanvas] = []
+        if lead.rework is not None:
+            canvases = [_rework_canvas(job) for job in jobs]
+            rows = [
+                canvas
+                for job, canvas in zip(jobs, canvases, strict=True)
+                for canvas in [canvas] * job.num_images
+            ]
+            arguments.update(
+                image=[canvas.start for canvas in rows],
+                mask_image=[canvas.mask for canvas in rows],
+                strength=lead.strength,
+                width=lead.width,
+                height=lead.height,
+            )
+        elif lead.init_image is None:
             arguments.update(width=lead.width, height=lead.height)
         else:
             starts = [
@@ -201,13 +224,21 @@ class DiffusersBackend:
             arguments.update(image=starts, strength=lead.strength)
         with circular_padding(self.modules, enabled=lead.request.tile):
             images: list[Image.Image] = pipe(**arguments).images
+        if canvases:
+            # Kept pixels come back from the canvas itself, untouched by the VAE.
+            return [
+                [canvas.finish(image) for image in images[part]]
+                for part, canvas in zip(slices, canvases, strict=True)
+            ]
         return [images[part] for part in slices]
 
     def _job_pipeline(self, jobs: Sequence[GenerationJob]) -> Any:
         """A view of the loaded pipeline for this batch, with its own fresh scheduler and,
         when the jobs' guidance scales differ, one scale per image."""
         lead = jobs[0]
-        view = guidance.view_class(sdxl=self.is_sdxl, img2img=lead.init_image is not None)
+        view = guidance.view_class(
+            sdxl=self.is_sdxl, img2img=lead.init_image is not None, inpaint=lead.rework is not None
+        )
         scheduler = make_scheduler(lead.sampler, self._pipe.scheduler.config)
         pipe = view.from_pipe(self._pipe, scheduler=scheduler)
         pipe.set_progress_bar_config(disable=True)
@@ -264,6 +295,13 @@ def _init_path(job: GenerationJob) -> str:
     if job.init_image is None:  # batch_key keeps txt2img and img2img jobs apart
         raise ValueError("an img2img batch mixes in a job without an init image")
     return job.init_image
+
+
+def _rework_canvas(job: GenerationJob) -> ReworkCanvas:
+    placement, rework = job.placement, job.rework
+    if placement is None or rework is None:  # batch_key keeps reworks together
+        raise ValueError("a rework batch mixes in a job that is not one")
+    return prepare_canvas(_init_path(job), placement, rework.mask, rework.mask_blur)
 
 
 def _load_init_image(path: str, size: tuple[int, int]) -> Image.Image:

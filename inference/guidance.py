@@ -14,8 +14,10 @@ from typing import Any
 import torch
 from diffusers import (
     StableDiffusionImg2ImgPipeline,
+    StableDiffusionInpaintPipeline,
     StableDiffusionPipeline,
     StableDiffusionXLImg2ImgPipeline,
+    StableDiffusionXLInpaintPipeline,
     StableDiffusionXLPipeline,
 )
 
@@ -48,8 +50,18 @@ class RowGuidedSDXLImg2Img(_RowGuidance, StableDiffusionXLImg2ImgPipeline):
     pass
 
 
-def view_class(*, sdxl: bool, img2img: bool) -> type[Any]:
+class RowGuidedSDInpaint(_RowGuidance, StableDiffusionInpaintPipeline):
+    pass
+
+
+class RowGuidedSDXLInpaint(_RowGuidance, StableDiffusionXLInpaintPipeline):
+    pass
+
+
+def view_class(*, sdxl: bool, img2img: bool, inpaint: bool = False) -> type[Any]:
     """The pipeline class a job runs through."""
+    if inpaint:
+        return RowGuidedSDXLInpaint if sdxl else RowGuidedSDInpaint
     if sdxl:
         return RowGuidedSDXLImg2Img if img2img else RowGuidedSDXL
     return RowGuidedSDImg2Img if img2img else RowGuidedSD

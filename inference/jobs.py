@@ -13,6 +13,7 @@ from typing import Any
 
 from db.jobs import JobKind
 from inference.params import DEFAULT_SAMPLER, IMAGES_PER_JOB, ImagineRequest
+from inference.rework import MASK_BLUR, Box, Placement
 from inference.sizing import image_size, size_multiple
 
 SEED_LIMIT = 2**32  # seeds are 0 … 4294967295, as in Midjourney
@@ -28,6 +29,8 @@ class EngineDefaults:
     strong_strength: float = 0.7
     upscale_factor: float = 2.0
     upscale_strength: float = 0.3
+    upscale_subtle_strength: float = 0.2  # Upscale (Subtle)
+    upscale_creative_strength: float = 0.5  # Upscale (Creative)
 
 
 def random_seed() -> int:
@@ -75,6 +78,63 @@ class LoraUse:
 
 
 @dataclass(frozen=True)
+class InpaintCheckpoint:
+    """A model version's dedicated inpainting checkpoint (a 9-channel UNet), resolved from
+    the registry when the job was made, like a LoRA."""
+
+    key: str  # the checkpoint version's key; the pool loads it as its own model
+    source: str  # hub id, diffusers folder or single file
+    sha256: str | None = None
+
+    @property
+    def model_name(self) -> str:
+        """The name the pool and its workers know the loaded checkpoint by."""
+        return f"{self.key} (inpainting)"
+
+    def to_params(self) -> dict[str, Any]:
+        return {"key": self.key, "source": self.source, "sha256": self.sha256}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> InpaintCheckpoint:
+        return cls(key=params["key"], source=params["source"], sha256=params.get("sha256"))
+
+
+@dataclass(frozen=True)
+class Rework:
+    """An outpaint or inpaint job: the init image goes into ``box`` on the canvas (the
+    job's width × height); what is made again is the rest of the canvas, or with ``mask``
+    (Vary Region) the marked pixels. Kept pixels are the original's, over a seam of
+    ``mask_blur`` pixels."""
+
+    box: Box
+    mask: str | None = None  # the member's mask PNG, stored with the job (source's size)
+    mask_sha256: str | None = None
+    mask_blur: int = MASK_BLUR
+    checkpoint: InpaintCheckpoint | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        return {
+            "box": list(self.box),
+            "mask": self.mask,
+            "mask_sha256": self.mask_sha256,
+            "mask_blur": self.mask_blur,
+            "checkpoint": None if self.checkpoint is None else self.checkpoint.to_params(),
+        }
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Rework:
+        x, y, width, height = (int(v) for v in params["box"])
+        checkpoint = params.get("checkpoint")
+        return cls(
+            box=(x, y, width, height),
+            mask=params.get("mask"),
+            mask_sha256=params.get("mask_sha256"),
+            mask_blur=int(params.get("mask_blur", MASK_BLUR)),
+            checkpoint=None if checkpoint is None else InpaintCheckpoint.from_params(checkpoint),
+        )
+
+
+@dataclass(frozen=True)
 class GenerationJob:
     kind: JobKind
     request: ImagineRequest
@@ -89,6 +149,14 @@ class GenerationJob:
     strength: float | None = None  # img2img denoising strength, with init_image
     loras: tuple[LoraUse, ...] = ()
     model_hash: str | None = None  # SHA-256 of the checkpoint file, when it is one file
+    rework: Rework | None = None  # zoom, pan, square, region: what is made again
+
+    @property
+    def placement(self) -> Placement | None:
+        """A rework's canvas and where its init image sits on it."""
+        if self.rework is None:
+            return None
+        return Placement((self.width, self.height), self.rework.box)
 
     @property
     def seeds(self) -> list[int]:
@@ -114,6 +182,7 @@ class GenerationJob:
             "strength": self.strength,
             "loras": [lora.to_params() for lora in self.loras],
             "model_hash": self.model_hash,
+            **({} if self.rework is None else {"rework": self.rework.to_params()}),
         }
 
     @classmethod
@@ -132,6 +201,7 @@ class GenerationJob:
             strength=params["strength"],
             loras=tuple(LoraUse.from_params(lora) for lora in params.get("loras", [])),
             model_hash=params.get("model_hash"),
+            rework=None if params.get("rework") is None else Rework.from_params(params["rework"]),
         )
 
 
@@ -158,6 +228,10 @@ class BatchKey:
     tile: bool
     stop: int
     loras: tuple[tuple[str, float], ...] = ()  # (version key, weight), in the prompt's order
+    #: Reworks run through an inpainting pipeline (init images and masks are per row), on
+    #: the loaded model or on its dedicated inpainting checkpoint (named here).
+    inpaint: bool = False
+    inpaint_checkpoint: str | None = None
 
 
 def batch_key(job: GenerationJob) -> BatchKey:
@@ -173,6 +247,12 @@ def batch_key(job: GenerationJob) -> BatchKey:
         tile=job.request.tile,
         stop=job.request.stop,
         loras=tuple((lora.key, lora.weight) for lora in job.loras),
+        inpaint=job.rework is not None,
+        inpaint_checkpoint=(
+            None
+            if job.rework is None or job.rework.checkpoint is None
+            else job.rework.checkpoint.key
+        ),
     )
 
 
@@ -202,7 +282,7 @@ def plan_imagine(
 
 
 def plan_reroll(parent: GenerationJob) -> GenerationJob:
-    """🔄: the same request and settings with a fresh seed."""
+    """🔄: the same request and settings with a fresh seed (a rework's: the same rework)."""
     return replace(parent, kind=JobKind.REROLL, seed=random_seed())
 
 
@@ -216,17 +296,24 @@ def plan_variation(parent: GenerationJob, *, image_path: str, strength: float) -
         init_image=image_path,
         strength=strength,
         steps=_img2img_steps(parent.steps, strength),
+        rework=None,
     )
 
 
 def plan_upscale(
-    parent: GenerationJob, *, index: int, image_path: str, defaults: EngineDefaults
+    parent: GenerationJob,
+    *,
+    index: int,
+    image_path: str,
+    defaults: EngineDefaults,
+    strength: float | None = None,
 ) -> GenerationJob:
-    """U*n* / Upscale 2×: one image, resized then refined at low strength ("hires fix").
+    """U*n* / Upscale 2×: one image, resized then refined at low strength ("hires fix");
+    ``strength``: another than the operator's (Upscale Subtle and Creative).
 
     It keeps the chosen image's own seed, so upscaling the same image twice is identical.
     """
-    strength = defaults.upscale_strength
+    strength = defaults.upscale_strength if strength is None else strength
     return replace(
         parent,
         kind=JobKind.UPSCALE,
@@ -237,6 +324,48 @@ def plan_upscale(
         init_image=image_path,
         strength=strength,
         steps=_img2img_steps(parent.steps, strength),
+        rework=None,
+    )
+
+
+#: Reworks make their new pixels from noise: with a 4-channel UNet the kept latents are
+#: blended back at every step, so only full strength draws a border that matches them.
+REWORK_STRENGTH = 1.0
+
+
+def plan_rework(
+    parent: GenerationJob,
+    *,
+    kind: JobKind,
+    image_path: str,
+    placement: Placement,
+    request: ImagineRequest | None = None,
+    mask: tuple[str, str] | None = None,
+    checkpoint: InpaintCheckpoint | None = None,
+    defaults: EngineDefaults,
+) -> GenerationJob:
+    """Zoom, pan, square or region: four new images of ``placement``'s canvas with the image
+    at ``image_path`` in its box. ``request``: a remixed prompt (default: the parent's);
+    ``mask``: (path, SHA-256) of a region's mask."""
+    request = request or parent.request
+    return replace(
+        parent,
+        kind=kind,
+        request=request,
+        seed=random_seed(),
+        num_images=IMAGES_PER_JOB,
+        width=placement.canvas[0],
+        height=placement.canvas[1],
+        steps=request.total_steps(defaults.steps),
+        sampler=request.sampler or defaults.sampler,
+        init_image=image_path,
+        strength=REWORK_STRENGTH,
+        rework=Rework(
+            box=placement.box,
+            mask=None if mask is None else mask[0],
+            mask_sha256=None if mask is None else mask[1],
+            checkpoint=checkpoint,
+        ),
     )
 
 

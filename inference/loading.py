@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import DiffusionPipeline, StableDiffusionPipeline, StableDiffusionXLPipeline
+from diffusers import (
+    DiffusionPipeline,
+    StableDiffusionInpaintPipeline,
+    StableDiffusionPipeline,
+    StableDiffusionXLInpaintPipeline,
+    StableDiffusionXLPipeline,
+)
 from safetensors import safe_open
 
 from core.errors import UserFacingError
@@ -18,6 +24,9 @@ log = logging.getLogger(__name__)
 
 #: A key only SDXL checkpoints have (the second text encoder of its "conditioner").
 _SDXL_SINGLE_FILE_KEY = "conditioner.embedders.1.model.ln_final.weight"
+
+#: Input channels of an inpainting UNet: 4 latent, 1 mask, 4 masked-image latent.
+_INPAINT_UNET_CHANNELS = 9
 
 _HOW_TO_FIX = (
     "Point ATELIER_MODEL (or --model) at a local diffusers folder or a .safetensors/.ckpt "
@@ -35,7 +44,8 @@ def load_pipeline(model: ModelRef, *, dtype: torch.dtype) -> Any:
     """Load ``model`` on the CPU in ``dtype``; the caller moves it to its device.
 
     Only SD 1.x/2.x and SDXL text-to-image pipelines are accepted: those are the families
-    whose prompt encoding, img2img and upscaling the engine implements.
+    whose prompt encoding, img2img and upscaling the engine implements; for a model marked
+    ``inpainting``, only those families' inpainting pipelines with a 9-channel UNet.
     """
     quiet_library_logs()
     kind = source_kind(model.source)
@@ -43,7 +53,7 @@ def load_pipeline(model: ModelRef, *, dtype: torch.dtype) -> Any:
         raise ModelLoadError(f"Model {model.name!r}: {model.source} does not exist. {_HOW_TO_FIX}")
     try:
         if kind == "file":
-            pipe = _load_single_file(Path(model.source).expanduser(), dtype)
+            pipe = _load_single_file(Path(model.source).expanduser(), dtype, model.inpainting)
         else:
             location = str(Path(model.source).expanduser()) if kind == "folder" else model.source
             pipe = DiffusionPipeline.from_pretrained(
@@ -58,12 +68,26 @@ def load_pipeline(model: ModelRef, *, dtype: torch.dtype) -> Any:
     except Exception as error:  # hub, network, file-format and config errors alike
         log.debug("loading %s failed", model.source, exc_info=True)
         raise ModelLoadError(_explain_failure(model, kind, error)) from error
-    if not isinstance(pipe, StableDiffusionPipeline | StableDiffusionXLPipeline):
+    if model.inpainting:
+        if not (
+            isinstance(pipe, StableDiffusionInpaintPipeline | StableDiffusionXLInpaintPipeline)
+            and _unet_channels(pipe) == _INPAINT_UNET_CHANNELS
+        ):
+            raise ModelLoadError(
+                f"Model {model.name!r} is a {type(pipe).__name__} with a "
+                f"{_unet_channels(pipe)}-channel UNet; an inpainting checkpoint is a "
+                "Stable Diffusion 1.x/2.x or SDXL inpainting model (9-channel UNet)."
+            )
+    elif not isinstance(pipe, StableDiffusionPipeline | StableDiffusionXLPipeline):
         raise ModelLoadError(
             f"Model {model.name!r} is a {type(pipe).__name__}; Atelier runs Stable Diffusion "
             "1.x/2.x and SDXL text-to-image models."
         )
     return pipe
+
+
+def _unet_channels(pipe: Any) -> int:
+    return int(pipe.unet.config.in_channels)
 
 
 def _explain_failure(model: ModelRef, kind: str, error: Exception) -> str:
@@ -87,7 +111,7 @@ def _first_sentence(error: Exception, limit: int = 160) -> str:
     return text.rstrip(".") + "."
 
 
-def _load_single_file(path: Path, dtype: torch.dtype) -> Any:
+def _load_single_file(path: Path, dtype: torch.dtype, inpainting: bool) -> Any:
     """A single checkpoint file, as shared on model sites.
 
     diffusers infers the architecture from the weights but fetches the matching component
@@ -95,7 +119,11 @@ def _load_single_file(path: Path, dtype: torch.dtype) -> Any:
     """
     if path.suffix.lower() not in (".safetensors", ".ckpt"):
         raise ModelLoadError(f"{path} is not a .safetensors or .ckpt file. {_HOW_TO_FIX}")
-    if _is_sdxl_file(path):
+    sdxl = _is_sdxl_file(path)
+    if inpainting:
+        cls = StableDiffusionXLInpaintPipeline if sdxl else StableDiffusionInpaintPipeline
+        return cls.from_single_file(str(path), dtype=dtype)
+    if sdxl:
         return StableDiffusionXLPipeline.from_single_file(str(path), dtype=dtype)
     return StableDiffusionPipeline.from_single_file(
         str(path), dtype=dtype, safety_checker=None, requires_safety_checker=False

@@ -15,6 +15,7 @@ class ModelRef:
 
     name: str
     source: str  # hub id, local diffusers folder, or single .safetensors/.ckpt file
+    inpainting: bool = False  # a dedicated inpainting checkpoint (9-channel UNet)
 
     @property
     def source_kind(self) -> str:

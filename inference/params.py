@@ -717,3 +717,40 @@ def parse(
     if jobs > limits.max_jobs:
         raise _too_many_jobs(str(jobs), limits)
     return [job for request, repeat in parsed for job in _repeated(request, repeat)]
+
+
+def typed_fields(text: str) -> frozenset[str]:
+    """The request fields that flags written in ``text`` itself set (``--ar`` → ``aspect``);
+    unknown flags are left for :func:`parse` to report."""
+    text = _PHONE_DASH.sub("--", text)
+    names = (match.group(1).lower() for match in _FLAG.finditer(text))
+    return frozenset(_FLAGS[name][0] for name in names if name in _FLAGS)
+
+
+def as_typed(request: ImagineRequest) -> str:
+    """``request`` as a member would type it: the prompt, then the flags that differ from
+    the defaults (no ``--seed``: what is typed again makes new images). Parsing it gives
+    the same request back, seed aside."""
+    defaults = ImagineRequest(prompt="", parts=())
+    flags: list[str] = []
+    if request.aspect != defaults.aspect:
+        flags.append(f"--ar {request.aspect[0]}:{request.aspect[1]}")
+    if request.chaos != defaults.chaos:
+        flags.append(f"--chaos {request.chaos}")
+    if request.stylize != defaults.stylize:
+        flags.append(f"--stylize {request.stylize}")
+    if request.quality != defaults.quality:
+        flags.append(f"--quality {request.quality:g}")
+    if request.stop != defaults.stop:
+        flags.append(f"--stop {request.stop}")
+    if request.tile:
+        flags.append("--tile")
+    if request.model is not None:
+        flags.append(f"--model {request.model}")
+    if request.steps is not None:
+        flags.append(f"--steps {request.steps}")
+    if request.sampler is not None:
+        flags.append(f"--sampler {request.sampler}")
+    if request.negative_prompt:
+        flags.append(f"--no {request.negative_prompt}")
+    return " ".join([request.prompt, *flags])

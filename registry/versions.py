@@ -89,6 +89,9 @@ class ModelVersion:
     default_weight: float = 1.0
     recommended: Recommended = field(default_factory=Recommended)
     sha256: str | None = None  # of the weights file; None for folders and hub sources
+    #: A checkpoint's dedicated inpainting checkpoint, for reworks (zoom, pan, region…).
+    inpaint_source: str | None = None
+    inpaint_sha256: str | None = None
 
     @property
     def short_hash(self) -> str | None:
@@ -350,6 +353,26 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
     return await version_by_id(db, current.id)
 
 
+async def set_inpaint_source(db: Database, spec: str, source: str | None) -> ModelVersion:
+    """Name (or with None, forget) the dedicated inpainting checkpoint of checkpoint
+    version ``spec``. Unlike the version's own source it may change after release: each
+    job records the one it ran with."""
+    current = await find_version(db, spec)
+    if current.is_lora:
+        raise RegistryError(f"`{current.key}` is a LoRA; only checkpoints have inpainting ones")
+    sha256 = None
+    if source is not None:
+        source = check_model_source(source)
+        path = local_weights_file(source)
+        sha256 = None if path is None else await asyncio.to_thread(file_sha256, path)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE model_versions SET inpaint_source = ?, inpaint_sha256 = ? WHERE id = ?",
+            (source, sha256, current.id),
+        )
+    return await version_by_id(db, current.id)
+
+
 async def set_certified(
     db: Database, spec: str, *, certified: bool, moderator_id: int
 ) -> ModelVersion:
@@ -599,6 +622,8 @@ def _version(row: sqlite3.Row) -> ModelVersion:
         default_weight=float(row["default_weight"]),
         recommended=Recommended.from_json(str(row["recommended"])),
         sha256=row["sha256"],
+        inpaint_source=row["inpaint_source"],
+        inpaint_sha256=row["inpaint_sha256"],
     )
 
 

@@ -4,6 +4,7 @@ for ``/imagine``, its buttons, the jobs recovered after a restart and ``atelier 
 from __future__ import annotations
 
 from db.database import Database
+from inference.jobs import InpaintCheckpoint
 from inference.models import ModelRef
 from registry.versions import ModelVersion, runnable_version
 
@@ -35,3 +36,13 @@ class RegisteredModels:
             return self.run_only
         version = await runnable_version(self._db, name)
         return None if version is None else model_ref(version)
+
+    async def inpaint_checkpoint(self, name: str) -> InpaintCheckpoint | None:
+        """The dedicated inpainting checkpoint of the version a job's ``name`` runs on, if
+        the registry names one (reworks run on it instead of the version itself)."""
+        if self.run_only is not None and name == self.run_only.name:
+            return None
+        version = await runnable_version(self._db, name)
+        if version is None or version.inpaint_source is None:
+            return None
+        return InpaintCheckpoint(version.key, version.inpaint_source, version.inpaint_sha256)

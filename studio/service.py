@@ -52,6 +52,7 @@ from inference.pool.queue import OutputPaths
 from registry.access import usable_version
 from registry.errors import RegistryError
 from registry.versions import ModelKind, ModelVersion, VersionStatus, versions_of
+from studio import rework
 from studio.errors import StudioError
 from studio.loras import applied, as_defaults, lora_uses, lora_versions, recommended_for
 from studio.models import RegisteredModels, model_ref
@@ -95,6 +96,19 @@ class StudioConfig:
 
 
 class Studio:
+    # Reworking an upscale and Remix (``studio.rework``), as methods of the Studio.
+    can_make_square = rework.can_make_square
+    can_pan = rework.can_pan
+    remix_text = rework.remix_text
+    zoom_out = rework.zoom_out
+    custom_zoom = rework.custom_zoom
+    pan = rework.pan
+    make_square = rework.make_square
+    vary_region = rework.vary_region
+    upscale_refined = rework.upscale_refined
+    remixed = rework.remixed
+    resized_for = rework.resized_for
+
     def __init__(
         self,
         db: Database,
@@ -112,6 +126,13 @@ class Studio:
         self._images_dir = images_dir
         self._clock = clock
         self._follow_up_lock = asyncio.Lock()
+
+    @property
+    def inputs_dir(self) -> Path:
+        """Where the inputs members send with a job (Vary Region's masks) are kept, beside
+        the images folder in the data folder, so a job recovered after a restart finds
+        them."""
+        return self._images_dir.parent / "inputs"
 
     @property
     def default_model(self) -> str:
@@ -322,13 +343,23 @@ class Studio:
         user_id: int,
         source: StoredJob,
         *,
+        prompt: str | None = None,
         moderator: bool = False,
         place: JobPlace | None = None,
     ) -> JobHandle:
-        """🔄: the same request with a fresh seed (parent index 0: it redoes the whole grid)."""
+        """🔄: the same request with a fresh seed (parent index 0: it redoes the whole grid).
+        ``prompt``: Remix, the member's edited prompt with its parameters (``--ar`` gives
+        a new shape; a rework's re-roll keeps its canvas)."""
         if source.job.kind is JobKind.UPSCALE:
             raise StudioError("an upscale cannot be re-rolled; use Vary on it instead")
-        job = await self._with_usable_model(plan_reroll(source.job), user_id, moderator)
+        if prompt is None:
+            job = await self._with_usable_model(plan_reroll(source.job), user_id, moderator)
+        else:
+            job = await self.remixed(
+                user_id, plan_reroll(source.job), prompt, moderator=moderator, place=place
+            )
+            if job.rework is None:
+                job = await self.resized_for(user_id, job)
         return await self._submit(job, user_id, parent=(source.id, 0), place=place)
 
     async def vary(
@@ -338,11 +369,14 @@ class Studio:
         index: int,
         strength: VariationStrength | None,
         *,
+        prompt: str | None = None,
         moderator: bool = False,
         place: JobPlace | None = None,
     ) -> JobHandle:
         """V*n* / Vary: four new images from image ``index``. Without ``strength``, the
-        user's preferred one. A variation of an upscale comes back at the original size."""
+        user's preferred one. A variation of an upscale comes back at the original size.
+        ``prompt``: Remix, the member's edited prompt with its parameters (the image's
+        size stays)."""
         image = source.image(index)
         if strength is None:
             strength = (await get_user_settings(self.db, user_id)).variation
@@ -356,7 +390,11 @@ class Studio:
             else self.config.defaults.strong_strength
         )
         job = plan_variation(base, image_path=image.path, strength=value)
-        job = await self._with_usable_model(job, user_id, moderator)
+        if prompt is None:
+            job = await self._with_usable_model(job, user_id, moderator)
+        else:
+            remixed = await self.remixed(user_id, job, prompt, moderator=moderator, place=place)
+            job = plan_variation(remixed, image_path=image.path, strength=value)
         return await self._submit(job, user_id, parent=(source.id, index), place=place)
 
     def can_upscale(self, source: StoredJob) -> bool:
@@ -469,6 +507,7 @@ class Studio:
                     parent_job_id=parent[0],
                     parent_index=parent[1],
                     strength=job.strength,
+                    same=_what_makes_it_the_same(job),
                 )
                 if pending is not None:
                     raise StudioError(
@@ -485,3 +524,18 @@ class Studio:
                 outputs=outputs,
                 place=place,
             )
+
+
+def _what_makes_it_the_same(job: GenerationJob) -> dict[str, object]:
+    """Besides kind, parent and strength, what a follow-up must share with a waiting one to
+    be the same press again: its prompt (a remix may change it), its size, and a rework's
+    box and mask (zoom 2× and 1.5×, or two pans, of one image are different jobs)."""
+    same: dict[str, object] = {
+        "$.request.prompt": job.request.prompt,
+        "$.width": job.width,
+        "$.height": job.height,
+    }
+    if job.rework is not None:
+        same["$.rework.box"] = list(job.rework.box)
+        same["$.rework.mask_sha256"] = job.rework.mask_sha256
+    return same

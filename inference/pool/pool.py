@@ -427,6 +427,11 @@ class WorkerPool:
         return None
 
     async def _model_of(self, job: GenerationJob) -> ModelRef:
+        """What the job's worker loads: its model, or the dedicated inpainting checkpoint a
+        rework recorded (a model of its own in the worker's cache and VRAM budget)."""
+        if job.rework is not None and job.rework.checkpoint is not None:
+            checkpoint = job.rework.checkpoint
+            return ModelRef(checkpoint.model_name, checkpoint.source, inpainting=True)
         model = await self._models.find(job.model)
         if model is None:
             raise ParamError(f"--model {job.model}: unknown model", "--model")

@@ -275,12 +275,16 @@ def test_engine_defaults_reflect_settings(clean_env: Path, monkeypatch: pytest.M
     monkeypatch.setenv("ATELIER_VARIATION_SUBTLE_STRENGTH", "0.2")
     monkeypatch.setenv("ATELIER_VARIATION_STRONG_STRENGTH", "0.9")
     monkeypatch.setenv("ATELIER_UPSCALE_STRENGTH", "0.4")
+    monkeypatch.setenv("ATELIER_UPSCALE_SUBTLE_STRENGTH", "0.15")
+    monkeypatch.setenv("ATELIER_UPSCALE_CREATIVE_STRENGTH", "0.6")
     defaults = load_settings().engine_defaults()
     assert defaults.steps == 12
     assert defaults.sampler == "ddim"
     assert defaults.subtle_strength == pytest.approx(0.2)
     assert defaults.strong_strength == pytest.approx(0.9)
     assert defaults.upscale_strength == pytest.approx(0.4)
+    assert defaults.upscale_subtle_strength == pytest.approx(0.15)
+    assert defaults.upscale_creative_strength == pytest.approx(0.6)
 
 
 def test_parse_limits_reflect_settings(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -81,6 +81,7 @@ class History:
 
     db: Database
     rng: random.Random
+    kinds: tuple[JobKind, ...] = tuple(JobKind)
 
     async def step(self) -> None:
         rng, db = self.rng, self.db
@@ -139,7 +140,9 @@ class History:
 
     async def _job(self, jobs: list[int]) -> None:
         rng = self.rng
-        kind = rng.choices(list(JobKind), (3, 1, 1, 3))[0] if jobs else JobKind.IMAGINE
+        # Upscales and imagines most, every other kind (rerolls, variations, reworks) less.
+        weights = [3 if k in (JobKind.IMAGINE, JobKind.UPSCALE) else 1 for k in self.kinds]
+        kind = rng.choices(self.kinds, weights)[0] if jobs else JobKind.IMAGINE
         parent = rng.choice(jobs) if jobs and (kind is not JobKind.IMAGINE) else None
         if kind is JobKind.UPSCALE and rng.random() < 0.1:
             parent = None  # an upscale of nothing recorded: its own origin
@@ -318,18 +321,22 @@ async def test_boards_equal_a_recount_after_random_writes(db: Database, seed: in
             await _check(db)
 
 
-def _before_board_counts() -> Migrations:
-    """Every migration before the one that adds the running counts."""
+def _before(name: str) -> Migrations:
+    """Every migration before the one called ``name``."""
     migrations = Migrations.packaged().migrations
-    number = next(m.number for m in migrations if m.name == "board_counts")
+    number = next(m.number for m in migrations if m.name == name)
     return Migrations(migrations[: number - 1])
+
+
+#: The job kinds before migration ``rework_kinds`` added zoom, pan, square and region.
+OLD_KINDS = (JobKind.IMAGINE, JobKind.REROLL, JobKind.VARIATION, JobKind.UPSCALE)
 
 
 @pytest.mark.parametrize("seed", range(2))
 async def test_the_migration_counts_an_existing_history(tmp_path: Path, seed: int) -> None:
     path = tmp_path / "old.db"
-    async with await Database.open(path, migrations=_before_board_counts()) as old:
-        history = History(old, random.Random(seed))
+    async with await Database.open(path, migrations=_before("board_counts")) as old:
+        history = History(old, random.Random(seed), OLD_KINDS)
         for _ in range(200):
             await history.step()
     async with await Database.open(path) as db:
@@ -338,3 +345,25 @@ async def test_the_migration_counts_an_existing_history(tmp_path: Path, seed: in
         for _ in range(40):
             await history.step()
         await _check(db)
+
+
+@pytest.mark.parametrize("seed", range(2))
+async def test_the_rework_kinds_migration_keeps_the_history_and_its_counts(
+    tmp_path: Path, seed: int
+) -> None:
+    """Migration ``rework_kinds`` rebuilds ``jobs``: the counts it finds stay right, and the
+    triggers it recreates keep them right through writes of every kind, old and new."""
+    path = tmp_path / "old.db"
+    async with await Database.open(path, migrations=_before("rework_kinds")) as old:
+        history = History(old, random.Random(seed), OLD_KINDS)
+        for _ in range(200):
+            await history.step()
+        await _check(old)
+    async with await Database.open(path) as db:
+        await _check(db)
+        history = History(db, random.Random(seed + 100))
+        for _ in range(120):
+            await history.step()
+        await _check(db)
+        kinds = {row[0] for row in await db.fetchall("SELECT kind FROM jobs")}
+        assert kinds & {"zoom", "pan", "square", "region"}

@@ -181,3 +181,111 @@ async def test_jobs_from_before_the_web_studio_get_their_own_public_ids(tmp_path
     assert len(ids) == 4
     assert len(set(ids)) == 4
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def _up_to(name: str) -> Migrations:
+    """The packaged migrations up to, not including, the one called ``name``."""
+    migrations = Migrations.packaged().migrations
+    number = next(m.number for m in migrations if m.name == name)
+    return Migrations(migrations[: number - 1])
+
+
+async def test_rebuilding_jobs_for_the_rework_kinds_keeps_every_row_and_rule(
+    tmp_path: Path,
+) -> None:
+    """Migration ``rework_kinds`` rebuilds ``jobs`` with foreign keys off: nothing that
+    refers to a job is lost (a cascade would have emptied images and messages), the job
+    keeps its public id, and the constraints, indexes and triggers are all back."""
+    path = tmp_path / "old.db"
+    async with await Database.open(path, migrations=_up_to("rework_kinds")) as old:
+        async with old.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO jobs (id, kind, owner_id, prompt, params, model, created_at,"
+                " status, finished_at) VALUES (1, 'imagine', 7, 'a fox', '{}', 'tiny',"
+                " '2026-11-21T00:00:00.000000Z', 'done', '2026-11-21T00:01:00.000000Z')"
+            )
+            await conn.execute(
+                "INSERT INTO images (job_id, idx, path, seed, width, height)"
+                " VALUES (1, 0, '/1-1.png', 5, 64, 64)"
+            )
+            await conn.execute(
+                "INSERT INTO job_messages (job_id, guild_id, channel_id, message_id)"
+                " VALUES (1, 900, 1, 2)"
+            )
+            await conn.execute(
+                "INSERT INTO favorites (user_id, job_id, idx, created_at)"
+                " VALUES (8, 1, 0, '2026-11-21T00:02:00.000000Z')"
+            )
+        before = await old.fetchone("SELECT public_id FROM jobs WHERE id = 1")
+        assert before is not None
+    async with await Database.open(path) as db:
+        assert await db.schema_version() == Migrations.packaged().latest
+        row = await db.fetchone("SELECT public_id, lane, prompt FROM jobs WHERE id = 1")
+        assert row is not None
+        assert (row["public_id"], row["lane"], row["prompt"]) == (before[0], "standard", "a fox")
+        for table in ("images", "job_messages", "favorites", "board_job_images", "model_images"):
+            count = await db.fetchone(f"SELECT count(*) FROM {table}")
+            assert count is not None
+            assert count[0] == 1, table
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO jobs (kind, owner_id, prompt, params, model, created_at,"
+                " parent_job_id, parent_index)"
+                " VALUES ('zoom', 7, 'a fox', '{}', 'tiny', '2026-11-22T00:00:00.000000Z', 1, 0)"
+            )
+        zoom = await db.fetchone("SELECT id, public_id FROM jobs WHERE kind = 'zoom'")
+        assert zoom is not None
+        assert len(zoom["public_id"]) == 32
+        with pytest.raises(sqlite3.IntegrityError):  # the kind is still checked
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO jobs (kind, owner_id, prompt, params, model, created_at)"
+                    " VALUES ('warp', 7, 'p', '{}', 'tiny', '2026-11-22T00:00:00.000000Z')"
+                )
+        with pytest.raises(sqlite3.IntegrityError):  # references to jobs are still enforced
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO images (job_id, idx, path, seed, width, height)"
+                    " VALUES (99, 0, '/x.png', 1, 8, 8)"
+                )
+        with pytest.raises(sqlite3.IntegrityError, match="never change"):
+            async with db.transaction() as conn:
+                await conn.execute("UPDATE jobs SET owner_id = 9 WHERE id = 1")
+        names = {
+            row[0]
+            for row in await db.fetchall(
+                "SELECT name FROM sqlite_schema WHERE tbl_name = 'jobs' AND type != 'table'"
+            )
+        }
+        assert names >= {
+            "jobs_status_id",
+            "jobs_owner_created",
+            "jobs_parent",
+            "jobs_done_made_at",
+            "jobs_public_id",
+            "jobs_public_id_on_insert",
+            "jobs_lineage_is_fixed",
+            "upscale_origins_on_insert",
+            "jobs_changed_recount",
+            "jobs_removed_model_count",
+            "jobs_model_changed_count",
+        }
+
+
+async def test_a_migration_that_would_break_references_is_not_applied(tmp_path: Path) -> None:
+    """A migration run with foreign keys off is checked before it commits."""
+    folder = _write(
+        tmp_path / "m",
+        {
+            "0001_a.sql": "CREATE TABLE p (id INTEGER PRIMARY KEY);"
+            " CREATE TABLE c (p_id INTEGER REFERENCES p (id));",
+            "0002_b.sql": "-- atelier: foreign keys off\nINSERT INTO c VALUES (5);",
+        },
+    )
+    both = Migrations.from_directory(folder)
+    async with await Database.open(tmp_path / "x.db", migrations=Migrations(both.migrations[:1])):
+        pass
+    with pytest.raises(MigrationError, match="broken reference"):
+        await Database.open(tmp_path / "x.db", migrations=both)
+    version, _ = _inspect(tmp_path / "x.db")
+    assert version == 1

@@ -147,6 +147,10 @@ def lineage_word(kind: JobKind) -> str:
         JobKind.REROLL: "re-roll",
         JobKind.VARIATION: "variation",
         JobKind.UPSCALE: "upscale",
+        JobKind.ZOOM: "zoom out",
+        JobKind.PAN: "pan",
+        JobKind.SQUARE: "make square",
+        JobKind.REGION: "vary region",
     }[kind]
 
 
