@@ -141,7 +141,7 @@ async def test_cross_site_and_tokenless_submits_queue_nothing(
         assert "sent from another site" in str(answer["error"])
     status, _ = await web.submit(link, mask, headers={"Referer": web.url(link)})
     assert status == 200  # a browser that sends no Origin: its Referer says where it was
-    for token in ("", web.links.form_token(other)):
+    for token in ("", web.links.form_token(link)):  # none, or another link's
         status, answer = await web.submit(other, mask, token=token)
         assert status == 403
         assert "not sent from the editor page of this link" in str(answer["error"])
