@@ -179,19 +179,23 @@ async def test_a_mask_drawn_with_the_mouse_is_queued_where_it_was_drawn(
         assert box is not None
         scale = box["width"] / SIDE
 
-        async def drag(start: tuple[float, float], end: tuple[float, float]) -> None:
-            """Press at ``start`` and move to ``end`` (image pixels) in small steps."""
-            await page.mouse.move(box["x"] + start[0] * scale, box["y"] + start[1] * scale)
+        async def drag(*points: tuple[float, float]) -> None:
+            """Press at the first point and move through the others (image pixels)."""
+            (x, y), *rest = points
+            await page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
             await page.mouse.down()
-            await page.mouse.move(box["x"] + end[0] * scale, box["y"] + end[1] * scale, steps=20)
+            for x, y in rest:
+                await page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=10)
             await page.mouse.up()
 
         await page.eval_on_selector("#size", "size => { size.value = '10'; }")
         await drag((20, 30), (100, 30))  # a brush stroke, 10 px wide
+        await page.check("input[value=erase]")
+        await drag((60, 15), (60, 45))  # erased across the stroke, as wide
         await page.check("input[value=rect]")
         await drag((30, 70), (90, 110))  # a rectangle
         await page.check("input[value=lasso]")
-        await drag((5, 120), (10, 125))  # a sliver of a lasso, then taken back
+        await drag((100, 60), (125, 60), (110, 125))  # a lasso, then taken back
         await page.click("#undo")
         await page.click("#submit")
         # (The page's policy allows no evaluated script: Playwright waits on locators.)
@@ -204,17 +208,20 @@ async def test_a_mask_drawn_with_the_mouse_is_queued_where_it_was_drawn(
     assert mask.size == (SIDE, SIDE)
     marked = {(x, y) for y in range(SIDE) for x in range(SIDE) if mask.getpixel((x, y))}
 
-    def stroke_distance(x: float, y: float) -> float:
+    def stroke(x: float, y: float) -> float:
+        """How far from the brush stroke's middle line."""
         return math.dist((min(max(x, 20), 100), 30), (x, y))
+
+    def erased(x: float, y: float) -> float:
+        return math.dist((60, min(max(y, 15), 45)), (x, y))
 
     def in_rectangle(x: float, y: float, margin: float) -> bool:
         return 30 - margin <= x <= 90 + margin and 70 - margin <= y <= 110 + margin
 
+    # A pixel and a half of leeway at every edge, for antialiasing and rounding.
     for x, y in ((x + 0.5, y + 0.5) for x in range(SIDE) for y in range(SIDE)):
         pixel = (int(x), int(y))
-        # Surely inside a mark (a pixel from its edge, for antialiasing and rounding):
-        if stroke_distance(x, y) <= 5 - 1.5 or in_rectangle(x, y, -1.5):
-            assert pixel in marked, pixel
-        # Surely outside every mark (nothing beyond a pixel and a half from an edge):
-        if stroke_distance(x, y) > 5 + 1.5 and not in_rectangle(x, y, 1.5):
-            assert pixel not in marked, pixel
+        if (stroke(x, y) <= 3.5 and erased(x, y) > 6.5) or in_rectangle(x, y, -1.5):
+            assert pixel in marked, pixel  # surely marked
+        if (stroke(x, y) > 6.5 or erased(x, y) <= 3.5) and not in_rectangle(x, y, 1.5):
+            assert pixel not in marked, pixel  # surely not marked
