@@ -53,3 +53,8 @@ def test_a_short_setting_is_refused_without_showing_it(
         "`openssl rand -hex 32`), or unset to let Atelier generate one"
     ]
     assert "hunter2" not in str(raised.value)
+
+
+def test_links_live_thirty_minutes_unless_set(clean_env: Path) -> None:
+    assert load_settings().editor_link_minutes == 30
+    assert load_settings(editor_link_minutes=5).editor_link_minutes == 5

@@ -23,7 +23,15 @@ from tests.helpers.editor import (
     path,
     upscaled_image,
 )
-from tests.helpers.web import ALICE, BOB, GALLERY_GUILD, open_gallery, public_id_of, shown_job
+from tests.helpers.web import (
+    ALICE,
+    BOB,
+    GALLERY_GUILD,
+    Site,
+    open_gallery,
+    public_id_of,
+    shown_job,
+)
 from web.pages.editor import EDITOR_CSP, MAX_MASK_BYTES
 
 
@@ -180,3 +188,13 @@ async def test_another_members_image_cannot_be_submitted(
         assert status == 400
         assert "Vary (Region)" in str(answer["error"]) or "someone else" in str(answer["error"])
     assert await region_jobs(db) == 0
+
+
+async def test_without_the_editor_its_addresses_are_not_found(
+    db: Database, images_dir: Path, site: Site
+) -> None:
+    """``atelier web`` alone (no workers to queue on) serves no editor, links or not."""
+    job = await upscaled_image(db, images_dir)
+    status, page = await site.get(f"/edit/{job}?member={ALICE}&expires=9999999999&sig=00")
+    assert status == 404
+    assert "Not found" in page
