@@ -31,6 +31,8 @@ def generation_info(job: GenerationJob, seed: int) -> GenerationInfo:
     extra = {}
     if job.strength is not None:
         extra["Denoising strength"] = f"{job.strength:g}"
+    if job.rework is not None:
+        extra["Mask blur"] = str(job.rework.mask_blur)
     if job.request.tile:
         extra["Tiling"] = "True"
     names = lora_names(job)
@@ -122,8 +124,9 @@ def render(
 def public_record(job: GenerationJob) -> dict[str, object]:
     """``job`` as a PNG may show it to anyone: everything that regenerates it with the same
     models (LoRAs by version key, weight and hash), but no path on the bot's machine — no
-    LoRA source, and an init image by its SHA-256 instead of its file (the lineage itself is
-    in the database)."""
+    LoRA or inpainting checkpoint source, an init image by its SHA-256 instead of its file,
+    a region's mask by the SHA-256 it is stored under (the lineage itself is in the
+    database)."""
     params = job.to_params()
     params["loras"] = [
         {key: value for key, value in lora.items() if key not in ("source", "weight_name")}
@@ -132,6 +135,14 @@ def public_record(job: GenerationJob) -> dict[str, object]:
     if job.init_image is not None:
         del params["init_image"]
         params["init_image_sha256"] = _file_sha256(Path(job.init_image))
+    if "rework" in params:
+        rework = dict(params["rework"])
+        del rework["mask"]
+        if rework["checkpoint"] is not None:
+            rework["checkpoint"] = {
+                key: value for key, value in rework["checkpoint"].items() if key != "source"
+            }
+        params["rework"] = rework
     return params
 
 

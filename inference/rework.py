@@ -88,13 +88,15 @@ def zoom_placement(
     native pixel count; the image sits in its middle, scaled down to match."""
     if not MIN_ZOOM <= factor <= MAX_ZOOM:
         raise ReworkError(f"the zoom factor must be from {MIN_ZOOM:g} to {MAX_ZOOM:g}")
+    if factor == MIN_ZOOM and aspect is None:
+        raise ReworkError("this zoom leaves nothing to add: zoom out further, or change --ar")
     width, height = source
     ratio = aspect[0] / aspect[1] if aspect is not None else width / height
     if not 1 / MAX_RATIO <= ratio <= MAX_RATIO:
         raise ReworkError("the canvas's ratio must be between 1:4 and 4:1")
-    canvas_w = max(factor * width, ratio * factor * height)
     canvas = _native_canvas(native, ratio)
-    scale = canvas[0] / canvas_w
+    # The image enlarged by the factor fits the canvas as its sides were rounded.
+    scale = min(canvas[0] / (factor * width), canvas[1] / (factor * height))
     size = (min(canvas[0], round(width * scale)), min(canvas[1], round(height * scale)))
     if size == canvas:
         raise ReworkError("this zoom leaves nothing to add: zoom out further, or change --ar")

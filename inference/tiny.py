@@ -16,7 +16,9 @@ import torch
 from diffusers import (
     AutoencoderKL,
     EulerDiscreteScheduler,
+    StableDiffusionInpaintPipeline,
     StableDiffusionPipeline,
+    StableDiffusionXLInpaintPipeline,
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
 )
@@ -54,13 +56,17 @@ def byte_level_vocab() -> dict[str, int]:
     return {token: index for index, token in enumerate(tokens)}
 
 
-def build_tiny_pipeline(arch: TinyArch = "sd", seed: int = 0) -> Any:
-    """A random-weight pipeline with real diffusers/transformers classes and tiny configs."""
+def build_tiny_pipeline(arch: TinyArch = "sd", seed: int = 0, *, inpainting: bool = False) -> Any:
+    """A random-weight pipeline with real diffusers/transformers classes and tiny configs.
+    ``inpainting``: a dedicated inpainting model, whose UNet also reads the mask and the
+    masked image (9 input channels), in the family's inpainting pipeline."""
     torch.manual_seed(seed)
     vocab = byte_level_vocab()
+    channels = 9 if inpainting else 4
     if arch == "sd":
-        return StableDiffusionPipeline(
-            unet=_tiny_unet(cross_attention_dim=_TEXT_HIDDEN),
+        sd = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
+        return sd(
+            unet=_tiny_unet(cross_attention_dim=_TEXT_HIDDEN, in_channels=channels),
             vae=_tiny_vae(),
             text_encoder=CLIPTextModel(_text_config(vocab)),
             tokenizer=clip_tokenizer(vocab),
@@ -70,9 +76,11 @@ def build_tiny_pipeline(arch: TinyArch = "sd", seed: int = 0) -> Any:
             requires_safety_checker=False,
         )
     time_embed_dim = 4
-    return StableDiffusionXLPipeline(
+    sdxl = StableDiffusionXLInpaintPipeline if inpainting else StableDiffusionXLPipeline
+    return sdxl(
         unet=_tiny_unet(
             cross_attention_dim=2 * _TEXT_HIDDEN,
+            in_channels=channels,
             addition_embed_type="text_time",
             addition_time_embed_dim=time_embed_dim,
             # six micro-conditioning numbers (sizes, crop) plus the pooled text vector
@@ -87,19 +95,24 @@ def build_tiny_pipeline(arch: TinyArch = "sd", seed: int = 0) -> Any:
     )
 
 
-def save_tiny_model(directory: Path, arch: TinyArch = "sd", seed: int = 0) -> Path:
+def save_tiny_model(
+    directory: Path, arch: TinyArch = "sd", seed: int = 0, *, inpainting: bool = False
+) -> Path:
     """Build a tiny pipeline and save it in diffusers format under ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    build_tiny_pipeline(arch, seed).save_pretrained(directory, safe_serialization=True)
+    pipe = build_tiny_pipeline(arch, seed, inpainting=inpainting)
+    pipe.save_pretrained(directory, safe_serialization=True)
     return directory
 
 
-def _tiny_unet(cross_attention_dim: int, **extra: Any) -> UNet2DConditionModel:
+def _tiny_unet(
+    cross_attention_dim: int, in_channels: int = 4, **extra: Any
+) -> UNet2DConditionModel:
     return UNet2DConditionModel(
         block_out_channels=(4, 8),
         layers_per_block=1,
         sample_size=TINY_NATIVE_SIZE // 2,
-        in_channels=4,
+        in_channels=in_channels,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),

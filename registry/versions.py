@@ -151,6 +151,9 @@ class VersionEdit:
     trigger_words: str | None = None
     default_weight: float | None = None
     recommended: Recommended | None = None
+    #: A checkpoint's dedicated inpainting checkpoint; "" forgets it. It may change after
+    #: release (unlike the source): each job records the one it ran with.
+    inpaint_source: str | None = None
 
     def is_empty(self) -> bool:
         return all(
@@ -320,6 +323,8 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
             weight_name=current.weight_name,
         )
         changes["family"], changes["sha256"] = await asyncio.to_thread(weights_facts, checked)
+    if edit.inpaint_source is not None:
+        changes.update(await _inpaint_changes(current, edit.inpaint_source))
     if edit.trigger_words is not None:
         changes["trigger_words"] = check_trigger_words(edit.trigger_words)
     if edit.default_weight is not None:
@@ -353,24 +358,17 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
     return await version_by_id(db, current.id)
 
 
-async def set_inpaint_source(db: Database, spec: str, source: str | None) -> ModelVersion:
-    """Name (or with None, forget) the dedicated inpainting checkpoint of checkpoint
-    version ``spec``. Unlike the version's own source it may change after release: each
-    job records the one it ran with."""
-    current = await find_version(db, spec)
+async def _inpaint_changes(current: ModelVersion, source: str) -> dict[str, object]:
+    """The columns that name ``source`` (empty: none) as ``current``'s inpainting
+    checkpoint, checked like a source and hashed when it is one file."""
     if current.is_lora:
         raise RegistryError(f"`{current.key}` is a LoRA; only checkpoints have inpainting ones")
-    sha256 = None
-    if source is not None:
-        source = check_model_source(source)
-        path = local_weights_file(source)
-        sha256 = None if path is None else await asyncio.to_thread(file_sha256, path)
-    async with db.transaction() as conn:
-        await conn.execute(
-            "UPDATE model_versions SET inpaint_source = ?, inpaint_sha256 = ? WHERE id = ?",
-            (source, sha256, current.id),
-        )
-    return await version_by_id(db, current.id)
+    if not source.strip():
+        return {"inpaint_source": None, "inpaint_sha256": None}
+    checked = check_model_source(source)
+    path = local_weights_file(checked)
+    sha256 = None if path is None else await asyncio.to_thread(file_sha256, path)
+    return {"inpaint_source": checked, "inpaint_sha256": sha256}
 
 
 async def set_certified(

@@ -36,6 +36,12 @@ def tiny_sdxl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_inpaint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny dedicated inpainting model (9-channel UNet) in diffusers format."""
+    return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-inpaint", inpainting=True)
+
+
+@pytest.fixture(scope="session")
 def tiny_lora_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """LoRAs for the tiny SD model, one per format members download: ``diffusers``
     (PEFT keys), ``kohya`` (A1111 keys) and a second diffusers one, ``other``."""

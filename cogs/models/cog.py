@@ -183,6 +183,7 @@ class ModelsCog(commands.Cog, name="Models"):
         negative_prompt="recommended negative prompt (empty: none)",
         weight_min="a LoRA's recommended lowest weight",
         weight_max="a LoRA's recommended highest weight",
+        inpaint_source="a dedicated inpainting checkpoint for zoom, pan and region (empty: none)",
     )
     @app_commands.choices(family=_FAMILY_CHOICES, sampler=_SAMPLER_CHOICES)
     async def edit(
@@ -203,6 +204,7 @@ class ModelsCog(commands.Cog, name="Models"):
         negative_prompt: app_commands.Range[str, 0, 500] | None = None,
         weight_min: _Weight | None = None,
         weight_max: _Weight | None = None,
+        inpaint_source: app_commands.Range[str, 0, 500] | None = None,
     ) -> None:
         if not await self._ensure_registry_moderator(interaction, "edit models"):
             return
@@ -225,6 +227,7 @@ class ModelsCog(commands.Cog, name="Models"):
                 weight_min=weight_min,
                 weight_max=weight_max,
             ),
+            inpaint_source=inpaint_source,
         )
         edited = await edit_version(self.resources.db, model, change)
         await tell(interaction, f"✅ Updated **{edited.key}**.")

@@ -3,7 +3,12 @@ certifying, retiring, finding versions, configured models, and images made per m
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
+import numpy as np
 import pytest
+from safetensors.numpy import save_file
 
 from db.database import Database
 from db.jobs import ImageRecord, JobKind, insert_images, insert_job
@@ -113,6 +118,27 @@ async def test_the_source_is_fixed_once_a_version_is_released(db: Database) -> N
         await edit_version(db, "dreamy:2", VersionEdit(source="org/elsewhere"))
     assert fixed.value.hint is RegistryHint.ADD
     assert (await find_version(db, "dreamy:2")).source == "org/dreamy-final"
+
+
+async def test_an_inpainting_checkpoint_is_named_checked_and_forgotten(
+    db: Database, tmp_path: Path
+) -> None:
+    """A checkpoint's dedicated inpainting checkpoint may change after release (each job
+    records the one it ran with); it is checked like a source, and hashed when one file."""
+    await new_version(db)
+    await release(db, "dreamy:2", early_access_days=0, now=T0)
+    named = await edit_version(db, "dreamy:2", VersionEdit(inpaint_source="org/dreamy-inpaint"))
+    assert (named.inpaint_source, named.inpaint_sha256) == ("org/dreamy-inpaint", None)
+    weights = tmp_path / "inpaint.safetensors"
+    save_file({"w": np.zeros(2, dtype=np.float32)}, str(weights))
+    hashed = await edit_version(db, "dreamy:2", VersionEdit(inpaint_source=str(weights)))
+    assert hashed.inpaint_source == str(weights)
+    assert hashed.inpaint_sha256 == hashlib.sha256(weights.read_bytes()).hexdigest()
+    with pytest.raises(RegistryError, match="not a model Atelier can use"):
+        await edit_version(db, "dreamy:2", VersionEdit(inpaint_source="/nowhere/x.bin"))
+    assert (await find_version(db, "dreamy:2")).inpaint_source == str(weights)
+    forgotten = await edit_version(db, "dreamy:2", VersionEdit(inpaint_source=""))
+    assert (forgotten.inpaint_source, forgotten.inpaint_sha256) == (None, None)
 
 
 async def test_certify_sets_and_clears_the_mark_with_who_set_it(db: Database) -> None:

@@ -18,7 +18,9 @@ from db.job_messages import JobPlace
 from db.jobs import JobKind, JobStatus
 from inference.params import ParamError
 from inference.pool.handle import JobHandle
+from inference.pool.queue import QueueLimitError
 from inference.rework import MASK_BLUR, PanDirection, UpscaleMode
+from registry.versions import VersionEdit, edit_version
 from studio.errors import StudioError
 from studio.rework import BannedWordsError
 from studio.service import StoredJob, Studio
@@ -334,3 +336,81 @@ async def test_a_remix_is_checked_like_imagine(studio: Studio) -> None:
     with pytest.raises(StudioError, match="lora"):
         await studio.zoom_out(OWNER, source, 2.0, prompt="a pier <lora:nosuchlora>")
     assert studio.pool.jobs_of(OWNER) == []
+
+
+# --- a dedicated inpainting checkpoint ----------------------------------------------------
+
+
+async def test_a_version_with_an_inpainting_checkpoint_reworks_on_it(
+    studio: Studio, make_pool: PoolMaker, tiny_inpaint_dir: Path
+) -> None:
+    source = await _upscale(studio)
+    await edit_version(studio.db, "tiny:1", VersionEdit(inpaint_source=str(tiny_inpaint_dir)))
+    zoomed = await _finished(studio, await studio.zoom_out(OWNER, source, 2.0))
+    assert zoomed.job.model == "tiny:1"
+    assert zoomed.job.rework is not None
+    checkpoint = zoomed.job.rework.checkpoint
+    assert checkpoint is not None
+    assert checkpoint.source == str(tiny_inpaint_dir)
+    # The worker loaded it as a model of its own, next to the version it belongs to.
+    assert make_pool.script.loads == ["tiny:1", "tiny:1 (inpainting)"]
+    original = _scaled(source.images[0].path, (32, 32))
+    inner = slice(MASK_BLUR, 32 - MASK_BLUR)
+    made = _pixels(zoomed.images[0].path)[16:48, 16:48]
+    assert np.abs(made[inner, inner] - original[inner, inner]).max() <= 1
+    # Forgotten again: the next rework runs on the version itself.
+    await edit_version(studio.db, "tiny:1", VersionEdit(inpaint_source=""))
+    panned = await _finished(studio, await studio.zoom_out(OWNER, source, 1.5))
+    assert panned.job.rework is not None
+    assert panned.job.rework.checkpoint is None
+
+
+# --- restarts, limits, GPU time ---------------------------------------------------------
+
+
+async def test_reworks_left_queued_by_a_restart_run_from_their_stored_inputs(
+    make_studio: StudioMaker, make_pool: PoolMaker, tiny_inpaint_dir: Path
+) -> None:
+    first = await make_studio()
+    source = await _upscale(first)
+    await edit_version(first.db, "tiny:1", VersionEdit(inpaint_source=str(tiny_inpaint_dir)))
+    mask = Image.new("L", (128, 128), 0)
+    ImageDraw.Draw(mask).rectangle((0, 0, 127, 40), fill=255)
+    make_pool.script.step_delay = 0.5
+    region = await first.vary_region(OWNER, source, _png(mask))
+    zoom = await first.zoom_out(OWNER, source, 2.0)
+    await first.pool.shutdown(grace_seconds=0.1)
+    make_pool.script.step_delay = 0.0
+
+    second = await make_studio()  # the bot starts again: the pool takes both over
+    for job_id, kind in ((region.job_id, JobKind.REGION), (zoom.job_id, JobKind.ZOOM)):
+        handle = second.pool.handle(job_id)
+        assert handle is not None
+        stored = await _finished(second, handle)
+        assert stored.record.kind is kind
+        assert len(stored.images) == 4
+        assert stored.record.gpu_seconds > 0
+    varied = await second.stored_job(region.job_id)
+    original = _scaled(source.images[0].path, (64, 64))
+    kept = slice(21 + MASK_BLUR, 64)  # the marks reach row 20 once scaled
+    assert np.abs(_pixels(varied.images[0].path)[kept] - original[kept]).max() <= 1
+    assert "tiny:1 (inpainting)" in make_pool.script.loads
+    usage = await second.usage(OWNER)
+    assert usage.gpu_seconds > 0
+
+
+async def test_reworks_count_toward_a_members_limits(studio: Studio, make_pool: PoolMaker) -> None:
+    source = await _upscale(studio)
+    make_pool.script.step_delay = 0.2
+    handles: list[JobHandle] = []
+    refused: QueueLimitError | None = None
+    for factor in (2.0, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4):  # each a different zoom
+        try:
+            handles.append(await studio.zoom_out(OWNER, source, factor))
+        except QueueLimitError as error:
+            refused = error
+            break
+    assert refused is not None
+    assert len(handles) >= studio.pool.limits.max_queued
+    for handle in handles:
+        await handle
