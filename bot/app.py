@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import signal
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -25,6 +25,7 @@ from discord.ext import commands
 
 from bot.objects import freeze_start_up_objects
 from bot.settings import Settings
+from bot.web_secret import web_secret
 from cogs.admin import AdminCog
 from cogs.contests.cog import ContestsCog
 from cogs.custom_ids import StaleCustomId, claimed
@@ -49,9 +50,11 @@ from inference.loading import ModelLoadError
 from inference.pool.pool import WorkerPool
 from inference.pool.worker import BackendFactory
 from registry.configured import configured_models, enter_configured
+from studio.editor_links import EditorLinks
 from studio.errors import StudioError
 from studio.models import RegisteredModels
 from studio.queue_limits import queue_limits_in_force
+from studio.region_editing import RegionEditor
 from studio.service import Studio, StudioConfig
 from web.app import create_web_app
 from web.context import WebContext
@@ -178,6 +181,12 @@ class AtelierBot(commands.AutoShardedBot):
             images_dir=settings.images_dir,
             clock=self._clock,
         )
+        links = EditorLinks(
+            web_secret(settings),
+            lifetime=timedelta(minutes=settings.editor_link_minutes),
+            clock=self._clock,
+        )
+        region_editor = RegionEditor(studio, links, settings.public_url)
         resources = Resources(
             db,
             pool,
@@ -187,6 +196,7 @@ class AtelierBot(commands.AutoShardedBot):
             self.phases,
             UpscaleButtons(),
             cog_settings(settings),
+            region_editor,
         )
         self._imagine = ImagineCog(self, resources)
         for cog in (
@@ -200,11 +210,14 @@ class AtelierBot(commands.AutoShardedBot):
         ):
             await self.add_cog(cog)
         self.add_dynamic_items(AtelierButton)
-        # The web studio shares this loop and these resources; it only reads.
+        # The web studio shares this loop and these resources; it only reads, but for the
+        # region editor's Submit, which queues a job the imagine cog then shows.
         routes, middlewares = operations(HealthSources(db, pool), metrics=settings.web_metrics)
         self.web = WebServer(
             create_web_app(
-                WebContext(db, settings.images_dir, self._clock, settings.public_url),
+                WebContext(
+                    db, settings.images_dir, self._clock, settings.public_url, region_editor
+                ),
                 routes=[*routes, *self.web_routes],
                 middlewares=[*middlewares, *self.web_middlewares],
             ),

@@ -15,12 +15,13 @@ from bot.envfile import ENV_FILE, env_file_names, env_file_problems, unknown_nam
 from inference.jobs import EngineDefaults
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
 from inference.pool.config import PoolConfig, RayConfig, UserLimits
+from studio.editor_links import MIN_SECRET_BYTES
 
 ENV_PREFIX = "ATELIER_"
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 #: One device name, as in ATELIER_DEVICES and `atelier imagine --device`.
 DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda:\d+)$")
-_SECRET_FIELDS = {"discord_token"}
+_SECRET_FIELDS = {"discord_token", "web_secret"}
 
 
 class SettingsError(Exception):
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
     ray_max_workers: int = Field(8, ge=1, le=1024)
     # cpu: each remote worker reserves a CPU instead of a GPU (trying a cluster without GPUs)
     ray_worker_device: Literal["cuda", "cpu"] = "cuda"
+    # The key that signs Vary (Region)'s editor links; unset: one generated once and kept in
+    # the data folder (web-secret). Several processes serving one site must share it.
+    web_secret: SecretStr | None = None
+    # How long an editor link from Vary (Region) works.
+    editor_link_minutes: int = Field(30, ge=1, le=24 * 60)
 
     @field_validator(
         "max_batch_images", "vram_budget_gb", "dev_guild_id", "data_volume", mode="before"
@@ -185,6 +191,20 @@ class Settings(BaseSettings):
                 "must be the http(s) address members open, such as https://atelier.example.org"
             )
         return value.strip().rstrip("/")
+
+    @field_validator("web_secret", mode="before")
+    @classmethod
+    def _check_web_secret(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if len(value.strip().encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"must be at least {MIN_SECRET_BYTES} characters (e.g. the output of "
+                    "`openssl rand -hex 32`), or unset to let Atelier generate one"
+                )
+            return value.strip()
+        return value
 
     @field_validator("default_sampler")
     @classmethod

@@ -13,6 +13,7 @@ from inference.jobs import EngineDefaults
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
 from inference.pool.pool import WorkerPool
+from studio.region_editing import RegionEditor
 from studio.service import Studio
 
 #: Discord's interaction tokens live 15 minutes; stop using one a minute before that.
@@ -59,3 +60,4 @@ class Resources:
     phases: PhaseTimer  # cogs whose records change phase at stored times register here
     upscale_buttons: UpscaleButtons  # cogs that add buttons under an upscaled image register here
     settings: CogSettings
+    region_editor: RegionEditor  # Vary (Region): links to the web editor; follows its jobs

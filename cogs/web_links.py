@@ -9,6 +9,7 @@ function answers None and the message stays as it was without the web studio.
 from __future__ import annotations
 
 from db.database import Database
+from studio.editor_links import EditorLink
 from studio.public_work import gallery, public_ids, recent_public_jobs
 
 
@@ -17,6 +18,11 @@ async def job_page(db: Database, public_url: str | None, job_id: int) -> str | N
         return None
     public_id = (await public_ids(db, [job_id])).get(job_id)
     return None if public_id is None else f"{public_url}/j/{public_id}"
+
+
+def editor_page(public_url: str, link: EditorLink) -> str:
+    """The region editor of the link's image, for the link's member (``web.pages.editor``)."""
+    return f"{public_url}/edit/{link.job_id}?{link.query}"
 
 
 async def member_page(db: Database, public_url: str | None, user_id: int) -> str | None:

@@ -85,6 +85,21 @@ async def get_job_message(db: Database, job_id: int) -> JobMessage | None:
     return None if row is None else _from_row(row)
 
 
+async def reply_target(db: Database, job_id: int) -> int | None:
+    """The message a job made outside Discord (no interaction: from the web editor) is
+    shown as a reply to: its parent's message in the same channel (the one carrying the
+    parent's result). None for a job an interaction made, or whose parent has no message
+    there. Derived from what is stored, so a restart finds the same one."""
+    row = await db.fetchone(
+        "SELECT coalesce(p.result_message_id, p.message_id) AS target"
+        " FROM job_messages m JOIN jobs j ON j.id = m.job_id"
+        " JOIN job_messages p ON p.job_id = j.parent_job_id AND p.channel_id = m.channel_id"
+        " WHERE m.job_id = ? AND m.interaction_id IS NULL",
+        (job_id,),
+    )
+    return None if row is None else row["target"]
+
+
 async def undelivered(db: Database) -> list[JobMessage]:
     """Jobs that ended (done, failed or cancelled) but whose outcome was never shown,
     oldest first: what a start-up delivers."""

@@ -30,9 +30,13 @@ from db.times import from_db_time
 
 def public_condition(job: str = "j") -> str:
     """The SQL condition, on the ``jobs`` row aliased ``job``, that the job is public."""
+    return f"{job}.status = '{JobStatus.DONE.value}' AND {_shown_condition(job)}"
+
+
+def _shown_condition(job: str) -> str:
+    """All of the rule but the job's being done: where and by whom it was made."""
     return (
-        f"{job}.status = '{JobStatus.DONE.value}'"
-        " AND EXISTS (SELECT 1 FROM job_messages pm JOIN guild_settings pg"
+        "EXISTS (SELECT 1 FROM job_messages pm JOIN guild_settings pg"
         f"  ON pg.guild_id = pm.guild_id WHERE pm.job_id = {job}.id AND pg.gallery = 1)"
         " AND NOT EXISTS (SELECT 1 FROM user_settings ps"
         f"  WHERE ps.user_id = {job}.owner_id AND ps.public = 0)"
@@ -105,6 +109,15 @@ async def public_children(db: Database, job_id: int) -> list[PublicJob]:
         f"{_SELECT} WHERE j.parent_job_id = ? AND {public_condition()} ORDER BY j.id", (job_id,)
     )
     return [_public_job(row) for row in rows]
+
+
+async def public_id_once_done(db: Database, job_id: int) -> str | None:
+    """The public id job ``job_id`` will be shown under once it is done, if it will be
+    public then (as things stand now); None otherwise."""
+    row = await db.fetchone(
+        f"SELECT j.public_id FROM jobs j WHERE j.id = ? AND {_shown_condition('j')}", (job_id,)
+    )
+    return None if row is None else str(row[0])
 
 
 async def public_ids(db: Database, job_ids: Iterable[int]) -> dict[int, str]:

@@ -12,7 +12,8 @@ from web.context import CONTEXT, WebContext
 from web.pages import PAGES
 from web.render import TEMPLATES, environment, render
 
-#: Nothing but this site's own images and stylesheet; no scripts at all, no framing.
+#: Nothing but this site's own images and stylesheet; no scripts at all, no framing. A page
+#: that needs more (the region editor's script) sets its own policy, which is kept.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; img-src 'self'; style-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
@@ -33,7 +34,8 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as error:
         error.headers.update(_SECURITY_HEADERS)
         raise
-    response.headers.update(_SECURITY_HEADERS)
+    for name, value in _SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     return response
 
 

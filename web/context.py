@@ -9,6 +9,7 @@ from aiohttp import web
 
 from core.clock import Clock
 from db.database import Database
+from studio.region_editing import RegionEditor
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,9 @@ class WebContext:
     #: ``ATELIER_PUBLIC_URL``: the address members reach (absolute links, Open Graph cards);
     #: None: the address each request came to.
     public_url: str | None = None
+    #: Vary (Region)'s editor pages; None: not served (the web studio alone, without the
+    #: bot's worker pool).
+    region_editor: RegionEditor | None = None
 
 
 #: Where each request's handler finds the context.

@@ -40,6 +40,7 @@ class Action(StrEnum):
     PAN_UP = "panup"
     PAN_DOWN = "pandown"
     SQUARE = "square"  # Make Square
+    VARY_REGION = "region"  # a link to the web editor
     FAVORITE = "fav"
     INFO = "info"  # Web/Info
     APPEAL = "appeal"  # on a blocked prompt; the id is the blocked prompt's
@@ -178,12 +179,13 @@ def upscale_view(
     reworks: Reworks,
     *,
     page: str | None = None,
-    region: discord.ui.Item[Any] | None = None,
+    region: bool = False,
     extra: Sequence[discord.ui.Item[Any]] = (),
 ) -> discord.ui.View:
     """Under an upscaled image, Midjourney's rows:
 
-    1. Vary (Subtle), Vary (Strong), ``region`` (Vary (Region), where offered), Upscale
+    1. Vary (Subtle), Vary (Strong), Vary (Region) (where the web editor is offered:
+       ``region``), Upscale
        (Subtle), Upscale (Creative);
     2. Zoom Out 2×, Zoom Out 1.5×, Custom Zoom, Make Square;
     3. ⬅️ ➡️ ⬆️ ⬇️;
@@ -197,9 +199,8 @@ def upscale_view(
     view = discord.ui.View(timeout=None)
     view.add_item(_button(Action.VARY_SUBTLE, job_id, label="Vary (Subtle)", emoji="🪄", row=0))
     view.add_item(_button(Action.VARY_STRONG, job_id, label="Vary (Strong)", emoji="🪄", row=0))
-    if region is not None:
-        region.row = 0
-        view.add_item(region)
+    if region:
+        view.add_item(_button(Action.VARY_REGION, job_id, label="Vary (Region)", emoji="🖌️", row=0))
     if reworks.upscale:
         for action, label in (
             (Action.UPSCALE_SUBTLE, "Upscale (Subtle)"),

@@ -28,7 +28,7 @@ from cogs.imagine.recovery import Recovery
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
 from cogs.uploads import result_upload
-from cogs.web_links import member_page
+from cogs.web_links import editor_page, member_page
 from db.guilds import (
     get_guild_settings,
     mark_appealed,
@@ -53,6 +53,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         self.studio = resources.studio
         self.deliveries = Deliveries(client, resources, on_undelivered=self._redeliver)
         self.recovery = Recovery(client, resources, self.deliveries)
+        # Jobs the web editor queues are shown and delivered here like the others.
+        resources.region_editor.follow_with(self.recovery.follow_elsewhere)
 
     # --- /imagine --------------------------------------------------------------------------
 
@@ -181,6 +183,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             await self._favorite(interaction, source, press.index)
         elif press.action is Action.INFO:
             await self._info(interaction, source, press.index)
+        elif press.action is Action.VARY_REGION:
+            await self._region_link(interaction, source)
         else:
             await self._follow_up(interaction, source, press)
 
@@ -252,6 +256,29 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         self.studio.check_limits(interaction.user.id)
         handle = await self._start(interaction, source, press, moderator, prompt)
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
+
+    async def _region_link(self, interaction: discord.Interaction[Any], source: StoredJob) -> None:
+        """Vary (Region): the presser's own signed link to the web editor, shown only to
+        them (whoever holds it acts as them until it expires)."""
+        if not await self._may_press(interaction, source):
+            return
+        editor = self.resources.region_editor
+        link = await editor.link(source, interaction.user.id, interaction.guild_id)
+        assert editor.public_url is not None  # or no link is made
+        view = discord.ui.View(timeout=None)
+        view.add_item(
+            discord.ui.Button(
+                label="Open the editor", emoji="🖌️", url=editor_page(editor.public_url, link)
+            )
+        )
+        expires = discord.utils.format_dt(link.expires, "t")
+        await interaction.response.send_message(
+            f"🖌️ Mark the part of job #{source.id}'s image to redo, edit the prompt if you like, "
+            f"and submit: the new images are posted here. The link is yours alone (do not share "
+            f"it) and works until {expires}.",
+            view=view,
+            ephemeral=True,
+        )
 
     async def _start(
         self,

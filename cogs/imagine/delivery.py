@@ -65,6 +65,7 @@ async def result_view(
         source.id,
         reworks,
         page=await job_page(resources.db, resources.settings.public_url, source.id),
+        region=resources.region_editor.offered,
         extra=await resources.upscale_buttons.for_upscale(source.id, guild_id),
     )
 
@@ -84,11 +85,14 @@ class StatusMessage:
         fresh_for: float = 0.0,
         upload_limit: int = DEFAULT_UPLOAD_LIMIT,
         owner_id: int,
+        reply_to: int | None = None,
     ) -> None:
         """``interaction`` (and ``webhook_message`` for a followup) may be used for
         ``fresh_for`` seconds from now; without them, only the bot's token is used.
         ``message_id`` None: the job has no message (a restart found none); only
-        ``post_result`` may be used, and posts the result as a message of its own."""
+        ``post_result`` may be used, and posts the result as a message of its own.
+        ``reply_to``: the message a result posted on its own replies to (a job made on the
+        web replies to its parent's message), instead of the status message."""
         self._client = client
         self.channel_id = channel_id
         self.guild_id = guild_id
@@ -98,6 +102,7 @@ class StatusMessage:
         self._fresh_until = time.monotonic() + fresh_for
         self.upload_limit = upload_limit
         self.owner_id = owner_id
+        self.reply_to = reply_to
 
     @property
     def token_fresh(self) -> bool:
@@ -141,27 +146,15 @@ class StatusMessage:
                     raise
                 self._interaction = None
         channel = self._client.get_partial_messageable(self.channel_id, guild_id=self.guild_id)
-        if self.message_id is None:
-            posted = await channel.send(
-                content=content,
-                file=upload.file(),
-                view=view,
-                allowed_mentions=owner_only(self.owner_id),
-            )
-            return posted.id
-        reference = discord.MessageReference(
-            message_id=self.message_id,
-            channel_id=self.channel_id,
-            guild_id=self.guild_id,
-            fail_if_not_exists=False,
-        )
         posted = await channel.send(
             content=content,
             file=upload.file(),
             view=view,
-            reference=reference,
+            reference=self.reference(self.reply_to or self.message_id),
             allowed_mentions=owner_only(self.owner_id),
         )
+        if self.message_id is None:
+            return posted.id
         try:
             await self._channel_message().edit(content=status_after, attachments=[], view=None)
         except discord.HTTPException as error:
@@ -189,6 +182,20 @@ class StatusMessage:
             await self._interaction.edit_original_response(
                 content=content, attachments=files, view=view
             )
+
+    def reference(self, message_id: int | None) -> discord.MessageReference:
+        """A reply to ``message_id`` in this channel, for ``send(reference=…)``; without one,
+        discord.py's "not given" (a plain message). A reply whose message was deleted is
+        posted as a plain message."""
+        if message_id is None:
+            not_given: discord.MessageReference = discord.utils.MISSING
+            return not_given
+        return discord.MessageReference(
+            message_id=message_id,
+            channel_id=self.channel_id,
+            guild_id=self.guild_id,
+            fail_if_not_exists=False,
+        )
 
     def _channel_message(self) -> discord.PartialMessage:
         assert self.message_id is not None, "a job without a message can only post its result"

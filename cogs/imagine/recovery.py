@@ -23,7 +23,13 @@ from cogs.imagine.buttons import Action, cancel_view, parse_custom_id
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, owner_only
 from cogs.resources import Resources
 from cogs.uploads import DEFAULT_UPLOAD_LIMIT
-from db.job_messages import JobMessage, get_job_message, link_job_message, undelivered
+from db.job_messages import (
+    JobMessage,
+    get_job_message,
+    link_job_message,
+    reply_target,
+    undelivered,
+)
 from db.jobs import JobStatus, get_job
 from inference.pool.handle import JobHandle
 from studio.errors import StudioError
@@ -46,10 +52,13 @@ class Posted:
     result_id: int | None
 
 
-async def find_posted(client: discord.Client, where: JobMessage) -> Posted:
-    """Look for the job's messages that may have been posted without being recorded."""
+async def find_posted(
+    client: discord.Client, where: JobMessage, reply_to: int | None = None
+) -> Posted:
+    """Look for the job's messages that may have been posted without being recorded (a
+    job made on the web, without an interaction, has them after the message it replies to)."""
     status_id, result_id = where.message_id, where.result_message_id
-    start = where.message_id or where.interaction_id
+    start = where.message_id or where.interaction_id or reply_to
     if result_id is not None or start is None or client.user is None:
         return Posted(status_id, result_id)
     channel = client.get_partial_messageable(where.channel_id, guild_id=where.guild_id)
@@ -128,7 +137,21 @@ class Recovery:
         for where in pending:
             self._deliveries.spawn(self._deliver(where), f"deliver-late-{where.job_id}")
 
-    def _message(self, where: JobMessage, message_id: int | None, owner_id: int) -> StatusMessage:
+    def follow_elsewhere(self, handle: JobHandle) -> None:
+        """A job queued outside Discord (the web editor): post its status message, as a
+        reply to its parent's, and follow it like a job recovered without a message."""
+        self._deliveries.spawn(self._follow_new(handle), f"follow-job-{handle.job_id}")
+
+    async def _follow_new(self, handle: JobHandle) -> None:
+        where = await get_job_message(self._resources.db, handle.job_id)
+        if where is None:
+            log.info("job %d has no place to be shown; it runs silently", handle.job_id)
+            return
+        await self._follow(handle, where)
+
+    def _message(
+        self, where: JobMessage, message_id: int | None, owner_id: int, reply_to: int | None
+    ) -> StatusMessage:
         guild = self._client.get_guild(where.guild_id) if where.guild_id else None
         return StatusMessage(
             self._client,
@@ -137,6 +160,7 @@ class Recovery:
             message_id=message_id,
             upload_limit=guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT,
             owner_id=owner_id,
+            reply_to=reply_to,
         )
 
     async def _follow(self, handle: JobHandle, where: JobMessage) -> None:
@@ -148,7 +172,9 @@ class Recovery:
             None if record is None else record.parent_index,
             self._resources.settings.engine_defaults,
         )
-        status_id = where.message_id or (await find_posted(self._client, where)).status_id
+        reply_to = await reply_target(self._resources.db, handle.job_id)
+        status_id = where.message_id or (await find_posted(self._client, where, reply_to)).status_id
+        message = self._message(where, status_id, handle.owner_id, reply_to)
         if status_id is None:
             channel = self._client.get_partial_messageable(
                 where.channel_id, guild_id=where.guild_id
@@ -157,15 +183,15 @@ class Recovery:
                 posted = await channel.send(
                     content=render.waiting(head, None),
                     view=cancel_view(handle.job_id),
+                    reference=message.reference(reply_to),
                     allowed_mentions=owner_only(handle.owner_id),
                 )
             except discord.HTTPException as error:
                 log.warning("job %d: could not post its message: %s", handle.job_id, error)
                 return
-            status_id = posted.id
+            status_id = message.message_id = posted.id
         if status_id != where.message_id:
             await link_job_message(self._resources.db, handle.job_id, status_id)
-        message = self._message(where, status_id, handle.owner_id)
         self._deliveries.follow(Shown(handle, message, head))
 
     async def _deliver(self, where: JobMessage) -> None:
@@ -184,8 +210,9 @@ class Recovery:
             record.parent_index,
             self._resources.settings.engine_defaults,
         )
-        posted = await find_posted(self._client, where)
-        message = self._message(where, posted.status_id, record.owner_id)
+        reply_to = await reply_target(self._resources.db, where.job_id)
+        posted = await find_posted(self._client, where, reply_to)
+        message = self._message(where, posted.status_id, record.owner_id, reply_to)
         try:
             if record.status is not JobStatus.DONE:
                 text = (

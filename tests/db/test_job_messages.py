@@ -19,6 +19,7 @@ from db.job_messages import (
     insert_job_place,
     link_job_message,
     mark_delivered,
+    reply_target,
     undelivered,
 )
 from db.jobs import JobKind, JobStatus, insert_job, mark_finished
@@ -26,7 +27,7 @@ from db.jobs import JobKind, JobStatus, insert_job, mark_finished
 T0 = datetime(2026, 11, 21, 23, 8, 25, 123456, tzinfo=UTC)
 
 
-async def _job(db: Database, place: JobPlace | None = None) -> int:
+async def _job(db: Database, place: JobPlace | None = None, parent: int | None = None) -> int:
     async with db.transaction() as conn:
         job_id = await insert_job(
             conn,
@@ -36,6 +37,8 @@ async def _job(db: Database, place: JobPlace | None = None) -> int:
             params={},
             model="tiny",
             created_at=T0,
+            parent_job_id=parent,
+            parent_index=None if parent is None else 0,
         )
         if place is not None:
             await insert_job_place(conn, job_id, place)
@@ -145,3 +148,17 @@ async def test_upgrading_counts_ended_jobs_as_delivered_and_keeps_waiting_ones_t
         assert (waiting.message_id, waiting.delivered_at) == (102, None)
         await _end(db, 2)
         assert [m.job_id for m in await undelivered(db)] == [2]
+
+
+async def test_a_job_made_outside_discord_replies_to_its_parents_message_there(
+    db: Database,
+) -> None:
+    parent = await _job(db, JobPlace(1, 10, 100))
+    await link_job_message(db, parent, 500)
+    from_web = await _job(db, JobPlace(1, 10), parent)
+    assert await reply_target(db, from_web) == 500  # the result shown in place
+    await mark_delivered(db, parent, T0, result_message_id=501)
+    assert await reply_target(db, from_web) == 501  # the result posted on its own
+    assert await reply_target(db, await _job(db, JobPlace(1, 10, 200), parent)) is None
+    assert await reply_target(db, await _job(db, JobPlace(1, 11), parent)) is None
+    assert await reply_target(db, await _job(db, JobPlace(1, 10))) is None

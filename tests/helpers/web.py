@@ -32,6 +32,7 @@ from db.jobs import (
 from db.users import remember_name
 from inference.jobs import GenerationJob, LoraUse
 from inference.params import ImagineRequest, PromptPart
+from studio.region_editing import RegionEditor
 from tests.helpers.clock import T0, FakeClock
 from web.app import create_web_app
 from web.context import WebContext
@@ -60,10 +61,17 @@ class Site:
 
 @contextlib.asynccontextmanager
 async def running_site(
-    db: Database, images_dir: Path, clock: FakeClock, public_url: str | None = None
+    db: Database,
+    images_dir: Path,
+    clock: FakeClock,
+    public_url: str | None = None,
+    region_editor: RegionEditor | None = None,
+    port: int = 0,
 ) -> AsyncIterator[Site]:
     server = WebServer(
-        create_web_app(WebContext(db, images_dir, clock, public_url)), host="127.0.0.1", port=0
+        create_web_app(WebContext(db, images_dir, clock, public_url, region_editor)),
+        host="127.0.0.1",
+        port=port,
     )
     await server.start()
     try:

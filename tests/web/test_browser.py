@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -22,6 +23,7 @@ from funding.ledger import pledge
 from tests.helpers.campaigns import GUILD as CAMPAIGN_GUILD
 from tests.helpers.campaigns import T0, interaction, open_campaign
 from tests.helpers.clock import FakeClock
+from tests.helpers.editor import SIDE, editor_site, stored_mask, upscaled_image
 from tests.helpers.registry import new_version
 from tests.helpers.web import (
     ALICE,
@@ -163,3 +165,63 @@ async def page_of_first_job(browser: Browser, base: str) -> str:
     await page.close()
     assert href is not None
     return href
+
+
+async def test_a_mask_drawn_with_the_mouse_is_queued_where_it_was_drawn(
+    db: Database, images_dir: Path, clock: FakeClock, browser: Browser, tiny_model_dir: Path
+) -> None:
+    async with editor_site(db, images_dir, clock, tiny_model_dir) as web:
+        job = await upscaled_image(db, images_dir)
+        page = await browser.new_page(viewport=DESKTOP)
+        await page.goto(web.url(web.links.make(job, ALICE)))
+        await page.wait_for_load_state("load")  # the image is in
+        box = await page.locator("#mask").bounding_box()
+        assert box is not None
+        scale = box["width"] / SIDE
+
+        async def drag(*points: tuple[float, float]) -> None:
+            """Press at the first point and move through the others (image pixels)."""
+            (x, y), *rest = points
+            await page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+            await page.mouse.down()
+            for x, y in rest:
+                await page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=10)
+            await page.mouse.up()
+
+        await page.eval_on_selector("#size", "size => { size.value = '10'; }")
+        await drag((20, 30), (100, 30))  # a brush stroke, 10 px wide
+        await page.check("input[value=erase]")
+        await drag((60, 15), (60, 45))  # erased across the stroke, as wide
+        await page.check("input[value=rect]")
+        await drag((30, 70), (90, 110))  # a rectangle
+        await page.check("input[value=lasso]")
+        await drag((100, 60), (125, 60), (110, 125))  # a lasso, then taken back
+        await page.click("#undo")
+        await page.click("#submit")
+        # (The page's policy allows no evaluated script: Playwright waits on locators.)
+        said = page.locator("#result")
+        await said.filter(has_text="is queued").wait_for()
+        (queued,) = web.followed
+        assert f"Job #{queued.job_id} is queued" in await said.inner_text()
+        mask = await stored_mask(db, queued.job_id)
+
+    assert mask.size == (SIDE, SIDE)
+    marked = {(x, y) for y in range(SIDE) for x in range(SIDE) if mask.getpixel((x, y))}
+
+    def stroke(x: float, y: float) -> float:
+        """How far from the brush stroke's middle line."""
+        return math.dist((min(max(x, 20), 100), 30), (x, y))
+
+    def erased(x: float, y: float) -> float:
+        return math.dist((60, min(max(y, 15), 45)), (x, y))
+
+    def in_rectangle(x: float, y: float, margin: float) -> bool:
+        return 30 - margin <= x <= 90 + margin and 70 - margin <= y <= 110 + margin
+
+    # A pixel and a half of leeway at every edge, for antialiasing and rounding.
+    for x, y in ((x + 0.5, y + 0.5) for x in range(SIDE) for y in range(SIDE)):
+        pixel = (int(x), int(y))
+        if (stroke(x, y) <= 3.5 and erased(x, y) > 6.5) or in_rectangle(x, y, -1.5):
+            assert pixel in marked, pixel  # surely marked
+        if (stroke(x, y) > 6.5 or erased(x, y) <= 3.5) and not in_rectangle(x, y, 1.5):
+            assert pixel not in marked, pixel  # surely not marked

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from web.pages import boards, campaigns, contests, home, images, jobs, members, models, static
+from web.pages import (
+    boards,
+    campaigns,
+    contests,
+    editor,
+    home,
+    images,
+    jobs,
+    members,
+    models,
+    static,
+)
 
 PAGES: tuple[web.RouteTableDef, ...] = (
     static.routes,
@@ -16,4 +27,5 @@ PAGES: tuple[web.RouteTableDef, ...] = (
     campaigns.routes,
     boards.routes,
     models.routes,
+    editor.routes,
 )

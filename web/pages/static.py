@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 routes = web.RouteTableDef()
 
-_STATIC = {"style.css": "text/css"}
+_STATIC = {"style.css": "text/css", "editor.js": "text/javascript"}
 
 
 @cache

@@ -161,7 +161,6 @@ async def test_an_upscale_gets_only_the_reworks_its_image_allows() -> None:
 async def test_every_button_fits_discords_limits_with_region_web_and_every_extra() -> None:
     """The worst case: every rework offered, Vary (Region) and the web page's link, and
     as many buttons from other features as Atelier leaves room for."""
-    region = discord.ui.Button[discord.ui.View](label="Vary (Region)", url="https://a.example/r")
     extra = [
         discord.ui.Button[discord.ui.View](label=f"Extra {n}", custom_id=f"extra:{n}")
         for n in range(8)
@@ -170,7 +169,7 @@ async def test_every_button_fits_discords_limits_with_region_web_and_every_extra
         5,
         Reworks(upscale=True, square=True, pans=EVERY_PAN),
         page="https://a.example/jobs/5",
-        region=region,
+        region=True,
         extra=extra,
     )
     rows = _labels(view)
@@ -207,6 +206,7 @@ _NOT_UNDER_AN_UPSCALE = {
     Action.CANCEL,
     Action.APPEAL,
     Action.UPSCALE,
+    Action.VARY_REGION,  # offered only where the web editor can be reached
 }
 
 
@@ -222,3 +222,11 @@ async def test_a_malformed_atelier_button_is_still_an_atelier_button_without_a_p
     button = AtelierButton("atelier:u:12:9")
     assert button.custom_id == "atelier:u:12:9"
     assert button.press is None
+
+
+async def test_vary_region_is_offered_only_where_the_web_editor_can_be_reached() -> None:
+    every = Reworks(upscale=True, square=True, pans=EVERY_PAN)
+    with_editor = upscale_view(5, every, region=True)
+    assert _labels(with_editor)[0][:3] == ["Vary (Subtle)", "Vary (Strong)", "Vary (Region)"]
+    assert "atelier:region:5:0" in _ids(with_editor)
+    assert "atelier:region:5:0" not in _ids(upscale_view(5, every))
