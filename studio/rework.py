@@ -395,10 +395,12 @@ async def remixed(
     )
 
 
-async def resized_for(studio: Studio, user_id: int, job: GenerationJob) -> GenerationJob:
+async def resized_for(
+    studio: Studio, user_id: int, job: GenerationJob, *, moderator: bool = False
+) -> GenerationJob:
     """``job`` at the size its request's ``--ar`` gives on its model (a remixed
     re-roll's new shape)."""
-    model = await studio.model_for(user_id, job.model)
+    model = await studio.model_for(user_id, job.model, moderator=moderator)
     native = (await studio.pool.model_info(model)).native_size
     width, height = image_size(native, job.request.aspect, size_multiple(native))
     return dataclasses.replace(job, width=width, height=height)

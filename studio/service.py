@@ -359,7 +359,7 @@ class Studio:
                 user_id, plan_reroll(source.job), prompt, moderator=moderator, place=place
             )
             if job.rework is None:
-                job = await self.resized_for(user_id, job)
+                job = await self.resized_for(user_id, job, moderator=moderator)
         return await self._submit(job, user_id, parent=(source.id, 0), place=place)
 
     async def vary(

@@ -384,3 +384,10 @@ def test_a_reworks_png_carries_what_regenerates_it_and_no_path(
     record = public_record(replace(job, rework=replace(rework, checkpoint=checkpoint)))
     assert str(data) not in json.dumps(record)
     assert record["rework"]["checkpoint"] == {"key": "tiny:1", "sha256": "cd" * 32}  # type: ignore[index]
+
+
+def test_sdxl_reworks_through_its_own_inpainting_pipeline(
+    tiny_sdxl_backend: DiffusersBackend, source_png: Path
+) -> None:
+    images = tiny_sdxl_backend.generate(_zoom(tiny_sdxl_backend, source_png))
+    _check_kept_and_made(images, source_png)
