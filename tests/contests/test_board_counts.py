@@ -38,7 +38,7 @@ from db.jobs import (
 )
 from db.migrate import Migrations
 from db.times import from_db_time, to_db_time
-from db.users import UserSettings, add_favorite, save_user_settings
+from db.users import add_favorite
 from registry.versions import images_made
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
@@ -121,9 +121,14 @@ class History:
                     " (SELECT rowid FROM favorites ORDER BY random() LIMIT 1)"
                 )
         elif action == "hide":
-            await save_user_settings(
-                db, UserSettings(rng.choice(MEMBERS), public=rng.random() < 0.5)
-            )
+            # Plain SQL, not save_user_settings: the history is also written on the schema
+            # of older migrations, which lack later columns (remix).
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO user_settings (user_id, public) VALUES (?, ?)"
+                    " ON CONFLICT (user_id) DO UPDATE SET public = excluded.public",
+                    (rng.choice(MEMBERS), int(rng.random() < 0.5)),
+                )
         elif action == "drop_image":
             async with db.transaction() as conn:
                 await conn.execute(
