@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -157,6 +158,23 @@ class GenerationJob:
         if self.rework is None:
             return None
         return Placement((self.width, self.height), self.rework.box)
+
+    @property
+    def input_files(self) -> tuple[str, ...]:
+        """Every file the engine reads for this job when it runs, models and LoRAs aside:
+        the init image and a region's mask. A remote worker gets them as bytes."""
+        files = [self.init_image, None if self.rework is None else self.rework.mask]
+        return tuple(path for path in files if path is not None)
+
+    def with_input_files(self, paths: Sequence[str]) -> GenerationJob:
+        """This job reading its :attr:`input_files` from ``paths`` instead (in that order):
+        where a remote worker wrote them on its own node."""
+        moved = dict(zip(self.input_files, paths, strict=True))
+        rework = self.rework
+        if rework is not None and rework.mask is not None:
+            rework = replace(rework, mask=moved[rework.mask])
+        init_image = None if self.init_image is None else moved[self.init_image]
+        return replace(self, init_image=init_image, rework=rework)
 
     @property
     def seeds(self) -> list[int]:

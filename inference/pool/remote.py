@@ -3,7 +3,9 @@
 The bot keeps every piece of state; an actor only computes. What feeds an actor is an
 ordinary :class:`~inference.pool.worker.Worker` thread, pulling batches from the same queue
 as the local workers, whose backend forwards each batch to its actor: the jobs' parameters
-and input images go over as plain data and bytes, progress with PNG previews streams back
+go over as plain data and every file a job reads (its
+:attr:`~inference.jobs.GenerationJob.input_files`: init image, mask) as bytes, which the
+actor writes on its own node for the batch; progress with PNG previews streams back
 through a Ray streaming generator, and the finished images come back as PNG bytes, which the
 worker thread saves like a local one (no shared filesystem, no arrays in Ray's object
 store). Every Ray call blocks a worker thread or a helper thread, never the event loop.
@@ -23,7 +25,7 @@ import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -128,19 +130,19 @@ class GpuActor:
         token: int,
         model: ModelRef,
         jobs: list[dict[str, Any]],
-        init_images: list[bytes | None],
+        inputs: list[list[bytes]],
         preview_every: int,
     ) -> Iterator[Update]:
         """Run one batch, yielding a :class:`StepUpdate` per job per step, then
-        :class:`DoneUpdate` or :class:`StoppedUpdate` (a Ray streaming generator)."""
+        :class:`DoneUpdate` or :class:`StoppedUpdate` (a Ray streaming generator).
+        ``inputs``: each job's input files' bytes, in the order of its ``input_files``."""
         cancel = self._cancels[token] = threading.Event()
         updates: queue.Queue[Update | Exception] = queue.Queue()
         try:
             with tempfile.TemporaryDirectory(prefix="atelier-actor-") as folder:
-                asked = [GenerationJob.from_params(params) for params in jobs]
                 here = [
-                    _job_here(job, image, Path(folder) / str(n))
-                    for n, (job, image) in enumerate(zip(asked, init_images, strict=True))
+                    _job_here(GenerationJob.from_params(params), files, Path(folder) / str(n))
+                    for n, (params, files) in enumerate(zip(jobs, inputs, strict=True))
                 ]
                 backend, _ = self._models.get(model)
 
@@ -153,12 +155,13 @@ class GpuActor:
                         outputs = backend.generate_batch(
                             here, on_step=on_step, preview_every=preview_every, cancel=cancel
                         )
+                        # The PNGs' generation data names inputs by their hashes, never
+                        # by a path: this node's copies give what the bot's files give.
                         updates.put(
                             DoneUpdate(
                                 [
-                                    # the job as asked: not this node's input image path
                                     _encoded(job, images)
-                                    for job, images in zip(asked, outputs, strict=True)
+                                    for job, images in zip(here, outputs, strict=True)
                                 ]
                             )
                         )
@@ -190,12 +193,15 @@ def _encoded(job: GenerationJob, images: Sequence[Image.Image] | EncodedJob) -> 
     return encode_outputs(job, images, grid=job.num_images > 1)
 
 
-def _job_here(job: GenerationJob, init_image: bytes | None, path: Path) -> GenerationJob:
-    """``job`` with its input image written on this node."""
-    if init_image is None:
-        return job
-    path.write_bytes(init_image)
-    return replace(job, init_image=str(path))
+def _job_here(job: GenerationJob, files: Sequence[bytes], folder: Path) -> GenerationJob:
+    """``job`` reading its input files from copies written into ``folder`` on this node."""
+    folder.mkdir()
+    paths = []
+    for n, (data, original) in enumerate(zip(files, job.input_files, strict=True)):
+        path = folder / f"input-{n}{Path(original).suffix}"
+        path.write_bytes(data)
+        paths.append(str(path))
+    return job.with_input_files(paths)
 
 
 # --- the bot's side -----------------------------------------------------------------------
@@ -229,9 +235,7 @@ class RemoteBackend:
         cancel: threading.Event | None = None,
     ) -> list[EncodedJob]:
         token = next(_tokens)
-        inputs = [
-            None if job.init_image is None else Path(job.init_image).read_bytes() for job in jobs
-        ]
+        inputs = [[Path(path).read_bytes() for path in job.input_files] for job in jobs]
         stream = self._actor.run.options(num_returns="streaming").remote(
             token, self.model, [job.to_params() for job in jobs], inputs, preview_every
         )

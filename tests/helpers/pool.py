@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -140,10 +141,24 @@ def job(prompt: str, **changes: Any) -> GenerationJob:
 @dataclass(frozen=True)
 class RemoteTiny:
     """The backend factory sent to remote workers in tests: the tiny model, each step
-    followed by ``step_delay`` seconds. Plain data, so Ray can send it to an actor."""
+    followed by ``step_delay`` seconds. Plain data, so Ray can send it to an actor.
+
+    ``unseen``: a folder of the bot's that the worker's node stands for not having (the
+    tests' actors share the bot's machine): a batch whose jobs name any path in it fails.
+    """
 
     step_delay: float = 0.0
+    unseen: str | None = None
 
     def __call__(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
         inner = DiffusersBackend.load(model, device, "auto", make_room)
-        return ScriptedBackend(inner, Script(step_delay=self.step_delay))
+        fault = None if self.unseen is None else _refuse_paths_in(self.unseen)
+        return ScriptedBackend(inner, Script(step_delay=self.step_delay, fault=fault))
+
+
+def _refuse_paths_in(folder: str) -> Fault:
+    def refuse(jobs: Sequence[GenerationJob]) -> None:
+        if folder in json.dumps([job.to_params() for job in jobs]):
+            raise FileNotFoundError(f"a job names a file in {folder}, which this node has not")
+
+    return refuse

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from db.jobs import JobKind
@@ -11,10 +13,12 @@ from inference.jobs import (
     image_seed,
     plan_imagine,
     plan_reroll,
+    plan_rework,
     plan_upscale,
     plan_variation,
 )
 from inference.params import parse
+from inference.rework import region_placement
 
 DEFAULTS = EngineDefaults(steps=30, sampler="euler_a")
 
@@ -97,3 +101,31 @@ def test_jobs_survive_a_trip_through_json() -> None:
         _imagine("red:: fox::-0.5 --tile --stop 50 --no snow"), image_path="p.png", strength=0.35
     )
     assert GenerationJob.from_params(json.loads(json.dumps(job.to_params()))) == job
+
+
+def test_a_job_names_every_file_it_reads_and_can_read_them_elsewhere() -> None:
+    """What a remote worker gets as bytes and writes on its own node: a region reads its
+    image and its mask, a variation its image, an /imagine nothing."""
+    imagine = _imagine("a fox")
+    region = plan_rework(
+        imagine,
+        kind=JobKind.REGION,
+        image_path="/data/images/1-0.png",
+        placement=region_placement((1024, 1024), 512),
+        mask=("/data/inputs/mask-ab.png", "ab" * 32),
+        defaults=DEFAULTS,
+    )
+    variation = plan_variation(imagine, image_path="/data/images/1-0.png", strength=0.35)
+    assert imagine.input_files == ()
+    assert variation.input_files == ("/data/images/1-0.png",)
+    assert region.input_files == ("/data/images/1-0.png", "/data/inputs/mask-ab.png")
+
+    moved = region.with_input_files(["/node/0.png", "/node/1.png"])
+    assert moved.input_files == ("/node/0.png", "/node/1.png")
+    assert moved.rework is not None
+    assert region.rework is not None
+    assert moved.rework.mask_sha256 == region.rework.mask_sha256
+    assert replace(moved, init_image=region.init_image, rework=region.rework) == region
+    assert variation.with_input_files(["/node/0.png"]).init_image == "/node/0.png"
+    with pytest.raises(ValueError, match="shorter"):
+        region.with_input_files(["/node/0.png"])  # one path per file

@@ -4,20 +4,24 @@ pixels, progress, cancelling, fairness and crash safety as the worker threads.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from db.database import Database
-from db.jobs import JobStatus, get_job, list_images
+from db.jobs import JobKind, JobStatus, get_job, list_images
+from inference.jobs import GenerationJob, InpaintCheckpoint, plan_rework
 from inference.models import ModelRef
 from inference.pool.config import RayConfig
 from inference.pool.events import Cancelled, Deferred, Finished, JobEvent, Progress, Started
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
+from inference.rework import region_placement, zoom_placement
 from tests.helpers.cluster import local_ray, ray  # first: before anything imports Ray
+from tests.helpers.inference import FAST
 from tests.helpers.pool import PoolMaker, RemoteTiny, Script, job
 
 pytestmark = pytest.mark.cluster
@@ -66,7 +70,20 @@ def _remote_workers(pool: WorkerPool) -> list[RemoteWorker]:
     return [w for w in pool._workers if isinstance(w, RemoteWorker)]
 
 
-@pytest.mark.usefixtures("local_ray")
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch on one CPU thread in the test's process, as in a remote CPU worker (Ray runs an
+    actor that reserves one CPU on one thread): how CPU sums are split over threads moves a
+    pixel value by one here and there, so only the same thread count makes the same pixels."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.usefixtures("local_ray", "one_thread")
 async def test_a_remote_worker_makes_the_pixels_a_local_one_makes_with_progress_in_order(
     make_pool: PoolMaker, db: Database
 ) -> None:
@@ -104,6 +121,67 @@ async def test_a_remote_worker_makes_the_pixels_a_local_one_makes_with_progress_
     (shown,) = pool.metrics().devices  # /info and /metrics count the remote worker's work
     assert shown.device == "ray-1"
     assert shown.gpu_seconds > 0
+
+
+def _reworks(folder: Path, inpaint_dir: Path) -> list[GenerationJob]:
+    """A zoom (outpainting), a region (a member's mask) and a zoom on a dedicated inpainting
+    checkpoint, of a 128×128 image; their input files in ``folder``."""
+    from PIL import Image, ImageDraw
+
+    folder.mkdir()
+    down = Image.linear_gradient("L").resize((128, 128))
+    across = down.transpose(Image.Transpose.ROTATE_90)
+    Image.merge("RGB", (down, across, down.transpose(Image.Transpose.FLIP_TOP_BOTTOM))).save(
+        folder / "source.png"
+    )
+    mask = Image.new("L", (128, 128), 0)
+    ImageDraw.Draw(mask).rectangle((0, 64, 127, 127), fill=255)  # the lower half
+    mask.save(folder / "mask.png")
+    parent = job("a lighthouse --seed 7")
+    zoom = plan_rework(
+        parent,
+        kind=JobKind.ZOOM,
+        image_path=str(folder / "source.png"),
+        placement=zoom_placement((128, 128), 64, 2.0),
+        defaults=FAST,
+    )
+    region = plan_rework(
+        parent,
+        kind=JobKind.REGION,
+        image_path=str(folder / "source.png"),
+        placement=region_placement((128, 128), 64),
+        mask=(str(folder / "mask.png"), "0" * 64),
+        defaults=FAST,
+    )
+    assert zoom.rework is not None
+    checkpoint = InpaintCheckpoint("tiny", str(inpaint_dir))
+    dedicated = replace(zoom, rework=replace(zoom.rework, checkpoint=checkpoint))
+    return [replace(rework, seed=7) for rework in (zoom, region, dedicated)]
+
+
+@pytest.mark.usefixtures("local_ray", "one_thread")
+async def test_reworks_through_a_remote_worker_make_the_pixels_a_local_one_makes(
+    make_pool: PoolMaker, tmp_path: Path, tiny_inpaint_dir: Path
+) -> None:
+    """Its input files (image, mask) reach the worker as bytes: its node is refused any path
+    in the bot's folder. The dedicated inpainting checkpoint loads on the actor too."""
+    reworks = _reworks(tmp_path / "inputs", tiny_inpaint_dir)
+    local = await make_pool()
+    expected = [await (await local.submit(rework, owner_id=1)) for rework in reworks]
+    await local.shutdown()
+
+    pool = await make_pool(**_remote(remote_factory=RemoteTiny(unseen=str(tmp_path))))
+    handles = [await pool.submit(rework, owner_id=1) for rework in reworks]
+    results = [await asyncio.wait_for(handle.result(), timeout=120) for handle in handles]
+
+    for result, local_result in zip(results, expected, strict=True):
+        assert result.device == "ray-1"
+        assert [_pixels(image.path) for image in result.images] == [
+            _pixels(image.path) for image in local_result.images
+        ]
+        assert [_text(image.path) for image in result.images] == [
+            _text(image.path) for image in local_result.images
+        ]
 
 
 @pytest.mark.usefixtures("local_ray")
