@@ -41,6 +41,7 @@ from db.jobs import (
 from inference.engine import SavedImage
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
+from inference.model_config import native_size_from_config
 from inference.models import ModelRef, ModelSources
 from inference.params import ParamError
 from inference.pool import recorder
@@ -261,12 +262,20 @@ class WorkerPool:
 
     async def model_info(self, model: ModelRef) -> ModelInfo:
         """What planning a job needs to know about ``model``, loading it on a worker the
-        first time (it then stays warm there). Raises ModelLoadError."""
+        first time (it then stays warm there); with no worker at all, read from its
+        configuration files. Raises ModelLoadError."""
         known = self._model_info.get(model.name)
         if known is not None:
             return known
         self._check_accepting()
         assert self._loop is not None
+        if not self._workers:
+            # No worker to ask, maybe for long (the cluster is down or has no GPU): read the
+            # model's configuration here, so the job is recorded and waits in the queue.
+            info = ModelInfo(model.name, await asyncio.to_thread(native_size_from_config, model))
+            self._model_info[model.name] = info
+            self._unplaced_loads[model.name] = model  # the first worker to come loads it
+            return info
         future: asyncio.Future[ModelInfo] = self._loop.create_future()
         waiters = self._model_waiters.setdefault(model.name, [])
         waiters.append(future)
