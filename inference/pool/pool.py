@@ -686,7 +686,7 @@ class WorkerPool:
     # --- worker messages (on the loop) -------------------------------------------------------
 
     def _on_message(self, message: WorkerMessage) -> None:
-        if message.worker.retired:
+        if message.worker.retired and not self._reported_before_retiring(message):
             return  # its jobs were taken back when it was given up on
         match message:
             case BatchStarted(worker, batch):
@@ -711,6 +711,15 @@ class WorkerPool:
             case ModelFailed(worker, model, reason):
                 for future in self._waiters_for(worker, model):
                     future.set_exception(ModelLoadError(reason))
+
+    def _reported_before_retiring(self, message: WorkerMessage) -> bool:
+        """Whether ``message`` is how a job ended, posted by a worker that was given up on
+        only after posting it: that job was not taken back (only unreported ones are), so
+        its handle still follows the very entry the message is about, and it counts."""
+        if not isinstance(message, JobSucceeded | JobEnded):
+            return False
+        handle = self._handles.get(message.entry.job_id)
+        return handle is not None and handle.entry is message.entry
 
     def _waiters_for(self, worker: Worker, model: ModelRef) -> list[asyncio.Future[ModelInfo]]:
         """Who is waiting for ``model`` to load anywhere, or on ``worker``'s device."""
