@@ -10,6 +10,7 @@ mapped ``.ckpt``), from which the family is told as diffusers' single-file loade
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,13 @@ def native_size_from_config(model: ModelRef) -> int:
         return _single_file_size(model, path)
     location = str(path) if kind == "folder" else model.source
     try:
-        unet = UNet2DConditionModel.load_config(location, subfolder="unet", local_files_only=True)
-        vae = AutoencoderKL.load_config(location, subfolder="vae", local_files_only=True)
+        with warnings.catch_warnings():
+            # diffusers passes the hub client an argument it no longer uses; nothing to do.
+            warnings.filterwarnings("ignore", message="The `local_dir_use_symlinks` argument")
+            unet = UNet2DConditionModel.load_config(
+                location, subfolder="unet", local_files_only=True
+            )
+            vae = AutoencoderKL.load_config(location, subfolder="vae", local_files_only=True)
         scale = int(2 ** (len(vae["block_out_channels"]) - 1))
         return int(unet["sample_size"]) * scale
     except Exception as error:  # a missing file, a hub id not downloaded, a broken config

@@ -272,9 +272,9 @@ class WorkerPool:
         if not self._workers:
             # No worker to ask, maybe for long (the cluster is down or has no GPU): read the
             # model's configuration here, so the job is recorded and waits in the queue.
+            self._unplaced_loads[model.name] = model  # the first worker to come loads it
             info = ModelInfo(model.name, await asyncio.to_thread(native_size_from_config, model))
             self._model_info[model.name] = info
-            self._unplaced_loads[model.name] = model  # the first worker to come loads it
             return info
         future: asyncio.Future[ModelInfo] = self._loop.create_future()
         waiters = self._model_waiters.setdefault(model.name, [])
