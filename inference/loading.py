@@ -23,7 +23,7 @@ from inference.models import ModelRef, source_kind
 log = logging.getLogger(__name__)
 
 #: A key only SDXL checkpoints have (the second text encoder of its "conditioner").
-_SDXL_SINGLE_FILE_KEY = "conditioner.embedders.1.model.ln_final.weight"
+SDXL_SINGLE_FILE_KEY = "conditioner.embedders.1.model.ln_final.weight"
 
 #: Input channels of an inpainting UNet: 4 latent, 1 mask, 4 masked-image latent.
 _INPAINT_UNET_CHANNELS = 9
@@ -136,4 +136,4 @@ def _is_sdxl_file(path: Path) -> bool:
     if path.suffix.lower() != ".safetensors":
         return False
     with safe_open(str(path), framework="pt") as checkpoint:
-        return _SDXL_SINGLE_FILE_KEY in checkpoint.keys()  # noqa: SIM118 (not a dict)
+        return SDXL_SINGLE_FILE_KEY in checkpoint.keys()  # noqa: SIM118 (not a dict)

@@ -7,9 +7,10 @@ plain one included — runs on the base weights as if no LoRA had ever been load
 disabled adapter is skipped in the forward pass, so the pixels are bit-identical).
 Loaded adapters are parameters of the pipeline's networks, so they count in the device's
 VRAM budget like the model's own weights. Before a LoRA is read, its file's size is made
-room for: this pipeline's least recently used adapters are unloaded first, then (through
-the worker's :class:`Room`) the least recently used other models. At most ``max_loaded``
-adapters stay loaded whatever the budget (each one slows PEFT's layer dispatch a little).
+room for: this pipeline's least recently used adapters are unloaded first (never one the
+same batch uses), then (through the worker's :class:`Room`) the least recently used other
+models. At most ``max_loaded`` adapters stay loaded whatever the budget (each one slows
+PEFT's layer dispatch a little), unless one batch uses more.
 Only the owning worker thread may call these methods.
 """
 
@@ -76,7 +77,8 @@ class LoadedLoras:
         if not loras:
             yield
             return
-        names = [self._ensure_loaded(lora) for lora in loras]
+        batch = {adapter_name(lora.key) for lora in loras}  # never evicted for each other
+        names = [self._ensure_loaded(lora, batch) for lora in loras]
         try:
             self._pipe.enable_lora()
             self._pipe.set_adapters(names, adapter_weights=[lora.weight for lora in loras])
@@ -84,16 +86,17 @@ class LoadedLoras:
         finally:
             self._pipe.disable_lora()
 
-    def _ensure_loaded(self, lora: LoraUse) -> str:
+    def _ensure_loaded(self, lora: LoraUse, keep: set[str]) -> str:
+        """Load ``lora`` unless it is loaded; ``keep``: the batch's adapters, which stay."""
         name = adapter_name(lora.key)
         if name in self._names:
             self._names.move_to_end(name)
             return name
-        while len(self._names) >= self._max_loaded:
-            self._unload_oldest()
+        while len(self._names) >= self._max_loaded and self._unload_oldest(keep):
+            pass
         try:
             path = _weights_file(lora)
-            self._make_room(path.stat().st_size)
+            self._make_room(path.stat().st_size, keep)
             with warnings.catch_warnings():
                 # PEFT warns on every adapter after the first; several are what this is for.
                 warnings.filterwarnings("ignore", message="Already found a `peft_config`")
@@ -108,18 +111,24 @@ class LoadedLoras:
         log.info("loaded LoRA %s as %s", lora.key, name)
         return name
 
-    def _make_room(self, needed: int) -> None:
-        """This pipeline's least recently used adapters go first, then other models."""
+    def _make_room(self, needed: int, keep: set[str]) -> None:
+        """This pipeline's least recently used adapters outside ``keep`` go first, then
+        other models (the Room loads anyway, with a warning, when nothing is left)."""
         if self._room is None:
             return
-        while self._names and not self._room.fits(needed):
-            self._unload_oldest()
+        while not self._room.fits(needed) and self._unload_oldest(keep):
+            pass
         self._room(needed)
 
-    def _unload_oldest(self) -> None:
-        oldest, _ = self._names.popitem(last=False)
+    def _unload_oldest(self, keep: set[str]) -> bool:
+        """Unload the least recently used adapter not in ``keep``; False if there is none."""
+        oldest = next((name for name in self._names if name not in keep), None)
+        if oldest is None:
+            return False
+        del self._names[oldest]
         self._pipe.delete_adapters([oldest])
         log.info("unloaded LoRA adapter %s to make room", oldest)
+        return True
 
 
 def _weights_file(lora: LoraUse) -> Path:

@@ -77,6 +77,13 @@ def test_compose_runs_the_bot_on_every_gpu_with_its_volume_env_grace_and_restart
     assert gpus == {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}
 
 
+def test_the_worker_host_does_not_inherit_the_bot_s_health_check() -> None:
+    """The image's HEALTHCHECK asks the bot's web server, which a worker host never runs."""
+    assert any("atelier" in line and "health" in line for line in _dockerfile())
+    [worker] = _compose("compose.worker.yaml")["services"].values()
+    assert worker["healthcheck"] == {"disable": True}
+
+
 def _dockerfile() -> list[str]:
     """The Dockerfile's instructions, continuation lines joined, comments dropped."""
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")

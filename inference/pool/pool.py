@@ -41,6 +41,7 @@ from db.jobs import (
 from inference.engine import SavedImage
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
+from inference.model_config import native_size_from_config
 from inference.models import ModelRef, ModelSources
 from inference.params import ParamError
 from inference.pool import recorder
@@ -261,12 +262,20 @@ class WorkerPool:
 
     async def model_info(self, model: ModelRef) -> ModelInfo:
         """What planning a job needs to know about ``model``, loading it on a worker the
-        first time (it then stays warm there). Raises ModelLoadError."""
+        first time (it then stays warm there); with no worker at all, read from its
+        configuration files. Raises ModelLoadError."""
         known = self._model_info.get(model.name)
         if known is not None:
             return known
         self._check_accepting()
         assert self._loop is not None
+        if not self._workers:
+            # No worker to ask, maybe for long (the cluster is down or has no GPU): read the
+            # model's configuration here, so the job is recorded and waits in the queue.
+            self._unplaced_loads[model.name] = model  # the first worker to come loads it
+            info = ModelInfo(model.name, await asyncio.to_thread(native_size_from_config, model))
+            self._model_info[model.name] = info
+            return info
         future: asyncio.Future[ModelInfo] = self._loop.create_future()
         waiters = self._model_waiters.setdefault(model.name, [])
         waiters.append(future)
@@ -677,7 +686,7 @@ class WorkerPool:
     # --- worker messages (on the loop) -------------------------------------------------------
 
     def _on_message(self, message: WorkerMessage) -> None:
-        if message.worker.retired:
+        if message.worker.retired and not self._reported_before_retiring(message):
             return  # its jobs were taken back when it was given up on
         match message:
             case BatchStarted(worker, batch):
@@ -702,6 +711,15 @@ class WorkerPool:
             case ModelFailed(worker, model, reason):
                 for future in self._waiters_for(worker, model):
                     future.set_exception(ModelLoadError(reason))
+
+    def _reported_before_retiring(self, message: WorkerMessage) -> bool:
+        """Whether ``message`` is how a job ended, posted by a worker that was given up on
+        only after posting it: that job was not taken back (only unreported ones are), so
+        its handle still follows the very entry the message is about, and it counts."""
+        if not isinstance(message, JobSucceeded | JobEnded):
+            return False
+        handle = self._handles.get(message.entry.job_id)
+        return handle is not None and handle.entry is message.entry
 
     def _waiters_for(self, worker: Worker, model: ModelRef) -> list[asyncio.Future[ModelInfo]]:
         """Who is waiting for ``model`` to load anywhere, or on ``worker``'s device."""

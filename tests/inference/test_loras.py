@@ -197,6 +197,28 @@ def test_a_lora_unloads_other_models_when_its_own_pipeline_has_no_lora_to_spare(
     assert cache.names == ["newer"]  # never the model whose LoRA is loading
 
 
+def test_a_job_with_two_loras_keeps_both_even_past_the_vram_budget(
+    tiny_model_dir: Path, tiny_lora_files: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    ink, pixel = (_lora(tiny_lora_files, w, 1.0) for w in ("diffusers", "kohya"))
+    probe = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
+    base = probe.weights_bytes()
+    job = plan(probe, "a fox --seed 4")
+    probe.generate(_with(job, ink))
+    per_lora = probe.weights_bytes() - base
+    # Room for the model and ink, one byte short of pixel's file beside them.
+    budget = base + per_lora + tiny_lora_files["kohya"].stat().st_size - 1
+    cache = ModelCache("cpu", diffusers_factory(), budget)
+    backend, _ = cache.get(ModelRef("tiny", str(tiny_model_dir)))
+    assert isinstance(backend, DiffusersBackend)
+
+    both = backend.generate(_with(job, ink, pixel))
+
+    assert backend.loras.loaded == [adapter_name(ink.key), adapter_name(pixel.key)]
+    assert _bytes(both) == _bytes(probe.generate(_with(job, ink, pixel)))
+    assert "loading it anyway" in caplog.text
+
+
 def test_a_lora_that_cannot_be_read_fails_with_its_name(
     backend: DiffusersBackend, tmp_path: Path
 ) -> None:

@@ -20,6 +20,7 @@ from inference.pool.events import Cancelled, Deferred, Finished, JobEvent, Progr
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.rework import region_placement, zoom_placement
+from inference.tiny import TINY_NATIVE_SIZE
 from tests.helpers.cluster import local_ray, ray  # first: before anything imports Ray
 from tests.helpers.inference import FAST
 from tests.helpers.pool import PoolMaker, RemoteTiny, Script, job
@@ -251,6 +252,23 @@ async def test_with_no_gpu_in_the_cluster_jobs_wait_and_the_pool_says_why(
     assert status.position == 1
     assert await _status(db, handle.job_id) is JobStatus.QUEUED
     assert pool.metrics().devices == ()
+
+
+@pytest.mark.usefixtures("local_ray")
+async def test_with_no_worker_at_all_a_model_s_size_is_read_from_its_config_and_jobs_queue(
+    make_pool: PoolMaker, db: Database, tiny_model_dir: Path
+) -> None:
+    no_gpus = RayConfig("auto", max_workers=2, worker_device="cuda", check_seconds=0.2)
+    pool = await make_pool(**_remote(ray=no_gpus))
+    tiny = ModelRef("tiny", str(tiny_model_dir))
+
+    async with asyncio.timeout(30):  # it used to wait for a worker that never comes
+        info = await pool.model_info(tiny)
+    handle = await pool.submit(job("patient"), owner_id=1)
+
+    assert info.native_size == TINY_NATIVE_SIZE
+    assert pool.ready_workers() == 0
+    assert await _status(db, handle.job_id) is JobStatus.QUEUED
 
 
 @pytest.mark.usefixtures("local_ray")

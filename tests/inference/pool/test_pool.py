@@ -35,6 +35,7 @@ from inference.pool.events import (
 from inference.pool.handle import JobHandle
 from inference.pool.pool import PoolClosedError, WorkerPool
 from inference.pool.queue import QueueLimitError
+from inference.pool.worker import JobSucceeded, WorkerMessage
 from inference.tiny import save_tiny_model
 from tests.helpers.pool import NamedModels, PoolMaker, Script, job
 
@@ -307,6 +308,28 @@ async def test_a_crashed_worker_is_replaced_and_its_job_runs_again(
     assert len(result.images) == 4
     assert pool.metrics().devices[0].restarts == 1
     assert script.batches == [["survivor"], ["survivor"]]
+    assert await _status(db, handle.job_id) is JobStatus.DONE
+
+
+async def test_a_result_reported_just_before_its_worker_is_given_up_on_is_delivered(
+    make_pool: PoolMaker, db: Database, script: Script
+) -> None:
+    pool = await make_pool()
+    handle_message = pool._on_message
+
+    def give_up_first(message: WorkerMessage) -> None:
+        # The watchdog gives up on the worker after its thread reported the job's images
+        # but before the loop handled that report.
+        if isinstance(message, JobSucceeded) and not message.worker.retired:
+            pool._replace(message.worker, "the worker on cpu stopped responding")
+        handle_message(message)
+
+    pool._on_message = give_up_first  # type: ignore[method-assign]
+    handle = await pool.submit(job("just in time"), owner_id=1)
+
+    result = await asyncio.wait_for(handle.result(), timeout=20)
+    assert len(result.images) == 4
+    assert script.batches == [["just in time"]]  # delivered, not lost nor run twice
     assert await _status(db, handle.job_id) is JobStatus.DONE
 
 
