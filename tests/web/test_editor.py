@@ -91,6 +91,8 @@ async def test_expired_forged_and_foreign_links_are_refused_with_a_page(
         changed(link, sig="0" * 64): 403,
         f"/edit/{bobs}?{link.query}": 403,  # Alice's link, for Bob's image
         f"/edit/{job}": 403,
+        changed(link, member="%C2%B2"): 403,  # '²', a digit to str.isdigit() only
+        changed(link, expires="%C2%B9%C2%B2"): 403,
     }
     for address, expected in cases.items():
         status, page = await web.site.get(address)
