@@ -172,9 +172,13 @@ class RegionEditor:
         )
 
     async def _usable(self, job_id: int, member_id: int) -> StoredJob:
-        source = await self._studio.stored_job(job_id)
+        """Job ``job_id``, as a button under its Discord message would find it: visible to
+        ``member_id`` there (``studio.visibility``: a link stops working for others once the
+        owner keeps results private) and theirs to rework."""
         where = await get_job_message(self._studio.db, job_id)
-        await self._check_usable(source, member_id, None if where is None else where.guild_id)
+        guild_id = None if where is None else where.guild_id
+        source = await self._studio.visible_job(job_id, member_id, guild_id)
+        await self._check_usable(source, member_id, guild_id)
         return source
 
     async def _check_usable(self, source: StoredJob, member_id: int, guild_id: int | None) -> None:
