@@ -67,6 +67,8 @@ async def test_the_link_opens_the_editor_with_the_image_and_the_prompt(
         assert response.status == 200
         assert response.headers["Content-Security-Policy"] == EDITOR_CSP
         assert response.headers["Cache-Control"] == "no-store"
+        # The address carries the signed link: no other site learns it as a referrer.
+        assert response.headers["Referrer-Policy"] == "same-origin"
         page = html.unescape(await response.text())
     assert f"Vary (Region) · job #{job}" in page
     assert f'data-width="{SIDE}" data-height="{SIDE}"' in page
@@ -97,8 +99,10 @@ async def test_expired_forged_and_foreign_links_are_refused_with_a_page(
         changed(link, expires="%C2%B9%C2%B2"): 403,
     }
     for address, expected in cases.items():
-        status, page = await web.site.get(address)
+        status, body, headers = await web.site.get_bytes(address)
         assert status == expected, address
+        assert headers["Referrer-Policy"] == "same-origin"  # the refusal's address too
+        page = body.decode()
         assert "This editor link is not valid" in page
         image = address.replace("?", "/image?") if "?" in address else address + "/image"
         status, _ = await web.site.get(image)
