@@ -77,19 +77,19 @@ def region_mask(png: bytes, width: int, height: int) -> bytes:
     member marked the area and 0 elsewhere. Refused (RegionMaskError): not a PNG, another
     size (checked before the pixels are decoded), nothing marked."""
     try:
-        image = Image.open(io.BytesIO(png))
-        if image.format != "PNG":
-            raise RegionMaskError("The mask must be a PNG image.")
-        if image.size != (width, height):
-            raise RegionMaskError(
-                f"The mask is {image.width}×{image.height} but the image is {width}×{height}; "
-                "reload the editor and mark the area again."
-            )
-        image.load()
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG":
+                raise RegionMaskError("The mask must be a PNG image.")
+            if image.size != (width, height):
+                raise RegionMaskError(
+                    f"The mask is {image.width}×{image.height} but the image is "
+                    f"{width}×{height}; reload the editor and mark the area again."
+                )
+            drawn = image.convert("RGBA")  # decodes the pixels
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise RegionMaskError("The mask must be a PNG image.") from None
-    ground = Image.new("RGBA", image.size, (0, 0, 0, 255))
-    ground.alpha_composite(image.convert("RGBA"))
+    ground = Image.new("RGBA", drawn.size, (0, 0, 0, 255))
+    ground.alpha_composite(drawn)
     marked = ground.convert("L").point(lambda value: 255 if value >= MARKED_FROM else 0)
     if marked.getbbox() is None:
         raise RegionMaskError(
