@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -20,6 +21,11 @@ from core.errors import UserFacingError
 
 #: Shorter secrets make a forgery guessable; ``ATELIER_WEB_SECRET`` must be at least this long.
 MIN_SECRET_BYTES = 16
+
+# ASCII digits only: str.isdigit() also accepts '²' and the like, which int() refuses.
+# Discord ids fit in 20 digits; 11 digits of seconds reach far past any real expiry.
+_ID = re.compile(r"[0-9]{1,20}")
+_SECONDS = re.compile(r"[0-9]{1,11}")
 
 
 class EditorLinkError(UserFacingError):
@@ -90,7 +96,7 @@ class EditorLinks:
         """The link these parts (as they came in the address) make, if it is genuine and
         not expired: ForgedLink if any part was changed or is malformed, ExpiredLink once
         its time is past. The signature is compared in constant time."""
-        if not (member.isdigit() and expires.isdigit()) or len(expires) > 11:
+        if not (_ID.fullmatch(member) and _SECONDS.fullmatch(expires)):
             raise ForgedLink
         moment = datetime.fromtimestamp(int(expires), UTC)
         expected = self._sign(job_id, int(member), moment)

@@ -77,19 +77,19 @@ def region_mask(png: bytes, width: int, height: int) -> bytes:
     member marked the area and 0 elsewhere. Refused (RegionMaskError): not a PNG, another
     size (checked before the pixels are decoded), nothing marked."""
     try:
-        image = Image.open(io.BytesIO(png))
-        if image.format != "PNG":
-            raise RegionMaskError("The mask must be a PNG image.")
-        if image.size != (width, height):
-            raise RegionMaskError(
-                f"The mask is {image.width}×{image.height} but the image is {width}×{height}; "
-                "reload the editor and mark the area again."
-            )
-        image.load()
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG":
+                raise RegionMaskError("The mask must be a PNG image.")
+            if image.size != (width, height):
+                raise RegionMaskError(
+                    f"The mask is {image.width}×{image.height} but the image is "
+                    f"{width}×{height}; reload the editor and mark the area again."
+                )
+            drawn = image.convert("RGBA")  # decodes the pixels
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise RegionMaskError("The mask must be a PNG image.") from None
-    ground = Image.new("RGBA", image.size, (0, 0, 0, 255))
-    ground.alpha_composite(image.convert("RGBA"))
+    ground = Image.new("RGBA", drawn.size, (0, 0, 0, 255))
+    ground.alpha_composite(drawn)
     marked = ground.convert("L").point(lambda value: 255 if value >= MARKED_FROM else 0)
     if marked.getbbox() is None:
         raise RegionMaskError(
@@ -172,9 +172,13 @@ class RegionEditor:
         )
 
     async def _usable(self, job_id: int, member_id: int) -> StoredJob:
-        source = await self._studio.stored_job(job_id)
+        """Job ``job_id``, as a button under its Discord message would find it: visible to
+        ``member_id`` there (``studio.visibility``: a link stops working for others once the
+        owner keeps results private) and theirs to rework."""
         where = await get_job_message(self._studio.db, job_id)
-        await self._check_usable(source, member_id, None if where is None else where.guild_id)
+        guild_id = None if where is None else where.guild_id
+        source = await self._studio.visible_job(job_id, member_id, guild_id)
+        await self._check_usable(source, member_id, guild_id)
         return source
 
     async def _check_usable(self, source: StoredJob, member_id: int, guild_id: int | None) -> None:

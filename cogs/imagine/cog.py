@@ -254,6 +254,11 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
         self.studio.check_limits(interaction.user.id)
+        # Planning a rework asks the pool about the model, which loads it first if this
+        # process has not yet (after a restart, behind the batch running now): acknowledge
+        # within Discord's 3 seconds, as /imagine does. A refusal from here on comes through
+        # handle_error, which answers only the member and removes the placeholder.
+        await interaction.response.defer(thinking=True)
         handle = await self._start(interaction, source, press, moderator, prompt)
         await self._show_new(interaction, handle, first=True, parent_index=press.index)
 

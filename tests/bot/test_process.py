@@ -20,10 +20,9 @@ from db.jobs import JobStatus
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.helpers.discord_bots import button, is_result, job_id_of
 
-#: The interaction webhook's original response, a followup, and an interaction callback.
+#: The interaction webhook's original response, and a followup.
 ORIGINAL = r"^/webhooks/\d+/[^/]+/messages/@original$"
 FOLLOWUP = r"^/webhooks/\d+/[^/]+$"
-CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 
 
 #: This checkout: the bot process imports its code from here, not from wherever the
@@ -159,8 +158,10 @@ async def test_a_bot_killed_at_any_moment_of_a_job_delivers_every_job_once_after
             fake.hold("PATCH", ORIGINAL, when=_says("dolphin", "atelier:u:")),
             # its result shown in place, never recorded as delivered
             fake.hold("PATCH", ORIGINAL, when=_says("walrus", "atelier:u:"), applied=True),
-            # U1's job: its message shown, its id never saved
-            fake.hold("POST", CALLBACK, when=_says("atelier:cancel:"), applied=True),
+            # U1's job (deferred, like /imagine): its message shown, its id never saved
+            fake.hold(
+                "PATCH", ORIGINAL, when=_says("grid to upscale", "atelier:cancel:"), applied=True
+            ),
             # a permutation's second job: its followup shown, its id never saved
             fake.hold("POST", FOLLOWUP, when=_says("heron", "atelier:cancel:"), applied=True),
         ]

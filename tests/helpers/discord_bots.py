@@ -32,6 +32,9 @@ from tests.helpers.pool import Script, ScriptedBackend
 #: A fast progress cadence so a short job still shows progress edits.
 FAST_TUNING = Tuning(progress_edit_seconds=0.05)
 
+#: The longest a test may hold a model load (``Script.loading``) before it goes ahead.
+LOAD_HOLD_SECONDS = 30
+
 
 @dataclass
 class Bots:
@@ -92,6 +95,8 @@ class Bots:
             await self.stop(bot)
 
     def load(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
+        # On the worker's thread: a test that clears script.loading holds the load there.
+        self.script.loading.wait(timeout=LOAD_HOLD_SECONDS)
         return ScriptedBackend(DiffusersBackend.load(model, device, "auto", make_room), self.script)
 
 
@@ -115,6 +120,7 @@ async def bots(
         yield runner
     finally:
         runner.script.step_delay = 0.0
+        runner.script.loading.set()
         await runner.stop_all()
 
 

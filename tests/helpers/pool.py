@@ -27,6 +27,12 @@ from tests.helpers.inference import FAST
 Fault = Callable[[Sequence[GenerationJob]], None]
 
 
+def _open_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 @dataclass
 class Script:
     """Changes a test makes to the real tiny backend: a pause after every step, and a hook
@@ -34,6 +40,8 @@ class Script:
 
     step_delay: float = 0.0
     fault: Fault | None = None
+    #: Model loads wait while this is clear (a slow load, e.g. after a restart); set by default.
+    loading: threading.Event = field(default_factory=_open_event)
     loads: list[str] = field(default_factory=list)
     batches: list[list[str]] = field(default_factory=list)
     last_step: int = 0  # the latest step any batch finished, as the worker thread saw it

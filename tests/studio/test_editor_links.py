@@ -58,6 +58,9 @@ def test_a_changed_member_job_expiry_or_signature_is_forged(links: EditorLinks) 
         (7, member, expires, ""),
         (7, "-31", expires, sig),
         (7, member, "9" * 40, sig),
+        (7, "\u00b2", expires, sig),  # a digit to str.isdigit(), not to int()
+        (7, member, "\u00b9" + expires, sig),
+        (7, "1" * 21, expires, sig),
         (7, member, expires, "é" * 64),
     ):
         with pytest.raises(ForgedLink) as forged:

@@ -202,7 +202,10 @@ async def test_a_mask_drawn_with_the_mouse_is_queued_where_it_was_drawn(
         said = page.locator("#result")
         await said.filter(has_text="is queued").wait_for()
         (queued,) = web.followed
-        assert f"Job #{queued.job_id} is queued" in await said.inner_text()
+        text = await said.inner_text()
+        assert f"Job #{queued.job_id} is queued" in text
+        assert "posted in Discord as a reply to this image" in text
+        assert await said.locator("a").first.inner_text() == "Open the message in Discord"
         mask = await stored_mask(db, queued.job_id)
 
     assert mask.size == (SIDE, SIDE)
@@ -225,3 +228,40 @@ async def test_a_mask_drawn_with_the_mouse_is_queued_where_it_was_drawn(
             assert pixel in marked, pixel  # surely marked
         if (stroke(x, y) > 6.5 or erased(x, y) <= 3.5) and not in_rectangle(x, y, 1.5):
             assert pixel not in marked, pixel  # surely not marked
+
+
+async def test_an_image_not_posted_in_discord_is_not_said_to_get_a_reply_there(
+    db: Database, images_dir: Path, clock: FakeClock, browser: Browser, tiny_model_dir: Path
+) -> None:
+    async with editor_site(db, images_dir, clock, tiny_model_dir) as web:
+        grid = await shown_job(db, images_dir, ALICE, guild=None)
+        job = await shown_job(
+            db,
+            images_dir,
+            ALICE,
+            guild=None,  # made from the command line: no Discord message to reply to
+            kind=JobKind.UPSCALE,
+            images=1,
+            parent=(grid, 0),
+            at_minutes=1,
+            size=SIDE,
+        )
+        page = await browser.new_page(viewport=DESKTOP)
+        await page.goto(web.url(web.links.make(job, ALICE)))
+        await page.wait_for_load_state("load")
+        box = await page.locator("#mask").bounding_box()
+        assert box is not None
+        await page.check("input[value=rect]")
+        await page.mouse.move(box["x"] + 5, box["y"] + 5)
+        await page.mouse.down()
+        await page.mouse.move(box["x"] + 40, box["y"] + 40, steps=5)
+        await page.mouse.up()
+        await page.click("#submit")
+        said = page.locator("#result")
+        await said.filter(has_text="is queued").wait_for()
+        (queued,) = web.followed
+        text = await said.inner_text()
+    assert f"Job #{queued.job_id} is queued" in text
+    assert "reply" not in text
+    assert "not posted in Discord" in text
+    assert f"/show {queued.job_id}" in text

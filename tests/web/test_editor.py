@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from db.database import Database
+from db.guilds import set_buttons_for_everyone
 from db.jobs import JobKind, get_job
+from db.users import UserSettings, save_user_settings
 from studio.editor_links import EditorLink
 from tests.helpers.clock import FakeClock
 from tests.helpers.editor import (
@@ -65,6 +67,8 @@ async def test_the_link_opens_the_editor_with_the_image_and_the_prompt(
         assert response.status == 200
         assert response.headers["Content-Security-Policy"] == EDITOR_CSP
         assert response.headers["Cache-Control"] == "no-store"
+        # The address carries the signed link: no other site learns it as a referrer.
+        assert response.headers["Referrer-Policy"] == "same-origin"
         page = html.unescape(await response.text())
     assert f"Vary (Region) · job #{job}" in page
     assert f'data-width="{SIDE}" data-height="{SIDE}"' in page
@@ -91,10 +95,14 @@ async def test_expired_forged_and_foreign_links_are_refused_with_a_page(
         changed(link, sig="0" * 64): 403,
         f"/edit/{bobs}?{link.query}": 403,  # Alice's link, for Bob's image
         f"/edit/{job}": 403,
+        changed(link, member="%C2%B2"): 403,  # '²', a digit to str.isdigit() only
+        changed(link, expires="%C2%B9%C2%B2"): 403,
     }
     for address, expected in cases.items():
-        status, page = await web.site.get(address)
+        status, body, headers = await web.site.get_bytes(address)
         assert status == expected, address
+        assert headers["Referrer-Policy"] == "same-origin"  # the refusal's address too
+        page = body.decode()
         assert "This editor link is not valid" in page
         image = address.replace("?", "/image?") if "?" in address else address + "/image"
         status, _ = await web.site.get(image)
@@ -188,6 +196,32 @@ async def test_another_members_image_cannot_be_submitted(
         assert status == 400
         assert "Vary (Region)" in str(answer["error"]) or "someone else" in str(answer["error"])
     assert await region_jobs(db) == 0
+
+
+async def test_a_link_for_someone_else_stops_working_once_the_owner_goes_private(
+    db: Database, images_dir: Path, web: EditorSite
+) -> None:
+    """Where the server lets everyone press the buttons, Bob may rework Alice's image, as
+    under its message in Discord, while Alice's results are public; once she keeps them
+    private, his link shows and queues nothing, and hers still works."""
+    job = await upscaled_image(db, images_dir)
+    await set_buttons_for_everyone(db, GALLERY_GUILD, True)
+    bobs = web.links.make(job, BOB)
+    status, _ = await web.site.get(path(bobs))
+    assert status == 200
+
+    await save_user_settings(db, UserSettings(ALICE, public=False))
+    status, page = await web.site.get(path(bobs))
+    assert status == 403
+    assert f"there is no job #{job} you can see here" in page
+    status, _ = await web.site.get(f"/edit/{job}/image?{bobs.query}")
+    assert status == 403
+    status, answer = await web.submit(bobs, mask_png((0, 0, 9, 9)))
+    assert status == 403
+    assert f"there is no job #{job} you can see here" in str(answer["error"])
+    assert await region_jobs(db) == 0
+    status, _ = await web.site.get(path(web.links.make(job, ALICE)))
+    assert status == 200
 
 
 async def test_without_the_editor_its_addresses_are_not_found(

@@ -18,6 +18,7 @@ from aiohttp import BodyPartReader, web
 from core.errors import UserFacingError
 from studio.editor_links import EditorLink, ExpiredLink, ForgedForm, ForgedLink
 from studio.region_editing import RegionEditor, RegionMaskError
+from studio.visibility import JobNotVisibleError
 from web.context import CONTEXT
 from web.render import render
 
@@ -52,7 +53,7 @@ def _status(error: UserFacingError) -> int:
         return error.status
     if isinstance(error, ExpiredLink):
         return 410
-    if isinstance(error, (ForgedLink, ForgedForm)):
+    if isinstance(error, (ForgedLink, ForgedForm, JobNotVisibleError)):
         return 403
     if isinstance(error, RegionMaskError):
         return 422

@@ -159,11 +159,19 @@
         say(answer.error || "The job could not be queued.", false);
         return;
       }
-      say(
-        `Job #${answer.job_id} is queued: its images will be posted in Discord as a reply to this image.`,
-        answer.message_url,
-        "Open the message in Discord"
-      );
+      if (answer.message_url) {
+        say(
+          `Job #${answer.job_id} is queued: its images will be posted in Discord as a reply to this image.`,
+          answer.message_url,
+          "Open the message in Discord"
+        );
+      } else {
+        // The image was not shown in Discord (made from the command line): nothing is posted.
+        say(
+          `Job #${answer.job_id} is queued. This image was not posted in Discord, so the new ` +
+            `images will not be either; /show ${answer.job_id} in Discord shows them once finished.`
+        );
+      }
       if (answer.page_url) {
         const page = document.createElement("a");
         page.href = answer.page_url;

@@ -180,10 +180,16 @@ async def test_a_button_pressed_twice_at_once_makes_one_job(
         fake.press(grid.id, button(grid, "u", 0), user=alice),
         fake.press(grid.id, button(grid, "u", 0), user=alice),
     )
-    answers = [await press.wait_original() for press in presses]
-    refused = [press for press in presses if press.ephemeral]
+    # Both are acknowledged ("thinking…"); the refusal then replaces its placeholder with
+    # a message only the member sees.
+    await fake.wait_for(lambda: any(press.followups for press in presses), timeout=30)
+    refused = [press for press in presses if press.followups]
     assert len(refused) == 1
-    assert "already on its way" in answers[presses.index(refused[0])].content
+    (answer,) = refused[0].followups
+    assert answer.ephemeral
+    assert "already on its way" in answer.content
+    assert refused[0].original is not None
+    assert refused[0].original.deleted
     rows = await bot.db.fetchall("SELECT id FROM jobs WHERE kind = 'upscale'")
     assert len(rows) == 1
     bots.script.step_delay = 0.0

@@ -57,6 +57,17 @@ async def _form(
     return press
 
 
+async def _refusal(submitted: InteractionRecord) -> RecordedMessage:
+    """The answer to a form whose prompt was refused. A rework is acknowledged publicly
+    ("thinking…") before its prompt is checked; the refusal then replaces that placeholder
+    with a message only the member sees."""
+    answer = await submitted.wait_followup()
+    assert answer.ephemeral, answer.content
+    assert submitted.original is not None
+    assert submitted.original.deleted  # no public "thinking…" left behind
+    return answer
+
+
 async def _count(bot: object, kind: JobKind) -> int:
     row = await bot.db.fetchone(  # type: ignore[attr-defined]
         "SELECT count(*) FROM jobs WHERE kind = ?", (kind.value,)
@@ -139,8 +150,7 @@ async def test_custom_zoom_opens_the_prompt_with_its_zoom_and_uses_what_was_type
 
     # A zoom out of range is refused, naming the flag; nothing is queued.
     refused = await fake.submit_modal(form, {PROMPT_INPUT: "a lone tree --zoom 3"}, user=alice)
-    answer = await refused.wait_original()
-    assert refused.ephemeral
+    answer = await _refusal(refused)
     assert "--zoom" in answer.content
     assert await _count(bot, JobKind.ZOOM) == 0
 
@@ -237,8 +247,7 @@ async def test_a_remixed_prompt_is_checked_like_imagines(
     ):
         form = await _form(fake, upscaled, action, alice)
         submitted = await fake.submit_modal(form, {PROMPT_INPUT: text}, user=alice)
-        answer = await submitted.wait_original()
-        assert submitted.ephemeral, action
+        answer = await _refusal(submitted)
         assert answer.content.startswith("⚠️") or answer.content.startswith("🚫"), answer.content
         assert expected in answer.content, (action, answer.content)
     assert await _jobs(bot) == before
@@ -287,6 +296,32 @@ async def test_rework_buttons_and_an_open_form_from_before_a_restart_still_work(
     job = await _job(second.db, squared)
     assert job.kind is JobKind.SQUARE
     assert job.parent_job_id == job_id_of(upscaled)
+
+
+async def test_the_first_rework_after_a_restart_is_acknowledged_while_the_model_loads(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    first = await bots.start()
+    upscaled = await _upscaled(fake, alice, "a lighthouse --ar 2:1")
+    form = await _form(fake, upscaled, "zoomc", alice)
+    await bots.stop(first)
+
+    bots.script.loading.clear()  # the new process's model load takes as long as the test says
+    second = await bots.start()
+    before = await _jobs(second)
+    press = await fake.press(upscaled.id, button(upscaled, "square"), user=alice)
+    submitted = await fake.submit_modal(form, {PROMPT_INPUT: "a lighthouse --zoom 1.5"}, user=alice)
+    for answer in (press, submitted):
+        # Within Discord's 3 seconds (the stand-in refuses later callbacks), as "thinking…".
+        await answer.wait_acknowledged()
+        assert not answer.ephemeral
+        assert (await answer.wait_original()).loading
+    assert await _jobs(second) == before  # nothing could be planned before the model loaded
+    bots.script.loading.set()
+    squared = await press.wait_original(is_result, timeout=30)
+    zoomed = await submitted.wait_original(is_result, timeout=30)
+    assert (await _job(second.db, squared)).kind is JobKind.SQUARE
+    assert (await _job(second.db, zoomed)).kind is JobKind.ZOOM
 
 
 # --- progress, cancel, /info, /show --------------------------------------------------------
