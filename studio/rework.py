@@ -366,7 +366,7 @@ async def remixed(
     checked as ``/imagine`` checks them: the parser's limits, the server's banned
     words, the model and LoRAs the member may use. Without ``--model`` in ``text`` it
     stays on ``job``'s model. Size and seed stay the caller's to plan."""
-    requests = await studio.requests_for(user_id, text)
+    requests = await studio.remix_requests(user_id, text)
     if len(requests) != 1:
         raise ParamError(
             "a remix makes one job: leave out {…} alternatives and --repeat", "--repeat"

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from db.guilds import add_banned_words
 from db.job_messages import JobPlace
 from db.jobs import JobKind, JobStatus
+from db.users import UserSettings, save_user_settings, set_user_option
 from inference.params import ParamError
 from inference.pool.handle import JobHandle
 from inference.pool.queue import QueueLimitError
@@ -308,6 +309,23 @@ async def test_a_remixed_zoom_and_variation_use_the_edited_prompt(studio: Studio
     assert varied.record.kind is JobKind.VARIATION
     assert varied.job.request.prompt == "a lighthouse at night"
     assert (varied.job.width, varied.job.height) == (64, 64)
+
+
+async def test_a_remix_unchanged_keeps_the_suffix_once(studio: Studio) -> None:
+    await save_user_settings(studio.db, UserSettings(OWNER, suffix="cinematic lighting --s 50"))
+    await set_user_option(studio.db, OWNER, "moody", "--chaos 30")
+    source = await _upscale(studio, "a fox")
+    assert source.job.request.prompt == "a fox cinematic lighting"
+    text = studio.remix_text(source)
+    zoomed = await _finished(studio, await studio.zoom_out(OWNER, source, 2.0, prompt=text))
+    assert zoomed.job.request.prompt == "a fox cinematic lighting"
+    assert zoomed.job.request.stylize == 50
+    # The member's options are still theirs to type in a remix.
+    varied = await _finished(
+        studio, await studio.vary(OWNER, zoomed, 0, None, prompt=f"{text} --moody")
+    )
+    assert varied.job.request.prompt == "a fox cinematic lighting"
+    assert varied.job.request.chaos == 30
 
 
 async def test_a_remixed_reroll_takes_the_new_shape(studio: Studio) -> None:
