@@ -221,6 +221,22 @@ async def test_make_square_grows_the_short_side(make_studio: StudioMaker) -> Non
     assert height < 64
 
 
+async def test_a_squared_image_zoomed_with_its_text_unchanged_stays_square(
+    make_studio: StudioMaker,
+) -> None:
+    studio = await make_studio(max_upscale_side=256)
+    wide = await _upscale(studio, "a pier --ar 2:1")
+    squared = await _finished(studio, await studio.make_square(OWNER, wide))
+    upscaled = await _finished(studio, await studio.upscale(OWNER, squared, 0))
+    text = studio.remix_text(upscaled)
+    assert "--ar" not in text
+    zoomed = await _finished(studio, await studio.custom_zoom(OWNER, upscaled, f"{text} --zoom 2"))
+    assert zoomed.job.width == zoomed.job.height
+    panned = await _finished(studio, await studio.pan(OWNER, upscaled, PanDirection.RIGHT))
+    assert (panned.job.width, panned.job.height) == (96, 64)
+    assert studio.remix_text(panned).endswith("--ar 3:2")
+
+
 # --- Vary (Region) ----------------------------------------------------------------------
 
 
