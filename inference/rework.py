@@ -110,31 +110,43 @@ def square_placement(source: Size, native: int) -> Placement:
     return zoom_placement(source, native, 1.0, (1, 1))
 
 
-def pan_growth(source: Size, direction: PanDirection, max_side: int) -> float | None:
-    """How much (a share of the side) a pan would add, within 1:4 … 4:1 and the largest
-    side once it is as big as ``source`` again; None when that is too little to offer."""
+def pan_growth(source: Size, native: int, direction: PanDirection, max_side: int) -> float | None:
+    """How much (a share of the side) a pan would add to the image: about half, less where
+    the canvas it makes (:func:`pan_placement`, about the model's native pixel count) would
+    pass 1:4 … 4:1 or ``max_side``; None when that is too little to offer."""
+    frame = _pan_frame(source, native, direction, max_side)
+    return None if frame is None else frame[0] / frame[2] - 1
+
+
+def _pan_frame(
+    source: Size, native: int, direction: PanDirection, max_side: int
+) -> tuple[int, int, int] | None:
+    """A pan's canvas side along ``direction``, the side across it, and the image's side
+    along it in the canvas; None when it would add less than ``MIN_PAN_GROWTH``."""
+    multiple = size_multiple(native)
     along, across = source if direction.horizontal else source[::-1]
-    grown = min(along * (1 + PAN_GROWTH), across * MAX_RATIO, max_side)
-    growth = grown / along - 1
-    return growth if growth >= MIN_PAN_GROWTH else None
+    scale = native / math.sqrt(along * across)
+    canvas_across = _round_to(across * scale, multiple)
+    box_along = round(along * canvas_across / across)
+    wanted = max(_round_to(box_along * (1 + PAN_GROWTH), multiple), box_along + multiple)
+    largest = int(min(canvas_across * MAX_RATIO, max_side)) // multiple * multiple
+    canvas_along = min(wanted, largest)
+    if canvas_across > max_side or canvas_along - box_along < box_along * MIN_PAN_GROWTH:
+        return None
+    return canvas_along, canvas_across, box_along
 
 
 def pan_placement(source: Size, native: int, direction: PanDirection, max_side: int) -> Placement:
     """Pan: the canvas grows by about half on the ``direction`` side (see
     :func:`pan_growth`); the image keeps about the model's native pixel count and the
     whole of the other side."""
-    growth = pan_growth(source, direction, max_side)
-    if growth is None:
+    frame = _pan_frame(source, native, direction, max_side)
+    if frame is None:
         raise ReworkError(
             "this image is as wide (or tall) as a pan may make it: 4:1, or the largest side "
             "this server allows"
         )
-    multiple = size_multiple(native)
-    along, across = source if direction.horizontal else source[::-1]
-    scale = native / math.sqrt(along * across)
-    canvas_across = _round_to(across * scale, multiple)
-    box_along = round(along * canvas_across / across)
-    canvas_along = max(_round_to(box_along * (1 + growth), multiple), box_along + multiple)
+    canvas_along, canvas_across, box_along = frame
     offset = canvas_along - box_along if direction in (PanDirection.LEFT, PanDirection.UP) else 0
     if direction.horizontal:
         return Placement((canvas_along, canvas_across), (offset, 0, box_along, canvas_across))

@@ -102,13 +102,18 @@ def can_make_square(studio: Studio, source: StoredJob) -> bool:
     return _reworkable(source) and source.job.width != source.job.height
 
 
-def can_pan(studio: Studio, source: StoredJob, direction: PanDirection) -> bool:
-    """Whether a pan would still add enough within 1:4 … 4:1 and the largest side."""
-    size = (source.job.width, source.job.height)
-    return (
-        _reworkable(source)
-        and pan_growth(size, direction, studio.config.max_upscale_side) is not None
-    )
+async def can_pan(studio: Studio, source: StoredJob, direction: PanDirection) -> bool:
+    """Whether a pan would still add enough: its canvas, made at about the model's native
+    pixel count, within 1:4 … 4:1 and the largest side. Asks the pool the model's native
+    size (known once the model has run, as it has for the upscale being shown)."""
+    if not _reworkable(source):
+        return False
+    model = await studio._models.find(source.job.model)
+    if model is None:  # no longer runnable
+        return False
+    native = (await studio.pool.model_info(model)).native_size
+    growth = pan_growth(_size(source), native, direction, studio.config.max_upscale_side)
+    return growth is not None
 
 
 def remix_text(studio: Studio, source: StoredJob) -> str:

@@ -103,16 +103,19 @@ def test_pan_grows_the_canvas_by_half_in_its_direction(
     assert pan_placement((1024, 1024), 512, direction, 2048) == Placement(canvas, box)
 
 
-def test_pan_is_bounded_by_four_to_one_and_the_largest_side() -> None:
-    # 3:1 grows to 4:1 at most: a third, not a half.
-    growth = pan_growth((1536, 512), PanDirection.RIGHT, 4096)
-    assert growth == pytest.approx(1 / 3)
+def test_pan_is_bounded_by_four_to_one_and_the_largest_side_of_its_canvas() -> None:
+    # The canvas is made at about the native pixel count: 3:1 at 512² is 960×320, and
+    # grows to 4:1 at most (1280×320): a third, not a half.
     placement = pan_placement((1536, 512), 512, PanDirection.RIGHT, 4096)
-    assert placement.canvas[0] / placement.canvas[1] <= 4
-    assert pan_growth((2048, 512), PanDirection.LEFT, 4096) is None  # 4:1 already
-    assert pan_growth((2048, 512), PanDirection.UP, 4096) == pytest.approx(0.5)
-    assert pan_growth((1024, 1024), PanDirection.RIGHT, 1024) is None  # at the largest side
-    assert pan_growth((1024, 1024), PanDirection.RIGHT, 1280) == pytest.approx(0.25)
+    assert placement == Placement((1280, 320), (0, 0, 960, 320))
+    assert pan_growth((1536, 512), 512, PanDirection.RIGHT, 4096) == pytest.approx(1 / 3)
+    assert pan_growth((2048, 512), 512, PanDirection.LEFT, 4096) is None  # 4:1 already
+    assert pan_growth((2048, 512), 512, PanDirection.UP, 4096) == pytest.approx(0.5)
+    # SDXL's 2048² upscale with the default largest side (2048) pans to 1536×1024.
+    assert pan_growth((2048, 2048), 1024, PanDirection.RIGHT, 2048) == pytest.approx(0.5)
+    # The largest side bounds the canvas made: 1024 + 512 passes 1280, 1024 + 256 does not.
+    assert pan_growth((2048, 2048), 1024, PanDirection.RIGHT, 1280) == pytest.approx(0.25)
+    assert pan_growth((2048, 2048), 1024, PanDirection.RIGHT, 1088) is None  # 1024 + 64
     with pytest.raises(ReworkError, match="4:1"):
         pan_placement((2048, 512), 512, PanDirection.RIGHT, 4096)
 

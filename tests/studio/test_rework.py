@@ -5,6 +5,7 @@ What each plans and records, what it keeps of the original, and what it refuses.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,7 +151,7 @@ async def test_reworks_start_from_an_upscale(studio: Studio) -> None:
     with pytest.raises(StudioError, match="upscaled image"):
         await studio.pan(OWNER, grid, PanDirection.LEFT)
     assert not studio.can_make_square(grid)
-    assert not studio.can_pan(grid, PanDirection.UP)
+    assert not await studio.can_pan(grid, PanDirection.UP)
 
 
 # --- Pan and Make Square ----------------------------------------------------------------
@@ -173,7 +174,7 @@ async def test_pan_grows_the_canvas_by_half_on_that_side(
 ) -> None:
     studio = await make_studio(max_upscale_side=256)
     source = await _upscale(studio)
-    assert studio.can_pan(source, direction)
+    assert await studio.can_pan(source, direction)
     panned = await _finished(studio, await studio.pan(OWNER, source, direction))
     assert panned.record.kind is JobKind.PAN
     assert (panned.job.width, panned.job.height) == canvas
@@ -190,17 +191,35 @@ async def test_pan_grows_the_canvas_by_half_on_that_side(
 async def test_pan_stops_at_four_to_one(make_studio: StudioMaker) -> None:
     studio = await make_studio(max_upscale_side=1024)
     source = await _upscale(studio, "a long pier --ar 4:1")
-    assert not studio.can_pan(source, PanDirection.LEFT)
-    assert studio.can_pan(source, PanDirection.UP)
+    assert not await studio.can_pan(source, PanDirection.LEFT)
+    assert await studio.can_pan(source, PanDirection.UP)
     with pytest.raises(StudioError, match="4:1"):
         await studio.pan(OWNER, source, PanDirection.RIGHT)
 
 
-async def test_pan_stops_at_the_largest_side(make_studio: StudioMaker) -> None:
-    studio = await make_studio(max_upscale_side=192)
-    source = await _upscale(studio, "a pier --ar 2:1")  # 176×96: 16 px short of the limit
-    assert not studio.can_pan(source, PanDirection.RIGHT)
-    assert studio.can_pan(source, PanDirection.DOWN)
+async def test_pan_stops_where_its_canvas_would_pass_the_largest_side(
+    make_studio: StudioMaker,
+) -> None:
+    # The canvas is made at the model's native pixel count (about 64² here), whatever the
+    # upscale's size: a 176×96 upscale pans right to 128×48, down to 88×72. The operator
+    # lowered the largest side to 96 px since it was made.
+    studio = await make_studio(max_upscale_side=256)
+    source = await _upscale(studio, "a pier --ar 2:1")
+    studio.config = dataclasses.replace(studio.config, max_upscale_side=96)
+    assert not await studio.can_pan(source, PanDirection.RIGHT)
+    assert await studio.can_pan(source, PanDirection.DOWN)
+    with pytest.raises(StudioError, match="largest side"):
+        await studio.pan(OWNER, source, PanDirection.RIGHT)
+
+
+async def test_an_upscale_at_the_largest_side_still_pans(make_studio: StudioMaker) -> None:
+    # As SDXL's 2048² upscale with the default largest side, 2048: its pan is 1536×1024.
+    studio = await make_studio(max_upscale_side=128)
+    source = await _upscale(studio)
+    assert (source.job.width, source.job.height) == (128, 128)
+    assert await studio.can_pan(source, PanDirection.RIGHT)
+    panned = await _finished(studio, await studio.pan(OWNER, source, PanDirection.RIGHT))
+    assert (panned.job.width, panned.job.height) == (96, 64)
 
 
 async def test_make_square_grows_the_short_side(make_studio: StudioMaker) -> None:
