@@ -32,6 +32,8 @@ MAX_RATIO = 4.0
 #: Pixels over which a kept area fades into the made one (A1111's "Mask blur"); the made
 #: area reaches this far into the kept one, so the fade is over new pixels.
 MASK_BLUR = 8
+#: A mask pixel at least this bright (after any transparency is laid over black) is marked.
+MARKED_FROM = 128
 
 
 class PanDirection(StrEnum):
@@ -167,35 +169,38 @@ class MaskError(ValueError):
 
 
 def read_mask(png: bytes, size: Size) -> Image.Image:
-    """A member's mask (PNG, the size of the image; any non-black pixel = make again) as an
-    ``L`` image of 0 and 255. Raises MaskError for anything else, or an empty mask."""
+    """A member's mask (a PNG the size of the image) as an ``L`` image of 255 where marked
+    and 0 elsewhere: a pixel is marked where, laid over black (so a transparent one is
+    black), it is at least ``MARKED_FROM`` bright; the brush's soft edge is half in, half
+    out. The size is checked before any pixel is decoded. Raises MaskError for anything
+    else, or a mask that marks nothing. It decodes the whole image: call it off the event
+    loop."""
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise MaskError("the mask must be a PNG image")
+        raise MaskError("The mask must be a PNG image.")
     try:
         with Image.open(io.BytesIO(png)) as opened:
             if opened.size != size:
                 raise MaskError(
-                    f"the mask is {opened.size[0]}×{opened.size[1]} but the image is "
-                    f"{size[0]}×{size[1]}; draw it on the image itself"
+                    f"The mask is {opened.size[0]}×{opened.size[1]} but the image is "
+                    f"{size[0]}×{size[1]}; mark the area on the image itself."
                 )
             opened.load()
             marked = _marked(opened)
     except MaskError:
         raise
     except (OSError, ValueError, Image.DecompressionBombError):
-        raise MaskError("the mask is not a readable PNG image") from None
+        raise MaskError("The mask is not a readable PNG image.") from None
     if not marked.getbbox():
-        raise MaskError("the mask marks nothing: paint over the part to make again")
+        raise MaskError(
+            "Nothing is marked: paint over (or draw around) the part of the image to redo."
+        )
     return marked
 
 
 def _marked(image: Image.Image) -> Image.Image:
-    """255 where any colour channel is non-zero (and, with transparency, visible)."""
-    rgba = np.asarray(image.convert("RGBA"))
-    painted = rgba[..., :3].max(axis=2) > 0
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        painted &= rgba[..., 3] > 0
-    return Image.fromarray(np.where(painted, 255, 0).astype(np.uint8), mode="L")
+    ground = Image.new("RGBA", image.size, (0, 0, 0, 255))
+    ground.alpha_composite(image.convert("RGBA"))
+    return ground.convert("L").point(lambda value: 255 if value >= MARKED_FROM else 0)
 
 
 def canvas_start(source: Image.Image, placement: Placement) -> Image.Image:

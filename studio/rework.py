@@ -247,11 +247,11 @@ async def vary_region(
     moderator: bool = False,
     place: JobPlace | None = None,
 ) -> JobHandle:
-    """Vary (Region): the pixels ``mask_png`` marks (non-black; a PNG the size of the
-    image) are made again, the rest kept. The mask is stored with the job."""
+    """Vary (Region): the pixels ``mask_png`` marks (a PNG the size of the image; see
+    ``read_mask``) are made again, the rest kept. The mask is stored with the job."""
     image = _reworked_image(source)
     try:
-        mask = read_mask(mask_png, (image.width, image.height))
+        mask = await asyncio.to_thread(read_mask, mask_png, (image.width, image.height))
     except MaskError as error:
         raise _in_words(error) from None
     job = await _follow_up_job(studio, user_id, source, prompt, moderator, place)

@@ -133,14 +133,19 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_mask_marks_its_non_black_pixels() -> None:
+def test_a_mask_marks_its_bright_visible_pixels() -> None:
     drawn = Image.new("RGBA", (16, 8), (0, 0, 0, 0))
     ImageDraw.Draw(drawn).rectangle((2, 2, 5, 5), fill=(255, 255, 255, 255))
-    drawn.putpixel((10, 1), (255, 0, 0, 0))  # painted but invisible: not marked
+    drawn.putpixel((10, 1), (255, 255, 255, 0))  # painted but invisible: not marked
+    drawn.putpixel((11, 1), (255, 255, 255, 100))  # the brush's faint edge: not marked
+    drawn.putpixel((12, 1), (60, 60, 60, 255))  # dark grey: not marked
+    drawn.putpixel((13, 1), (200, 200, 200, 255))  # bright enough
     mask = read_mask(_png(drawn), (16, 8))
+    assert set(mask.tobytes()) == {0, 255}
     marked = np.asarray(mask) > 0
-    assert marked.sum() == 16
+    assert marked.sum() == 17
     assert marked[2:6, 2:6].all()
+    assert marked[1, 13]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +154,7 @@ def test_a_mask_marks_its_non_black_pixels() -> None:
         (b"not a png", "must be a PNG"),
         (b"\x89PNG\r\n\x1a\ngarbage", "not a readable PNG"),
         (_png(Image.new("L", (8, 8), 255)), "8×8 but the image is 16×8"),
-        (_png(Image.new("L", (16, 8), 0)), "marks nothing"),
+        (_png(Image.new("L", (16, 8), 0)), "Nothing is marked"),
     ],
 )
 def test_an_unusable_mask_is_refused(data: bytes, message: str) -> None:

@@ -286,7 +286,7 @@ async def test_vary_region_refuses_a_mask_it_cannot_use(studio: Studio) -> None:
     wrong_size = Image.new("L", (64, 64), 255)
     with pytest.raises(StudioError, match="64×64 but the image is 128×128"):
         await studio.vary_region(OWNER, source, _png(wrong_size))
-    with pytest.raises(StudioError, match="marks nothing"):
+    with pytest.raises(StudioError, match="Nothing is marked"):
         await studio.vary_region(OWNER, source, _png(Image.new("L", (128, 128), 0)))
     with pytest.raises(StudioError, match="must be a PNG"):
         await studio.vary_region(OWNER, source, b"GIF89a....")
