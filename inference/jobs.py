@@ -357,15 +357,17 @@ def plan_rework(
     kind: JobKind,
     image_path: str,
     placement: Placement,
-    request: ImagineRequest | None = None,
     mask: tuple[str, str] | None = None,
     checkpoint: InpaintCheckpoint | None = None,
     defaults: EngineDefaults,
 ) -> GenerationJob:
     """Zoom, pan, square or region: four new images of ``placement``'s canvas with the image
-    at ``image_path`` in its box. ``request``: a remixed prompt (default: the parent's);
-    ``mask``: (path, SHA-256) of a region's mask."""
-    request = request or parent.request
+    at ``image_path`` in its box (``parent`` carries the prompt, remixed or not);
+    ``mask``: (path, SHA-256) of a region's mask. The request's ``--ar`` becomes the
+    canvas's own ratio, so what is typed again (Remix, Custom Zoom) keeps its shape."""
+    width, height = placement.canvas
+    divisor = math.gcd(width, height)
+    request = replace(parent.request, aspect=(width // divisor, height // divisor))
     return replace(
         parent,
         kind=kind,

@@ -32,6 +32,8 @@ MAX_RATIO = 4.0
 #: Pixels over which a kept area fades into the made one (A1111's "Mask blur"); the made
 #: area reaches this far into the kept one, so the fade is over new pixels.
 MASK_BLUR = 8
+#: A mask pixel at least this bright (after any transparency is laid over black) is marked.
+MARKED_FROM = 128
 
 
 class PanDirection(StrEnum):
@@ -110,31 +112,43 @@ def square_placement(source: Size, native: int) -> Placement:
     return zoom_placement(source, native, 1.0, (1, 1))
 
 
-def pan_growth(source: Size, direction: PanDirection, max_side: int) -> float | None:
-    """How much (a share of the side) a pan would add, within 1:4 … 4:1 and the largest
-    side once it is as big as ``source`` again; None when that is too little to offer."""
+def pan_growth(source: Size, native: int, direction: PanDirection, max_side: int) -> float | None:
+    """How much (a share of the side) a pan would add to the image: about half, less where
+    the canvas it makes (:func:`pan_placement`, about the model's native pixel count) would
+    pass 1:4 … 4:1 or ``max_side``; None when that is too little to offer."""
+    frame = _pan_frame(source, native, direction, max_side)
+    return None if frame is None else frame[0] / frame[2] - 1
+
+
+def _pan_frame(
+    source: Size, native: int, direction: PanDirection, max_side: int
+) -> tuple[int, int, int] | None:
+    """A pan's canvas side along ``direction``, the side across it, and the image's side
+    along it in the canvas; None when it would add less than ``MIN_PAN_GROWTH``."""
+    multiple = size_multiple(native)
     along, across = source if direction.horizontal else source[::-1]
-    grown = min(along * (1 + PAN_GROWTH), across * MAX_RATIO, max_side)
-    growth = grown / along - 1
-    return growth if growth >= MIN_PAN_GROWTH else None
+    scale = native / math.sqrt(along * across)
+    canvas_across = _round_to(across * scale, multiple)
+    box_along = round(along * canvas_across / across)
+    wanted = max(_round_to(box_along * (1 + PAN_GROWTH), multiple), box_along + multiple)
+    largest = int(min(canvas_across * MAX_RATIO, max_side)) // multiple * multiple
+    canvas_along = min(wanted, largest)
+    if canvas_across > max_side or canvas_along - box_along < box_along * MIN_PAN_GROWTH:
+        return None
+    return canvas_along, canvas_across, box_along
 
 
 def pan_placement(source: Size, native: int, direction: PanDirection, max_side: int) -> Placement:
     """Pan: the canvas grows by about half on the ``direction`` side (see
     :func:`pan_growth`); the image keeps about the model's native pixel count and the
     whole of the other side."""
-    growth = pan_growth(source, direction, max_side)
-    if growth is None:
+    frame = _pan_frame(source, native, direction, max_side)
+    if frame is None:
         raise ReworkError(
             "this image is as wide (or tall) as a pan may make it: 4:1, or the largest side "
             "this server allows"
         )
-    multiple = size_multiple(native)
-    along, across = source if direction.horizontal else source[::-1]
-    scale = native / math.sqrt(along * across)
-    canvas_across = _round_to(across * scale, multiple)
-    box_along = round(along * canvas_across / across)
-    canvas_along = max(_round_to(box_along * (1 + growth), multiple), box_along + multiple)
+    canvas_along, canvas_across, box_along = frame
     offset = canvas_along - box_along if direction in (PanDirection.LEFT, PanDirection.UP) else 0
     if direction.horizontal:
         return Placement((canvas_along, canvas_across), (offset, 0, box_along, canvas_across))
@@ -155,35 +169,38 @@ class MaskError(ValueError):
 
 
 def read_mask(png: bytes, size: Size) -> Image.Image:
-    """A member's mask (PNG, the size of the image; any non-black pixel = make again) as an
-    ``L`` image of 0 and 255. Raises MaskError for anything else, or an empty mask."""
+    """A member's mask (a PNG the size of the image) as an ``L`` image of 255 where marked
+    and 0 elsewhere: a pixel is marked where, laid over black (so a transparent one is
+    black), it is at least ``MARKED_FROM`` bright; the brush's soft edge is half in, half
+    out. The size is checked before any pixel is decoded. Raises MaskError for anything
+    else, or a mask that marks nothing. It decodes the whole image: call it off the event
+    loop."""
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise MaskError("the mask must be a PNG image")
+        raise MaskError("The mask must be a PNG image.")
     try:
         with Image.open(io.BytesIO(png)) as opened:
             if opened.size != size:
                 raise MaskError(
-                    f"the mask is {opened.size[0]}×{opened.size[1]} but the image is "
-                    f"{size[0]}×{size[1]}; draw it on the image itself"
+                    f"The mask is {opened.size[0]}×{opened.size[1]} but the image is "
+                    f"{size[0]}×{size[1]}; mark the area on the image itself."
                 )
             opened.load()
             marked = _marked(opened)
     except MaskError:
         raise
     except (OSError, ValueError, Image.DecompressionBombError):
-        raise MaskError("the mask is not a readable PNG image") from None
+        raise MaskError("The mask is not a readable PNG image.") from None
     if not marked.getbbox():
-        raise MaskError("the mask marks nothing: paint over the part to make again")
+        raise MaskError(
+            "Nothing is marked: paint over (or draw around) the part of the image to redo."
+        )
     return marked
 
 
 def _marked(image: Image.Image) -> Image.Image:
-    """255 where any colour channel is non-zero (and, with transparency, visible)."""
-    rgba = np.asarray(image.convert("RGBA"))
-    painted = rgba[..., :3].max(axis=2) > 0
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        painted &= rgba[..., 3] > 0
-    return Image.fromarray(np.where(painted, 255, 0).astype(np.uint8), mode="L")
+    ground = Image.new("RGBA", image.size, (0, 0, 0, 255))
+    ground.alpha_composite(image.convert("RGBA"))
+    return ground.convert("L").point(lambda value: 255 if value >= MARKED_FROM else 0)
 
 
 def canvas_start(source: Image.Image, placement: Placement) -> Image.Image:

@@ -7,21 +7,22 @@ is posted there (as a reply to the upscaled image's message). The web knows no D
 ``on_queued`` tells the bot about the job, and the bot follows and delivers it.
 
 Only type names are taken from ``studio.service``: the web studio imports this module and
-must not pull in the inference engine.
+must not pull in the inference engine (``inference.rework``, the mask reader, is plain
+geometry and Pillow, without torch).
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image, UnidentifiedImageError
-
 from db.job_messages import JobPlace, get_job_message
 from db.jobs import JobKind
+from inference.rework import MaskError, read_mask
 from studio.editor_links import EditorLink, EditorLinks
 from studio.errors import StudioError
 from studio.public_work import public_id_once_done
@@ -29,10 +30,6 @@ from studio.public_work import public_id_once_done
 if TYPE_CHECKING:
     from inference.pool.handle import JobHandle
     from studio.service import StoredJob, Studio
-
-#: A mask pixel at least this bright (after any transparency is laid over black) is marked;
-#: the brush's soft edge is half in, half out.
-MARKED_FROM = 128
 
 
 class RegionMaskError(StudioError):
@@ -73,28 +70,14 @@ class RegionQueued:
 
 
 def region_mask(png: bytes, width: int, height: int) -> bytes:
-    """``png`` as the engine's mask: a greyscale PNG of the image's size, 255 where the
-    member marked the area and 0 elsewhere. Refused (RegionMaskError): not a PNG, another
-    size (checked before the pixels are decoded), nothing marked."""
+    """``png`` as the engine's mask (``inference.rework.read_mask``, which says what is
+    marked and what is refused): a greyscale PNG of the image's size, 255 where the member
+    marked the area and 0 elsewhere. Raises RegionMaskError. Decodes the whole image: call
+    it off the event loop."""
     try:
-        with Image.open(io.BytesIO(png)) as image:
-            if image.format != "PNG":
-                raise RegionMaskError("The mask must be a PNG image.")
-            if image.size != (width, height):
-                raise RegionMaskError(
-                    f"The mask is {image.width}×{image.height} but the image is "
-                    f"{width}×{height}; reload the editor and mark the area again."
-                )
-            drawn = image.convert("RGBA")  # decodes the pixels
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise RegionMaskError("The mask must be a PNG image.") from None
-    ground = Image.new("RGBA", drawn.size, (0, 0, 0, 255))
-    ground.alpha_composite(drawn)
-    marked = ground.convert("L").point(lambda value: 255 if value >= MARKED_FROM else 0)
-    if marked.getbbox() is None:
-        raise RegionMaskError(
-            "Nothing is marked: paint over (or draw around) the part of the image to redo."
-        )
+        marked = read_mask(png, (width, height))
+    except MaskError as error:
+        raise RegionMaskError(str(error)) from None
     out = io.BytesIO()
     marked.save(out, format="PNG")
     return out.getvalue()
@@ -150,7 +133,7 @@ class RegionEditor:
         """Queue Vary (Region) of job ``job_id``'s image for ``member_id``: the area marked
         in ``mask_png``, regenerated from ``prompt`` (checked like /imagine's)."""
         source = await self._usable(job_id, member_id)
-        mask = region_mask(mask_png, source.job.width, source.job.height)
+        mask = await asyncio.to_thread(region_mask, mask_png, source.job.width, source.job.height)
         where = await get_job_message(self._studio.db, job_id)
         # No interaction made this job: that is what makes it reply to its parent's message.
         place = None if where is None else JobPlace(where.guild_id, where.channel_id)

@@ -102,13 +102,18 @@ def can_make_square(studio: Studio, source: StoredJob) -> bool:
     return _reworkable(source) and source.job.width != source.job.height
 
 
-def can_pan(studio: Studio, source: StoredJob, direction: PanDirection) -> bool:
-    """Whether a pan would still add enough within 1:4 … 4:1 and the largest side."""
-    size = (source.job.width, source.job.height)
-    return (
-        _reworkable(source)
-        and pan_growth(size, direction, studio.config.max_upscale_side) is not None
-    )
+async def can_pan(studio: Studio, source: StoredJob, direction: PanDirection) -> bool:
+    """Whether a pan would still add enough: its canvas, made at about the model's native
+    pixel count, within 1:4 … 4:1 and the largest side. Asks the pool the model's native
+    size (known once the model has run, as it has for the upscale being shown)."""
+    if not _reworkable(source):
+        return False
+    model = await studio._models.find(source.job.model)
+    if model is None:  # no longer runnable
+        return False
+    native = (await studio.pool.model_info(model)).native_size
+    growth = pan_growth(_size(source), native, direction, studio.config.max_upscale_side)
+    return growth is not None
 
 
 def remix_text(studio: Studio, source: StoredJob) -> str:
@@ -242,11 +247,11 @@ async def vary_region(
     moderator: bool = False,
     place: JobPlace | None = None,
 ) -> JobHandle:
-    """Vary (Region): the pixels ``mask_png`` marks (non-black; a PNG the size of the
-    image) are made again, the rest kept. The mask is stored with the job."""
+    """Vary (Region): the pixels ``mask_png`` marks (a PNG the size of the image; see
+    ``read_mask``) are made again, the rest kept. The mask is stored with the job."""
     image = _reworked_image(source)
     try:
-        mask = read_mask(mask_png, (image.width, image.height))
+        mask = await asyncio.to_thread(read_mask, mask_png, (image.width, image.height))
     except MaskError as error:
         raise _in_words(error) from None
     job = await _follow_up_job(studio, user_id, source, prompt, moderator, place)
@@ -366,7 +371,7 @@ async def remixed(
     checked as ``/imagine`` checks them: the parser's limits, the server's banned
     words, the model and LoRAs the member may use. Without ``--model`` in ``text`` it
     stays on ``job``'s model. Size and seed stay the caller's to plan."""
-    requests = await studio.requests_for(user_id, text)
+    requests = await studio.remix_requests(user_id, text)
     if len(requests) != 1:
         raise ParamError(
             "a remix makes one job: leave out {…} alternatives and --repeat", "--repeat"

@@ -57,7 +57,7 @@ from studio.errors import StudioError
 from studio.loras import applied, as_defaults, lora_uses, lora_versions, recommended_for
 from studio.models import RegisteredModels, model_ref
 from studio.moderation import matched_words
-from studio.preferences import apply_preferences
+from studio.preferences import apply_preferences, expand_options
 from studio.visibility import check_visible
 
 #: Lineage deeper than this is cut short (a chain of variations of variations…).
@@ -160,7 +160,21 @@ class Studio:
                 defaults["model"] = prefs.model
             if prepared.suffix_flags:
                 defaults.update(parse_flags(prepared.suffix_flags, limits))
-        requests = parse(text, limits, defaults)
+        return await self._parsed(user_id, text, defaults)
+
+    async def remix_requests(self, user_id: int, text: str) -> list[ImagineRequest]:
+        """Parse a remix's edited ``text``: the member's ``/prefer option`` names expanded
+        as for ``/imagine``, but neither their suffix nor their preferred defaults added,
+        for the text was prefilled from a job's request, which carries them already
+        (adding the suffix again would repeat it with each remix). Raises ParamError."""
+        return await self._parsed(
+            user_id, expand_options(text.strip(), await user_options(self.db, user_id)), {}
+        )
+
+    async def _parsed(
+        self, user_id: int, text: str, defaults: dict[str, object]
+    ) -> list[ImagineRequest]:
+        requests = parse(text, self.config.parse_limits, defaults)
         return [
             await self._with_recommended(user_id, text, index, request, defaults)
             for index, request in enumerate(requests)

@@ -56,10 +56,9 @@ async def result_view(
     if source.job.kind is not JobKind.UPSCALE:
         return grid_view(source.id)
     studio = resources.studio
+    pans = [action for action, way in PAN_DIRECTIONS.items() if await studio.can_pan(source, way)]
     reworks = Reworks(
-        upscale=studio.can_upscale(source),
-        square=studio.can_make_square(source),
-        pans=[action for action, way in PAN_DIRECTIONS.items() if studio.can_pan(source, way)],
+        upscale=studio.can_upscale(source), square=studio.can_make_square(source), pans=pans
     )
     return upscale_view(
         source.id,

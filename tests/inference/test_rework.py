@@ -103,16 +103,19 @@ def test_pan_grows_the_canvas_by_half_in_its_direction(
     assert pan_placement((1024, 1024), 512, direction, 2048) == Placement(canvas, box)
 
 
-def test_pan_is_bounded_by_four_to_one_and_the_largest_side() -> None:
-    # 3:1 grows to 4:1 at most: a third, not a half.
-    growth = pan_growth((1536, 512), PanDirection.RIGHT, 4096)
-    assert growth == pytest.approx(1 / 3)
+def test_pan_is_bounded_by_four_to_one_and_the_largest_side_of_its_canvas() -> None:
+    # The canvas is made at about the native pixel count: 3:1 at 512² is 960×320, and
+    # grows to 4:1 at most (1280×320): a third, not a half.
     placement = pan_placement((1536, 512), 512, PanDirection.RIGHT, 4096)
-    assert placement.canvas[0] / placement.canvas[1] <= 4
-    assert pan_growth((2048, 512), PanDirection.LEFT, 4096) is None  # 4:1 already
-    assert pan_growth((2048, 512), PanDirection.UP, 4096) == pytest.approx(0.5)
-    assert pan_growth((1024, 1024), PanDirection.RIGHT, 1024) is None  # at the largest side
-    assert pan_growth((1024, 1024), PanDirection.RIGHT, 1280) == pytest.approx(0.25)
+    assert placement == Placement((1280, 320), (0, 0, 960, 320))
+    assert pan_growth((1536, 512), 512, PanDirection.RIGHT, 4096) == pytest.approx(1 / 3)
+    assert pan_growth((2048, 512), 512, PanDirection.LEFT, 4096) is None  # 4:1 already
+    assert pan_growth((2048, 512), 512, PanDirection.UP, 4096) == pytest.approx(0.5)
+    # SDXL's 2048² upscale with the default largest side (2048) pans to 1536×1024.
+    assert pan_growth((2048, 2048), 1024, PanDirection.RIGHT, 2048) == pytest.approx(0.5)
+    # The largest side bounds the canvas made: 1024 + 512 passes 1280, 1024 + 256 does not.
+    assert pan_growth((2048, 2048), 1024, PanDirection.RIGHT, 1280) == pytest.approx(0.25)
+    assert pan_growth((2048, 2048), 1024, PanDirection.RIGHT, 1088) is None  # 1024 + 64
     with pytest.raises(ReworkError, match="4:1"):
         pan_placement((2048, 512), 512, PanDirection.RIGHT, 4096)
 
@@ -130,14 +133,19 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def test_a_mask_marks_its_non_black_pixels() -> None:
+def test_a_mask_marks_its_bright_visible_pixels() -> None:
     drawn = Image.new("RGBA", (16, 8), (0, 0, 0, 0))
     ImageDraw.Draw(drawn).rectangle((2, 2, 5, 5), fill=(255, 255, 255, 255))
-    drawn.putpixel((10, 1), (255, 0, 0, 0))  # painted but invisible: not marked
+    drawn.putpixel((10, 1), (255, 255, 255, 0))  # painted but invisible: not marked
+    drawn.putpixel((11, 1), (255, 255, 255, 100))  # the brush's faint edge: not marked
+    drawn.putpixel((12, 1), (60, 60, 60, 255))  # dark grey: not marked
+    drawn.putpixel((13, 1), (200, 200, 200, 255))  # bright enough
     mask = read_mask(_png(drawn), (16, 8))
+    assert set(mask.tobytes()) == {0, 255}
     marked = np.asarray(mask) > 0
-    assert marked.sum() == 16
+    assert marked.sum() == 17
     assert marked[2:6, 2:6].all()
+    assert marked[1, 13]
 
 
 @pytest.mark.parametrize(
@@ -146,7 +154,7 @@ def test_a_mask_marks_its_non_black_pixels() -> None:
         (b"not a png", "must be a PNG"),
         (b"\x89PNG\r\n\x1a\ngarbage", "not a readable PNG"),
         (_png(Image.new("L", (8, 8), 255)), "8×8 but the image is 16×8"),
-        (_png(Image.new("L", (16, 8), 0)), "marks nothing"),
+        (_png(Image.new("L", (16, 8), 0)), "Nothing is marked"),
     ],
 )
 def test_an_unusable_mask_is_refused(data: bytes, message: str) -> None:

@@ -5,6 +5,7 @@ What each plans and records, what it keeps of the original, and what it refuses.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from PIL import Image, ImageDraw
 from db.guilds import add_banned_words
 from db.job_messages import JobPlace
 from db.jobs import JobKind, JobStatus
+from db.users import UserSettings, save_user_settings, set_user_option
 from inference.params import ParamError
 from inference.pool.handle import JobHandle
 from inference.pool.queue import QueueLimitError
@@ -149,7 +151,7 @@ async def test_reworks_start_from_an_upscale(studio: Studio) -> None:
     with pytest.raises(StudioError, match="upscaled image"):
         await studio.pan(OWNER, grid, PanDirection.LEFT)
     assert not studio.can_make_square(grid)
-    assert not studio.can_pan(grid, PanDirection.UP)
+    assert not await studio.can_pan(grid, PanDirection.UP)
 
 
 # --- Pan and Make Square ----------------------------------------------------------------
@@ -172,7 +174,7 @@ async def test_pan_grows_the_canvas_by_half_on_that_side(
 ) -> None:
     studio = await make_studio(max_upscale_side=256)
     source = await _upscale(studio)
-    assert studio.can_pan(source, direction)
+    assert await studio.can_pan(source, direction)
     panned = await _finished(studio, await studio.pan(OWNER, source, direction))
     assert panned.record.kind is JobKind.PAN
     assert (panned.job.width, panned.job.height) == canvas
@@ -189,17 +191,35 @@ async def test_pan_grows_the_canvas_by_half_on_that_side(
 async def test_pan_stops_at_four_to_one(make_studio: StudioMaker) -> None:
     studio = await make_studio(max_upscale_side=1024)
     source = await _upscale(studio, "a long pier --ar 4:1")
-    assert not studio.can_pan(source, PanDirection.LEFT)
-    assert studio.can_pan(source, PanDirection.UP)
+    assert not await studio.can_pan(source, PanDirection.LEFT)
+    assert await studio.can_pan(source, PanDirection.UP)
     with pytest.raises(StudioError, match="4:1"):
         await studio.pan(OWNER, source, PanDirection.RIGHT)
 
 
-async def test_pan_stops_at_the_largest_side(make_studio: StudioMaker) -> None:
-    studio = await make_studio(max_upscale_side=192)
-    source = await _upscale(studio, "a pier --ar 2:1")  # 176×96: 16 px short of the limit
-    assert not studio.can_pan(source, PanDirection.RIGHT)
-    assert studio.can_pan(source, PanDirection.DOWN)
+async def test_pan_stops_where_its_canvas_would_pass_the_largest_side(
+    make_studio: StudioMaker,
+) -> None:
+    # The canvas is made at the model's native pixel count (about 64² here), whatever the
+    # upscale's size: a 176×96 upscale pans right to 128×48, down to 88×72. The operator
+    # lowered the largest side to 96 px since it was made.
+    studio = await make_studio(max_upscale_side=256)
+    source = await _upscale(studio, "a pier --ar 2:1")
+    studio.config = dataclasses.replace(studio.config, max_upscale_side=96)
+    assert not await studio.can_pan(source, PanDirection.RIGHT)
+    assert await studio.can_pan(source, PanDirection.DOWN)
+    with pytest.raises(StudioError, match="largest side"):
+        await studio.pan(OWNER, source, PanDirection.RIGHT)
+
+
+async def test_an_upscale_at_the_largest_side_still_pans(make_studio: StudioMaker) -> None:
+    # As SDXL's 2048² upscale with the default largest side, 2048: its pan is 1536×1024.
+    studio = await make_studio(max_upscale_side=128)
+    source = await _upscale(studio)
+    assert (source.job.width, source.job.height) == (128, 128)
+    assert await studio.can_pan(source, PanDirection.RIGHT)
+    panned = await _finished(studio, await studio.pan(OWNER, source, PanDirection.RIGHT))
+    assert (panned.job.width, panned.job.height) == (96, 64)
 
 
 async def test_make_square_grows_the_short_side(make_studio: StudioMaker) -> None:
@@ -218,6 +238,22 @@ async def test_make_square_grows_the_short_side(make_studio: StudioMaker) -> Non
     assert (x, width) == (0, 64)
     assert y > 0
     assert height < 64
+
+
+async def test_a_squared_image_zoomed_with_its_text_unchanged_stays_square(
+    make_studio: StudioMaker,
+) -> None:
+    studio = await make_studio(max_upscale_side=256)
+    wide = await _upscale(studio, "a pier --ar 2:1")
+    squared = await _finished(studio, await studio.make_square(OWNER, wide))
+    upscaled = await _finished(studio, await studio.upscale(OWNER, squared, 0))
+    text = studio.remix_text(upscaled)
+    assert "--ar" not in text
+    zoomed = await _finished(studio, await studio.custom_zoom(OWNER, upscaled, f"{text} --zoom 2"))
+    assert zoomed.job.width == zoomed.job.height
+    panned = await _finished(studio, await studio.pan(OWNER, upscaled, PanDirection.RIGHT))
+    assert (panned.job.width, panned.job.height) == (96, 64)
+    assert studio.remix_text(panned).endswith("--ar 3:2")
 
 
 # --- Vary (Region) ----------------------------------------------------------------------
@@ -250,7 +286,7 @@ async def test_vary_region_refuses_a_mask_it_cannot_use(studio: Studio) -> None:
     wrong_size = Image.new("L", (64, 64), 255)
     with pytest.raises(StudioError, match="64×64 but the image is 128×128"):
         await studio.vary_region(OWNER, source, _png(wrong_size))
-    with pytest.raises(StudioError, match="marks nothing"):
+    with pytest.raises(StudioError, match="Nothing is marked"):
         await studio.vary_region(OWNER, source, _png(Image.new("L", (128, 128), 0)))
     with pytest.raises(StudioError, match="must be a PNG"):
         await studio.vary_region(OWNER, source, b"GIF89a....")
@@ -308,6 +344,23 @@ async def test_a_remixed_zoom_and_variation_use_the_edited_prompt(studio: Studio
     assert varied.record.kind is JobKind.VARIATION
     assert varied.job.request.prompt == "a lighthouse at night"
     assert (varied.job.width, varied.job.height) == (64, 64)
+
+
+async def test_a_remix_unchanged_keeps_the_suffix_once(studio: Studio) -> None:
+    await save_user_settings(studio.db, UserSettings(OWNER, suffix="cinematic lighting --s 50"))
+    await set_user_option(studio.db, OWNER, "moody", "--chaos 30")
+    source = await _upscale(studio, "a fox")
+    assert source.job.request.prompt == "a fox cinematic lighting"
+    text = studio.remix_text(source)
+    zoomed = await _finished(studio, await studio.zoom_out(OWNER, source, 2.0, prompt=text))
+    assert zoomed.job.request.prompt == "a fox cinematic lighting"
+    assert zoomed.job.request.stylize == 50
+    # The member's options are still theirs to type in a remix.
+    varied = await _finished(
+        studio, await studio.vary(OWNER, zoomed, 0, None, prompt=f"{text} --moody")
+    )
+    assert varied.job.request.prompt == "a fox cinematic lighting"
+    assert varied.job.request.chaos == 30
 
 
 async def test_a_remixed_reroll_takes_the_new_shape(studio: Studio) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from math import gcd
 
 import pytest
 
@@ -192,7 +193,14 @@ def test_a_zoom_header_and_lineage_name_its_factor(
     factor: float, aspect: tuple[int, int] | None, shown: str
 ) -> None:
     zoomed = _rework(JobKind.ZOOM, zoom_placement(SOURCE, NATIVE, factor, aspect))
-    assert render.header(zoomed, OWNER, 0, FAST) == (f"**a barn --ar 2:1** — {shown} by <@{OWNER}>")
+    width, height = zoomed.width, zoomed.height
+    ratio = (
+        ""
+        if width == height
+        else f" --ar {width // gcd(width, height)}:{height // gcd(width, height)}"
+    )
+    # The header's --ar is the new canvas's own shape.
+    assert render.header(zoomed, OWNER, 0, FAST) == (f"**a barn{ratio}** — {shown} by <@{OWNER}>")
     record = _record(18, JobKind.ZOOM, 15, 0, zoomed)
     assert render.describe(record, FAST) == f"#18 {shown} of #15"
     assert render.made_from(record, FAST) == f"{shown} of #15"

@@ -166,6 +166,22 @@ async def test_custom_zoom_opens_the_prompt_with_its_zoom_and_uses_what_was_type
     assert job.params["width"] > job.params["height"]  # --ar 3:2
 
 
+async def test_custom_zoom_submitted_unchanged_keeps_the_suffix_once(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await bots.start()
+    suffix = await fake.slash("prefer suffix", {"text": "cinematic lighting"}, user=alice)
+    await suffix.wait_original()
+    upscaled = await _upscaled(fake, alice, "a fox")
+    form = await _form(fake, upscaled, "zoomc", alice)
+    prefilled = _prompt_of(form)
+    assert prefilled.startswith("a fox cinematic lighting")
+    submitted = await fake.submit_modal(form, {PROMPT_INPUT: prefilled}, user=alice)
+    job = await _job(bot.db, await submitted.wait_original(is_result, timeout=30))
+    assert job.kind is JobKind.ZOOM
+    assert job.prompt.count("cinematic lighting") == 1
+
+
 # --- Remix ---------------------------------------------------------------------------------
 
 
