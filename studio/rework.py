@@ -285,11 +285,7 @@ async def upscale_refined(
     """Upscale (Subtle) / (Creative): the upscale at twice its size again, refined at the
     operator's subtle or creative strength."""
     image = _reworked_image(source)
-    if not studio.can_upscale(source):
-        raise StudioError(
-            f"this image is {source.job.width}×{source.job.height}; upscaling again would "
-            f"pass the largest side this server allows ({studio.config.max_upscale_side} px)"
-        )
+    studio.check_upscale(source)
     defaults = studio.config.defaults
     strength = (
         defaults.upscale_subtle_strength

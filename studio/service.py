@@ -416,6 +416,14 @@ class Studio:
         factor = self.config.defaults.upscale_factor
         return max(source.job.width, source.job.height) * factor <= self.config.max_upscale_side
 
+    def check_upscale(self, source: StoredJob) -> None:
+        """Refuse, in words, one more 2× of ``source`` past the largest side allowed."""
+        if not self.can_upscale(source):
+            raise StudioError(
+                f"this image is {source.job.width}×{source.job.height}; upscaling again would "
+                f"pass the largest side this server allows ({self.config.max_upscale_side} px)"
+            )
+
     async def upscale(
         self,
         user_id: int,
@@ -427,11 +435,7 @@ class Studio:
     ) -> JobHandle:
         """U*n* / Upscale 2×: image ``index`` at twice the size, refined."""
         image = source.image(index)
-        if not self.can_upscale(source):
-            raise StudioError(
-                f"this image is {source.job.width}×{source.job.height}; upscaling again would "
-                f"pass the largest side this server allows ({self.config.max_upscale_side} px)"
-            )
+        self.check_upscale(source)
         job = plan_upscale(
             source.job, index=index, image_path=image.path, defaults=self.config.defaults
         )
