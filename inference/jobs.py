@@ -101,6 +101,24 @@ class InpaintCheckpoint:
 
 
 @dataclass(frozen=True)
+class ImagePrompt:
+    """An image a job is conditioned on (an image prompt, or one of /blend's images): the
+    checked copy the studio made of it (a PNG in the data folder's inputs), that copy's
+    SHA-256, and where the member's image came from."""
+
+    path: str
+    sha256: str
+    source: str  # the URL as typed, or ``attachment:<file name>``
+
+    def to_params(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "source": self.source}
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ImagePrompt:
+        return cls(path=params["path"], sha256=params["sha256"], source=params["source"])
+
+
+@dataclass(frozen=True)
 class Rework:
     """An outpaint or inpaint job: the init image goes into ``box`` on the canvas (the
     job's width × height); what is made again is the rest of the canvas, or with ``mask``
@@ -151,6 +169,9 @@ class GenerationJob:
     loras: tuple[LoraUse, ...] = ()
     model_hash: str | None = None  # SHA-256 of the checkpoint file, when it is one file
     rework: Rework | None = None  # zoom, pan, square, region: what is made again
+    #: Images the job is conditioned on through the IP-Adapter, weighted by the request's
+    #: ``image_weight`` (``--iw``); a /blend is a job with these and no text.
+    image_prompts: tuple[ImagePrompt, ...] = ()
 
     @property
     def placement(self) -> Placement | None:
@@ -162,8 +183,10 @@ class GenerationJob:
     @property
     def input_files(self) -> tuple[str, ...]:
         """Every file the engine reads for this job when it runs, models and LoRAs aside:
-        the init image and a region's mask. A remote worker gets them as bytes."""
+        the init image, a region's mask and the image prompts. A remote worker gets them
+        as bytes."""
         files = [self.init_image, None if self.rework is None else self.rework.mask]
+        files += [image.path for image in self.image_prompts]
         return tuple(path for path in files if path is not None)
 
     def with_input_files(self, paths: Sequence[str]) -> GenerationJob:
@@ -174,7 +197,10 @@ class GenerationJob:
         if rework is not None and rework.mask is not None:
             rework = replace(rework, mask=moved[rework.mask])
         init_image = None if self.init_image is None else moved[self.init_image]
-        return replace(self, init_image=init_image, rework=rework)
+        image_prompts = tuple(
+            replace(image, path=moved[image.path]) for image in self.image_prompts
+        )
+        return replace(self, init_image=init_image, rework=rework, image_prompts=image_prompts)
 
     @property
     def seeds(self) -> list[int]:
@@ -201,6 +227,11 @@ class GenerationJob:
             "loras": [lora.to_params() for lora in self.loras],
             "model_hash": self.model_hash,
             **({} if self.rework is None else {"rework": self.rework.to_params()}),
+            **(
+                {"image_prompts": [image.to_params() for image in self.image_prompts]}
+                if self.image_prompts
+                else {}
+            ),
         }
 
     @classmethod
@@ -220,6 +251,9 @@ class GenerationJob:
             loras=tuple(LoraUse.from_params(lora) for lora in params.get("loras", [])),
             model_hash=params.get("model_hash"),
             rework=None if params.get("rework") is None else Rework.from_params(params["rework"]),
+            image_prompts=tuple(
+                ImagePrompt.from_params(image) for image in params.get("image_prompts", ())
+            ),
         )
 
 
@@ -250,6 +284,9 @@ class BatchKey:
     #: the loaded model or on its dedicated inpainting checkpoint (named here).
     inpaint: bool = False
     inpaint_checkpoint: str | None = None
+    #: The IP-Adapter's scale is one per call: image-prompted jobs run only with jobs of the
+    #: same ``--iw`` (None: no image prompts, and no IP-Adapter in the call).
+    image_weight: float | None = None
 
 
 def batch_key(job: GenerationJob) -> BatchKey:
@@ -271,6 +308,7 @@ def batch_key(job: GenerationJob) -> BatchKey:
             if job.rework is None or job.rework.checkpoint is None
             else job.rework.checkpoint.key
         ),
+        image_weight=job.request.image_weight if job.image_prompts else None,
     )
 
 
@@ -282,8 +320,10 @@ def plan_imagine(
     defaults: EngineDefaults,
     loras: tuple[LoraUse, ...] = (),
     model_hash: str | None = None,
+    image_prompts: tuple[ImagePrompt, ...] = (),
 ) -> GenerationJob:
-    """A txt2img job: four images at the model's native pixel count in the requested shape."""
+    """A txt2img job: four images at the model's native pixel count in the requested shape,
+    conditioned on ``image_prompts`` too where the member gave images."""
     width, height = image_size(native_size, request.aspect, size_multiple(native_size))
     return GenerationJob(
         kind=JobKind.IMAGINE,
@@ -296,6 +336,7 @@ def plan_imagine(
         sampler=request.sampler or defaults.sampler,
         loras=loras,
         model_hash=model_hash,
+        image_prompts=image_prompts,
     )
 
 

@@ -110,6 +110,12 @@ class ImagineRequest:
     #: The recommended settings that applied (setting → value as text), recorded with the
     #: job so it stays explainable if the recommendation changes later.
     recommended: tuple[tuple[str, str], ...] = ()
+    #: Image prompts: the URLs at the start of the prompt, as typed (attachments and
+    #: /blend's images come in beside the text, not in it). What a job was conditioned on
+    #: is the job's ``image_prompts``: the checked copies the studio made of these.
+    image_urls: tuple[str, ...] = ()
+    #: ``--iw``: how strongly the image prompts count against the text, 0 to 3.
+    image_weight: float = 1.0
 
     @property
     def guidance_scale(self) -> float:
@@ -144,6 +150,8 @@ class ImagineRequest:
             ],
             "guidance": self.guidance,
             "recommended": dict(self.recommended),
+            "image_urls": list(self.image_urls),
+            "image_weight": self.image_weight,
         }
 
     @classmethod
@@ -177,6 +185,8 @@ class ImagineRequest:
             ),
             guidance=params.get("guidance", defaults.guidance),
             recommended=tuple(params.get("recommended", {}).items()),
+            image_urls=tuple(params.get("image_urls", ())),
+            image_weight=float(params.get("image_weight", defaults.image_weight)),
         )
 
 

@@ -186,6 +186,8 @@ def test_every_flag_at_once() -> None:
         "loras": [],
         "guidance": None,
         "recommended": {},
+        "image_urls": [],
+        "image_weight": 1.0,
     }
 
 
