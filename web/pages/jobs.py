@@ -34,6 +34,8 @@ _NOT_PARAMETERS = {
     "loras",
     "guidance",
     "recommended",
+    "image_urls",
+    "image_weight",
 }
 
 #: How the recommended settings a job records are named on its page.
