@@ -196,7 +196,8 @@ class PreferencesCog(commands.Cog, name="Preferences"):
         user_id = interaction.user.id
         name = check_option_name(name)
         flags = " ".join(flags.split())
-        parse(f"x {flags}", self.resources.settings.parse_limits)
+        # As if with an image, so that an option may hold --iw for image prompts.
+        parse(f"x {flags}", self.resources.settings.parse_limits, attached=1)
         existing = await user_options(self.resources.db, user_id)
         if name not in existing and len(existing) >= MAX_OPTIONS:
             await tell(

@@ -1,7 +1,8 @@
 """Midjourney-style prompt parameters: turn what a user typed after /imagine into jobs.
 
 ``parse`` takes the raw text (``a {red, blue} car::2 fog --ar 16:9 --no text --repeat 2``),
-expands ``{…}`` permutations, splits off the ``--flags`` at the end, reads the LoRA tags
+takes the image URLs off its start (image prompts, Midjourney's way), expands ``{…}``
+permutations, splits off the ``--flags`` at the end, reads the LoRA tags
 (``<lora:name:0.8>``, ``<lora:name@2>``) out of the text the encoder sees, validates every
 value and returns one ``ImagineRequest`` per job. Anything the user must fix raises ``ParamError``
 whose message says what was wrong and what would be accepted, ready to show in Discord.
@@ -66,6 +67,11 @@ class ParseLimits:
     max_prompt_chars: int = 2000
     max_loras: int = 4
 
+
+#: The most images one job may be conditioned on (image prompts, or /blend's images).
+MAX_IMAGES = 5
+#: ``--iw``: how much the image prompts count against the text.
+MIN_IMAGE_WEIGHT, MAX_IMAGE_WEIGHT = 0.0, 3.0
 
 #: The strength a LoRA may be given.
 MIN_LORA_WEIGHT, MAX_LORA_WEIGHT = -2.0, 2.0
@@ -382,9 +388,13 @@ def _split_weighted(prompt: str) -> list[tuple[str, Decimal]]:
     return [(text, weight) for text, weight in parts if text]
 
 
-def _prompt_parts(prompt: str) -> tuple[PromptPart, ...]:
-    """Weighted sub-prompts of ``prompt``, weights normalised to sum to 1."""
+def _prompt_parts(prompt: str, images: int = 0) -> tuple[PromptPart, ...]:
+    """Weighted sub-prompts of ``prompt``, weights normalised to sum to 1. With images to
+    go by, no text is needed (a /blend): then one empty part, which the encoder reads as
+    "nothing in particular"."""
     parts = _split_weighted(prompt)
+    if not parts and images:
+        return (PromptPart("", 1.0),)
     if not parts:
         raise ParamError("the prompt is empty: write what to draw before the parameters")
     total = sum((weight for _, weight in parts), Decimal(0))
@@ -507,6 +517,19 @@ def _take_quality(flag: str, words: list[str], _limits: ParseLimits) -> tuple[fl
     return float(Decimal(raw)), 1
 
 
+_IMAGE_WEIGHT_RULE = (
+    f"a number from {MIN_IMAGE_WEIGHT:g} to {MAX_IMAGE_WEIGHT:g} (how much the image prompts "
+    "count against the text; 1 by default)"
+)
+
+
+def _take_image_weight(flag: str, words: list[str], _limits: ParseLimits) -> tuple[float, int]:
+    raw = _one_word(flag, words, _IMAGE_WEIGHT_RULE)
+    if not _DECIMAL.fullmatch(raw) or not MIN_IMAGE_WEIGHT <= Decimal(raw) <= MAX_IMAGE_WEIGHT:
+        raise ParamError(f"{flag} {_short(raw)}: must be {_IMAGE_WEIGHT_RULE}", flag)
+    return float(Decimal(raw)), 1
+
+
 def _take_tile(_flag: str, _words: list[str], _limits: ParseLimits) -> tuple[bool, int]:
     return True, 0
 
@@ -580,6 +603,7 @@ _FLAGS: dict[str, tuple[str, _Taker]] = {
     "steps": ("steps", _whole_number(1, lambda limits: limits.max_steps)),
     "sampler": ("sampler", _take_sampler),
     "no": ("negative_prompt", _take_no),
+    "iw": ("image_weight", _take_image_weight),
 }
 #: Every flag name the parser knows (without dashes): user macros may not shadow them.
 FLAG_NAMES = frozenset(_FLAGS)
@@ -596,6 +620,7 @@ _CANONICAL_FLAGS = (
     "steps",
     "sampler",
     "no",
+    "iw",
 )
 
 _PHONE_DASH = re.compile(r"(?<!\S)[\u2014\u2013](?=[A-Za-z])")  # em dash, en dash
@@ -664,9 +689,16 @@ def parse_flags(flags: str, limits: ParseLimits = ParseLimits()) -> dict[str, An
 
 
 def _parse_one(
-    text: str, limits: ParseLimits, defaults: Mapping[str, Any]
+    text: str,
+    limits: ParseLimits,
+    defaults: Mapping[str, Any],
+    *,
+    urls: tuple[str, ...],
+    images: int,
 ) -> tuple[ImagineRequest, int]:
-    """One expanded prompt as a request, with how many times it is to be repeated.
+    """One expanded prompt as a request, with how many times it is to be repeated;
+    ``urls`` are the image URLs taken off the start, ``images`` how many images come with
+    the prompt in all (those URLs and the attached ones).
 
     Problems are reported in reading order: the prompt text first, then each flag.
     """
@@ -674,13 +706,37 @@ def _parse_one(
     matches = list(_FLAG.finditer(text))
     prompt = _collapse(text[: matches[0].start()] if matches else text)
     encoded, loras = _lora_tags(prompt, limits)
-    parts = _prompt_parts(encoded)
+    parts = _prompt_parts(encoded, images)
     given = _read_flags(text, matches, limits)
+    if "image_weight" in given and not images:
+        raise ParamError(
+            "--iw weighs image prompts against the text, but this prompt has no image: start "
+            "the prompt with image URLs (https://…) or attach images, or leave out --iw",
+            "--iw",
+        )
     values = {**defaults, **given}
     if "stylize" in given:  # the member's own --stylize wins over a recommended CFG
         values.pop("guidance", None)
     repeat: int = values.pop("repeat", 1)
-    return ImagineRequest(prompt=prompt, parts=parts, loras=loras, **values), repeat
+    request = ImagineRequest(prompt=prompt, parts=parts, loras=loras, image_urls=urls, **values)
+    return request, repeat
+
+
+#: A URL as the first word of a prompt (``<…>`` around it, Discord's way to keep a link
+#: from unfurling, allowed). Any scheme is taken, so that intake can say which ones work.
+_LEADING_URL = re.compile(r"\s*<?([A-Za-z][A-Za-z0-9+.-]*://[^\s<>]+)>?(?=\s|$)")
+
+
+def image_urls(text: str) -> tuple[tuple[str, ...], str]:
+    """The image URLs at the start of ``text`` (Midjourney's image prompts), and the rest
+    of the text: ``"https://a/1.png <https://a/2.png> a fox"`` → ``(("https://a/1.png",
+    "https://a/2.png"), "a fox")``. A URL further on is part of the text."""
+    urls: list[str] = []
+    position = 0
+    while (match := _LEADING_URL.match(text, position)) is not None:
+        urls.append(match.group(1))
+        position = match.end()
+    return tuple(urls), text[position:].strip()
 
 
 def _repeated(request: ImagineRequest, repeat: int) -> list[ImagineRequest]:
@@ -707,22 +763,36 @@ def parse(
     text: str,
     limits: ParseLimits = ParseLimits(),
     defaults: Mapping[str, Any] | None = None,
+    *,
+    attached: int = 0,
 ) -> list[ImagineRequest]:
     """Parse a /imagine prompt into its jobs: permutations times repeats, in order.
 
     All repeats of the first permutation come first. ``defaults`` gives request fields
     (``stylize``, ``model``) a value for when the prompt does not set them: a user's
-    preferences. Raises ``ParamError`` for anything the user must fix.
+    preferences. ``attached``: how many images come beside the text (attachments,
+    /blend's images), which with the URLs at its start may make up for having no text,
+    and count toward ``MAX_IMAGES``. Raises ``ParamError`` for anything the user must fix.
     """
     if len(text) > limits.max_prompt_chars:
         raise ParamError(
             f"the prompt is {len(text)} characters long; the limit is {limits.max_prompt_chars}"
         )
+    urls, text = image_urls(text)
+    images = len(urls) + attached
+    if images > MAX_IMAGES:
+        raise ParamError(
+            f"this prompt comes with {images} images (image URLs at its start and attached "
+            f"images together); at most {MAX_IMAGES} per job"
+        )
     pieces = _parse_braces(text)
     permutations = _count(pieces)
     if permutations > limits.max_jobs:
         raise _too_many_jobs(f"at least {permutations}", limits)
-    parsed = [_parse_one(expanded, limits, defaults or {}) for expanded in _expand(pieces)]
+    parsed = [
+        _parse_one(expanded, limits, defaults or {}, urls=urls, images=images)
+        for expanded in _expand(pieces)
+    ]
     jobs = sum(repeat for _, repeat in parsed)
     if jobs > limits.max_jobs:
         raise _too_many_jobs(str(jobs), limits)
@@ -738,9 +808,10 @@ def typed_fields(text: str) -> frozenset[str]:
 
 
 def as_typed(request: ImagineRequest) -> str:
-    """``request`` as a member would type it: the prompt, then the flags that differ from
-    the defaults (no ``--seed``: what is typed again makes new images). Parsing it gives
-    the same request back, seed aside."""
+    """``request`` as a member would type it: its image URLs, the prompt, then the flags
+    that differ from the defaults (no ``--seed``: what is typed again makes new images).
+    Parsing it (with its attached images counted) gives the same request back, seed
+    aside."""
     defaults = ImagineRequest(prompt="", parts=())
     flags: list[str] = []
     if request.aspect != defaults.aspect:
@@ -763,4 +834,6 @@ def as_typed(request: ImagineRequest) -> str:
         flags.append(f"--sampler {request.sampler}")
     if request.negative_prompt:
         flags.append(f"--no {request.negative_prompt}")
-    return " ".join([request.prompt, *flags])
+    if request.image_weight != defaults.image_weight:
+        flags.append(f"--iw {request.image_weight:g}")
+    return " ".join(word for word in [*request.image_urls, request.prompt, *flags] if word)

@@ -32,7 +32,7 @@ AT_THE_END = "parameters go at the end of the prompt"
 WEIGHT_RULE = "a weight must be a number from -1000 to 1000 with at most 3 decimals"
 ALL_FLAGS = (
     "--ar, --seed, --chaos, --stylize, --quality, --stop, --tile, --repeat, --model, --steps, "
-    "--sampler, --no"
+    "--sampler, --no, --iw"
 )
 
 
@@ -566,3 +566,102 @@ def test_a_request_as_typed_parses_back_to_itself(text: str) -> None:
     (again,) = parse(as_typed(request))
     assert again == replace(request, seed=None)
     assert typed_fields(text) >= typed_fields(as_typed(request)) - {"seed"}
+
+
+# --- image prompts: URLs at the start, attached images, --iw ---------------------------------
+
+FOX_URL = "https://cdn.discordapp.com/attachments/1/2/fox.png"
+SNOW_URL = "https://media.discordapp.net/attachments/1/3/snow.jpg"
+
+
+def test_image_urls_at_the_start_are_image_prompts_and_the_rest_is_the_prompt() -> None:
+    request = one(f"{FOX_URL} <{SNOW_URL}> a fox in snow --iw 2")
+    assert request.image_urls == (FOX_URL, SNOW_URL)
+    assert request.prompt == "a fox in snow"
+    assert request.image_weight == 2.0
+
+
+def test_a_url_after_the_text_is_part_of_the_text() -> None:
+    request = one(f"a fox like {FOX_URL}")
+    assert request.image_urls == ()
+    assert request.prompt == f"a fox like {FOX_URL}"
+
+
+def test_without_iw_the_images_weigh_one() -> None:
+    assert one(f"{FOX_URL} a fox").image_weight == 1.0
+
+
+def test_every_permutation_and_repeat_keeps_the_image_prompts() -> None:
+    requests = parse(f"{FOX_URL} a {{red, blue}} fox --repeat 2 --iw 0.5")
+    assert [r.prompt for r in requests] == ["a red fox"] * 2 + ["a blue fox"] * 2
+    assert {(r.image_urls, r.image_weight) for r in requests} == {((FOX_URL,), 0.5)}
+
+
+def test_images_alone_need_no_text() -> None:
+    by_url = one(f"{FOX_URL} {SNOW_URL} --iw 3")
+    assert (by_url.prompt, by_url.image_urls) == ("", (FOX_URL, SNOW_URL))
+    attached = parse("--ar 3:2", attached=2)[0]
+    assert (attached.prompt, attached.image_urls, attached.aspect) == ("", (), (3, 2))
+    assert parse("", attached=1)[0].prompt == ""
+
+
+def test_without_images_an_empty_prompt_is_still_refused() -> None:
+    with pytest.raises(ParamError, match="the prompt is empty"):
+        parse("--ar 3:2")
+
+
+@pytest.mark.parametrize(("typed", "attached"), [(f"{FOX_URL} " * 6 + "a fox", 0), ("", 6)])
+def test_at_most_five_images_per_job(typed: str, attached: int) -> None:
+    with pytest.raises(ParamError) as refused:
+        parse(typed, attached=attached)
+    assert str(refused.value) == (
+        "this prompt comes with 6 images (image URLs at its start and attached images "
+        "together); at most 5 per job"
+    )
+
+
+def test_urls_and_attached_images_count_together() -> None:
+    assert len(parse(f"{FOX_URL} {SNOW_URL} a fox", attached=3)[0].image_urls) == 2
+    with pytest.raises(ParamError, match="comes with 6 images"):
+        parse(f"{FOX_URL} {SNOW_URL} a fox", attached=4)
+
+
+@pytest.mark.parametrize("value", ["4", "-1", "3.01", "lots", "1:2"])
+def test_iw_outside_zero_to_three_is_refused(value: str) -> None:
+    with pytest.raises(ParamError) as refused:
+        parse(f"{FOX_URL} a fox --iw {value}")
+    assert str(refused.value) == (
+        f"--iw {value}: must be a number from 0 to 3 (how much the image prompts count "
+        "against the text; 1 by default)"
+    )
+    assert refused.value.flag == "--iw"
+
+
+@pytest.mark.parametrize("value", ["0", "3", ".25", "1.5"])
+def test_iw_takes_any_number_from_zero_to_three(value: str) -> None:
+    assert one(f"{FOX_URL} a fox --iw {value}").image_weight == float(value)
+
+
+def test_iw_without_any_image_is_refused() -> None:
+    with pytest.raises(ParamError) as refused:
+        parse("a fox --iw 2")
+    assert str(refused.value) == (
+        "--iw weighs image prompts against the text, but this prompt has no image: start "
+        "the prompt with image URLs (https://…) or attach images, or leave out --iw"
+    )
+    assert parse("a fox --iw 2", attached=1)[0].image_weight == 2.0
+
+
+def test_an_iw_default_does_not_refuse_a_prompt_without_images() -> None:
+    (request,) = parse("a fox", defaults={"image_weight": 2.0})
+    assert request.image_urls == ()
+
+
+def test_an_image_prompt_typed_again_gives_the_same_request() -> None:
+    request = one(f"{FOX_URL} {SNOW_URL} a fox --ar 3:2 --iw 0.5")
+    typed = as_typed(request)
+    assert typed == f"{FOX_URL} {SNOW_URL} a fox --ar 3:2 --iw 0.5"
+    assert parse(typed) == [request]
+    blend = parse("--iw 2", attached=2)[0]
+    assert as_typed(blend) == "--iw 2"
+    assert parse(as_typed(blend), attached=2) == [blend]
