@@ -366,13 +366,22 @@ async def remixed(
     """``job`` with the prompt and parameters the member edited to ``text``, parsed and
     checked as ``/imagine`` checks them: the parser's limits, the server's banned
     words, the model and LoRAs the member may use. Without ``--model`` in ``text`` it
-    stays on ``job``'s model. Size and seed stay the caller's to plan."""
-    requests = await studio.remix_requests(user_id, text)
+    stays on ``job``'s model; its image prompts stay (``--iw`` may change). Size and seed
+    stay the caller's to plan."""
+    # The job's images stay (its checked copies): those given as URLs are in the text, the
+    # attached ones are counted beside it.
+    attached = len(job.image_prompts) - len(job.request.image_urls)
+    requests = await studio.remix_requests(user_id, text, attached=attached)
     if len(requests) != 1:
         raise ParamError(
             "a remix makes one job: leave out {…} alternatives and --repeat", "--repeat"
         )
     (request,) = requests
+    if request.image_urls != job.request.image_urls:
+        raise ParamError(
+            "a remix changes the words and parameters, not the images: leave the image URLs "
+            "at the start of the prompt as they were (for other images, start a new /imagine)"
+        )
     texts = [text, request.prompt, request.negative_prompt]
     matched = await studio.banned_in(None if place is None else place.guild_id, texts)
     if matched:

@@ -39,6 +39,7 @@ from funding.backers import funded_versions_backed_by, has_priority
 from inference.jobs import (
     EngineDefaults,
     GenerationJob,
+    ImagePrompt,
     plan_imagine,
     plan_reroll,
     plan_upscale,
@@ -52,7 +53,8 @@ from inference.pool.queue import OutputPaths
 from registry.access import usable_version
 from registry.errors import RegistryError
 from registry.versions import ModelKind, ModelVersion, VersionStatus, versions_of
-from studio import rework
+from intake.fetch import ImageIntake
+from studio import image_prompts, rework
 from studio.errors import StudioError
 from studio.loras import applied, as_defaults, lora_uses, lora_versions, recommended_for
 from studio.models import RegisteredModels, model_ref
@@ -93,6 +95,9 @@ class StudioConfig:
     defaults: EngineDefaults
     parse_limits: ParseLimits
     max_upscale_side: int
+    #: Whether jobs may start from images (image prompts, /blend): an IP-Adapter is
+    #: configured (``ATELIER_IP_ADAPTER``).
+    image_prompts: bool = False
 
 
 class Studio:
@@ -108,6 +113,11 @@ class Studio:
     upscale_refined = rework.upscale_refined
     remixed = rework.remixed
     resized_for = rework.resized_for
+    # Image prompts and /blend (``studio.image_prompts``).
+    check_image_prompts = image_prompts.check_image_prompts
+    check_upload_size = image_prompts.check_upload_size
+    take_images = image_prompts.take_images
+    blend_requests = image_prompts.blend_requests
 
     def __init__(
         self,
@@ -118,8 +128,11 @@ class Studio:
         *,
         images_dir: Path,
         clock: Callable[[], datetime],
+        intake: ImageIntake | None = None,
     ) -> None:
         self.db = db
+        #: Fetches and checks the images members give (None: jobs start from words only).
+        self.intake = intake
         self.pool = pool
         self._models = models
         self.config = config
@@ -129,7 +142,8 @@ class Studio:
 
     @property
     def inputs_dir(self) -> Path:
-        """Where the inputs members send with a job (Vary Region's masks) are kept, beside
+        """Where the inputs members send with a job (Vary Region's masks, image prompts)
+        are kept, beside
         the images folder in the data folder, so a job recovered after a restart finds
         them."""
         return self._images_dir.parent / "inputs"
@@ -142,16 +156,26 @@ class Studio:
     # --- /imagine --------------------------------------------------------------------------
 
     async def requests_for(
-        self, user_id: int, text: str, *, preferences: bool = True
+        self,
+        user_id: int,
+        text: str,
+        *,
+        preferences: bool = True,
+        attached: int = 0,
+        suffix: bool = True,
     ) -> list[ImagineRequest]:
         """Parse what the user typed, with their suffix, options and defaults applied
-        (without ``preferences``, as typed: the CLI's user has none). Raises ParamError."""
+        (without ``preferences``, as typed: the CLI's user has none; without ``suffix``,
+        all but the suffix). ``attached``: how many images come beside the text.
+        Raises ParamError."""
         limits = self.config.parse_limits
         defaults: dict[str, object] = {}
         if preferences:
             prefs = await get_user_settings(self.db, user_id)
             prepared = apply_preferences(
-                text, suffix=prefs.suffix, options=await user_options(self.db, user_id)
+                text,
+                suffix=prefs.suffix if suffix else "",
+                options=await user_options(self.db, user_id),
             )
             text = prepared.text
             if prefs.stylize is not None:
@@ -160,23 +184,29 @@ class Studio:
                 defaults["model"] = prefs.model
             if prepared.suffix_flags:
                 defaults.update(parse_flags(prepared.suffix_flags, limits))
-        return await self._parsed(user_id, text, defaults)
+        return await self._parsed(user_id, text, defaults, attached)
 
-    async def remix_requests(self, user_id: int, text: str) -> list[ImagineRequest]:
+    async def remix_requests(
+        self, user_id: int, text: str, *, attached: int = 0
+    ) -> list[ImagineRequest]:
         """Parse a remix's edited ``text``: the member's ``/prefer option`` names expanded
         as for ``/imagine``, but neither their suffix nor their preferred defaults added,
         for the text was prefilled from a job's request, which carries them already
-        (adding the suffix again would repeat it with each remix). Raises ParamError."""
+        (adding the suffix again would repeat it with each remix). ``attached``: the job's
+        images that are not URLs in the text. Raises ParamError."""
         return await self._parsed(
-            user_id, expand_options(text.strip(), await user_options(self.db, user_id)), {}
+            user_id,
+            expand_options(text.strip(), await user_options(self.db, user_id)),
+            {},
+            attached,
         )
 
     async def _parsed(
-        self, user_id: int, text: str, defaults: dict[str, object]
+        self, user_id: int, text: str, defaults: dict[str, object], attached: int
     ) -> list[ImagineRequest]:
-        requests = parse(text, self.config.parse_limits, defaults)
+        requests = parse(text, self.config.parse_limits, defaults, attached=attached)
         return [
-            await self._with_recommended(user_id, text, index, request, defaults)
+            await self._with_recommended(user_id, text, index, request, defaults, attached)
             for index, request in enumerate(requests)
         ]
 
@@ -187,6 +217,7 @@ class Studio:
         index: int,
         request: ImagineRequest,
         defaults: dict[str, object],
+        attached: int,
     ) -> ImagineRequest:
         """``request`` (job ``index`` of ``text``) with the settings its versions recommend
         where the prompt and the ``/prefer`` defaults leave them open, and which applied.
@@ -209,7 +240,9 @@ class Studio:
             return request
         if "stylize" in defaults:  # a preferred --stylize wins over a recommended CFG
             recommended.pop("guidance", None)
-        with_them = parse(text, self.config.parse_limits, {**recommended, **defaults})[index]
+        with_them = parse(
+            text, self.config.parse_limits, {**recommended, **defaults}, attached=attached
+        )[index]
         return dataclasses.replace(with_them, recommended=applied(request, with_them))
 
     async def banned_in(self, guild_id: int | None, texts: Sequence[str]) -> list[str]:
@@ -297,11 +330,13 @@ class Studio:
         moderator: bool = False,
         outputs: OutputPaths | None = None,
         place: JobPlace | None = None,
+        images: tuple[ImagePrompt, ...] = (),
     ) -> JobHandle:
         """Plan and queue one txt2img job. The first use of a model loads it (slow);
         raises ModelLoadError, StudioError (limits, model access) or PoolClosedError.
         ``outputs``: where its images go instead of the images folder (the CLI's ``--out``);
-        ``place``: where it will be shown (recorded with the job)."""
+        ``place``: where it will be shown (recorded with the job); ``images``: what it is
+        conditioned on besides the text (:meth:`take_images` made them)."""
         version = await self._checkpoint_version(user_id, request.model, moderator=moderator)
         loras = await self._lora_versions(user_id, request, version, moderator=moderator)
         model = self.model_for_version(version)
@@ -313,6 +348,7 @@ class Studio:
             defaults=self.config.defaults,
             loras=lora_uses(request.loras, loras),
             model_hash=None if version is None else version.sha256,
+            image_prompts=images,
         )
         return await self._submit(job, user_id, parent=None, outputs=outputs, place=place)
 
@@ -516,6 +552,7 @@ class Studio:
         """Queue ``job``. A follow-up (``parent`` set) is refused while the same user's same
         follow-up of the same image is still waiting or running, so a double click, or two
         presses at the same moment, make one job; the lock makes check and insert one step."""
+        image_prompts.check_stored(self, job.image_prompts)
         async with self._follow_up_lock:
             if parent is not None:
                 pending = await unfinished_child(
