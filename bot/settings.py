@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     loras: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # How many <lora:…> tags one prompt may carry.
     max_loras_per_job: int = Field(4, ge=0, le=16)
+    # The IP-Adapter that image prompts and /blend condition on: a local .safetensors file,
+    # or a hub file as org/repo/path/in/repo.safetensors; unset: image prompts are refused.
+    ip_adapter: str | None = None
+    # Its image encoder (CLIPVisionModelWithProjection): a local folder, org/repo or
+    # org/repo/subfolder; unset: the image_encoder folder beside the adapter's file.
+    ip_adapter_image_encoder: str | None = None
     data_dir: Path = Path("data")
     # Where the data folder must be: the container image sets its volume, /data, so that a
     # data folder elsewhere (lost with the container) is refused.
@@ -111,6 +117,13 @@ class Settings(BaseSettings):
     def _auto_is_none(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in ("auto", ""):
             return None
+        return value
+
+    @field_validator("ip_adapter", "ip_adapter_image_encoder", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
         return value
 
     @field_validator("ray_address")
