@@ -49,6 +49,7 @@ from inference.devices import resolve_devices
 from inference.loading import ModelLoadError
 from inference.pool.pool import WorkerPool
 from inference.pool.worker import BackendFactory
+from intake.fetch import ImageIntake
 from registry.configured import configured_models, enter_configured
 from studio.editor_links import EditorLinks
 from studio.errors import StudioError
@@ -113,6 +114,7 @@ class AtelierBot(commands.AutoShardedBot):
         backend_factory: BackendFactory,
         tuning: Tuning,
         clock: Callable[[], datetime],
+        intake: ImageIntake | None = None,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -128,6 +130,9 @@ class AtelierBot(commands.AutoShardedBot):
         self._backend_factory = backend_factory
         self._tuning = tuning
         self._clock = clock
+        #: Fetches and checks the images members give (built in ``setup_hook`` unless a
+        #: test gives one that trusts its own server).
+        self.intake = intake
         self.db: Database | None = None
         self.pool: WorkerPool | None = None
         self._imagine: ImagineCog | None = None
@@ -169,6 +174,8 @@ class AtelierBot(commands.AutoShardedBot):
             clock=self._clock,
         )
         recovered = await pool.start()
+        if self.intake is None:
+            self.intake = ImageIntake(settings.intake_limits())
         self._studio = studio = Studio(
             db,
             pool,
@@ -177,9 +184,11 @@ class AtelierBot(commands.AutoShardedBot):
                 defaults=settings.engine_defaults(),
                 parse_limits=settings.parse_limits(),
                 max_upscale_side=settings.max_upscale_side,
+                image_prompts=settings.ip_adapter is not None,
             ),
             images_dir=settings.images_dir,
             clock=self._clock,
+            intake=self.intake,
         )
         links = EditorLinks(
             web_secret(settings),
@@ -305,6 +314,8 @@ class AtelierBot(commands.AutoShardedBot):
         await super().close()
         if self.web is not None:
             await self.web.stop()
+        if self.intake is not None:
+            await self.intake.aclose()
         if self.db is not None:
             await self.db.close()
 
@@ -315,8 +326,11 @@ def create_bot(
     backend_factory: BackendFactory | None = None,
     tuning: Tuning | None = None,
     clock: Callable[[], datetime] = utc_now,
+    intake: ImageIntake | None = None,
 ) -> AtelierBot:
-    """The bot, pointed at ``settings.discord_api_base`` and ``discord_gateway_url``.
+    """The bot, pointed at ``settings.discord_api_base`` and ``discord_gateway_url``;
+    ``intake``: how it fetches and checks members' images (by default, as
+    ``settings.intake_limits()`` say).
 
     discord.py keeps both addresses in class attributes, so they are set here for the
     whole process (one bot per process, or tests that point every bot at one stand-in).
@@ -330,6 +344,7 @@ def create_bot(
         backend_factory=backend_factory or diffusers_factory(settings.dtype),
         tuning=tuning or Tuning(),
         clock=clock,
+        intake=intake,
     )
 
 

@@ -23,6 +23,7 @@ from cogs.imagine.buttons import (
     cancel_view,
 )
 from cogs.imagine.delivery import Deliveries, Shown, StatusMessage, owner_only, result_view
+from cogs.imagine.image_inputs import check_attachments, read_attachments
 from cogs.imagine.prompt_form import REMIXABLE, prompt_form, read_submission
 from cogs.imagine.recovery import Recovery
 from cogs.moderators import is_registry_moderator
@@ -38,6 +39,7 @@ from db.guilds import (
 from db.job_messages import JobPlace
 from db.jobs import JobStatus, Lane, get_job
 from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
+from inference.params import ImagineRequest
 from inference.pool.handle import JobHandle
 from inference.rework import UpscaleMode
 from studio.moderation import own_blocked_prompt
@@ -60,30 +62,89 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
 
     @app_commands.command(name="imagine", description="Create four images from a prompt")
     @app_commands.describe(
-        prompt="what to imagine, with parameters at the end, e.g. a fox in snow --ar 3:2"
+        prompt="what to imagine, with parameters at the end, e.g. a fox in snow --ar 3:2; "
+        "image URLs first make image prompts",
+        image="an image to start from (an image prompt; --iw 0–3 weighs it against the text)",
+        image2="another image to start from",
+        image3="another image to start from",
     )
     async def imagine(
-        self, interaction: discord.Interaction[Any], prompt: app_commands.Range[str, 1, 2000]
+        self,
+        interaction: discord.Interaction[Any],
+        prompt: app_commands.Range[str, 1, 2000],
+        image: discord.Attachment | None = None,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
     ) -> None:
         user_id = interaction.user.id
-        requests = await self.studio.requests_for(user_id, prompt)
+        attachments = [a for a in (image, image2, image3) if a is not None]
+        requests = await self.studio.requests_for(user_id, prompt, attached=len(attachments))
         texts = [prompt, *(r.prompt for r in requests), *(r.negative_prompt for r in requests)]
         matched = await self.studio.banned_in(interaction.guild_id, texts)
         if matched and interaction.guild_id is not None:
             await self._refuse_blocked(interaction, prompt, matched)
             return
+        await self._start_imagine(interaction, requests, attachments)
+
+    @app_commands.command(name="blend", description="Blend 2 to 5 images into four new ones")
+    @app_commands.describe(
+        image1="the first image",
+        image2="the second image",
+        image3="a third image (optional)",
+        image4="a fourth image (optional)",
+        image5="a fifth image (optional)",
+        dimensions="the shape of the new images (square unless chosen)",
+    )
+    @app_commands.choices(
+        dimensions=[
+            app_commands.Choice(name="Portrait (2:3)", value="portrait"),
+            app_commands.Choice(name="Square (1:1)", value="square"),
+            app_commands.Choice(name="Landscape (3:2)", value="landscape"),
+        ]
+    )
+    async def blend(
+        self,
+        interaction: discord.Interaction[Any],
+        image1: discord.Attachment,
+        image2: discord.Attachment,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        image5: discord.Attachment | None = None,
+        dimensions: str = "square",
+    ) -> None:
+        attachments = [a for a in (image1, image2, image3, image4, image5) if a is not None]
+        requests = await self.studio.blend_requests(
+            interaction.user.id, dimensions, len(attachments)
+        )
+        await self._start_imagine(interaction, requests, attachments)
+
+    async def _start_imagine(
+        self,
+        interaction: discord.Interaction[Any],
+        requests: list[ImagineRequest],
+        attachments: list[discord.Attachment],
+    ) -> None:
+        """Check, then queue and show ``requests``, all conditioned on the image URLs at
+        the prompt's start and the ``attachments``, which are fetched, read and checked
+        once the interaction is acknowledged (that may take longer than Discord waits for
+        an answer); a refused image ends it there, with nothing queued."""
+        user_id = interaction.user.id
+        urls = requests[0].image_urls  # the same for every permutation
+        self.studio.check_image_prompts(len(urls) + len(attachments))
+        check_attachments(self.studio, attachments)
         self.studio.check_limits(user_id, len(requests))
         moderator = await is_registry_moderator(
             self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
         await self.studio.check_model_access(user_id, requests, moderator=moderator)
         await interaction.response.defer(thinking=True)
+        images = await self.studio.take_images(urls, await read_attachments(attachments))
         # A refusal from here on (a model that fails to load, a restart) ends the
         # permutations; the error handler's answer fills in the "thinking…" placeholder, or
         # follows the jobs already shown.
         for number, request in enumerate(requests):
             handle = await self.studio.submit_imagine(
-                user_id, request, moderator=moderator, place=_place(interaction)
+                user_id, request, moderator=moderator, place=_place(interaction), images=images
             )
             await self._show_new(interaction, handle, first=number == 0)
 
