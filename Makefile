@@ -11,7 +11,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
-CHECKED := core inference db contests funding registry studio web cogs bot bench
+CHECKED := core inference db contests funding registry studio web cogs bot bench intake
 
 .PHONY: run test lint check install clean
 

@@ -15,10 +15,15 @@ from bot.envfile import ENV_FILE, env_file_names, env_file_problems, unknown_nam
 from inference.jobs import EngineDefaults
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
 from inference.pool.config import PoolConfig, RayConfig, UserLimits
+from intake.limits import DISCORD_HOSTS, IntakeLimits
 from studio.editor_links import MIN_SECRET_BYTES
 
 ENV_PREFIX = "ATELIER_"
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+#: A host name as ATELIER_IMAGE_HOSTS lists them: dot-separated labels, no scheme or port.
+HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 #: One device name, as in ATELIER_DEVICES and `atelier imagine --device`.
 DEVICE_PATTERN = re.compile(r"^(cpu|mps|cuda:\d+)$")
 _SECRET_FIELDS = {"discord_token", "web_secret"}
@@ -109,6 +114,13 @@ class Settings(BaseSettings):
     web_secret: SecretStr | None = None
     # How long an editor link from Vary (Region) works.
     editor_link_minutes: int = Field(30, ge=1, le=24 * 60)
+    # Image prompts by URL: hosts allowed besides Discord's attachment hosts (comma-separated
+    # names), and the caps on every image members give (URLs and uploads alike). The pixel
+    # cap stays below Pillow's own decompression-bomb warning (89 megapixels).
+    image_hosts: Annotated[frozenset[str], NoDecode] = frozenset()
+    image_max_mb: float = Field(10, gt=0, le=100)
+    image_max_megapixels: float = Field(40, gt=0, le=80)
+    image_fetch_seconds: float = Field(15, gt=0, le=120)
 
     @field_validator(
         "max_batch_images", "vram_budget_gb", "dev_guild_id", "data_volume", mode="before"
@@ -170,6 +182,21 @@ class Settings(BaseSettings):
                 "234567890123456789, or leave it empty for every server"
             )
         return frozenset(int(part) for part in parts)
+
+    @field_validator("image_hosts", mode="before")
+    @classmethod
+    def _split_image_hosts(cls, value: object) -> object:
+        """Comma-separated host names (no scheme, path or port), compared in lower case."""
+        if not isinstance(value, str):
+            return value
+        hosts = [host.strip().lower().rstrip(".") for host in value.split(",") if host.strip()]
+        bad = [host for host in hosts if not HOST_NAME.match(host)]
+        if bad:
+            raise ValueError(
+                f"{', '.join(bad)} is not a host name; give names only, separated by commas, "
+                "e.g. i.imgur.com,images.example.org"
+            )
+        return frozenset(hosts)
 
     @field_validator("discord_api_base")
     @classmethod
@@ -294,6 +321,16 @@ class Settings(BaseSettings):
             max_repeat=self.max_repeat,
             max_jobs=self.max_jobs_per_prompt,
             max_loras=self.max_loras_per_job,
+        )
+
+    def intake_limits(self) -> IntakeLimits:
+        """What image intake accepts: Discord's attachment hosts and the operator's, and the
+        caps on each image."""
+        return IntakeLimits(
+            hosts=DISCORD_HOSTS | self.image_hosts,
+            max_bytes=round(self.image_max_mb * 1_000_000),
+            max_pixels=round(self.image_max_megapixels * 1_000_000),
+            fetch_seconds=self.image_fetch_seconds,
         )
 
 

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Packages whose text members may read; none of them knows about Discord.
-DOMAIN = ("contests", "funding", "studio", "registry", "inference", "db")
+DOMAIN = ("contests", "funding", "studio", "registry", "inference", "db", "intake")
 #: Packages that once formatted times themselves; ``core.errors.plain_time`` is the one place.
 NO_OWN_TIME_FORMAT = ("contests", "funding", "studio", "registry")
 
