@@ -50,10 +50,10 @@ from inference.params import ImagineRequest, ParseLimits, parse, parse_flags
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths
+from intake.fetch import ImageIntake
 from registry.access import usable_version
 from registry.errors import RegistryError
 from registry.versions import ModelKind, ModelVersion, VersionStatus, versions_of
-from intake.fetch import ImageIntake
 from studio import image_prompts, rework
 from studio.errors import StudioError
 from studio.loras import applied, as_defaults, lora_uses, lora_versions, recommended_for
@@ -583,8 +583,9 @@ class Studio:
 
 def _what_makes_it_the_same(job: GenerationJob) -> dict[str, object]:
     """Besides kind, parent and strength, what a follow-up must share with a waiting one to
-    be the same press again: its prompt (a remix may change it), its size, and a rework's
-    box and mask (zoom 2× and 1.5×, or two pans, of one image are different jobs)."""
+    be the same press again: its prompt and ``--iw`` (a remix may change them), its size,
+    and a rework's box and mask (zoom 2× and 1.5×, or two pans, of one image are different
+    jobs)."""
     same: dict[str, object] = {
         "$.request.prompt": job.request.prompt,
         "$.width": job.width,
@@ -593,4 +594,6 @@ def _what_makes_it_the_same(job: GenerationJob) -> dict[str, object]:
     if job.rework is not None:
         same["$.rework.box"] = list(job.rework.box)
         same["$.rework.mask_sha256"] = job.rework.mask_sha256
+    if job.image_prompts:  # a remix may weigh the images differently
+        same["$.request.image_weight"] = job.request.image_weight
     return same

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
+from intake.fetch import ImageIntake
 from registry.configured import ConfiguredModels, enter_configured
 from studio.models import RegisteredModels
 from studio.service import Studio, StudioConfig
@@ -26,14 +27,27 @@ class StudioMaker:
         self._models = models
         self._configured = configured
 
-    async def __call__(self, max_upscale_side: int = MAX_UPSCALE_SIDE) -> Studio:
+    async def __call__(
+        self, max_upscale_side: int = MAX_UPSCALE_SIDE, *, intake: ImageIntake | None = None
+    ) -> Studio:
+        """``intake``: the studio takes image prompts through it (as with an IP-Adapter
+        configured); without, it refuses them."""
         pools = self._pools
         # As the bot does at start-up: the configured models become registry versions.
         await enter_configured(pools.db, self._configured, pools.clock())
         pool = await pools(limits=LIMITS, preview_every=0)
         config = StudioConfig(
-            defaults=FAST, parse_limits=ParseLimits(), max_upscale_side=max_upscale_side
+            defaults=FAST,
+            parse_limits=ParseLimits(),
+            max_upscale_side=max_upscale_side,
+            image_prompts=intake is not None,
         )
         return Studio(
-            pools.db, pool, self._models, config, images_dir=pools.images_dir, clock=pools.clock
+            pools.db,
+            pool,
+            self._models,
+            config,
+            images_dir=pools.images_dir,
+            clock=pools.clock,
+            intake=intake,
         )
