@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.envfile import ENV_FILE, env_file_names, env_file_problems, unknown_names
 from inference.jobs import EngineDefaults
+from inference.models import IpAdapterRef, ip_adapter_ref
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
 from inference.pool.config import PoolConfig, RayConfig, UserLimits
 from intake.limits import DISCORD_HOSTS, IntakeLimits
@@ -136,6 +137,13 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         if isinstance(value, str):
             return value.strip() or None
+        return value
+
+    @field_validator("ip_adapter")
+    @classmethod
+    def _check_ip_adapter(cls, value: str | None) -> str | None:
+        if value is not None:
+            ip_adapter_ref(value)  # a ValueError says what an adapter is written like
         return value
 
     @field_validator("ray_address")
@@ -293,6 +301,12 @@ class Settings(BaseSettings):
             upscale_subtle_strength=self.upscale_subtle_strength,
             upscale_creative_strength=self.upscale_creative_strength,
         )
+
+    def ip_adapter_ref(self) -> IpAdapterRef | None:
+        """The configured IP-Adapter and its image encoder; None: image prompts are refused."""
+        if self.ip_adapter is None:
+            return None
+        return ip_adapter_ref(self.ip_adapter, self.ip_adapter_image_encoder)
 
     def pool_config(self, devices: list[str]) -> PoolConfig:
         """The worker pool's settings for ``devices`` (already resolved from ``devices``)."""
