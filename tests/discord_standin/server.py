@@ -265,6 +265,7 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
         """The CDN: the bytes of an uploaded file, at the ``url`` its attachment reports."""
         attachment = self.uploads.get(int(request.match_info["attachment"]))
         if attachment is not None:
+            self.cdn_reads.append(attachment.id)
             return web.Response(
                 body=attachment.data,
                 headers={"Content-Type": attachment.content_type or "application/octet-stream"},

@@ -107,6 +107,8 @@ class DiscordState:
         self.messages: dict[int, RecordedMessage] = {}
         #: Every file uploaded, by attachment id (what the CDN serves).
         self.uploads: dict[int, RecordedAttachment] = {}
+        #: The attachment id of each file the CDN served (a client read its bytes), in order.
+        self.cdn_reads: list[int] = []
         self.interactions: dict[int, InteractionRecord] = {}
         self._by_token: dict[str, InteractionRecord] = {}
         self.requests: list[RequestRecord] = []

@@ -24,8 +24,9 @@ from bot.settings import load_settings
 from cogs.resources import Tuning
 from core.clock import utc_now
 from inference.backend import DiffusersBackend
-from inference.models import ModelRef
+from inference.models import IpAdapterRef, ModelRef
 from inference.pool.worker import Backend
+from intake.fetch import ImageIntake
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.helpers.pool import Script, ScriptedBackend
 
@@ -45,14 +46,19 @@ class Bots:
     model_dir: Path
     script: Script
     running: list[tuple[AtelierBot, asyncio.Task[None]]] = field(default_factory=list)
+    #: The IP-Adapter of the latest bot's settings (``ip_adapter``), loaded with its model.
+    ip_adapter: IpAdapterRef | None = None
 
     async def start(
         self,
         *,
         tuning: Tuning = FAST_TUNING,
         clock: Callable[[], datetime] = utc_now,
+        intake: ImageIntake | None = None,
         **overrides: Any,
     ) -> AtelierBot:
+        """A bot on settings made of the test's ones and ``overrides``; ``intake``: how it
+        fetches members' images (one that trusts a test's HTTPS server; the bot closes it)."""
         values: dict[str, Any] = {
             "discord_token": self.fake.bot_token,
             "discord_api_base": self.fake.api_base,
@@ -67,7 +73,10 @@ class Bots:
             "shutdown_grace_seconds": 5,
         }
         settings = load_settings(**{**values, **overrides})
-        bot = create_bot(settings, backend_factory=self.load, tuning=tuning, clock=clock)
+        self.ip_adapter = settings.ip_adapter_ref()
+        bot = create_bot(
+            settings, backend_factory=self.load, tuning=tuning, clock=clock, intake=intake
+        )
         task = asyncio.create_task(bot.start(self.fake.bot_token))
         self.running.append((bot, task))
         await self.fake.wait_until_ready(timeout=20)
@@ -97,7 +106,8 @@ class Bots:
     def load(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
         # On the worker's thread: a test that clears script.loading holds the load there.
         self.script.loading.wait(timeout=LOAD_HOLD_SECONDS)
-        return ScriptedBackend(DiffusersBackend.load(model, device, "auto", make_room), self.script)
+        backend = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
+        return ScriptedBackend(backend, self.script)
 
 
 @pytest.fixture
