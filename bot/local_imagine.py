@@ -1,7 +1,8 @@
 """``atelier imagine``: /imagine from the command line, recorded like any job.
 
 It goes through what the bot uses: the studio parses the prompt (without preferences: the
-CLI's user has none), the model registry says what a model name means (so ``--model name``
+CLI's user has none) and takes its image prompts (the image URLs at its start) through
+image intake, the model registry says what a model name means (so ``--model name``
 is the same version as in Discord; the operator at the console may use what a home
 moderator may), and the worker pool runs the jobs.
 """
@@ -29,6 +30,7 @@ from inference.pool.events import JobResult, Progress
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from inference.pool.queue import OutputPaths
+from intake.fetch import ImageIntake
 from registry.configured import (
     ConfiguredModels,
     configured_models,
@@ -64,6 +66,7 @@ async def imagine(
     device: str | None,
     force: bool = False,
     clock: Clock = utc_now,
+    intake: ImageIntake | None = None,
 ) -> list[tuple[PlannedRun, JobResult]]:
     """Generate every job the prompt asks for through the worker pool, as the bot does;
     returns each run with its result.
@@ -73,6 +76,8 @@ async def imagine(
     and the data folder are checked before the database is opened; the prompt, the models
     and the output files (never overwritten without ``force``) before anything is queued.
     Interrupted (Ctrl-C), it cancels its jobs, so none is left queued for the bot to pick up.
+    ``intake``: how image URLs are fetched (by default, as ``settings.intake_limits()``
+    say; closed at the end).
     """
     problem = output_problem(out)
     if problem is not None:
@@ -98,12 +103,21 @@ async def imagine(
             defaults=settings.engine_defaults(),
             parse_limits=settings.parse_limits(),
             max_upscale_side=settings.max_upscale_side,
+            image_prompts=settings.ip_adapter is not None,
         )
-        studio = Studio(db, pool, models, config, images_dir=settings.images_dir, clock=clock)
-        requests = await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
-        await enter_configured(db, configured, clock())
-        runs = await _plan(studio, requests, out)
-        _refuse_overwriting(runs, out, force)
+        intake = intake or ImageIntake(settings.intake_limits())
+        studio = Studio(
+            db, pool, models, config, images_dir=settings.images_dir, clock=clock, intake=intake
+        )
+        try:
+            requests = await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
+            studio.check_image_prompts(len(requests[0].image_urls))
+            await enter_configured(db, configured, clock())
+            runs = await _plan(studio, requests, out)
+            _refuse_overwriting(runs, out, force)
+            images = await studio.take_images(requests[0].image_urls)
+        finally:
+            await intake.aclose()
         await pool.start(recover=False)  # the bot recovers its own jobs, not the CLI
         submitted: list[tuple[PlannedRun, JobHandle]] = []
         loading: set[str] = set()  # models already announced
@@ -114,7 +128,7 @@ async def imagine(
                     loading.add(run.model.name)
                 outputs = OutputPaths(tuple(run.image_paths), run.grid_path)
                 handle = await studio.submit_imagine(
-                    LOCAL_OWNER_ID, run.request, moderator=True, outputs=outputs
+                    LOCAL_OWNER_ID, run.request, moderator=True, outputs=outputs, images=images
                 )
                 submitted.append((run, handle))
             return [
