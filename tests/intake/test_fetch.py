@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from intake.errors import ImageRefused
-from intake.fetch import ImageIntake
+from intake.fetch import ImageIntake, system_resolver
 from intake.limits import IntakeLimits
 from tests.helpers.https_server import (
     HttpsServer,
@@ -99,6 +99,11 @@ async def test_an_uploaded_file_is_read_under_the_same_limits(server: HttpsServe
             "https://example.org/fox.png",
             "“https://example.org/fox.png” is not on an allowed host; images are fetched "
             "only from localhost",
+        ),
+        (
+            "https://localhost@example.org/fox.png",
+            "“https://localhost@example.org/fox.png” is not on an allowed host; images are "
+            "fetched only from localhost",
         ),
         (
             "https://",
@@ -268,3 +273,7 @@ async def test_a_certificate_for_another_name_is_refused(server: HttpsServer) ->
     )
     message = await refusal(intake, f"https://127.0.0.1:{server.port}/fox.png")
     assert message.startswith("could not connect securely to 127.0.0.1")
+
+
+async def test_the_system_resolver_answers_addresses_for_the_connection_to_use() -> None:
+    assert "127.0.0.1" in await system_resolver("localhost", 443)
