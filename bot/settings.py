@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(None, gt=0)
     # Upscale 2× is offered while the result's longest side stays within this.
     max_upscale_side: int = Field(2048, ge=128, le=8192)
+    # Image prompts by URL: hosts allowed besides Discord's attachment hosts (comma-separated
+    # names), and the caps on every image members give (URLs and uploads alike). The pixel
+    # cap stays below Pillow's own decompression-bomb warning (89 megapixels).
+    image_hosts: Annotated[frozenset[str], NoDecode] = frozenset()
+    image_max_mb: float = Field(10, gt=0, le=100)
+    image_max_megapixels: float = Field(40, gt=0, le=80)
+    image_fetch_seconds: float = Field(15, gt=0, le=120)
     # The operator's servers, whose moderators manage the bot-wide model registry and may
     # use early-access versions; empty: every server the bot is in (one-server installs).
     home_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
@@ -115,13 +122,6 @@ class Settings(BaseSettings):
     web_secret: SecretStr | None = None
     # How long an editor link from Vary (Region) works.
     editor_link_minutes: int = Field(30, ge=1, le=24 * 60)
-    # Image prompts by URL: hosts allowed besides Discord's attachment hosts (comma-separated
-    # names), and the caps on every image members give (URLs and uploads alike). The pixel
-    # cap stays below Pillow's own decompression-bomb warning (89 megapixels).
-    image_hosts: Annotated[frozenset[str], NoDecode] = frozenset()
-    image_max_mb: float = Field(10, gt=0, le=100)
-    image_max_megapixels: float = Field(40, gt=0, le=80)
-    image_fetch_seconds: float = Field(15, gt=0, le=120)
 
     @field_validator(
         "max_batch_images", "vram_budget_gb", "dev_guild_id", "data_volume", mode="before"
@@ -291,6 +291,16 @@ class Settings(BaseSettings):
     def images_dir(self) -> Path:
         return self.data_dir / "images"
 
+    def intake_limits(self) -> IntakeLimits:
+        """What image intake accepts: Discord's attachment hosts and the operator's, and the
+        caps on each image."""
+        return IntakeLimits(
+            hosts=DISCORD_HOSTS | self.image_hosts,
+            max_bytes=round(self.image_max_mb * 1_000_000),
+            max_pixels=round(self.image_max_megapixels * 1_000_000),
+            fetch_seconds=self.image_fetch_seconds,
+        )
+
     def engine_defaults(self) -> EngineDefaults:
         return EngineDefaults(
             steps=self.default_steps,
@@ -335,16 +345,6 @@ class Settings(BaseSettings):
             max_repeat=self.max_repeat,
             max_jobs=self.max_jobs_per_prompt,
             max_loras=self.max_loras_per_job,
-        )
-
-    def intake_limits(self) -> IntakeLimits:
-        """What image intake accepts: Discord's attachment hosts and the operator's, and the
-        caps on each image."""
-        return IntakeLimits(
-            hosts=DISCORD_HOSTS | self.image_hosts,
-            max_bytes=round(self.image_max_mb * 1_000_000),
-            max_pixels=round(self.image_max_megapixels * 1_000_000),
-            fetch_seconds=self.image_fetch_seconds,
         )
 
 

@@ -41,9 +41,11 @@ def address_kind(address: Address, *, allow_loopback: bool = False) -> str | Non
         return "multicast"
     if address.is_link_local:
         return "link-local"
+    if address.is_reserved:
+        return "reserved"
     if address.is_private:
         return "private"
-    if address.is_reserved or not address.is_global:
+    if not address.is_global:
         return "reserved"
     return None
 

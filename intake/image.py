@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from intake.errors import ImageRefused
 from intake.limits import IntakeLimits
@@ -30,7 +30,12 @@ def checked_image(data: bytes, limits: IntakeLimits, *, name: str) -> Image.Imag
         )
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
-    except (UnidentifiedImageError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own guard, past twice its warning size
+        raise ImageRefused(
+            f"{name} has far too many pixels to decode; images may have at most "
+            f"{_megapixels(limits.max_pixels)}"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError):  # UnidentifiedImageError among them
         raise ImageRefused(f"{name} is not a {ACCEPTED} image") from None
     with image:
         width, height = image.size
