@@ -14,12 +14,14 @@ import pytest
 from PIL import Image
 
 from inference.jobs import GenerationJob
+from inference.models import ip_adapter_ref
 from inference.params import ParamError
 from intake.errors import ImageRefused
 from studio.errors import StudioError
 from studio.image_prompts import NOT_CONFIGURED, Upload
 from studio.service import StoredJob, Studio
 from tests.helpers.https_server import HttpsServer, Reply, https_server
+from tests.helpers.pool import PoolMaker
 from tests.helpers.studio import StudioMaker
 
 OWNER = 42
@@ -41,7 +43,12 @@ def server() -> Iterator[HttpsServer]:
 
 
 @pytest.fixture
-async def studio(make_studio: StudioMaker, server: HttpsServer) -> Studio:
+async def studio(
+    make_studio: StudioMaker, make_pool: PoolMaker, server: HttpsServer, tiny_ip_adapter: Path
+) -> Studio:
+    """A studio that takes images through an intake trusting ``server``, on a pool whose
+    workers load the tiny IP-Adapter."""
+    make_pool.ip_adapter = ip_adapter_ref(str(tiny_ip_adapter))
     return await make_studio(intake=server.intake())
 
 
