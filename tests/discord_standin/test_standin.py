@@ -165,6 +165,19 @@ class DemoBot(commands.AutoShardedBot):
                 embed=embed, file=discord.File(io.BytesIO(PNG), "card.png"), view=Confirm()
             )
 
+        @tree.command(description="Says what was attached, once it has read it")
+        async def look(
+            interaction: discord.Interaction[Any],
+            picture: discord.Attachment,
+            extra: discord.Attachment | None = None,
+        ) -> None:
+            data = await picture.read()
+            await interaction.response.send_message(
+                f"{picture.filename}: {picture.size} bytes, read {len(data)} from "
+                f"{picture.url.split('/')[2]}; extra={extra is not None}",
+                ephemeral=True,
+            )
+
         @commands.command()
         async def hi(ctx: commands.Context[Any]) -> None:
             await ctx.reply(f"hello {ctx.author.name}")
@@ -333,6 +346,19 @@ async def test_subcommand_group_and_channel_option(fake: FakeDiscord, bot: DemoB
         == f"moderation channel: <#{fake.moderation_channel_id}> (moderation) allowed=True"
     )
     assert rec.data["guild_id"] == str(fake.guild_id)
+
+
+async def test_an_attachment_option_is_resolved_and_its_bytes_served_on_loopback(
+    fake: FakeDiscord, bot: DemoBot
+) -> None:
+    rec = await fake.slash("look", {"picture": ("fox.png", PNG)})
+    reply = await rec.wait_original()
+    port = fake.api_base.split("/")[2].split(":")[1]
+    assert reply.content == (
+        f"fox.png: {len(PNG)} bytes, read {len(PNG)} from 127.0.0.1:{port}; extra=False"
+    )
+    (upload,) = [a for a in fake.uploads.values() if a.filename == "fox.png"]
+    assert fake.cdn_reads == [upload.id]
 
 
 async def test_select_and_modal(fake: FakeDiscord, bot: DemoBot) -> None:
