@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 #: What a member is told when the operator has not set up an IP-Adapter.
 NOT_CONFIGURED = (
-    "image prompts and /blend are not available on this bot yet: its operator has to set "
-    "ATELIER_IP_ADAPTER (an IP-Adapter for the model) first. Prompts in words work as usual."
+    "jobs cannot start from images on this bot yet (image prompts, blends): its operator "
+    "has to set ATELIER_IP_ADAPTER (an IP-Adapter for the model) first. Prompts in words "
+    "work as usual."
 )
 
 #: /blend's ``dimensions``: the shape of the grid it makes.

@@ -380,7 +380,7 @@ async def remixed(
     if request.image_urls != job.request.image_urls:
         raise ParamError(
             "a remix changes the words and parameters, not the images: leave the image URLs "
-            "at the start of the prompt as they were (for other images, start a new /imagine)"
+            "at the start of the prompt as they were (for other images, start a new job from them)"
         )
     texts = [text, request.prompt, request.negative_prompt]
     matched = await studio.banned_in(None if place is None else place.guild_id, texts)
