@@ -46,7 +46,8 @@ class Bots:
     model_dir: Path
     script: Script
     running: list[tuple[AtelierBot, asyncio.Task[None]]] = field(default_factory=list)
-    #: The IP-Adapter of the latest bot's settings (``ip_adapter``), loaded with its model.
+    #: The IP-Adapter the latest bot's settings configure (``start(ip_adapter=...)``),
+    #: which its workers load next to the model, as ``atelier run`` does.
     ip_adapter: IpAdapterRef | None = None
 
     async def start(
@@ -106,8 +107,8 @@ class Bots:
     def load(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
         # On the worker's thread: a test that clears script.loading holds the load there.
         self.script.loading.wait(timeout=LOAD_HOLD_SECONDS)
-        backend = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
-        return ScriptedBackend(backend, self.script)
+        inner = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
+        return ScriptedBackend(inner, self.script)
 
 
 @pytest.fixture

@@ -111,7 +111,7 @@ class PoolMaker:
     script: Script
     clock: Clock = utc_now
     pools: list[WorkerPool] = field(default_factory=list)
-    #: Loaded with each model for image prompts (None: jobs with images fail).
+    #: The IP-Adapter the local workers load next to the model (image prompts).
     ip_adapter: IpAdapterRef | None = None
 
     async def __call__(
@@ -139,8 +139,8 @@ class PoolMaker:
 
     def load(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
         self.script.loads.append(model.name)
-        backend = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
-        return ScriptedBackend(backend, self.script)
+        inner = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
+        return ScriptedBackend(inner, self.script)
 
 
 def job(prompt: str, **changes: Any) -> GenerationJob:
@@ -160,9 +160,10 @@ class RemoteTiny:
 
     step_delay: float = 0.0
     unseen: str | None = None
+    ip_adapter: IpAdapterRef | None = None
 
     def __call__(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
-        inner = DiffusersBackend.load(model, device, "auto", make_room)
+        inner = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
         fault = None if self.unseen is None else _refuse_paths_in(self.unseen)
         return ScriptedBackend(inner, Script(step_delay=self.step_delay, fault=fault))
 
