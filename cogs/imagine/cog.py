@@ -62,8 +62,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
 
     @app_commands.command(name="imagine", description="Create four images from a prompt")
     @app_commands.describe(
-        prompt="what to imagine, with parameters at the end, e.g. a fox in snow --ar 3:2; "
-        "image URLs first make image prompts",
+        prompt="what to imagine, parameters at the end (a fox --ar 3:2); "
+        "image URLs first: image prompts",
         image="an image to start from (an image prompt; --iw 0–3 weighs it against the text)",
         image2="another image to start from",
         image3="another image to start from",
