@@ -193,3 +193,11 @@ async def test_a_stored_path_outside_the_inputs_is_not_served(
         status, body, _ = await site.get_bytes(f"/i/{public_id}/inputs/{path}")
         assert status == 404, path
         assert b"not for the web" not in body
+
+
+async def test_a_blend_is_named_in_the_listings(db: Database, images_dir: Path, site: Site) -> None:
+    await _image_prompted(db, images_dir, blend=True)
+    for path in ("/", f"/m/{ALICE}"):
+        _, page = await site.get(path)
+        assert '<span class="prompt">/blend of 3 images</span>' in page, path
+        assert 'alt="/blend of 3 images"' in page
