@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from db.jobs import get_job, list_images
-from inference.jobs import GenerationJob
+from inference.jobs import ImagePrompt
 from studio.input_images import cached_thumbnail, stored_input
 from studio.public_work import public_job
 from web.context import CONTEXT
@@ -79,7 +79,7 @@ async def _public_input(request: web.Request) -> Path:
     record = None if found is None else await get_job(context.db, found.id)
     if record is None:
         raise web.HTTPNotFound()
-    prompts = GenerationJob.from_params(record.params).image_prompts
+    prompts = [ImagePrompt.from_params(image) for image in record.params.get("image_prompts", [])]
     number = int(request.match_info["number"])
     if number > len(prompts):
         raise web.HTTPNotFound()

@@ -136,6 +136,8 @@ class InputsShown:
 
 def inputs_of(job: JobRecord) -> InputsShown | None:
     """The job's image prompts or /blend images; None for a job made from text alone."""
+    if not job.params.get("image_prompts"):
+        return None
     planned = GenerationJob.from_params(job.params)
     label = inputs_label(planned)
     if label is None:
