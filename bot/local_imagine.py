@@ -37,7 +37,7 @@ from registry.configured import (
     name_for_source,
 )
 from registry.versions import available_names, versions_of
-from studio.input_images import image_weight_text, input_images, inputs_label, is_blend
+from studio.input_images import image_weight_text, input_images, is_blend
 from studio.models import RegisteredModels
 from studio.service import Studio, StudioConfig
 
@@ -69,10 +69,13 @@ class MadeRun:
 def input_lines(job: GenerationJob) -> list[str]:
     """What the job was made from besides its text, to print under its grid: its image
     prompts (or a /blend's images), each with where it came from and its SHA-256."""
-    label = inputs_label(job)
-    if label is None:
+    count = len(job.image_prompts)
+    if not count:
         return []
-    heading = label if is_blend(job) else f"{label} ({image_weight_text(job)})"
+    if is_blend(job):
+        heading = f"/blend of {count} images"
+    else:
+        heading = f"{count} image prompt{'s' if count != 1 else ''} ({image_weight_text(job)})"
     return [f"{heading}:"] + [
         f"  {image.number}. {image.origin} (sha256 {image.short_hash})"
         for image in input_images(job)

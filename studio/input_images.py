@@ -2,9 +2,9 @@
 ``--iw``) or the images of a /blend, where each came from, and small thumbnails of the
 checked copies the studio keeps in the data folder's inputs.
 
-Discord (/show, Info), the web studio's job page and the command line all describe them in
-the same words: "image prompt(s)" for an /imagine, "/blend of N images" for a blend (a job
-with images and no text).
+Plain values only: Discord (/show, Info), the web studio's job page and the command line
+word them, in the same words: "image prompt(s)" for an /imagine, "/blend of N images" for
+a blend (a job with images and no text).
 """
 
 from __future__ import annotations
@@ -69,16 +69,6 @@ def input_images(job: GenerationJob) -> list[InputImage]:
 def is_blend(job: GenerationJob) -> bool:
     """A /blend: images and no text."""
     return bool(job.image_prompts) and not job.request.prompt.strip()
-
-
-def inputs_label(job: GenerationJob) -> str | None:
-    """ "/blend of 3 images", "1 image prompt", "2 image prompts"; None without images."""
-    count = len(job.image_prompts)
-    if not count:
-        return None
-    if is_blend(job):
-        return f"/blend of {count} images"
-    return f"{count} image prompt{'s' if count != 1 else ''}"
 
 
 def image_weight_text(job: GenerationJob) -> str:

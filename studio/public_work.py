@@ -59,14 +59,6 @@ class PublicJob:
     #: How many images it was made from (image prompts, a /blend's images).
     inputs: int = 0
 
-    @property
-    def title(self) -> str:
-        """What names it in a listing: its prompt, or for a /blend (images and no text)
-        "/blend of 3 images"."""
-        if self.inputs and not self.prompt.strip():
-            return f"/blend of {self.inputs} images"
-        return self.prompt
-
 
 _SELECT = (
     "SELECT j.id, j.public_id, j.kind, j.owner_id, j.prompt, j.model,"

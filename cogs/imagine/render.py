@@ -6,7 +6,7 @@ from db.jobs import JobKind, JobRecord
 from inference.jobs import EngineDefaults, GenerationJob
 from inference.params import ImagineRequest
 from inference.rework import PanDirection, Placement
-from studio.input_images import image_weight_text, input_images, inputs_label, is_blend
+from studio.input_images import image_weight_text, input_images, is_blend
 
 #: Discord allows 2000 characters per message; the prompt gets most of it.
 MAX_PROMPT_CHARS = 1500
@@ -58,6 +58,16 @@ def header(
     if job.kind is JobKind.REROLL:
         return f"{prompt} — {owner} (re-roll)"
     return f"{prompt} — {owner}"
+
+
+def inputs_label(job: GenerationJob) -> str | None:
+    """ "2 image prompts", "1 image prompt", or "/blend of 3 images"; None without images."""
+    count = len(job.image_prompts)
+    if not count:
+        return None
+    if is_blend(job):
+        return f"/blend of {count} images"
+    return f"{count} image prompt{'s' if count != 1 else ''}"
 
 
 def title(job: GenerationJob) -> str:

@@ -12,15 +12,10 @@ from aiohttp import web
 from db.jobs import JobKind, JobRecord, get_job, list_images
 from db.users import count_favorites
 from inference.jobs import GenerationJob
-from studio.input_images import (
-    InputImage,
-    image_weight_text,
-    input_images,
-    inputs_label,
-    is_blend,
-)
+from studio.input_images import InputImage, image_weight_text, input_images, is_blend
 from studio.public_work import public_children, public_ids, public_job
 from web.context import CONTEXT
+from web.inputs import inputs_label
 from web.names import names_of
 from web.pages.images import PUBLIC_ID, image_path, input_path
 from web.render import render
@@ -139,10 +134,9 @@ def inputs_of(job: JobRecord) -> InputsShown | None:
     if not job.params.get("image_prompts"):
         return None
     planned = GenerationJob.from_params(job.params)
-    label = inputs_label(planned)
-    if label is None:
-        return None
-    return InputsShown(label, is_blend(planned), image_weight_text(planned), input_images(planned))
+    blend = is_blend(planned)
+    label = inputs_label(len(planned.image_prompts), blend=blend)
+    return InputsShown(label, blend, image_weight_text(planned), input_images(planned))
 
 
 def uncopied_attachments(job: JobRecord) -> int:
