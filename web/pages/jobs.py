@@ -12,7 +12,13 @@ from aiohttp import web
 from db.jobs import JobKind, JobRecord, get_job, list_images
 from db.users import count_favorites
 from inference.jobs import GenerationJob
-from studio.input_images import InputImage, image_weight_text, input_images, is_blend
+from studio.input_images import (
+    ATTACHMENT_PREFIX,
+    InputImage,
+    image_weight_text,
+    input_images,
+    is_blend,
+)
 from studio.public_work import public_children, public_ids, public_job
 from web.context import CONTEXT
 from web.inputs import inputs_label
@@ -143,7 +149,7 @@ def uncopied_attachments(job: JobRecord) -> int:
     """How many of the job's images were attachments, which no prompt can give again (the
     URLs are in :func:`copy_text`)."""
     sources = [image.get("source", "") for image in job.params.get("image_prompts") or []]
-    return sum(1 for source in sources if str(source).startswith("attachment:"))
+    return sum(1 for source in sources if str(source).startswith(ATTACHMENT_PREFIX))
 
 
 def copy_text(job: JobRecord) -> str:
@@ -156,7 +162,7 @@ def copy_text(job: JobRecord) -> str:
     urls = [
         str(image["source"])
         for image in params.get("image_prompts") or []
-        if not str(image.get("source", "")).startswith("attachment:")
+        if not str(image.get("source", "")).startswith(ATTACHMENT_PREFIX)
     ]
     flags = []
     aspect = request.get("aspect") or [1, 1]
