@@ -327,7 +327,7 @@ def _imagine(args: argparse.Namespace) -> int:
         _fail(problem)
         return EXIT_USAGE
     _quiet_model_libraries()
-    from bot.local_imagine import imagine
+    from bot.local_imagine import imagine, input_lines
     from inference.loading import ModelLoadError
     from inference.pool.events import JobFailedError
 
@@ -351,12 +351,15 @@ def _imagine(args: argparse.Namespace) -> int:
     except JobFailedError as error:
         _fail(f"generation failed: {error}")
         return EXIT_FAILURE
-    for run, result in results:
+    for made in results:
+        run, result = made.run, made.result
         seeds = ", ".join(str(image.seed) for image in result.images)
         if len(results) == 1:
             print(f"{run.grid_path}: seeds {seeds}")
         else:  # permutations and repeats: which prompt made which grid
             print(f"{run.grid_path}: {run.request.prompt!r}, seeds {seeds}")
+        for line in input_lines(made.job):
+            print(f"  {line}")
         for image in result.images:
             print(f"  {image.path} ({image.width}×{image.height}, seed {image.seed})")
     return 0
