@@ -101,9 +101,9 @@ def test_check_on_a_bad_setup_names_each_problem_and_writes_nothing(tmp_path: Pa
     )
     assert failed["✗ model nothere (ATELIER_MODEL)"].startswith("./nothere does not exist")
     assert failed['✗ LoRA x (ATELIER_LORAS["x"])'] == (
-        "./notlora.safetensors is not a LoRA file on this machine: give the path of a "
-        ".safetensors LoRA (diffusers/PEFT or kohya/A1111 format); a LoRA on the hub is added "
-        "with /models add"
+        "./notlora.safetensors is not a LoRA file: give the path of a .safetensors LoRA "
+        "(diffusers/PEFT or kohya/A1111 format) on this machine, or "
+        "hf://org/repo/file.safetensors for one in a Hugging Face hub repository"
     )
     assert failed['✗ LoRA empty (ATELIER_LORAS["Empty"])'] == (
         "empty is also a configured model; give it another name"
