@@ -160,7 +160,9 @@ def lora_checks(settings: Settings, fetch_hub: HubFetch = hub_file) -> list[Chec
             continue
         try:
             source, weight_name = lora_location(text)
-            lora = NewVersion(name, "1", source, "other", ModelKind.LORA, weight_name=weight_name)
+            lora = NewVersion(
+                name, "1", source, "other", kind=ModelKind.LORA, weight_name=weight_name
+            )
             check_new_version(lora)
             path = lora_file(source, weight_name, fetch_hub)
             facts = inspect_lora(path, lora_text(source, weight_name))

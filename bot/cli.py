@@ -379,7 +379,9 @@ def _models(args: argparse.Namespace) -> int:
     for name, text in configured.loras.items():
         try:  # a hub LoRA is read from the hub cache (downloaded into it if need be)
             source, weight_name = lora_location(text)
-            lora = NewVersion(name, "1", source, "other", ModelKind.LORA, weight_name=weight_name)
+            lora = NewVersion(
+                name, "1", source, "other", kind=ModelKind.LORA, weight_name=weight_name
+            )
             family, sha256 = weights_facts(lora, hub_file)
         except UserFacingError as error:
             _fail(f"LoRA {name} (ATELIER_LORAS): {str(error).replace('`', '')}")

@@ -127,8 +127,8 @@ class LoadedLoras:
             if lora.sha256 is not None and self._hashes.sha256(path) != lora.sha256:
                 raise LoraLoadError(
                     f"the LoRA `{lora.key}` was not loaded: its file has changed since it was "
-                    "registered (its SHA-256 is not the one recorded); register the new file "
-                    "as a new version with /models add"
+                    "registered (its SHA-256 is not the one recorded); put the registered file "
+                    "back, or register the new one as a new version"
                 )
             self._make_room(path.stat().st_size, keep)
             with warnings.catch_warnings():
