@@ -128,7 +128,8 @@ class LoadedLoras:
                 raise LoraLoadError(
                     f"the LoRA `{lora.key}` was not loaded: its file has changed since it was "
                     "registered (its SHA-256 is not the one recorded); put the registered file "
-                    "back, or register the new one as a new version"
+                    "back, or register the new one as a new version (one of ATELIER_LORAS "
+                    "becomes one at the next start)"
                 )
             self._make_room(path.stat().st_size, keep)
             with warnings.catch_warnings():

@@ -13,15 +13,17 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from db.database import Database
+from db.times import from_db_time
 from registry.model_card import read_model_card
 from registry.versions import (
     ConfiguredModel,
     ModelKind,
     NewVersion,
+    lora_file,
     lora_location,
     weights_facts,
 )
@@ -68,13 +70,25 @@ async def enter_configured(
 ) -> None:
     """Enter the configured models into the registry (available; the version and license
     from the model card, if it states them) unless a version of that name has that source
-    (for a hub LoRA, that repository and file). ``fetch_hub`` reads hub LoRAs."""
+    (for a hub LoRA, that repository and file). ``fetch_hub`` reads hub LoRAs.
+
+    A LoRA file changed in place since its version was entered (modified since, with
+    another SHA-256) becomes a new version: workers refuse to load a file whose hash is not
+    the recorded one, so the old version keeps the hash of the weights it made images with.
+    """
 
     rows = await db.fetchall(
-        "SELECT m.name AS name, v.source AS source, v.weight_name AS weight_name "
+        "SELECT m.name AS name, v.source AS source, v.weight_name AS weight_name, "
+        "v.sha256 AS sha256, v.created_at AS created_at "
         "FROM model_versions v JOIN models m ON m.id = v.model_id"
     )
-    known = {(str(row["name"]), str(row["source"]), row["weight_name"]) for row in rows}
+    entered_at: dict[tuple[str, str, str | None], datetime] = {}
+    hashes: dict[tuple[str, str, str | None], set[str | None]] = {}
+    for row in rows:
+        key = (str(row["name"]), str(row["source"]), row["weight_name"])
+        created = from_db_time(row["created_at"])
+        entered_at[key] = max(created, entered_at.get(key, created))
+        hashes.setdefault(key, set()).add(row["sha256"])
 
     def read_cards() -> list[ConfiguredModel]:
         entered = []
@@ -82,7 +96,7 @@ async def enter_configured(
             card = read_model_card(source)
             # Hashing reads the whole file: only for a version not registered yet.
             new = NewVersion(name, "1", source, "other")
-            sha256 = None if (name, source, None) in known else weights_facts(new)[1]
+            sha256 = None if (name, source, None) in entered_at else weights_facts(new)[1]
             entered.append(
                 ConfiguredModel(
                     name, source, card.version or "1", card.license or "", sha256=sha256
@@ -90,12 +104,19 @@ async def enter_configured(
             )
         for name, text in configured.loras.items():
             source, weight_name = lora_location(text)
-            if (name, source, weight_name) in known:
-                continue
+            key = (name, source, weight_name)
+            if key in entered_at:
+                # Only a file modified since it was entered is read whole again.
+                file = lora_file(source, weight_name, fetch_hub)
+                modified = datetime.fromtimestamp(file.stat().st_mtime, UTC)
+                if modified <= entered_at[key]:
+                    continue
             lora = NewVersion(
                 name, "1", source, "other", kind=ModelKind.LORA, weight_name=weight_name
             )
             family, sha256 = weights_facts(lora, fetch_hub)
+            if sha256 in hashes.get(key, ()):
+                continue
             entered.append(
                 ConfiguredModel(name, source, "1", "", ModelKind.LORA, family, sha256, weight_name)
             )

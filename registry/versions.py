@@ -485,7 +485,8 @@ async def enter_configured(
     db: Database, models: Sequence[ConfiguredModel], *, now: datetime
 ) -> list[ModelVersion]:
     """Enter the operator's configured models as ``available`` versions, unless a version
-    of that name already has that source; returns the versions added.
+    of that name already has that source (a LoRA: and that hash); returns the versions
+    added.
 
     A new source for a known name becomes a new version (the card's version, or the next
     free number), so changing the settings takes effect without losing the old history.
@@ -496,13 +497,15 @@ async def enter_configured(
         name = model.name.strip().lower()[:64]
         async with db.transaction() as conn:
             async with conn.execute(
-                "SELECT v.version, v.source, v.weight_name FROM model_versions v JOIN models m "
-                "ON m.id = v.model_id WHERE m.name = ?",
+                "SELECT v.version, v.source, v.weight_name, v.sha256 FROM model_versions v "
+                "JOIN models m ON m.id = v.model_id WHERE m.name = ?",
                 (name,),
             ) as cursor:
                 rows = list(await cursor.fetchall())
             if any(
                 (row["source"], row["weight_name"]) == (model.source, model.weight_name)
+                # a LoRA file changed in place is a new version (``registry.configured``)
+                and (model.kind is ModelKind.CHECKPOINT or row["sha256"] == model.sha256)
                 for row in rows
             ):
                 continue

@@ -252,7 +252,7 @@ def test_a_lora_file_changed_since_registration_is_refused_at_load(
     assert refused.value.message == (
         "the LoRA `diffusers:1` was not loaded: its file has changed since it was registered "
         "(its SHA-256 is not the one recorded); put the registered file back, or register the "
-        "new one as a new version"
+        "new one as a new version (one of ATELIER_LORAS becomes one at the next start)"
     )
     assert backend.loras.loaded == []
 

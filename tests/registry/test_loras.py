@@ -28,6 +28,7 @@ from registry.versions import (
     find_version,
     images_made,
     lora_images_by_version,
+    versions_of,
 )
 from tests.helpers.campaigns import MODERATOR, T0
 from tests.helpers.hub_cache import FakeHubCache
@@ -379,3 +380,21 @@ async def test_images_made_with_a_lora_count_for_it(
     counts = await images_made(db)
     assert counts.by_version == {"sd15:1": 4, "pixelart:1": 4, "ink:2": 4}
     assert counts.by_model["pixelart"] == 4
+
+
+async def test_a_configured_lora_changed_in_place_becomes_a_new_version(
+    db: Database, tiny_lora_files: dict[str, Path], tmp_path: Path
+) -> None:
+    file = tmp_path / "pixelart.safetensors"
+    file.write_bytes(tiny_lora_files["kohya"].read_bytes())
+    configured = configured_models({}, "org/base", {"pixelart": str(file)})
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    first = hashlib.sha256(file.read_bytes()).hexdigest()
+
+    file.write_bytes(tiny_lora_files["other"].read_bytes())
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)  # once only
+    old, new = await find_version(db, "pixelart:1"), await find_version(db, "pixelart")
+    assert (old.sha256, new.key) == (first, "pixelart:2")
+    assert new.sha256 == hashlib.sha256(file.read_bytes()).hexdigest()
+    assert len(await versions_of(db, "pixelart")) == 2
