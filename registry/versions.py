@@ -136,7 +136,7 @@ class NewVersion:
     creator_id: int | None = None
     description: str = ""
     kind: ModelKind = ModelKind.CHECKPOINT
-    weight_name: str | None = None  # a hub LoRA's file inside its repository (or hf:// source)
+    weight_name: str | None = None  # a hub LoRA's file in its repository (or in an hf:// source)
     trigger_words: str = ""  # comma-separated
     default_weight: float = 1.0
     recommended: Recommended = field(default_factory=Recommended)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 #: The commit every fake repository's ``main`` points at.
@@ -34,12 +33,3 @@ class FakeHubCache:
             link.unlink()
         link.symlink_to(os.path.relpath(blob, link.parent))
         return link
-
-    def replace(self, repo_id: str, filename: str, data: bytes) -> None:
-        """Change a cached file's bytes in place (a file changed since it was read)."""
-        link = self.root / f"models--{repo_id.replace('/', '--')}" / "snapshots" / REVISION
-        target = (link / filename).resolve()
-        target.write_bytes(data)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.root)

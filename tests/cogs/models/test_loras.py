@@ -189,10 +189,15 @@ async def test_a_hub_lora_is_checked_and_hashed_when_added_and_its_hash_is_in_th
     added = await add({"name": "ink", "source": "org/loras", "file_name": "styles/ink.safetensors"})
     assert "Added **ink:1** (LoRA, upcoming)" in added
     await release(bot.db, "ink:1", early_access_days=0, now=T0)
+    info = await fake.slash("models info", {"model": "ink"}, user=alice)
+    embed = (await info.wait_original(lambda m: bool(m.embeds))).embeds[0]
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert fields["Source"] == "hub: `hf://org/loras/styles/ink.safetensors`"
+    short = hashlib.sha256(lora.read_bytes()).hexdigest()[:10]
+    assert fields["Hash (SHA-256)"] == f"`{short}`"
 
     made = await fake.slash("imagine", {"prompt": "a fox <lora:ink:0.7> --seed 4"}, user=alice)
     images = await list_images(bot.db, job_id_of(await made.wait_original(is_result, timeout=60)))
     parameters = read_parameters(Path(images[0].path))
     assert parameters is not None
-    short = hashlib.sha256(lora.read_bytes()).hexdigest()[:10]
     assert f'Lora hashes: "ink: {short}"' in parameters
