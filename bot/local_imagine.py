@@ -23,6 +23,7 @@ from db.database import Database
 from db.jobs import LOCAL_OWNER_ID
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices, resolve_dtype
+from inference.hub_files import hub_file
 from inference.jobs import GenerationJob
 from inference.models import ModelRef, source_kind
 from inference.params import ImagineRequest
@@ -128,7 +129,7 @@ async def imagine(
         )
         studio = Studio(db, pool, models, config, images_dir=settings.images_dir, clock=clock)
         requests = await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
-        await enter_configured(db, configured, clock())
+        await enter_configured(db, configured, clock(), fetch_hub=hub_file)
         runs = await _plan(studio, requests, out)
         _refuse_overwriting(runs, out, force)
         await pool.start(recover=False)  # the bot recovers its own jobs, not the CLI

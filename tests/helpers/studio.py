@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inference.hub_files import hub_file
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
 from registry.configured import ConfiguredModels, enter_configured
@@ -29,7 +30,7 @@ class StudioMaker:
     async def __call__(self, max_upscale_side: int = MAX_UPSCALE_SIDE) -> Studio:
         pools = self._pools
         # As the bot does at start-up: the configured models become registry versions.
-        await enter_configured(pools.db, self._configured, pools.clock())
+        await enter_configured(pools.db, self._configured, pools.clock(), fetch_hub=hub_file)
         pool = await pools(limits=LIMITS, preview_every=0)
         config = StudioConfig(
             defaults=FAST, parse_limits=ParseLimits(), max_upscale_side=max_upscale_side
