@@ -166,7 +166,7 @@ class AtelierBot(commands.AutoShardedBot):
             settings.images_dir,
             backend_factory=self._backend_factory,
             # sent to remote workers: only the precision setting goes with it
-            remote_factory=diffusers_factory(settings.dtype),
+            remote_factory=diffusers_factory(settings.dtype, settings.ip_adapter_ref()),
             clock=self._clock,
         )
         recovered = await pool.start()
@@ -329,7 +329,8 @@ def create_bot(
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
     return AtelierBot(
         settings,
-        backend_factory=backend_factory or diffusers_factory(settings.dtype),
+        backend_factory=backend_factory
+        or diffusers_factory(settings.dtype, settings.ip_adapter_ref()),
         tuning=tuning or Tuning(),
         clock=clock,
     )

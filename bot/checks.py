@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 from bot.data_folder import (
     DATA_FOLDER_FIX,
@@ -72,11 +73,13 @@ def failed(item: str, detail: str) -> Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in order: devices, models, LoRAs, disk space, data folder, database."""
+    """Every check, in order: devices, models, LoRAs, IP-Adapter, disk space, data folder,
+    database."""
     checks = [
         *device_checks(settings),
         *model_checks(settings),
         *lora_checks(settings),
+        *ip_adapter_checks(settings),
         disk_check(settings),
     ]
     clean = not any(check.failed for check in checks)
@@ -184,6 +187,50 @@ def _lora_refusal(text: str, error: UserFacingError) -> str:
             "one in a Hugging Face hub repository"
         )
     return str(error).replace("`", "")
+
+
+def ip_adapter_checks(settings: Settings, *, hub: bool = True) -> list[Check]:
+    """The IP-Adapter of ``ATELIER_IP_ADAPTER`` (none when unset): a local file is read by
+    its header (which model family it fits) and its image encoder's folder must be there; a
+    hub file's repository must be in the cache or on the hub, like a model's."""
+    ref = settings.ip_adapter_ref()
+    if ref is None:
+        return []
+    from inference.image_prompting import ImagePromptError, adapter_shape, family
+
+    item = "IP-Adapter (ATELIER_IP_ADAPTER)"
+    if ref.repo is None:
+        path = Path(ref.file)
+        if not path.is_file():
+            return [
+                failed(item, f"{ref.source} does not exist; give an IP-Adapter .safetensors file")
+            ]
+        try:
+            width, layers = adapter_shape(path)
+        except (ImagePromptError, OSError, ValueError) as error:
+            return [failed(item, f"{ref.source}: {error}".replace("`", ""))]
+        size = readable_size(path.stat().st_size)
+        what = f"for {family(width)} models ({layers} layers), {size} ({path})"
+    else:
+        found = check_model(ref.repo, hub=hub)
+        if not found.ok:
+            return [failed(item, found.detail)]
+        what = f"{ref.file} from {found.detail}"
+    if ref.encoder_repo is None:
+        encoder = Path(ref.encoder_path)
+        if not (encoder / "config.json").is_file():
+            return [
+                failed(
+                    item,
+                    f"its image encoder {encoder} is not a model folder; put the adapter's "
+                    "image_encoder folder there or set ATELIER_IP_ADAPTER_IMAGE_ENCODER",
+                )
+            ]
+    elif ref.encoder_repo != ref.repo:
+        found = check_model(ref.encoder_repo, hub=hub)
+        if not found.ok:
+            return [failed(item, f"its image encoder: {found.detail}")]
+    return [passed(item, f"{what}; image encoder {ref.encoder_source}")]
 
 
 def disk_check(settings: Settings) -> Check:

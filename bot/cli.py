@@ -187,6 +187,11 @@ def _parser() -> argparse.ArgumentParser:
     tiny.add_argument("directory", type=Path, help="a new folder to write it to")
     tiny.add_argument("--arch", choices=["sd", "sdxl"], default="sd", help="(default sd)")
     tiny.add_argument("--seed", type=int, default=0, help="weight initialisation seed (default 0)")
+    tiny.add_argument(
+        "--ip-adapter",
+        action="store_true",
+        help="also write a random IP-Adapter for it (DIRECTORY/ip-adapter, for ATELIER_IP_ADAPTER)",
+    )
     tiny.set_defaults(handler=_make_tiny_model)
 
     database = command("db", "database maintenance")
@@ -424,6 +429,13 @@ def _make_tiny_model(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     directory = save_tiny_model(args.directory, args.arch, args.seed)
     print(f"Wrote a tiny random-weight {args.arch.upper()} pipeline to {directory}")
+    if args.ip_adapter:
+        from inference.tiny import build_tiny_pipeline
+        from inference.tiny_ip_adapter import save_tiny_ip_adapter
+
+        pipe = build_tiny_pipeline(args.arch, args.seed)
+        adapter = save_tiny_ip_adapter(pipe, directory / "ip-adapter", seed=args.seed)
+        print(f"and an IP-Adapter for it: ATELIER_IP_ADAPTER={adapter.resolve()}")
     return 0
 
 

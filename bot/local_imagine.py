@@ -119,7 +119,7 @@ async def imagine(
             models,
             settings.pool_config([device]),
             settings.images_dir,
-            backend_factory=diffusers_factory(settings.dtype),
+            backend_factory=diffusers_factory(settings.dtype, settings.ip_adapter_ref()),
             clock=clock,
         )
         config = StudioConfig(

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.envfile import ENV_FILE, env_file_names, env_file_problems, unknown_names
 from inference.jobs import EngineDefaults
+from inference.models import IpAdapterRef, ip_adapter_ref
 from inference.params import DEFAULT_SAMPLER, SAMPLERS, ParseLimits, canonical_sampler
 from inference.pool.config import PoolConfig, RayConfig, UserLimits
 from intake.limits import DISCORD_HOSTS, IntakeLimits
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
     loras: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # How many <lora:…> tags one prompt may carry.
     max_loras_per_job: int = Field(4, ge=0, le=16)
+    # The IP-Adapter that image prompts and /blend condition on: a local .safetensors file,
+    # or a hub file as org/repo/path/in/repo.safetensors; unset: image prompts are refused.
+    ip_adapter: str | None = None
+    # Its image encoder (CLIPVisionModelWithProjection): a local folder, org/repo or
+    # org/repo/subfolder; unset: the image_encoder folder beside the adapter's file.
+    ip_adapter_image_encoder: str | None = None
     data_dir: Path = Path("data")
     # Where the data folder must be: the container image sets its volume, /data, so that a
     # data folder elsewhere (lost with the container) is refused.
@@ -123,6 +130,20 @@ class Settings(BaseSettings):
     def _auto_is_none(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() in ("auto", ""):
             return None
+        return value
+
+    @field_validator("ip_adapter", "ip_adapter_image_encoder", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    @field_validator("ip_adapter")
+    @classmethod
+    def _check_ip_adapter(cls, value: str | None) -> str | None:
+        if value is not None:
+            ip_adapter_ref(value)  # a ValueError says what an adapter is written like
         return value
 
     @field_validator("ray_address")
@@ -290,6 +311,12 @@ class Settings(BaseSettings):
             upscale_subtle_strength=self.upscale_subtle_strength,
             upscale_creative_strength=self.upscale_creative_strength,
         )
+
+    def ip_adapter_ref(self) -> IpAdapterRef | None:
+        """The configured IP-Adapter and its image encoder; None: image prompts are refused."""
+        if self.ip_adapter is None:
+            return None
+        return ip_adapter_ref(self.ip_adapter, self.ip_adapter_image_encoder)
 
     def pool_config(self, devices: list[str]) -> PoolConfig:
         """The worker pool's settings for ``devices`` (already resolved from ``devices``)."""

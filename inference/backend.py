@@ -21,11 +21,12 @@ from PIL import Image
 
 from inference import conditioning, guidance
 from inference.devices import resolve_dtype
+from inference.image_prompting import LoadedImageAdapter
 from inference.images import latent_preview
 from inference.jobs import GenerationJob, batch_key
 from inference.loading import load_pipeline
 from inference.loras import LoadedLoras, Room
-from inference.models import ModelRef
+from inference.models import IpAdapterRef, ModelRef
 from inference.rework import ReworkCanvas, prepare_canvas
 from inference.samplers import make_scheduler
 from inference.tiling import circular_padding
@@ -53,10 +54,17 @@ class JobCancelled(Exception):
 
 class DiffusersBackend:
     def __init__(
-        self, pipe: Any, *, model: ModelRef, device: str, room: Room | None = None
+        self,
+        pipe: Any,
+        *,
+        model: ModelRef,
+        device: str,
+        room: Room | None = None,
+        ip_adapter: IpAdapterRef | None = None,
     ) -> None:
         """Wrap an already-loaded pipeline; see :meth:`load` for the usual way in. ``room``
-        is the device's VRAM budget, which LoRAs loaded later are made room for."""
+        is the device's VRAM budget, which LoRAs and the IP-Adapter (``ip_adapter``, for
+        image prompts; loaded when a job first needs it) loaded later are made room for."""
         self._pipe = pipe
         self.model = model
         self.device = torch.device(device)
@@ -67,6 +75,7 @@ class DiffusersBackend:
         #: image: 9 input channels) runs reworks only.
         self.inpaint_only = model.inpainting
         self.loras = LoadedLoras(pipe, room=room)
+        self.image_adapter = LoadedImageAdapter(pipe, ip_adapter, model_name=model.name, room=room)
 
     @classmethod
     def load(
@@ -75,12 +84,14 @@ class DiffusersBackend:
         device: str,
         dtype_preference: str = "auto",
         make_room: Callable[[int], None] | None = None,
+        ip_adapter: IpAdapterRef | None = None,
     ) -> DiffusersBackend:
         """Load ``model`` onto ``device``; raises ModelLoadError with a readable message.
 
         The weights are read into CPU memory first; ``make_room`` is then told their size
         in bytes, so the caller can unload other models before these reach the device. When
-        it is a worker's :class:`~inference.loras.Room`, LoRAs are made room for too.
+        it is a worker's :class:`~inference.loras.Room`, LoRAs and the IP-Adapter
+        (``ip_adapter``) are made room for too.
         """
         dtype = resolve_dtype(device, dtype_preference)
         pipe = load_pipeline(model, dtype=dtype)
@@ -92,7 +103,7 @@ class DiffusersBackend:
         pipe.to(device)
         log.info("loaded %s (%s) on %s as %s", model.name, type(pipe).__name__, device, dtype)
         room = make_room if isinstance(make_room, Room) else None
-        return cls(pipe, model=model, device=device, room=room)
+        return cls(pipe, model=model, device=device, room=room, ip_adapter=ip_adapter)
 
     @property
     def pipeline(self) -> Any:
@@ -110,9 +121,9 @@ class DiffusersBackend:
         return [self._pipe.unet, self._pipe.vae]
 
     def weights_bytes(self) -> int:
-        """Memory the model's weights take on its device, its loaded LoRAs included: what a
-        VRAM budget counts."""
-        return pipeline_weights_bytes(self._pipe)
+        """Memory the model's weights take on its device, its loaded LoRAs and IP-Adapter
+        included: what a VRAM budget counts."""
+        return pipeline_weights_bytes(self._pipe) + self.image_adapter.weights_bytes()
 
     def generate(
         self,
@@ -162,15 +173,28 @@ class DiffusersBackend:
             raise ValueError(f"jobs of one batch must share a batch key, got {len(keys)}")
         if self.inpaint_only and jobs[0].rework is None:
             raise ValueError(f"{self.model.name} is an inpainting checkpoint; it runs reworks only")
-        # The batch key holds the LoRAs and weights: the whole call runs with the lead's.
-        with self.loras.active(jobs[0].loras):
+        # The batch key holds the LoRAs and weights, and the image count and --iw: the
+        # whole call runs with the lead's.
+        guided = (
+            max(job.guidance_scale for job in jobs) > 1
+            and self._pipe.unet.config.time_cond_proj_dim is None
+        )
+        with (
+            self.loras.active(jobs[0].loras),
+            self.image_adapter.active(jobs, guided=guided) as image_conditioning,
+        ):
             return self._generate_batch(
-                jobs, on_step=on_step, preview_every=preview_every, cancel=cancel
+                jobs,
+                image_conditioning,
+                on_step=on_step,
+                preview_every=preview_every,
+                cancel=cancel,
             )
 
     def _generate_batch(
         self,
         jobs: Sequence[GenerationJob],
+        image_conditioning: dict[str, Any],
         *,
         on_step: BatchStepCallback | None,
         preview_every: int,
@@ -201,6 +225,7 @@ class DiffusersBackend:
                 on_step, slices, preview_every, cancel, stopper, is_sdxl=self.is_sdxl
             ),
             **embeds.pipeline_kwargs(),
+            **image_conditioning,
         }
         canvases: list[ReworkCanvas] = []
         if lead.rework is not None:
@@ -267,12 +292,14 @@ def tune_for_cuda(pipe: Any) -> None:
 
 
 def diffusers_factory(
-    dtype_preference: str = "auto",
+    dtype_preference: str = "auto", ip_adapter: IpAdapterRef | None = None
 ) -> Callable[[ModelRef, str, Callable[[int], None]], DiffusersBackend]:
-    """Loads models for the worker pool with :meth:`DiffusersBackend.load`."""
+    """Loads models for the worker pool with :meth:`DiffusersBackend.load`, each with
+    ``ip_adapter`` for its image prompts (remote workers get it with the factory: a local
+    file must then exist on their machines too)."""
 
     def load(model: ModelRef, device: str, make_room: Callable[[int], None]) -> DiffusersBackend:
-        return DiffusersBackend.load(model, device, dtype_preference, make_room)
+        return DiffusersBackend.load(model, device, dtype_preference, make_room, ip_adapter)
 
     return load
 

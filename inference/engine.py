@@ -36,6 +36,9 @@ def generation_info(job: GenerationJob, seed: int) -> GenerationInfo:
         extra["Mask blur"] = str(job.rework.mask_blur)
     if job.request.tile:
         extra["Tiling"] = "True"
+    if job.image_prompts:
+        extra["Image prompts"] = str(len(job.image_prompts))
+        extra["Image weight"] = f"{job.request.image_weight:g}"
     names = lora_names(job)
     hashes = {"model": short} if (short := short_hash(job.model_hash)) else {}
     hashes.update(
@@ -136,8 +139,9 @@ def public_record(job: GenerationJob) -> dict[str, object]:
     """``job`` as a PNG may show it to anyone: everything that regenerates it with the same
     models (LoRAs by version key, weight and hash), but no path on the bot's machine — no
     LoRA or inpainting checkpoint source, an init image by its SHA-256 instead of its file,
-    a region's mask by the SHA-256 it is stored under (the lineage itself is in the
-    database)."""
+    a region's mask by the SHA-256 it is stored under, image prompts by their SHA-256 and
+    source (the URL as typed, or the attachment's name; ``--iw`` is in the request) — the
+    lineage itself is in the database."""
     params = job.to_params()
     params["loras"] = [
         {key: value for key, value in lora.items() if key not in ("source", "weight_name")}
@@ -146,6 +150,11 @@ def public_record(job: GenerationJob) -> dict[str, object]:
     if job.init_image is not None:
         del params["init_image"]
         params["init_image_sha256"] = _file_sha256(Path(job.init_image))
+    if "image_prompts" in params:
+        # by the SHA-256 of the checked copy and where the member's image came from
+        params["image_prompts"] = [
+            {"sha256": image.sha256, "source": image.source} for image in job.image_prompts
+        ]
     if "rework" in params:
         rework = dict(params["rework"])
         del rework["mask"]

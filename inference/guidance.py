@@ -1,9 +1,13 @@
-"""Per-row guidance scales, so jobs with different ``--stylize`` can share a pipeline call.
+"""Per-row guidance scales and image prompts, so jobs with different ``--stylize`` or
+different images can share a pipeline call.
 
 diffusers guides with ``uncond + self.guidance_scale * (text - uncond)``, one scale per
 call. The pipeline views here answer ``guidance_scale`` with a column of per-row scales when
 one is set, which broadcasts over the batch. Whether guidance runs at all is still decided
 by the number passed to the call (``> 1``), which is why batches share "guided or not".
+
+diffusers also takes ``ip_adapter_image_embeds`` as one image prompt for the whole call and
+repeats it for every row; the views take them as given, one row per row of the batch.
 """
 
 from __future__ import annotations
@@ -34,27 +38,45 @@ class _RowGuidance:
         return self.row_guidance if self.row_guidance is not None else self._guidance_scale
 
 
-class RowGuidedSD(_RowGuidance, StableDiffusionPipeline):
+class _RowImageEmbeds:
+    """Mixed in ahead of a diffusers pipeline: ``ip_adapter_image_embeds`` (one tensor per
+    adapter) already hold a row for every row of the batch, the negatives' rows first when
+    guided, and are used as they are."""
+
+    def prepare_ip_adapter_image_embeds(
+        self,
+        ip_adapter_image: Any,
+        ip_adapter_image_embeds: list[torch.Tensor] | None,
+        device: torch.device,
+        num_images_per_prompt: int,
+        do_classifier_free_guidance: bool,
+    ) -> list[torch.Tensor]:
+        if ip_adapter_image_embeds is None:
+            raise ValueError("image prompts reach the pipeline as per-row image embeddings")
+        return [embeds.to(device=device) for embeds in ip_adapter_image_embeds]
+
+
+class RowGuidedSD(_RowGuidance, _RowImageEmbeds, StableDiffusionPipeline):
     pass
 
 
-class RowGuidedSDImg2Img(_RowGuidance, StableDiffusionImg2ImgPipeline):
+class RowGuidedSDImg2Img(_RowGuidance, _RowImageEmbeds, StableDiffusionImg2ImgPipeline):
     pass
 
 
-class RowGuidedSDXL(_RowGuidance, StableDiffusionXLPipeline):
+class RowGuidedSDXL(_RowGuidance, _RowImageEmbeds, StableDiffusionXLPipeline):
     pass
 
 
-class RowGuidedSDXLImg2Img(_RowGuidance, StableDiffusionXLImg2ImgPipeline):
+class RowGuidedSDXLImg2Img(_RowGuidance, _RowImageEmbeds, StableDiffusionXLImg2ImgPipeline):
     pass
 
 
-class RowGuidedSDInpaint(_RowGuidance, StableDiffusionInpaintPipeline):
+class RowGuidedSDInpaint(_RowGuidance, _RowImageEmbeds, StableDiffusionInpaintPipeline):
     pass
 
 
-class RowGuidedSDXLInpaint(_RowGuidance, StableDiffusionXLInpaintPipeline):
+class RowGuidedSDXLInpaint(_RowGuidance, _RowImageEmbeds, StableDiffusionXLInpaintPipeline):
     pass
 
 

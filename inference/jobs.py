@@ -287,6 +287,8 @@ class BatchKey:
     #: The IP-Adapter's scale is one per call: image-prompted jobs run only with jobs of the
     #: same ``--iw`` (None: no image prompts, and no IP-Adapter in the call).
     image_weight: float | None = None
+    #: Each row is conditioned on as many images as its job has: one count per call.
+    image_count: int = 0
 
 
 def batch_key(job: GenerationJob) -> BatchKey:
@@ -309,6 +311,7 @@ def batch_key(job: GenerationJob) -> BatchKey:
             else job.rework.checkpoint.key
         ),
         image_weight=job.request.image_weight if job.image_prompts else None,
+        image_count=len(job.image_prompts),
     )
 
 

@@ -51,3 +51,64 @@ class ModelSources(Protocol):
     async def find(self, name: str) -> ModelRef | None:
         """The model ``name`` stands for, or None if it names none the pool may run."""
         ...
+
+
+#: Where an IP-Adapter's image encoder is looked for when none is configured: a folder of
+#: this name beside the adapter's file (the layout of h94/IP-Adapter).
+IMAGE_ENCODER_FOLDER = "image_encoder"
+
+
+@dataclass(frozen=True)
+class IpAdapterRef:
+    """An IP-Adapter (image prompts, /blend) and its image encoder, as configured.
+
+    ``repo`` is None for a local file (``file`` is then its path), else the hub repository
+    and ``file`` the path in it; likewise ``encoder_repo`` and ``encoder_path`` (a local
+    folder, or a subfolder of the repository, ``""`` for its root).
+    """
+
+    source: str
+    repo: str | None
+    file: str
+    encoder_repo: str | None
+    encoder_path: str
+
+    @property
+    def encoder_source(self) -> str:
+        """The image encoder as an operator would write it."""
+        if self.encoder_repo is None:
+            return self.encoder_path
+        return "/".join(part for part in (self.encoder_repo, self.encoder_path) if part)
+
+
+def ip_adapter_ref(source: str, image_encoder: str | None = None) -> IpAdapterRef:
+    """Where ``source`` (``ATELIER_IP_ADAPTER``) and ``image_encoder``
+    (``ATELIER_IP_ADAPTER_IMAGE_ENCODER``) point; raises ValueError when either cannot name
+    one. Existence is checked when the adapter is loaded (and by ``atelier check``)."""
+    source = source.strip()
+    if not source.lower().endswith(".safetensors"):
+        raise ValueError(
+            f"{source} is not an IP-Adapter .safetensors file; give a local file or a hub "
+            "file as org/repo/path/in/repo.safetensors, e.g. "
+            "h94/IP-Adapter/models/ip-adapter_sd15.safetensors"
+        )
+    path = Path(source).expanduser()
+    if path.is_file() or source.startswith((".", "/", "~")) or source.count("/") < 2:
+        repo, file = None, str(path)
+        encoder_repo, encoder_path = None, str(path.parent / IMAGE_ENCODER_FOLDER)
+    else:
+        parts = source.split("/")
+        repo, file = "/".join(parts[:2]), "/".join(parts[2:])
+        encoder_repo = repo
+        encoder_path = "/".join([*parts[2:-1], IMAGE_ENCODER_FOLDER])
+    if image_encoder is not None and image_encoder.strip():
+        encoder_repo, encoder_path = _encoder_location(image_encoder.strip())
+    return IpAdapterRef(source, repo, file, encoder_repo, encoder_path)
+
+
+def _encoder_location(encoder: str) -> tuple[str | None, str]:
+    path = Path(encoder).expanduser()
+    if path.is_dir() or encoder.startswith((".", "/", "~")) or encoder.count("/") < 1:
+        return None, str(path)
+    parts = encoder.split("/")
+    return "/".join(parts[:2]), "/".join(parts[2:])

@@ -21,8 +21,9 @@ pytest_plugins = ["tests.helpers.discord_bots"]
 
 from db.database import Database  # noqa: E402 (after quieting the libraries)
 from inference.backend import DiffusersBackend  # noqa: E402
-from inference.models import ModelRef  # noqa: E402
+from inference.models import ModelRef, ip_adapter_ref  # noqa: E402
 from inference.tiny import build_tiny_pipeline, save_tiny_model  # noqa: E402
+from inference.tiny_ip_adapter import save_tiny_ip_adapter  # noqa: E402
 from inference.tiny_lora import save_tiny_lora  # noqa: E402
 from tests.helpers.clock import FakeClock  # noqa: E402
 from tests.helpers.hub_cache import FakeHubCache  # noqa: E402
@@ -56,6 +57,33 @@ def tiny_lora_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
         "kohya": save_tiny_lora(pipe, folder / "pixelart.safetensors", "kohya", seed=2),
         "other": save_tiny_lora(pipe, folder / "glow.safetensors", "diffusers", seed=3),
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_ip_adapter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random IP-Adapter for the tiny SD model, with its image encoder in an
+    ``image_encoder`` folder beside it (h94/IP-Adapter's layout): the file to set as
+    ``ATELIER_IP_ADAPTER`` (nothing else needs setting)."""
+    folder = tmp_path_factory.mktemp("ip-adapter-sd")
+    return save_tiny_ip_adapter(build_tiny_pipeline("sd"), folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl_ip_adapter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same for the tiny SDXL model."""
+    folder = tmp_path_factory.mktemp("ip-adapter-sdxl")
+    return save_tiny_ip_adapter(build_tiny_pipeline("sdxl"), folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_ip_backend(tiny_model_dir: Path, tiny_ip_adapter: Path) -> DiffusersBackend:
+    """The tiny SD model on the CPU with :func:`tiny_ip_adapter` configured (loaded when a
+    job with image prompts first needs it), as a worker loads it."""
+    return DiffusersBackend.load(
+        ModelRef("tiny", str(tiny_model_dir)),
+        "cpu",
+        ip_adapter=ip_adapter_ref(str(tiny_ip_adapter)),
+    )
 
 
 @pytest.fixture(scope="session")

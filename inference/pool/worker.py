@@ -22,6 +22,7 @@ from PIL import Image
 
 from inference.backend import BatchStepCallback, JobCancelled, StepEvent
 from inference.engine import EncodedJob, SavedImage, save_outputs, write_outputs
+from inference.image_prompting import ImagePromptError
 from inference.jobs import GenerationJob
 from inference.loading import ModelLoadError
 from inference.loras import LoraLoadError
@@ -471,7 +472,9 @@ def _share(seconds: float, entry: QueuedJob, entries: list[QueuedJob]) -> float:
 
 def _worth_retrying(error: Exception) -> bool:
     """A model that will not load will not load the second time either."""
-    return not isinstance(error, (ModelLoadError, LoraLoadError, FileNotFoundError))
+    return not isinstance(
+        error, (ModelLoadError, LoraLoadError, ImagePromptError, FileNotFoundError)
+    )
 
 
 def _describe(error: Exception) -> str:
@@ -481,7 +484,7 @@ def _describe(error: Exception) -> str:
             "the GPU ran out of memory for this job; try a smaller --ar or fewer steps, "
             "or ask the operator to lower ATELIER_MAX_BATCH_IMAGES"
         )
-    if isinstance(error, (ModelLoadError, LoraLoadError, FileNotFoundError)):
+    if isinstance(error, (ModelLoadError, LoraLoadError, ImagePromptError, FileNotFoundError)):
         return str(error)
     first_line = (str(error).strip().splitlines() or [""])[0]
     return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__

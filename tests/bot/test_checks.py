@@ -39,7 +39,7 @@ def _check(cwd: Path, env: dict[str, str]) -> tuple[int, list[str]]:
 
 
 def test_check_on_a_good_setup_passes_every_item_and_prepares_the_data_folder(
-    tmp_path: Path, tiny_model_dir: Path, tiny_lora_files: dict[str, Path]
+    tmp_path: Path, tiny_model_dir: Path, tiny_lora_files: dict[str, Path], tiny_ip_adapter: Path
 ) -> None:
     (tmp_path / ".env").write_text("ATELIER_DEVICES=cpu\nATELIER_DISCORD_TOKEN=MTIz.abc\n")
     rc, lines = _check(
@@ -47,6 +47,7 @@ def test_check_on_a_good_setup_passes_every_item_and_prepares_the_data_folder(
         {
             "ATELIER_MODEL": str(tiny_model_dir),
             "ATELIER_LORAS": json.dumps({"PixelArt": str(tiny_lora_files["kohya"])}),
+            "ATELIER_IP_ADAPTER": str(tiny_ip_adapter),
             "ATELIER_DATA_VOLUME": str(tmp_path),
             "ATELIER_DATA_DIR": str(tmp_path / "data"),
         },
@@ -59,6 +60,7 @@ def test_check_on_a_good_setup_passes_every_item_and_prepares_the_data_folder(
         "✓ device cpu",
         "✓ model tiny-sd (ATELIER_MODEL)",
         '✓ LoRA pixelart (ATELIER_LORAS["PixelArt"])',
+        "✓ IP-Adapter (ATELIER_IP_ADAPTER)",
         "✓ disk space",
         "✓ data folder",
         "✓ database",
@@ -72,7 +74,12 @@ def test_check_on_a_good_setup_passes_every_item_and_prepares_the_data_folder(
         f"{model_checks.readable_size(tiny_lora_files['kohya'].stat().st_size)} "
         f"({tiny_lora_files['kohya']})"
     )
-    assert lines[7].endswith("integrity ok)")
+    assert lines[5] == (
+        "✓ IP-Adapter (ATELIER_IP_ADAPTER): for 8-wide cross-attention models (4 layers), "
+        f"{model_checks.readable_size(tiny_ip_adapter.stat().st_size)} ({tiny_ip_adapter}); "
+        f"image encoder {tiny_ip_adapter.parent / 'image_encoder'}"
+    )
+    assert lines[8].endswith("integrity ok)")
     assert (tmp_path / "data" / "atelier.db").is_file()
 
 
@@ -86,6 +93,7 @@ def test_check_on_a_bad_setup_names_each_problem_and_writes_nothing(tmp_path: Pa
             "ATELIER_MODEL": "./nothere",
             "ATELIER_MODELS": json.dumps({"empty": "./not-a-model", "hub": "org/model"}),
             "ATELIER_LORAS": json.dumps({"x": "./notlora.safetensors", "Empty": "./e"}),
+            "ATELIER_IP_ADAPTER": "./adapters/ip-adapter_sd15.safetensors",
             "ATELIER_DATA_VOLUME": str(tmp_path / "volume"),
             "ATELIER_DATA_DIR": str(tmp_path / "data"),
         },
@@ -108,6 +116,10 @@ def test_check_on_a_bad_setup_names_each_problem_and_writes_nothing(tmp_path: Pa
     )
     assert failed['✗ LoRA empty (ATELIER_LORAS["Empty"])'] == (
         "empty is also a configured model; give it another name"
+    )
+    assert failed["✗ IP-Adapter (ATELIER_IP_ADAPTER)"] == (
+        "./adapters/ip-adapter_sd15.safetensors does not exist; give an IP-Adapter "
+        ".safetensors file"
     )
     assert failed["✗ data folder"] == (
         f"{tmp_path / 'data'} is outside the volume {tmp_path / 'volume'} "

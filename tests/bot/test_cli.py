@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,11 @@ from db.jobs import (
     list_images,
 )
 from inference.backend import DiffusersBackend
-from inference.models import ModelRef
+from inference.jobs import ImagePrompt
+from inference.models import ModelRef, ip_adapter_ref
 from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.discord_bots import Bots, is_result
+from tests.helpers.inference import plan
 
 TOKEN = "MTIz.fake-token-value-xyz"
 FAST = "--steps 2"  # for runs whose step count does not matter
@@ -551,6 +554,21 @@ def test_make_tiny_model_writes_a_loadable_pipeline(
     backend = DiffusersBackend.load(ModelRef("tiny", str(folder)), "cpu")
     assert backend.native_size == 64
     assert backend.is_sdxl == (arch == "sdxl")
+
+
+def test_make_tiny_model_with_an_ip_adapter_that_conditions_it_on_an_image(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["make-tiny-model", "tiny", "--ip-adapter"]) == 0
+    adapter = workdir / "tiny" / "ip-adapter" / "models" / "ip-adapter_tiny.safetensors"
+    assert f"ATELIER_IP_ADAPTER={adapter.resolve()}" in capsys.readouterr().out
+    backend = DiffusersBackend.load(
+        ModelRef("tiny", str(workdir / "tiny")), "cpu", ip_adapter=ip_adapter_ref(str(adapter))
+    )
+    Image.new("RGB", (20, 20), (250, 200, 0)).save(workdir / "sun.png")
+    job = plan(backend, "a fox --seed 1")
+    prompted = replace(job, image_prompts=(ImagePrompt(str(workdir / "sun.png"), "0" * 64, "x"),))
+    assert backend.generate(prompted)[0].tobytes() != backend.generate(job)[0].tobytes()
 
 
 # --- db backup --------------------------------------------------------------------------------

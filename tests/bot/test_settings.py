@@ -485,3 +485,26 @@ def test_without_a_ray_address_there_are_no_remote_workers(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert load_settings().pool_config(["cpu"]).ray is None
+
+
+def test_an_ip_adapter_is_a_local_file_or_a_hub_file_and_unset_when_empty(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings().ip_adapter_ref() is None
+    monkeypatch.setenv("ATELIER_IP_ADAPTER", " ")
+    assert load_settings().ip_adapter_ref() is None
+    monkeypatch.setenv("ATELIER_IP_ADAPTER", "h94/IP-Adapter/models/ip-adapter_sd15.safetensors")
+    ref = load_settings().ip_adapter_ref()
+    assert ref is not None
+    assert (ref.repo, ref.encoder_source) == (
+        "h94/IP-Adapter",
+        "h94/IP-Adapter/models/image_encoder",
+    )
+    monkeypatch.setenv("ATELIER_IP_ADAPTER_IMAGE_ENCODER", "./encoders/vit-h")
+    ref = load_settings().ip_adapter_ref()
+    assert ref is not None
+    assert (ref.encoder_repo, ref.encoder_path) == (None, "encoders/vit-h")
+    problems = _problems(monkeypatch, ATELIER_IP_ADAPTER="h94/IP-Adapter")
+    assert len(problems) == 1
+    assert problems[0].startswith("ATELIER_IP_ADAPTER='h94/IP-Adapter'")
+    assert "h94/IP-Adapter/models/ip-adapter_sd15.safetensors" in problems[0]

@@ -24,7 +24,7 @@ from bot.settings import load_settings
 from cogs.resources import Tuning
 from core.clock import utc_now
 from inference.backend import DiffusersBackend
-from inference.models import ModelRef
+from inference.models import IpAdapterRef, ModelRef
 from inference.pool.worker import Backend
 from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
 from tests.helpers.pool import Script, ScriptedBackend
@@ -45,6 +45,9 @@ class Bots:
     model_dir: Path
     script: Script
     running: list[tuple[AtelierBot, asyncio.Task[None]]] = field(default_factory=list)
+    #: The IP-Adapter the latest bot's settings configure (``start(ip_adapter=...)``),
+    #: which its workers load next to the model, as ``atelier run`` does.
+    ip_adapter: IpAdapterRef | None = None
 
     async def start(
         self,
@@ -67,6 +70,7 @@ class Bots:
             "shutdown_grace_seconds": 5,
         }
         settings = load_settings(**{**values, **overrides})
+        self.ip_adapter = settings.ip_adapter_ref()
         bot = create_bot(settings, backend_factory=self.load, tuning=tuning, clock=clock)
         task = asyncio.create_task(bot.start(self.fake.bot_token))
         self.running.append((bot, task))
@@ -97,7 +101,8 @@ class Bots:
     def load(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
         # On the worker's thread: a test that clears script.loading holds the load there.
         self.script.loading.wait(timeout=LOAD_HOLD_SECONDS)
-        return ScriptedBackend(DiffusersBackend.load(model, device, "auto", make_room), self.script)
+        inner = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
+        return ScriptedBackend(inner, self.script)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from core.clock import Clock, utc_now
 from db.database import Database
 from inference.backend import BatchStepCallback, DiffusersBackend, StepEvent
 from inference.jobs import GenerationJob, plan_imagine
-from inference.models import ModelRef, ModelSources
+from inference.models import IpAdapterRef, ModelRef, ModelSources
 from inference.params import parse
 from inference.pool.config import PoolConfig, UserLimits
 from inference.pool.pool import WorkerPool
@@ -111,6 +111,8 @@ class PoolMaker:
     script: Script
     clock: Clock = utc_now
     pools: list[WorkerPool] = field(default_factory=list)
+    #: The IP-Adapter the local workers load next to the model (image prompts).
+    ip_adapter: IpAdapterRef | None = None
 
     async def __call__(
         self, *, recover: bool = True, remote_factory: BackendFactory | None = None, **config: Any
@@ -137,7 +139,8 @@ class PoolMaker:
 
     def load(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
         self.script.loads.append(model.name)
-        return ScriptedBackend(DiffusersBackend.load(model, device, "auto", make_room), self.script)
+        inner = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
+        return ScriptedBackend(inner, self.script)
 
 
 def job(prompt: str, **changes: Any) -> GenerationJob:
@@ -157,9 +160,10 @@ class RemoteTiny:
 
     step_delay: float = 0.0
     unseen: str | None = None
+    ip_adapter: IpAdapterRef | None = None
 
     def __call__(self, model: ModelRef, device: str, make_room: Callable[[int], None]) -> Backend:
-        inner = DiffusersBackend.load(model, device, "auto", make_room)
+        inner = DiffusersBackend.load(model, device, "auto", make_room, self.ip_adapter)
         fault = None if self.unseen is None else _refuse_paths_in(self.unseen)
         return ScriptedBackend(inner, Script(step_delay=self.step_delay, fault=fault))
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from db.database import Database
 from db.jobs import JobKind, JobStatus, get_job, list_images
-from inference.jobs import GenerationJob, InpaintCheckpoint, plan_rework
-from inference.models import ModelRef
+from inference.jobs import GenerationJob, ImagePrompt, InpaintCheckpoint, plan_rework
+from inference.models import ModelRef, ip_adapter_ref
 from inference.pool.config import RayConfig
 from inference.pool.events import Cancelled, Deferred, Finished, JobEvent, Progress, Started
 from inference.pool.handle import JobHandle
@@ -183,6 +184,37 @@ async def test_reworks_through_a_remote_worker_make_the_pixels_a_local_one_makes
         assert [_text(image.path) for image in result.images] == [
             _text(image.path) for image in local_result.images
         ]
+
+
+@pytest.mark.usefixtures("local_ray", "one_thread")
+async def test_image_prompts_through_a_remote_worker_make_the_pixels_a_local_one_makes(
+    make_pool: PoolMaker, tmp_path: Path, tiny_ip_adapter: Path
+) -> None:
+    """The images reach the worker as bytes (its node is refused any path in the bot's
+    folder); the IP-Adapter comes with the backend factory."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    prompts = []
+    for name, colour in (("red", (220, 20, 20)), ("blue", (20, 20, 220))):
+        Image.new("RGB", (32, 32), colour).save(inputs / f"{name}.png")
+        prompts.append(ImagePrompt(str(inputs / f"{name}.png"), name * 8, f"attachment:{name}"))
+    prompted = job("a fox --seed 3", image_prompts=tuple(prompts))
+    adapter = ip_adapter_ref(str(tiny_ip_adapter))
+    make_pool.ip_adapter = adapter
+    local = await make_pool()
+    expected = await (await local.submit(prompted, owner_id=1))
+    await local.shutdown()
+
+    remote = RemoteTiny(unseen=str(tmp_path), ip_adapter=adapter)
+    pool = await make_pool(**_remote(remote_factory=remote))
+    result = await asyncio.wait_for((await pool.submit(prompted, owner_id=1)).result(), 120)
+    assert result.device == "ray-1"
+    assert [_pixels(image.path) for image in result.images] == [
+        _pixels(image.path) for image in expected.images
+    ]
+    assert [_text(image.path) for image in result.images] == [
+        _text(image.path) for image in expected.images
+    ]
 
 
 @pytest.mark.usefixtures("local_ray")
