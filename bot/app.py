@@ -46,6 +46,7 @@ from db.database import Database
 from db.users import remember_name
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices
+from inference.hub_files import hub_file
 from inference.loading import ModelLoadError
 from inference.pool.pool import WorkerPool
 from inference.pool.worker import BackendFactory
@@ -158,7 +159,7 @@ class AtelierBot(commands.AutoShardedBot):
         # existing installs keep working) and the configured default its default model; the
         # pool asks it for the version each job names, also for the jobs it recovers.
         configured = configured_models(settings.models, settings.model, settings.loras)
-        await enter_configured(db, configured, self._clock())
+        await enter_configured(db, configured, self._clock(), fetch_hub=hub_file)
         models = RegisteredModels(db, configured.default)
         pool_config = settings.pool_config(resolve_devices(settings.devices))
         in_force = await queue_limits_in_force(db, settings.queue_limits())
@@ -206,6 +207,7 @@ class AtelierBot(commands.AutoShardedBot):
             UpscaleButtons(),
             cog_settings(settings),
             region_editor,
+            hub_file,
         )
         self._imagine = ImagineCog(self, resources)
         for cog in (

@@ -28,9 +28,17 @@ from bot.settings import Settings
 from core.errors import UserFacingError
 from db.database import Database
 from db.migrate import MigrationError
+from inference.hub_files import hub_file
 from registry.configured import configured_models
-from registry.versions import ModelKind, NewVersion, check_new_version, local_weights_file
-from registry.weight_files import FAMILY_NAMES, inspect_lora, not_a_lora
+from registry.versions import (
+    ModelKind,
+    NewVersion,
+    check_new_version,
+    lora_file,
+    lora_location,
+    lora_text,
+)
+from registry.weight_files import FAMILY_NAMES, HubFetch, inspect_lora, not_a_lora
 
 #: Below this much free space on the data folder's disk, start-up is refused.
 MIN_FREE_BYTES = 10**9
@@ -141,38 +149,44 @@ def model_checks(settings: Settings, *, hub: bool = True) -> list[Check]:
     return checks
 
 
-def lora_checks(settings: Settings) -> list[Check]:
+def lora_checks(settings: Settings, fetch_hub: HubFetch = hub_file) -> list[Check]:
     """Each LoRA of ``ATELIER_LORAS`` is a LoRA file the registry accepts, by its header
-    only (entering it at start-up hashes the whole file)."""
+    only (entering it at start-up hashes the whole file). A hub LoRA is read from the hub
+    cache, downloaded into it first if need be (start-up would download it anyway)."""
     models = configured_models(settings.models, settings.model).sources
     checks = []
-    for key, source in settings.loras.items():
+    for key, text in settings.loras.items():
         name = key.strip().lower()
         item = f"LoRA {name} (ATELIER_LORAS[{json.dumps(key)}])"
         if name in models:
             checks.append(failed(item, f"{name} is also a configured model; give it another name"))
             continue
-        new = NewVersion(name, "1", source, "other", kind=ModelKind.LORA)
         try:
-            check_new_version(new)
+            source, weight_name = lora_location(text)
+            lora = NewVersion(
+                name, "1", source, "other", kind=ModelKind.LORA, weight_name=weight_name
+            )
+            check_new_version(lora)
+            path = lora_file(source, weight_name, fetch_hub)
+            facts = inspect_lora(path, lora_text(source, weight_name))
         except UserFacingError as error:
-            if str(error) == str(not_a_lora(source)):  # worded for /models add: say ours
-                detail = (
-                    f"{source} is not a LoRA file on this machine: give the path of a "
-                    ".safetensors LoRA (diffusers/PEFT or kohya/A1111 format); a LoRA on the "
-                    "hub is added with /models add"
-                )
-            else:
-                detail = str(error).replace("`", "")
-            checks.append(failed(item, detail))
+            checks.append(failed(item, _lora_refusal(text, error)))
             continue
-        path = local_weights_file(source)
-        assert path is not None  # a configured LoRA names no weight file in a hub repo
-        facts = inspect_lora(path, source)
         family = FAMILY_NAMES.get(facts.family, facts.family) if facts.family else "any family"
         size = readable_size(path.stat().st_size)
         checks.append(passed(item, f"{facts.format} LoRA for {family}, {size} ({path})"))
     return checks
+
+
+def _lora_refusal(text: str, error: UserFacingError) -> str:
+    """The registry's refusal of a configured LoRA, in the operator's words."""
+    if str(error) == str(not_a_lora(text.strip())):  # worded for /models add: say ours
+        return (
+            f"{text} is not a LoRA file: give the path of a .safetensors LoRA (diffusers/PEFT "
+            "or kohya/A1111 format) on this machine, or hf://org/repo/file.safetensors for "
+            "one in a Hugging Face hub repository"
+        )
+    return str(error).replace("`", "")
 
 
 def ip_adapter_checks(settings: Settings, *, hub: bool = True) -> list[Check]:

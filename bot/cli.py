@@ -21,9 +21,16 @@ from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from core.errors import UserFacingError
 from db.database import Database
+from inference.hub_files import hub_file
 from inference.models import source_kind
 from registry.configured import configured_models
-from registry.versions import ModelKind, NewVersion, all_versions, weights_facts
+from registry.versions import (
+    ModelKind,
+    NewVersion,
+    all_versions,
+    lora_location,
+    weights_facts,
+)
 from registry.weight_files import short_hash
 
 EXIT_FAILURE = 1
@@ -332,7 +339,7 @@ def _imagine(args: argparse.Namespace) -> int:
         _fail(problem)
         return EXIT_USAGE
     _quiet_model_libraries()
-    from bot.local_imagine import imagine
+    from bot.local_imagine import imagine, input_lines
     from inference.loading import ModelLoadError
     from inference.pool.events import JobFailedError
 
@@ -356,12 +363,15 @@ def _imagine(args: argparse.Namespace) -> int:
     except JobFailedError as error:
         _fail(f"generation failed: {error}")
         return EXIT_FAILURE
-    for run, result in results:
+    for made in results:
+        run, result = made.run, made.result
         seeds = ", ".join(str(image.seed) for image in result.images)
         if len(results) == 1:
             print(f"{run.grid_path}: seeds {seeds}")
         else:  # permutations and repeats: which prompt made which grid
             print(f"{run.grid_path}: {run.request.prompt!r}, seeds {seeds}")
+        for line in input_lines(made.job):
+            print(f"  {line}")
         for image in result.images:
             print(f"  {image.path} ({image.width}×{image.height}, seed {image.seed})")
     return 0
@@ -373,12 +383,22 @@ def _models(args: argparse.Namespace) -> int:
     for name, source in configured.sources.items():
         marker = " (default)" if name == configured.default else ""
         print(f"{name}{marker}\t{source_kind(source)}\t{source}")
-    for name, source in configured.loras.items():
-        family, sha256 = weights_facts(NewVersion(name, "1", source, "other", kind=ModelKind.LORA))
-        print(f"{name}\tlora {family}\t{short_hash(sha256) or '-'}\t{source}")
+    refused = False
+    for name, text in configured.loras.items():
+        try:  # a hub LoRA is read from the hub cache (downloaded into it if need be)
+            source, weight_name = lora_location(text)
+            lora = NewVersion(
+                name, "1", source, "other", kind=ModelKind.LORA, weight_name=weight_name
+            )
+            family, sha256 = weights_facts(lora, hub_file)
+        except UserFacingError as error:
+            _fail(f"LoRA {name} (ATELIER_LORAS): {str(error).replace('`', '')}")
+            refused = True
+            continue
+        print(f"{name}\tlora {family}\t{short_hash(sha256) or '-'}\t{text}")
     if settings.database_path.is_file():
         asyncio.run(_print_registered_loras(settings.database_path, set(configured.loras)))
-    return 0
+    return EXIT_USAGE if refused else 0
 
 
 async def _print_registered_loras(path: Path, configured: set[str]) -> None:

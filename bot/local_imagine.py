@@ -24,6 +24,8 @@ from db.database import Database
 from db.jobs import LOCAL_OWNER_ID
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices, resolve_dtype
+from inference.hub_files import hub_file
+from inference.jobs import GenerationJob
 from inference.models import ModelRef, source_kind
 from inference.params import ImagineRequest
 from inference.pool.events import JobResult, Progress
@@ -38,6 +40,7 @@ from registry.configured import (
     name_for_source,
 )
 from registry.versions import available_names, versions_of
+from studio.input_images import image_weight_text, input_images, is_blend
 from studio.models import RegisteredModels
 from studio.service import Studio, StudioConfig
 
@@ -57,6 +60,31 @@ class PlannedRun:
     image_paths: list[Path]
 
 
+@dataclass(frozen=True)
+class MadeRun:
+    """A run as it went: what was planned, the job the studio made of it, its result."""
+
+    run: PlannedRun
+    job: GenerationJob
+    result: JobResult
+
+
+def input_lines(job: GenerationJob) -> list[str]:
+    """What the job was made from besides its text, to print under its grid: its image
+    prompts (or a /blend's images), each with where it came from and its SHA-256."""
+    count = len(job.image_prompts)
+    if not count:
+        return []
+    if is_blend(job):
+        heading = f"/blend of {count} images"
+    else:
+        heading = f"{count} image prompt{'s' if count != 1 else ''} ({image_weight_text(job)})"
+    return [f"{heading}:"] + [
+        f"  {image.number}. {image.origin} (sha256 {image.short_hash})"
+        for image in input_images(job)
+    ]
+
+
 async def imagine(
     prompt: str,
     *,
@@ -67,9 +95,9 @@ async def imagine(
     force: bool = False,
     clock: Clock = utc_now,
     intake: ImageIntake | None = None,
-) -> list[tuple[PlannedRun, JobResult]]:
+) -> list[MadeRun]:
     """Generate every job the prompt asks for through the worker pool, as the bot does;
-    returns each run with its result.
+    returns each run with the job made of it and its result.
 
     Raises a UserFacingError (UsageError, ParamError, StudioError: bad input; ModelLoadError),
     JobFailedError, or SetupError (the data folder cannot be written). The command line
@@ -112,7 +140,7 @@ async def imagine(
         try:
             requests = await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
             studio.check_image_prompts(len(requests[0].image_urls))
-            await enter_configured(db, configured, clock())
+            await enter_configured(db, configured, clock(), fetch_hub=hub_file)
             runs = await _plan(studio, requests, out)
             _refuse_overwriting(runs, out, force)
             images = await studio.take_images(requests[0].image_urls)
@@ -132,7 +160,7 @@ async def imagine(
                 )
                 submitted.append((run, handle))
             return [
-                (run, await _follow(handle, _label(number, len(runs))))
+                MadeRun(run, handle.job, await _follow(handle, _label(number, len(runs))))
                 for number, (run, handle) in enumerate(submitted, start=1)
             ]
         except BaseException:

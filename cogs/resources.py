@@ -13,6 +13,7 @@ from inference.jobs import EngineDefaults
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
 from inference.pool.pool import WorkerPool
+from registry.weight_files import HubFetch
 from studio.region_editing import RegionEditor
 from studio.service import Studio
 
@@ -61,3 +62,5 @@ class Resources:
     upscale_buttons: UpscaleButtons  # cogs that add buttons under an upscaled image register here
     settings: CogSettings
     region_editor: RegionEditor  # Vary (Region): links to the web editor; follows its jobs
+    #: Reads a LoRA file of a hub repository when a moderator registers it (``/models``).
+    fetch_hub: HubFetch

@@ -9,6 +9,9 @@ from pathlib import Path
 import discord
 from PIL import Image
 
+from inference.jobs import GenerationJob
+from studio.input_images import cached_thumbnail, input_images, stored_input
+
 #: A progress preview's longest side: enough to see the composition, cheap to upload.
 PREVIEW_SIDE = 256
 #: When a PNG is over the limit: JPEG qualities to try, best first, then halve the size.
@@ -56,3 +59,19 @@ def preview_upload(preview: Image.Image) -> Upload:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=70)
     return Upload("preview.jpg", buffer.getvalue())
+
+
+def input_uploads(inputs_dir: Path, job: GenerationJob) -> list[Upload]:
+    """Small JPEGs of the images a job was made from (its image prompts, or a /blend's
+    images), ``input-1.jpg``, ``input-2.jpg``…; an image no longer stored is left out."""
+    uploads = []
+    for image in input_images(job):
+        path = stored_input(inputs_dir, image.prompt.path)
+        if path is None:
+            continue
+        try:
+            data = cached_thumbnail(inputs_dir, path)
+        except (OSError, ValueError):  # not an image, or too large to decode again
+            continue
+        uploads.append(Upload(f"input-{image.number}.jpg", data))
+    return uploads

@@ -11,6 +11,9 @@ room for: this pipeline's least recently used adapters are unloaded first (never
 same batch uses), then (through the worker's :class:`Room`) the least recently used other
 models. At most ``max_loaded`` adapters stay loaded whatever the budget (each one slows
 PEFT's layer dispatch a little), unless one batch uses more.
+A file is loaded only if its SHA-256 is still the one recorded when the LoRA was
+registered (a file changed since fails the job; its hash is read once per file and kept
+while the file's size and modification time stay the same).
 Only the owning worker thread may call these methods.
 """
 
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from core.errors import UserFacingError
+from inference.hub_files import hub_file
 from inference.jobs import LoraUse
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,25 @@ class LoraLoadError(UserFacingError):
     was changed on disk since it was registered)."""
 
 
+class FileHashes:
+    """Files' SHA-256, each read once and kept while the file's size and modification time
+    stay the same (a worker checks a LoRA every time it loads it, after an unload too)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int, int], str] = {}
+
+    def sha256(self, path: Path) -> str:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in self._known:
+            digest = hashlib.sha256()
+            with path.open("rb") as file:
+                while block := file.read(2**20):
+                    digest.update(block)
+            self._known[key] = digest.hexdigest()
+        return self._known[key]
+
+
 def adapter_name(key: str) -> str:
     """A PEFT adapter name for a version key: module paths must not contain ``.`` or ``:``,
     and two keys must never share a name."""
@@ -59,11 +82,16 @@ def adapter_name(key: str) -> str:
 
 class LoadedLoras:
     def __init__(
-        self, pipe: Any, max_loaded: int = MAX_LOADED_LORAS, room: Room | None = None
+        self,
+        pipe: Any,
+        max_loaded: int = MAX_LOADED_LORAS,
+        room: Room | None = None,
+        hashes: FileHashes | None = None,
     ) -> None:
         self._pipe = pipe
         self._max_loaded = max_loaded
         self._room = room  # None: no budget (a backend loaded outside a worker)
+        self._hashes = hashes or FileHashes()
         self._names: OrderedDict[str, None] = OrderedDict()  # adapter names, LRU first
 
     @property
@@ -96,11 +124,20 @@ class LoadedLoras:
             pass
         try:
             path = _weights_file(lora)
+            if lora.sha256 is not None and self._hashes.sha256(path) != lora.sha256:
+                raise LoraLoadError(
+                    f"the LoRA `{lora.key}` was not loaded: its file has changed since it was "
+                    "registered (its SHA-256 is not the one recorded); put the registered file "
+                    "back, or register the new one as a new version (one of ATELIER_LORAS "
+                    "becomes one at the next start)"
+                )
             self._make_room(path.stat().st_size, keep)
             with warnings.catch_warnings():
                 # PEFT warns on every adapter after the first; several are what this is for.
                 warnings.filterwarnings("ignore", message="Already found a `peft_config`")
                 self._pipe.load_lora_weights(str(path), adapter_name=name)
+        except LoraLoadError:
+            raise
         except Exception as error:
             log.debug("loading LoRA %s failed", lora.key, exc_info=True)
             gist = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
@@ -133,9 +170,8 @@ class LoadedLoras:
 
 def _weights_file(lora: LoraUse) -> Path:
     """The LoRA's file on this machine: a local file, or a hub file fetched into the cache
-    (what ``load_lora_weights`` would fetch itself), so its size is known before loading."""
+    (what ``load_lora_weights`` would fetch itself), so its size and hash are known before
+    loading."""
     if lora.weight_name is None:
         return Path(lora.source).expanduser()
-    from huggingface_hub import hf_hub_download
-
-    return Path(hf_hub_download(lora.source, lora.weight_name))
+    return hub_file(lora.source, lora.weight_name)

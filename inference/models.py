@@ -89,15 +89,19 @@ def ip_adapter_ref(source: str, image_encoder: str | None = None) -> IpAdapterRe
     if not source.lower().endswith(".safetensors"):
         raise ValueError(
             f"{source} is not an IP-Adapter .safetensors file; give a local file or a hub "
-            "file as org/repo/path/in/repo.safetensors, e.g. "
+            "file as org/repo/path/in/repo.safetensors (or hf://org/repo/…), e.g. "
             "h94/IP-Adapter/models/ip-adapter_sd15.safetensors"
         )
+    # ``hf://org/repo/file`` as ATELIER_LORAS writes hub files, or plain ``org/repo/file``.
+    hub_text = source[len("hf://") :] if source.lower().startswith("hf://") else None
     path = Path(source).expanduser()
-    if path.is_file() or source.startswith((".", "/", "~")) or source.count("/") < 2:
+    if hub_text is None and (
+        path.is_file() or source.startswith((".", "/", "~")) or source.count("/") < 2
+    ):
         repo, file = None, str(path)
         encoder_repo, encoder_path = None, str(path.parent / IMAGE_ENCODER_FOLDER)
     else:
-        parts = source.split("/")
+        parts = (hub_text or source).split("/")
         repo, file = "/".join(parts[:2]), "/".join(parts[2:])
         encoder_repo = repo
         encoder_path = "/".join([*parts[2:-1], IMAGE_ENCODER_FOLDER])

@@ -2,8 +2,10 @@
 (``ATELIER_LORAS``) and how they enter the registry at start-up, so existing installs keep
 working: each becomes an ``available`` version, and the configured default becomes the
 registry's default model (what ``/imagine`` and ``atelier imagine`` use without
-``--model``). A configured LoRA file is checked and every weights file hashed here, off the
-event loop; a file that is not a LoRA stops the start with a message saying which."""
+``--model``). A configured LoRA file (local, or ``hf://org/repo/file`` on the hub, read
+through the given :data:`~registry.weight_files.HubFetch`) is checked and every weights
+file hashed here, off the event loop; a file that is not a LoRA, or a hub file that cannot
+be had, stops the start with a message saying which."""
 
 from __future__ import annotations
 
@@ -11,13 +13,22 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from db.database import Database
+from db.times import from_db_time
 from registry.model_card import read_model_card
-from registry.versions import ConfiguredModel, ModelKind, NewVersion, weights_facts
+from registry.versions import (
+    ConfiguredModel,
+    ModelKind,
+    NewVersion,
+    lora_file,
+    lora_location,
+    weights_facts,
+)
 from registry.versions import enter_configured as enter_in_registry
+from registry.weight_files import HubFetch
 
 _WEIGHT_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
@@ -28,7 +39,8 @@ class ConfiguredModels:
 
     sources: Mapping[str, str]  # name → hub id, local diffusers folder or weights file
     default: str  # one of the names
-    loras: Mapping[str, str] = field(default_factory=dict)  # name → local LoRA file
+    #: name → a local LoRA file, or ``hf://org/repo/file`` for a file of a hub repository
+    loras: Mapping[str, str] = field(default_factory=dict)
 
 
 def configured_models(
@@ -53,15 +65,30 @@ def name_for_source(source: str) -> str:
     return re.sub(r"[^\w.\-]+", "-", stem) or "default"
 
 
-async def enter_configured(db: Database, configured: ConfiguredModels, now: datetime) -> None:
+async def enter_configured(
+    db: Database, configured: ConfiguredModels, now: datetime, *, fetch_hub: HubFetch
+) -> None:
     """Enter the configured models into the registry (available; the version and license
-    from the model card, if it states them) unless a version of that name has that source."""
+    from the model card, if it states them) unless a version of that name has that source
+    (for a hub LoRA, that repository and file). ``fetch_hub`` reads hub LoRAs.
+
+    A LoRA file changed in place since its version was entered (modified since, with
+    another SHA-256) becomes a new version: workers refuse to load a file whose hash is not
+    the recorded one, so the old version keeps the hash of the weights it made images with.
+    """
 
     rows = await db.fetchall(
-        "SELECT m.name AS name, v.source AS source FROM model_versions v "
-        "JOIN models m ON m.id = v.model_id"
+        "SELECT m.name AS name, v.source AS source, v.weight_name AS weight_name, "
+        "v.sha256 AS sha256, v.created_at AS created_at "
+        "FROM model_versions v JOIN models m ON m.id = v.model_id"
     )
-    known = {(str(row["name"]), str(row["source"])) for row in rows}
+    entered_at: dict[tuple[str, str, str | None], datetime] = {}
+    hashes: dict[tuple[str, str, str | None], set[str | None]] = {}
+    for row in rows:
+        key = (str(row["name"]), str(row["source"]), row["weight_name"])
+        created = from_db_time(row["created_at"])
+        entered_at[key] = max(created, entered_at.get(key, created))
+        hashes.setdefault(key, set()).add(row["sha256"])
 
     def read_cards() -> list[ConfiguredModel]:
         entered = []
@@ -69,18 +96,30 @@ async def enter_configured(db: Database, configured: ConfiguredModels, now: date
             card = read_model_card(source)
             # Hashing reads the whole file: only for a version not registered yet.
             new = NewVersion(name, "1", source, "other")
-            sha256 = None if (name, source) in known else weights_facts(new)[1]
+            sha256 = None if (name, source, None) in entered_at else weights_facts(new)[1]
             entered.append(
                 ConfiguredModel(
                     name, source, card.version or "1", card.license or "", sha256=sha256
                 )
             )
-        for name, source in configured.loras.items():
-            if (name, source) in known:
+        for name, text in configured.loras.items():
+            source, weight_name = lora_location(text)
+            key = (name, source, weight_name)
+            if key in entered_at:
+                # Only a file modified since it was entered is read whole again.
+                file = lora_file(source, weight_name, fetch_hub)
+                modified = datetime.fromtimestamp(file.stat().st_mtime, UTC)
+                if modified <= entered_at[key]:
+                    continue
+            lora = NewVersion(
+                name, "1", source, "other", kind=ModelKind.LORA, weight_name=weight_name
+            )
+            family, sha256 = weights_facts(lora, fetch_hub)
+            if sha256 in hashes.get(key, ()):
                 continue
-            lora = NewVersion(name, "1", source, "other", kind=ModelKind.LORA)
-            family, sha256 = weights_facts(lora)
-            entered.append(ConfiguredModel(name, source, "1", "", ModelKind.LORA, family, sha256))
+            entered.append(
+                ConfiguredModel(name, source, "1", "", ModelKind.LORA, family, sha256, weight_name)
+            )
         return entered
 
     await enter_in_registry(db, await asyncio.to_thread(read_cards), now=now)

@@ -27,6 +27,8 @@ _HUB_ID = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?/[A-Za-z0-
 #: Reading more than this to tell a file's kind means it is not what it claims to be.
 _MAX_INDEX_BYTES = 1 << 20
 _MAX_SAFETENSORS_HEADER = 100 << 20
+#: How one string names a file in a hub repository: ``hf://org/repo/path/in/repo``.
+HUB_FILE_PREFIX = "hf://"
 
 
 def is_hub_id(source: str) -> bool:
@@ -36,6 +38,30 @@ def is_hub_id(source: str) -> bool:
         and ".." not in source
         and not source.lower().endswith((".safetensors", ".ckpt"))
     )
+
+
+def split_hub_file(source: str) -> tuple[str, str] | None:
+    """``hf://org/repo/path/in/repo.safetensors`` → ``("org/repo", "path/in/repo.safetensors")``:
+    how a LoRA file in a hub repository is written where one string names it
+    (``ATELIER_LORAS``, ``/models add``'s source); None for anything not written with
+    ``hf://``; RegistryError for an ``hf://`` source that names no file of a repository."""
+    if not source.startswith(HUB_FILE_PREFIX):
+        return None
+    org, _, rest = source.removeprefix(HUB_FILE_PREFIX).partition("/")
+    repo, _, filename = rest.partition("/")
+    repo_id = f"{org}/{repo}"
+    parts = filename.split("/")
+    if not is_hub_id(repo_id) or not filename or any(part in ("", ".", "..") for part in parts):
+        raise RegistryError(
+            f"`{source[:120]}` names no file in a hub repository: write "
+            "`hf://org/repo/file.safetensors` (the file's path inside the repository)"
+        )
+    return repo_id, filename
+
+
+def hub_file_text(repo_id: str, filename: str) -> str:
+    """The ``hf://`` form of a file of a hub repository, for messages and listings."""
+    return f"{HUB_FILE_PREFIX}{repo_id}/{filename}"
 
 
 def is_diffusers_folder(path: Path) -> bool:

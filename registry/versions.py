@@ -10,8 +10,9 @@ the bare name for jobs made before the registry existed).
 
 A model is of one kind: a ``checkpoint`` (what ``--model`` names) or a ``lora`` (what
 ``<lora:name:weight>`` in a prompt names). LoRA versions have the same statuses, campaigns
-and early access as checkpoints; a LoRA's file is checked when it is registered, never
-when a member first uses it.
+and early access as checkpoints; a LoRA's file — a local one, or a file of a hub
+repository, read through the :data:`~registry.weight_files.HubFetch` the caller passes — is
+checked and hashed when it is registered, never when a member first uses it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+from core.errors import UserFacingError
 from db.database import Database
 from db.times import from_db_time, to_db_time
 from registry.errors import RegistryError, RegistryHint
@@ -42,8 +44,9 @@ from registry.fields import (
     split_trigger_words,
 )
 from registry.recommended import Recommended
-from registry.sources import check_model_source, is_hub_id
+from registry.sources import check_model_source, hub_file_text, is_hub_id, split_hub_file
 from registry.weight_files import (
+    HubFetch,
     check_lora_family,
     file_sha256,
     inspect_lora,
@@ -88,7 +91,8 @@ class ModelVersion:
     trigger_words: tuple[str, ...] = ()
     default_weight: float = 1.0
     recommended: Recommended = field(default_factory=Recommended)
-    sha256: str | None = None  # of the weights file; None for folders and hub sources
+    #: Of the weights file (a LoRA's, local or on the hub); None for folders and hub models.
+    sha256: str | None = None
     #: A checkpoint's dedicated inpainting checkpoint, for reworks (zoom, pan, region…).
     inpaint_source: str | None = None
     inpaint_sha256: str | None = None
@@ -132,7 +136,7 @@ class NewVersion:
     creator_id: int | None = None
     description: str = ""
     kind: ModelKind = ModelKind.CHECKPOINT
-    weight_name: str | None = None
+    weight_name: str | None = None  # a hub LoRA's file in its repository (or in an hf:// source)
     trigger_words: str = ""  # comma-separated
     default_weight: float = 1.0
     recommended: Recommended = field(default_factory=Recommended)
@@ -173,6 +177,7 @@ class ConfiguredModel:
     kind: ModelKind = ModelKind.CHECKPOINT
     family: str = "other"
     sha256: str | None = None
+    weight_name: str | None = None  # a hub LoRA's file inside its repository
 
 
 def _checked_source(source: str, kind: ModelKind) -> str:
@@ -182,14 +187,40 @@ def _checked_source(source: str, kind: ModelKind) -> str:
     return check_model_source(source) if kind is ModelKind.CHECKPOINT else check_source(source)
 
 
+def lora_location(source: str, weight_name: str | None = None) -> tuple[str, str | None]:
+    """Where a LoRA's file is: a local path and None, or a hub repository id and the file's
+    name in it (given apart, or together as ``hf://org/repo/file``). Decided by how the
+    source is written, never by looking at the disk."""
+    source = check_source(source)
+    weight_name = weight_name.strip() if weight_name else None
+    in_hub = split_hub_file(source)
+    if in_hub is not None:
+        if weight_name not in (None, in_hub[1]):
+            raise RegistryError(f"`{source[:120]}` already names its file: leave the file name out")
+        return in_hub
+    if weight_name and not is_hub_id(source):
+        raise RegistryError(
+            f"a file name belongs with a hub repository id (`org/repo`), not with `{source[:120]}`"
+        )
+    return source, weight_name
+
+
+def lora_text(source: str, weight_name: str | None) -> str:
+    """A LoRA's file as one string: its path, or ``hf://org/repo/file``."""
+    return source if weight_name is None else hub_file_text(source, weight_name)
+
+
 def _checked(new: NewVersion) -> NewVersion:
     weight_name = new.weight_name.strip() if new.weight_name else None
     if new.kind is ModelKind.CHECKPOINT and weight_name:
         raise RegistryError("a file name inside a hub repository is for LoRAs only")
+    source = _checked_source(new.source, new.kind)
+    if new.kind is ModelKind.LORA:
+        source, weight_name = lora_location(source, weight_name)
     return NewVersion(
         name=check_name(new.name),
         version=check_version(new.version),
-        source=_checked_source(new.source, new.kind),
+        source=source,
         family=check_family(new.family),
         license_name=check_text(new.license_name, "license name", MAX_LICENSE_NAME_CHARS),
         license_url=None if new.license_url is None else check_license_url(new.license_url),
@@ -211,44 +242,78 @@ def local_weights_file(source: str) -> Path | None:
 
 def check_new_version(new: NewVersion) -> NewVersion:
     """Every field of ``new`` checked, a local LoRA file by its header (cheap: the slow
-    part, hashing the whole file, is :func:`weights_facts`'s). Refusals say the same
-    words whatever is or is not at a path, so a caller may answer before it hashes."""
+    part, hashing the whole file, is :func:`weights_facts`'s, which also fetches a hub
+    LoRA). Refusals say the same words whatever is or is not at a path, so a caller may
+    answer before it hashes."""
     checked = _checked(new)
     if checked.kind is ModelKind.LORA:
-        path = local_weights_file(checked.source)
-        if path is not None:
-            check_lora_family(inspect_lora(path, checked.source), checked.family, checked.source)
-        elif not (is_hub_id(checked.source) and checked.weight_name):
-            raise not_a_lora(checked.source)
+        text = lora_text(checked.source, checked.weight_name)
+        if checked.weight_name is not None:
+            if not checked.weight_name.lower().endswith(".safetensors"):
+                raise not_a_lora(text)  # checked again when it is read: cheap here
+        elif (path := local_weights_file(checked.source)) is not None:
+            check_lora_family(inspect_lora(path, text), checked.family, text)
+        else:
+            raise not_a_lora(text)
     return checked
 
 
-def weights_facts(new: NewVersion) -> tuple[str, str | None]:
-    """The family to record and the file's SHA-256 (None for folders and hub sources).
-    A LoRA must be a LoRA file (for the declared family) or a hub id with a file name.
-    Blocking: reads the whole file once."""
-    path = local_weights_file(new.source)
+def needs_reading(new: NewVersion) -> bool:
+    """Whether registering ``new`` (checked) reads a whole file (hashing it, or first
+    downloading a hub LoRA): a front end answers "thinking…" first."""
+    return new.weight_name is not None or local_weights_file(new.source) is not None
+
+
+def weights_facts(new: NewVersion, fetch_hub: HubFetch | None = None) -> tuple[str, str | None]:
+    """The family to record and the file's SHA-256 (None for folders and hub models).
+    A LoRA must be a LoRA file (for the declared family), local or in a hub repository
+    (read through ``fetch_hub``; without one, a hub LoRA is refused). Blocking: reads the
+    whole file once (and downloads a hub LoRA not in the hub cache)."""
     if new.kind is ModelKind.LORA:
-        if path is None:
-            if is_hub_id(new.source) and new.weight_name:
-                return new.family, None
-            raise not_a_lora(new.source)
-        family = check_lora_family(inspect_lora(path, new.source), new.family, new.source)
-        return family, file_sha256(path)
+        lora = lora_file(new.source, new.weight_name, fetch_hub)
+        text = lora_text(new.source, new.weight_name)
+        family = check_lora_family(inspect_lora(lora, text), new.family, text)
+        return family, file_sha256(lora)
+    path = local_weights_file(new.source)
     return new.family, None if path is None else file_sha256(path)
+
+
+def lora_file(source: str, weight_name: str | None, fetch_hub: HubFetch | None) -> Path:
+    """A LoRA's file on this machine: its local path, or its hub file through
+    ``fetch_hub``. RegistryError when there is none. Blocking."""
+    if weight_name is None:
+        path = local_weights_file(source)
+        if path is None:
+            raise not_a_lora(source)
+        return path
+    text = hub_file_text(source, weight_name)
+    if not weight_name.lower().endswith(".safetensors"):
+        raise not_a_lora(text)  # before downloading what may be a whole checkpoint
+    if fetch_hub is None or not is_hub_id(source):
+        raise RegistryError(f"`{text[:120]}`: files on the Hugging Face hub are not read here")
+    try:
+        return fetch_hub(source, weight_name)
+    except UserFacingError as error:
+        raise RegistryError(error.message) from None
 
 
 # --- writing -------------------------------------------------------------------------------
 
 
 async def add_version(
-    db: Database, new: NewVersion, *, added_by: int | None, now: datetime
+    db: Database,
+    new: NewVersion,
+    *,
+    added_by: int | None,
+    now: datetime,
+    fetch_hub: HubFetch | None = None,
 ) -> ModelVersion:
     """Enter an ``upcoming`` version (and its model, if new). Refuses a duplicate, a
     version of another kind than its model's, and a LoRA file that is not a LoRA (or is
-    for another family). A weights file is hashed here, once, off the event loop."""
+    for another family). A weights file is hashed here, once, off the event loop; a hub
+    LoRA is read through ``fetch_hub`` first (without one, it is refused)."""
     new = check_new_version(new)
-    family, sha256 = await asyncio.to_thread(weights_facts, new)
+    family, sha256 = await asyncio.to_thread(weights_facts, new, fetch_hub)
     stamp = to_db_time(now)
     async with db.transaction() as conn:
         await conn.execute(
@@ -296,20 +361,31 @@ async def add_version(
     return await version_by_id(db, version_id)
 
 
-async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersion:
+async def edit_version(
+    db: Database, spec: str, edit: VersionEdit, *, fetch_hub: HubFetch | None = None
+) -> ModelVersion:
     """Change a version's description fields. The source is fixed once a version has been
-    released, so images made with ``name:version`` stay reproducible."""
+    released, so images made with ``name:version`` stay reproducible. A LoRA's new file
+    (or a new family for its file) is checked and hashed like a new version's, a hub one
+    read through ``fetch_hub``."""
     if edit.is_empty():
         raise RegistryError("nothing to change: give at least one field to edit")
     current = await find_version(db, spec)
     changes: dict[str, object] = {}
+    weight_name = current.weight_name
     if edit.source is not None:
         if current.status is not VersionStatus.UPCOMING:
             raise RegistryError(
                 f"`{current.key}` is {current.status.value}: its source can no longer change.",
                 hint=RegistryHint.ADD,
             )
-        changes["source"] = _checked_source(edit.source, current.kind)
+        source = _checked_source(edit.source, current.kind)
+        if current.is_lora:
+            # A hub repository keeps its file name unless the source names another.
+            keep = weight_name if is_hub_id(source) else None
+            source, weight_name = lora_location(source, keep)
+            changes["weight_name"] = weight_name
+        changes["source"] = source
     if edit.family is not None:
         changes["family"] = check_family(edit.family)
     if "source" in changes or (current.is_lora and "family" in changes):
@@ -320,9 +396,11 @@ async def edit_version(db: Database, spec: str, edit: VersionEdit) -> ModelVersi
             source=str(changes.get("source", current.source)),
             family=str(changes.get("family", current.family)),
             kind=current.kind,
-            weight_name=current.weight_name,
+            weight_name=weight_name,
         )
-        changes["family"], changes["sha256"] = await asyncio.to_thread(weights_facts, checked)
+        changes["family"], changes["sha256"] = await asyncio.to_thread(
+            weights_facts, checked, fetch_hub
+        )
     if edit.inpaint_source is not None:
         changes.update(await _inpaint_changes(current, edit.inpaint_source))
     if edit.trigger_words is not None:
@@ -407,7 +485,8 @@ async def enter_configured(
     db: Database, models: Sequence[ConfiguredModel], *, now: datetime
 ) -> list[ModelVersion]:
     """Enter the operator's configured models as ``available`` versions, unless a version
-    of that name already has that source; returns the versions added.
+    of that name already has that source (a LoRA: and that hash); returns the versions
+    added.
 
     A new source for a known name becomes a new version (the card's version, or the next
     free number), so changing the settings takes effect without losing the old history.
@@ -418,12 +497,17 @@ async def enter_configured(
         name = model.name.strip().lower()[:64]
         async with db.transaction() as conn:
             async with conn.execute(
-                "SELECT v.version, v.source FROM model_versions v JOIN models m "
-                "ON m.id = v.model_id WHERE m.name = ?",
+                "SELECT v.version, v.source, v.weight_name, v.sha256 FROM model_versions v "
+                "JOIN models m ON m.id = v.model_id WHERE m.name = ?",
                 (name,),
             ) as cursor:
                 rows = list(await cursor.fetchall())
-            if any(row["source"] == model.source for row in rows):
+            if any(
+                (row["source"], row["weight_name"]) == (model.source, model.weight_name)
+                # a LoRA file changed in place is a new version (``registry.configured``)
+                and (model.kind is ModelKind.CHECKPOINT or row["sha256"] == model.sha256)
+                for row in rows
+            ):
                 continue
             async with conn.execute("SELECT kind FROM models WHERE name = ?", (name,)) as cursor:
                 existing = await cursor.fetchone()
@@ -445,8 +529,8 @@ async def enter_configured(
             )
             async with conn.execute(
                 "INSERT INTO model_versions (model_id, version, source, family, license_name,"
-                " status, released_at, created_at, sha256) SELECT id, ?, ?, ?, ?, 'available',"
-                " ?, ?, ? FROM models WHERE name = ?",
+                " status, released_at, created_at, sha256, weight_name) SELECT id, ?, ?, ?, ?,"
+                " 'available', ?, ?, ?, ? FROM models WHERE name = ?",
                 (
                     version,
                     model.source,
@@ -455,6 +539,7 @@ async def enter_configured(
                     stamp,
                     stamp,
                     model.sha256,
+                    model.weight_name,
                     name,
                 ),
             ) as cursor:

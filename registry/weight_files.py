@@ -3,7 +3,9 @@ and, for a LoRA, its format and the base family it was trained for.
 
 A ``.safetensors`` file starts with an 8-byte little-endian length and that many bytes of
 JSON naming every tensor with its shape, so a LoRA is recognised from its header alone.
-Blocking file work: call these off the event loop.
+Blocking file work: call these off the event loop. A LoRA on the Hugging Face hub is read
+the same way once a :data:`HubFetch` (``bot/`` passes ``inference.hub_files.hub_file``)
+has made it a local file: the registry itself reaches no network.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import json
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +42,10 @@ _CROSS_ATTENTION_DOWN = re.compile(
 _FAMILY_BY_CONTEXT_WIDTH = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
 _SDXL_ONLY_PREFIXES = ("lora_te1_", "lora_te2_", "text_encoder_2.", "lora_unet_input_blocks_")
 FAMILY_NAMES = {"sd1": "SD 1.x", "sd2": "SD 2.x", "sdxl": "SDXL"}
+
+#: ``(repo_id, filename)`` → the local copy of that file of a hub repository (downloaded into
+#: the hub cache if need be); a UserFacingError saying why when it cannot be had. Blocking.
+HubFetch = Callable[[str, str], Path]
 
 
 @dataclass(frozen=True)

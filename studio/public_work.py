@@ -56,13 +56,16 @@ class PublicJob:
     made_at: datetime
     images: int
     guild_id: int | None
+    #: How many images it was made from (image prompts, a /blend's images).
+    inputs: int = 0
 
 
 _SELECT = (
     "SELECT j.id, j.public_id, j.kind, j.owner_id, j.prompt, j.model,"
     " coalesce(j.finished_at, j.created_at) AS made_at,"
     " (SELECT count(*) FROM images i WHERE i.job_id = j.id) AS images,"
-    " (SELECT m.guild_id FROM job_messages m WHERE m.job_id = j.id) AS guild_id"
+    " (SELECT m.guild_id FROM job_messages m WHERE m.job_id = j.id) AS guild_id,"
+    " coalesce(json_array_length(j.params, '$.image_prompts'), 0) AS inputs"
     " FROM jobs j"
 )
 
@@ -78,6 +81,7 @@ def _public_job(row: sqlite3.Row) -> PublicJob:
         made_at=from_db_time(row["made_at"]),
         images=int(row["images"]),
         guild_id=row["guild_id"],
+        inputs=int(row["inputs"]),
     )
 
 

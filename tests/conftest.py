@@ -26,6 +26,7 @@ from inference.tiny import build_tiny_pipeline, save_tiny_model  # noqa: E402
 from inference.tiny_ip_adapter import save_tiny_ip_adapter  # noqa: E402
 from inference.tiny_lora import save_tiny_lora  # noqa: E402
 from tests.helpers.clock import FakeClock  # noqa: E402
+from tests.helpers.hub_cache import FakeHubCache  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +135,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeHubCache:
+    """An empty Hugging Face hub cache read offline: the hub client (in this process, and in
+    an ``atelier`` subprocess through the environment) answers only from it."""
+    from huggingface_hub import constants
+
+    root = tmp_path / "hf-cache"
+    root.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(root))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(root))
+    return FakeHubCache(root)

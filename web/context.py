@@ -25,6 +25,12 @@ class WebContext:
     #: bot's worker pool).
     region_editor: RegionEditor | None = None
 
+    @property
+    def inputs_dir(self) -> Path:
+        """The data folder's inputs (image prompts, masks), beside its images, where the
+        studio keeps them."""
+        return self.images_dir.parent / "inputs"
+
 
 #: Where each request's handler finds the context.
 CONTEXT = web.AppKey("context", WebContext)

@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from web.context import CONTEXT
+from web.inputs import listed_title
 
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 
@@ -24,6 +25,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = when
+    env.filters["listed_title"] = listed_title
     return env
 
 

@@ -28,7 +28,7 @@ from cogs.imagine.prompt_form import REMIXABLE, prompt_form, read_submission
 from cogs.imagine.recovery import Recovery
 from cogs.moderators import is_registry_moderator
 from cogs.resources import Resources
-from cogs.uploads import result_upload
+from cogs.uploads import input_uploads, result_upload
 from cogs.web_links import editor_page, member_page
 from db.guilds import (
     get_guild_settings,
@@ -435,7 +435,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         request = job.request
         seed = next((image.seed for image in source.images if image.index == index), job.seed)
         embed = Embed(title=f"Job #{source.id} · {job.kind.value}")
-        embed.description = render.prompt_text(request)
+        embed.description = render.title(job)
         embed.add_field(name="Seed", value=str(seed))
         embed.add_field(name="Model", value=job.model)
         embed.add_field(name="Size", value=f"{job.width}×{job.height}")
@@ -445,6 +445,9 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
             embed.add_field(name="Negative prompt", value=request.negative_prompt[:1000])
         if job.strength is not None:
             embed.add_field(name="Strength", value=f"{job.strength:g}")
+        inputs = render.inputs_field(job)
+        if inputs is not None:
+            embed.add_field(name=inputs[0], value=inputs[1], inline=False)
         lineage = await self.studio.lineage(source.id)
         embed.add_field(
             name="Lineage",
@@ -509,12 +512,15 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         path = self.studio.result_file(source)
         await interaction.response.defer(thinking=True)
         upload = await asyncio.to_thread(result_upload, path, interaction.filesize_limit)
+        inputs = await asyncio.to_thread(input_uploads, self.studio.inputs_dir, source.job)
         view = await result_view(self.resources, source, interaction.guild_id)
         head = render.header(
             source.job, owner, source.record.parent_index, self.resources.settings.engine_defaults
         )
         await interaction.edit_original_response(
-            content=render.done(head, source.job), attachments=[upload.file()], view=view
+            content=render.done(head, source.job) + render.inputs_below(source.job, len(inputs)),
+            attachments=[upload.file(), *(thumbnail.file() for thumbnail in inputs)],
+            view=view,
         )
 
     @app_commands.command(name="info", description="Your queued and running jobs, and your usage")
@@ -524,7 +530,7 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         lines = []
         defaults = self.resources.settings.engine_defaults
         for handle in pool.jobs_of(user_id):
-            prompt = render.prompt_text(handle.job.request)[:60]
+            prompt = render.summary(handle.job, 60)
             record = await get_job(self.resources.db, handle.job_id)
             made_from = None if record is None else render.made_from(record, defaults)
             if made_from is not None:

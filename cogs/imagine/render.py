@@ -6,6 +6,7 @@ from db.jobs import JobKind, JobRecord
 from inference.jobs import EngineDefaults, GenerationJob
 from inference.params import ImagineRequest
 from inference.rework import PanDirection, Placement
+from studio.input_images import image_weight_text, input_images, is_blend
 
 #: Discord allows 2000 characters per message; the prompt gets most of it.
 MAX_PROMPT_CHARS = 1500
@@ -28,7 +29,9 @@ def prompt_text(request: ImagineRequest) -> str:
         flags.append(f"--stop {request.stop}")
     if request.tile:
         flags.append("--tile")
-    text = _escape(" ".join([request.prompt, *flags]))
+    if request.image_weight != 1:
+        flags.append(f"--iw {request.image_weight:g}")
+    text = _escape(" ".join(part for part in [request.prompt, *flags] if part))
     if len(text) > MAX_PROMPT_CHARS:
         text = text[: MAX_PROMPT_CHARS - 1]
         if (len(text) - len(text.rstrip("\\"))) % 2:  # do not leave half an escape
@@ -41,7 +44,10 @@ def header(
     job: GenerationJob, owner_id: int, parent_index: int | None, defaults: EngineDefaults
 ) -> str:
     """ "**prompt** — @owner", with what kind of follow-up the job is."""
-    prompt = f"**{prompt_text(job.request)}**"
+    prompt = f"**{title(job)}**"
+    label = inputs_label(job)
+    if label is not None and not is_blend(job):
+        prompt += f" + {label}"
     owner = f"<@{owner_id}>"
     made_by = follow_up(job, defaults)
     if made_by is not None:
@@ -52,6 +58,73 @@ def header(
     if job.kind is JobKind.REROLL:
         return f"{prompt} — {owner} (re-roll)"
     return f"{prompt} — {owner}"
+
+
+def inputs_label(job: GenerationJob) -> str | None:
+    """ "2 image prompts", "1 image prompt", or "/blend of 3 images"; None without images."""
+    count = len(job.image_prompts)
+    if not count:
+        return None
+    if is_blend(job):
+        return f"/blend of {count} images"
+    return f"{count} image prompt{'s' if count != 1 else ''}"
+
+
+def title(job: GenerationJob) -> str:
+    """What a job's messages show as its prompt: the prompt with its flags, or for a
+    /blend (images, no text) "/blend of 3 images" and its flags."""
+    text = prompt_text(job.request)
+    if not is_blend(job):
+        return text
+    return " ".join(part for part in [inputs_label(job), text] if part)
+
+
+def summary(job: GenerationJob, chars: int) -> str:
+    """A job in one short line (``/info``'s list): its prompt (with ``--iw`` when it is
+    not 1) cut to ``chars``, and the image prompts it has."""
+    text = title(job)[:chars]
+    label = inputs_label(job)
+    if label is None or is_blend(job):
+        return text
+    return f"{text} + {label}"
+
+
+def inputs_below(job: GenerationJob, attached: int) -> str:
+    """The line under a re-posted job (/show) that says what the thumbnails after its
+    result are: "2 image prompts (--iw 1.5): attached below"; "" without images."""
+    label = inputs_label(job)
+    if label is None:
+        return ""
+    if not is_blend(job):
+        label = f"{label} ({image_weight_text(job)})"
+    total = len(job.image_prompts)
+    if attached == total:
+        return f"\n{label}: attached below"
+    if attached == 0:
+        return f"\n{label}: no longer stored"
+    return f"\n{label}: {attached} of {total} attached below, the others no longer stored"
+
+
+#: The most characters of where one input image came from in a job's Info (a URL may be
+#: long; five lines must fit in one embed field).
+_INPUT_ORIGIN_CHARS = 160
+
+
+def inputs_field(job: GenerationJob) -> tuple[str, str] | None:
+    """The Info field of a job made from images: its name ("2 image prompts, --iw 1.5" or
+    "/blend of 3 images") and one line per image, where it came from and its hash."""
+    label = inputs_label(job)
+    if label is None:
+        return None
+    name = label if is_blend(job) else f"{label}, {image_weight_text(job)}"
+    lines = []
+    for image in input_images(job):
+        # As code: a member's URL or file name is shown as typed, never as Markdown.
+        origin = image.origin.replace("`", "'")
+        if len(origin) > _INPUT_ORIGIN_CHARS:
+            origin = origin[: _INPUT_ORIGIN_CHARS - 1] + "…"
+        lines.append(f"{image.number}. `{origin}` · sha256 {image.short_hash}")
+    return name, "\n".join(lines)
 
 
 _PAN_ARROWS = {

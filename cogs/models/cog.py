@@ -32,7 +32,7 @@ from registry.versions import (
     edit_version,
     find_version,
     images_made,
-    local_weights_file,
+    needs_reading,
     retire,
     set_certified,
     versions_of,
@@ -149,10 +149,14 @@ class ModelsCog(commands.Cog, name="Models"):
         )
         # Checked first, so every refusal is answered the same way whatever is at the path;
         # then a weights file is read whole for its hash: answer "thinking…" first.
-        if local_weights_file(check_new_version(new).source) is not None:
+        if needs_reading(check_new_version(new)):
             await interaction.response.defer(ephemeral=True, thinking=True)
         added = await add_version(
-            self.resources.db, new, added_by=interaction.user.id, now=self.resources.clock()
+            self.resources.db,
+            new,
+            added_by=interaction.user.id,
+            now=self.resources.clock(),
+            fetch_hub=self.resources.fetch_hub,
         )
         use = (
             f"Members add it to prompts as `<lora:{added.name}:{added.default_weight:g}>`"
@@ -229,7 +233,12 @@ class ModelsCog(commands.Cog, name="Models"):
             ),
             inpaint_source=inpaint_source,
         )
-        edited = await edit_version(self.resources.db, model, change)
+        if change.source is not None or change.family is not None:
+            # A LoRA's new file (or family) is read whole, a hub one maybe downloaded first.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        edited = await edit_version(
+            self.resources.db, model, change, fetch_hub=self.resources.fetch_hub
+        )
         await tell(interaction, f"✅ Updated **{edited.key}**.")
 
     @models.command(

@@ -9,7 +9,7 @@ import discord
 from cogs.fitting import Embed
 from cogs.timestamps import discord_time
 from inference.models import source_kind
-from registry.versions import ImageCounts, ModelVersion, VersionStatus
+from registry.versions import ImageCounts, ModelVersion, VersionStatus, lora_text
 
 #: Discord's limits: 25 fields per embed, 1024 characters per field value.
 MAX_FIELDS = 25
@@ -34,7 +34,9 @@ def source_text(version: ModelVersion) -> str:
     """Hub ids are public; a local path only says what kind it is (the server's folders are
     not the members' business)."""
     kind = source_kind(version.source)
-    return f"hub: `{version.source}`" if kind == "hub id" else f"local {kind}"
+    if kind != "hub id":
+        return f"local {kind}"
+    return f"hub: `{lora_text(version.source, version.weight_name)}`"
 
 
 def list_embed(

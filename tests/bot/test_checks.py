@@ -15,10 +15,11 @@ import pytest
 from aiohttp import web
 
 from bot import model_checks
-from bot.checks import Outcome, database_check, device_checks
+from bot.checks import Outcome, database_check, device_checks, lora_checks
 from bot.data_folder import outside_volume_problem
 from bot.model_checks import check_model
 from bot.settings import load_settings
+from tests.helpers.hub_cache import FakeHubCache
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -109,9 +110,9 @@ def test_check_on_a_bad_setup_names_each_problem_and_writes_nothing(tmp_path: Pa
     )
     assert failed["✗ model nothere (ATELIER_MODEL)"].startswith("./nothere does not exist")
     assert failed['✗ LoRA x (ATELIER_LORAS["x"])'] == (
-        "./notlora.safetensors is not a LoRA file on this machine: give the path of a "
-        ".safetensors LoRA (diffusers/PEFT or kohya/A1111 format); a LoRA on the hub is added "
-        "with /models add"
+        "./notlora.safetensors is not a LoRA file: give the path of a .safetensors LoRA "
+        "(diffusers/PEFT or kohya/A1111 format) on this machine, or "
+        "hf://org/repo/file.safetensors for one in a Hugging Face hub repository"
     )
     assert failed['✗ LoRA empty (ATELIER_LORAS["Empty"])'] == (
         "empty is also a configured model; give it another name"
@@ -130,6 +131,36 @@ def test_check_on_a_bad_setup_names_each_problem_and_writes_nothing(tmp_path: Pa
         "not-a-model",
         "notlora.safetensors",
     ]
+
+
+def test_hub_loras_are_checked_from_the_hub_cache(
+    clean_env: Path, hub_cache: FakeHubCache, tiny_lora_files: dict[str, Path]
+) -> None:
+    cached = hub_cache.put("org/loras", "styles/pixel.safetensors", tiny_lora_files["kohya"])
+    settings = load_settings(
+        model="org/base",
+        loras={
+            "pixel": "hf://org/loras/styles/pixel.safetensors",
+            "gone": "hf://org/loras/gone.safetensors",
+            "bad": "hf://org/pixel.safetensors",
+        },
+    )
+    found = {check.item: (check.outcome, check.detail) for check in lora_checks(settings)}
+    size = model_checks.readable_size(tiny_lora_files["kohya"].stat().st_size)
+    assert found['LoRA pixel (ATELIER_LORAS["pixel"])'] == (
+        Outcome.PASSED,
+        f"kohya LoRA for any family, {size} ({cached})",
+    )
+    assert found['LoRA gone (ATELIER_LORAS["gone"])'] == (
+        Outcome.FAILED,
+        "hf://org/loras/gone.safetensors cannot be read: it is not in the Hugging Face cache "
+        "and HF_HUB_OFFLINE is set; download it once with a network",
+    )
+    assert found['LoRA bad (ATELIER_LORAS["bad"])'] == (
+        Outcome.FAILED,
+        "hf://org/pixel.safetensors names no file in a hub repository: write "
+        "hf://org/repo/file.safetensors (the file's path inside the repository)",
+    )
 
 
 def test_check_with_bad_settings_says_so_and_stops(tmp_path: Path) -> None:

@@ -111,7 +111,7 @@ def test_an_image_prompt_from_the_command_line_makes_a_grid_conditioned_on_it(
         model=str(tiny_model_dir), devices="cpu", ip_adapter=str(tiny_ip_adapter)
     )
     url = server.url("/fox.png")
-    ((run, result),) = asyncio.run(
+    (made,) = asyncio.run(
         imagine(
             f"{url} a fox --iw 2 {FAST}",
             settings=settings,
@@ -121,8 +121,8 @@ def test_an_image_prompt_from_the_command_line_makes_a_grid_conditioned_on_it(
             intake=server.intake(),
         )
     )
-    assert run.grid_path.is_file()
-    assert len(result.images) == 4
+    assert made.run.grid_path.is_file()
+    assert len(made.result.images) == 4
     (job,) = _jobs(workdir / "data")
     assert job.request.image_weight == 2.0
     assert [image.source for image in job.image_prompts] == [url]

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
+from tests.helpers.hub_cache import FakeHubCache
 
 
 @pytest.fixture
@@ -74,3 +75,38 @@ def test_models_lists_loras_with_family_and_hash(
         _short(tiny_lora_files["kohya"]),
         str(tiny_lora_files["kohya"]),
     ] in rows
+
+
+def test_a_hub_lora_of_atelier_loras_is_listed_and_used(
+    workdir: Path,
+    tiny_lora_files: dict[str, Path],
+    hub_cache: FakeHubCache,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hub_cache.put("org/loras", "styles/glow.safetensors", tiny_lora_files["other"])
+    hub = "hf://org/loras/styles/glow.safetensors"
+    monkeypatch.setenv("ATELIER_LORAS", json.dumps({"glow": hub}))
+    assert main(["models"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    short = _short(tiny_lora_files["other"])
+    assert ["glow", "lora other", short, hub] in rows
+
+    assert main(["imagine", "a fox <lora:glow:0.8> --seed 3", "--out", "g.png"]) == 0
+    with Image.open(workdir / "g-1.png") as image:
+        assert f'Lora hashes: "glow: {short}"' in str(image.text["parameters"])
+
+
+def test_a_hub_lora_that_cannot_be_had_is_one_line(
+    workdir: Path,
+    hub_cache: FakeHubCache,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ATELIER_LORAS", json.dumps({"glow": "hf://org/loras/glow.safetensors"}))
+    assert main(["models"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "atelier: LoRA glow (ATELIER_LORAS): hf://org/loras/glow.safetensors cannot be read: it "
+        "is not in the Hugging Face cache and HF_HUB_OFFLINE is set; download it once with a "
+        "network"
+    ]

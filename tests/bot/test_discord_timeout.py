@@ -113,9 +113,9 @@ async def test_a_set_up_slower_than_the_login_limit_still_starts(
     weights files) may take longer once Discord accepted the login."""
     enter_configured = bot.app.enter_configured
 
-    async def slow_enter_configured(*args: Any) -> None:
+    async def slow_enter_configured(*args: Any, **kwargs: Any) -> None:
         await asyncio.sleep(6)  # longer than the limit
-        await enter_configured(*args)
+        await enter_configured(*args, **kwargs)
 
     monkeypatch.setattr(bot.app, "enter_configured", slow_enter_configured)
     settings = load_settings(

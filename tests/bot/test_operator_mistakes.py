@@ -158,9 +158,9 @@ def test_run_refuses_to_start_with_one_line_per_problem_before_logging_in(
         f"{_cuda_count()} CUDA device(s); use auto or cpu, or name existing GPUs",
         "atelier: ✗ model nothere (ATELIER_MODEL): ./nothere does not exist; give a diffusers "
         "folder, a .safetensors/.ckpt file or a hub id (org/model)",
-        'atelier: ✗ LoRA x (ATELIER_LORAS["x"]): ./notlora.safetensors is not a LoRA file on '
-        "this machine: give the path of a .safetensors LoRA (diffusers/PEFT or kohya/A1111 "
-        "format); a LoRA on the hub is added with /models add",
+        'atelier: ✗ LoRA x (ATELIER_LORAS["x"]): ./notlora.safetensors is not a LoRA file: '
+        "give the path of a .safetensors LoRA (diffusers/PEFT or kohya/A1111 format) on this "
+        "machine, or hf://org/repo/file.safetensors for one in a Hugging Face hub repository",
         f"atelier: ✗ data folder: cannot create afile/data: {tmp_path / 'afile'} is not a "
         "folder; set ATELIER_DATA_DIR to a folder this user can write",
     ]

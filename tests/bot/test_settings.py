@@ -500,6 +500,13 @@ def test_an_ip_adapter_is_a_local_file_or_a_hub_file_and_unset_when_empty(
         "h94/IP-Adapter",
         "h94/IP-Adapter/models/image_encoder",
     )
+    # The hf:// form ATELIER_LORAS takes names the same hub file.
+    monkeypatch.setenv(
+        "ATELIER_IP_ADAPTER", "hf://h94/IP-Adapter/models/ip-adapter_sd15.safetensors"
+    )
+    ref = load_settings().ip_adapter_ref()
+    assert ref is not None
+    assert (ref.repo, ref.file) == ("h94/IP-Adapter", "models/ip-adapter_sd15.safetensors")
     monkeypatch.setenv("ATELIER_IP_ADAPTER_IMAGE_ENCODER", "./encoders/vit-h")
     ref = load_settings().ip_adapter_ref()
     assert ref is not None

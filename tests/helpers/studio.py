@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inference.hub_files import hub_file
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
 from intake.fetch import ImageIntake
@@ -34,7 +35,7 @@ class StudioMaker:
         configured); without, it refuses them."""
         pools = self._pools
         # As the bot does at start-up: the configured models become registry versions.
-        await enter_configured(pools.db, self._configured, pools.clock())
+        await enter_configured(pools.db, self._configured, pools.clock(), fetch_hub=hub_file)
         pool = await pools(limits=LIMITS, preview_every=0)
         config = StudioConfig(
             defaults=FAST,

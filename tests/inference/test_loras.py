@@ -3,6 +3,7 @@ exactly the batch's adapters switched on, and nothing left behind for the next b
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from inference.jobs import GenerationJob, LoraUse, batch_key
 from inference.loras import LoadedLoras, LoraLoadError, adapter_name
 from inference.models import ModelRef
 from inference.pool.worker import ModelCache
+from tests.helpers.hub_cache import FakeHubCache
 from tests.helpers.inference import mean_abs_diff, plan
 
 
@@ -227,3 +229,40 @@ def test_a_lora_that_cannot_be_read_fails_with_its_name(
     )
     with pytest.raises(LoraLoadError, match="`gone:1` could not be loaded"):
         backend.generate(_with(plan(backend, "a fox --seed 1"), missing))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_lora_file_changed_since_registration_is_refused_at_load(
+    tiny_model_dir: Path, tiny_lora_files: dict[str, Path], tmp_path: Path
+) -> None:
+    backend = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
+    file = tmp_path / "ink.safetensors"
+    file.write_bytes(tiny_lora_files["diffusers"].read_bytes())
+    ink = replace(_lora(tiny_lora_files, "diffusers", 1.0), source=str(file), sha256=_sha256(file))
+    job = plan(backend, "a fox --seed 1")
+    backend.generate(_with(job, ink))  # as registered: loads
+
+    backend.loras = LoadedLoras(backend.pipeline)  # another worker, say, after a restart
+    file.write_bytes(tiny_lora_files["other"].read_bytes())  # same size, other weights
+    with pytest.raises(LoraLoadError) as refused:
+        backend.generate(_with(job, ink))
+    assert refused.value.message == (
+        "the LoRA `diffusers:1` was not loaded: its file has changed since it was registered "
+        "(its SHA-256 is not the one recorded); put the registered file back, or register the "
+        "new one as a new version (one of ATELIER_LORAS becomes one at the next start)"
+    )
+    assert backend.loras.loaded == []
+
+
+def test_a_hub_lora_is_loaded_from_the_hub_cache_when_its_hash_matches(
+    backend: DiffusersBackend, tiny_lora_files: dict[str, Path], hub_cache: FakeHubCache
+) -> None:
+    file = tiny_lora_files["kohya"]
+    hub_cache.put("org/loras", "styles/pixelart.safetensors", file)
+    local = replace(_lora(tiny_lora_files, "kohya", 1.0), sha256=_sha256(file))
+    hub = replace(local, key="hub:1", source="org/loras", weight_name="styles/pixelart.safetensors")
+    job = plan(backend, "a fox --seed 1")
+    assert _bytes(backend.generate(_with(job, hub))) == _bytes(backend.generate(_with(job, local)))

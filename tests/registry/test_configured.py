@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from db.database import Database
+from inference.hub_files import hub_file
 from registry.configured import configured_models, enter_configured, name_for_source
 from registry.versions import VersionStatus, all_versions, find_version
 from tests.helpers.campaigns import T0
@@ -40,8 +41,8 @@ async def test_configured_models_enter_the_registry_available_with_their_cards(
     folder.mkdir()
     (folder / "README.md").write_text("---\nlicense: mit\nversion: 2.1\n---\n", encoding="utf-8")
     configured = configured_models({"dreamy": str(folder), "hub": "org/hub-model"}, "dreamy")
-    await enter_configured(db, configured, T0)
-    await enter_configured(db, configured, T0)  # every start-up: nothing new
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)  # every start-up: nothing new
     versions = await all_versions(db)
     assert [(v.key, v.status, v.license_name) for v in versions] == [
         ("dreamy:2.1", VersionStatus.AVAILABLE, "mit"),

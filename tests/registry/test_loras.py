@@ -13,6 +13,7 @@ from safetensors.numpy import save_file
 
 from db.database import Database
 from db.jobs import ImageRecord, JobKind, insert_images, insert_job
+from inference.hub_files import hub_file
 from registry.access import usable_version
 from registry.configured import configured_models, enter_configured
 from registry.errors import RegistryError
@@ -27,8 +28,10 @@ from registry.versions import (
     find_version,
     images_made,
     lora_images_by_version,
+    versions_of,
 )
 from tests.helpers.campaigns import MODERATOR, T0
+from tests.helpers.hub_cache import FakeHubCache
 
 
 def _lora(source: Path | str, family: str = "sd1", **fields: object) -> NewVersion:
@@ -132,13 +135,100 @@ async def test_a_lora_for_another_family_is_refused_at_registration(
 async def test_a_hub_lora_needs_its_file_name(db: Database) -> None:
     with pytest.raises(RegistryError, match="not a LoRA file"):
         await add_version(db, _lora("org/pixel-loras"), added_by=MODERATOR, now=T0)
+    with pytest.raises(RegistryError, match="not a LoRA file"):  # refused before any download
+        await add_version(
+            db, _lora("org/pixel-loras", weight_name="model.ckpt"), added_by=MODERATOR, now=T0
+        )
+    with pytest.raises(RegistryError, match="belongs with a hub repository id"):
+        await add_version(
+            db, _lora("/loras/x.safetensors", weight_name="x.safetensors"), added_by=1, now=T0
+        )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"source": "org/pixel-loras", "weight_name": "v1/pixelart.safetensors"},
+        {"source": "hf://org/pixel-loras/v1/pixelart.safetensors"},
+    ],
+)
+async def test_a_hub_lora_is_read_checked_and_hashed_at_registration(
+    db: Database, tiny_lora_files: dict[str, Path], hub_cache: FakeHubCache, fields: dict[str, str]
+) -> None:
+    file = tiny_lora_files["kohya"]
+    hub_cache.put("org/pixel-loras", "v1/pixelart.safetensors", file)
     added = await add_version(
         db,
-        _lora("org/pixel-loras", weight_name="pixelart_v1.safetensors"),
+        _lora(**fields),
         added_by=MODERATOR,
         now=T0,
+        fetch_hub=hub_file,
     )
-    assert (added.weight_name, added.sha256) == ("pixelart_v1.safetensors", None)
+    assert (added.source, added.weight_name) == ("org/pixel-loras", "v1/pixelart.safetensors")
+    assert added.sha256 == hashlib.sha256(file.read_bytes()).hexdigest()
+    assert (await find_version(db, "pixelart")).sha256 == added.sha256
+
+
+async def test_a_hub_file_that_is_not_a_lora_or_for_another_family_is_refused(
+    db: Database, hub_cache: FakeHubCache, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    checkpoint = next((tiny_model_dir / "unet").glob("*.safetensors"))
+    hub_cache.put("org/loras", "unet.safetensors", checkpoint)
+    sdxl = _shaped_lora(tmp_path / "xl.safetensors", 2048, prefix="lora_unet_input_blocks_4")
+    hub_cache.put("org/loras", "xl.safetensors", sdxl)
+    with pytest.raises(RegistryError, match=r"`hf://org/loras/unet\.safetensors` is not"):
+        await add_version(
+            db,
+            _lora("org/loras", weight_name="unet.safetensors"),
+            added_by=MODERATOR,
+            now=T0,
+            fetch_hub=hub_file,
+        )
+    with pytest.raises(RegistryError, match=r"is a LoRA for SDXL .*not for `sd1`"):
+        await add_version(
+            db, _lora("hf://org/loras/xl.safetensors"), added_by=1, now=T0, fetch_hub=hub_file
+        )
+    assert await db.fetchall("SELECT * FROM model_versions") == []
+
+
+async def test_a_hub_file_that_cannot_be_had_is_refused_saying_why(
+    db: Database, hub_cache: FakeHubCache
+) -> None:
+    with pytest.raises(RegistryError) as refused:
+        await add_version(
+            db, _lora("hf://org/loras/gone.safetensors"), added_by=1, now=T0, fetch_hub=hub_file
+        )
+    assert refused.value.message == (
+        "`hf://org/loras/gone.safetensors` cannot be read: it is not in the Hugging Face "
+        "cache and HF_HUB_OFFLINE is set; download it once with a network"
+    )
+    with pytest.raises(RegistryError, match="files on the Hugging Face hub are not read here"):
+        await add_version(db, _lora("hf://org/loras/gone.safetensors"), added_by=1, now=T0)
+    assert await db.fetchall("SELECT * FROM model_versions") == []
+
+
+async def test_editing_a_lora_to_a_hub_file_reads_and_hashes_it(
+    db: Database, tiny_lora_files: dict[str, Path], hub_cache: FakeHubCache
+) -> None:
+    await add_version(db, _lora(tiny_lora_files["kohya"]), added_by=MODERATOR, now=T0)
+    hub_cache.put("org/loras", "ink.safetensors", tiny_lora_files["diffusers"])
+    moved = await edit_version(
+        db,
+        "pixelart:1",
+        VersionEdit(source="hf://org/loras/ink.safetensors"),
+        fetch_hub=hub_file,
+    )
+    expected = hashlib.sha256(tiny_lora_files["diffusers"].read_bytes()).hexdigest()
+    assert (moved.source, moved.weight_name, moved.sha256) == (
+        "org/loras",
+        "ink.safetensors",
+        expected,
+    )
+    back = await edit_version(db, "pixelart:1", VersionEdit(source=str(tiny_lora_files["kohya"])))
+    assert (back.weight_name, back.sha256) == (
+        None,
+        hashlib.sha256(tiny_lora_files["kohya"].read_bytes()).hexdigest(),
+    )
 
 
 async def test_a_name_keeps_its_kind(db: Database, tiny_lora_files: dict[str, Path]) -> None:
@@ -211,8 +301,8 @@ async def test_configured_loras_enter_available_with_family_and_hash(
     configured = configured_models(
         {}, "org/base", {"PixelArt": str(tiny_lora_files["kohya"]), "xl": str(sdxl)}
     )
-    await enter_configured(db, configured, T0)
-    await enter_configured(db, configured, T0)  # a restart changes nothing
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)  # a restart changes nothing
     pixel = await find_version(db, "pixelart")
     assert (pixel.kind, pixel.key, pixel.status.value) == (
         ModelKind.LORA,
@@ -223,13 +313,50 @@ async def test_configured_loras_enter_available_with_family_and_hash(
     assert (await find_version(db, "xl")).family == "sdxl"
 
 
+async def test_configured_hub_loras_are_read_checked_and_hashed(
+    db: Database, tiny_lora_files: dict[str, Path], hub_cache: FakeHubCache
+) -> None:
+    hub_cache.put("org/loras", "styles/ink.safetensors", tiny_lora_files["diffusers"])
+    hub_cache.put("org/loras", "glow.safetensors", tiny_lora_files["other"])
+    configured = configured_models(
+        {},
+        "org/base",
+        {
+            "ink": "hf://org/loras/styles/ink.safetensors",
+            "glow": "hf://org/loras/glow.safetensors",
+        },
+    )
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)  # a restart changes nothing
+    ink = await find_version(db, "ink")
+    assert (ink.key, ink.source, ink.weight_name) == (
+        "ink:1",
+        "org/loras",
+        "styles/ink.safetensors",
+    )
+    assert ink.sha256 == hashlib.sha256(tiny_lora_files["diffusers"].read_bytes()).hexdigest()
+    assert (await find_version(db, "glow")).weight_name == "glow.safetensors"
+    assert len(await db.fetchall("SELECT * FROM model_versions")) == 3  # the base and two
+
+
+async def test_a_configured_hub_lora_that_cannot_be_had_stops_the_start(
+    db: Database, hub_cache: FakeHubCache
+) -> None:
+    configured = configured_models({}, "org/base", {"x": "hf://org/loras/x.safetensors"})
+    with pytest.raises(RegistryError, match=r"`hf://org/loras/x\.safetensors` cannot"):
+        await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    bad = configured_models({}, "org/base", {"x": "hf://org/x.safetensors"})
+    with pytest.raises(RegistryError, match="names no file in a hub repository"):
+        await enter_configured(db, bad, T0, fetch_hub=hub_file)
+
+
 async def test_a_configured_file_that_is_not_a_lora_stops_the_start(
     db: Database, tmp_path: Path
 ) -> None:
     (tmp_path / "x.safetensors").write_text("nope")
     configured = configured_models({}, "org/base", {"x": str(tmp_path / "x.safetensors")})
     with pytest.raises(RegistryError, match="is not a LoRA file"):
-        await enter_configured(db, configured, T0)
+        await enter_configured(db, configured, T0, fetch_hub=hub_file)
 
 
 async def test_images_made_with_a_lora_count_for_it(
@@ -253,3 +380,21 @@ async def test_images_made_with_a_lora_count_for_it(
     counts = await images_made(db)
     assert counts.by_version == {"sd15:1": 4, "pixelart:1": 4, "ink:2": 4}
     assert counts.by_model["pixelart"] == 4
+
+
+async def test_a_configured_lora_changed_in_place_becomes_a_new_version(
+    db: Database, tiny_lora_files: dict[str, Path], tmp_path: Path
+) -> None:
+    file = tmp_path / "pixelart.safetensors"
+    file.write_bytes(tiny_lora_files["kohya"].read_bytes())
+    configured = configured_models({}, "org/base", {"pixelart": str(file)})
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    first = hashlib.sha256(file.read_bytes()).hexdigest()
+
+    file.write_bytes(tiny_lora_files["other"].read_bytes())
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)  # once only
+    old, new = await find_version(db, "pixelart:1"), await find_version(db, "pixelart")
+    assert (old.sha256, new.key) == (first, "pixelart:2")
+    assert new.sha256 == hashlib.sha256(file.read_bytes()).hexdigest()
+    assert len(await versions_of(db, "pixelart")) == 2

@@ -24,6 +24,12 @@ from tests.helpers.campaigns import GUILD as CAMPAIGN_GUILD
 from tests.helpers.campaigns import T0, interaction, open_campaign
 from tests.helpers.clock import FakeClock
 from tests.helpers.editor import SIDE, editor_site, stored_mask, upscaled_image
+from tests.helpers.image_prompts import (
+    ATTACHMENT_SOURCE,
+    give_image_prompts,
+    inputs_dir_of,
+    write_inputs,
+)
 from tests.helpers.registry import new_version
 from tests.helpers.web import (
     ALICE,
@@ -32,6 +38,7 @@ from tests.helpers.web import (
     contest_with_entries,
     name_members,
     open_gallery,
+    public_id_of,
     shown_job,
     vote_and_close,
 )
@@ -265,3 +272,24 @@ async def test_an_image_not_posted_in_discord_is_not_said_to_get_a_reply_there(
     assert "reply" not in text
     assert "not posted in Discord" in text
     assert f"/show {queued.job_id}" in text
+
+
+async def test_a_job_pages_input_thumbnails_load_from_the_site_alone(
+    db: Database, images_dir: Path, site: Site, browser: Browser
+) -> None:
+    await open_gallery(db)
+    job = await shown_job(db, images_dir, ALICE, prompt="a fox in the snow")
+    long_url = "https://cdn.discordapp.com/attachments/1/2/" + "fox" * 60 + ".png"
+    prompts = write_inputs(inputs_dir_of(images_dir), [long_url, ATTACHMENT_SOURCE])
+    await give_image_prompts(db, job, prompts, image_weight=2)
+    page = await browser.new_page(viewport=PHONE)
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    await page.goto(f"{site.server.url}/j/{await public_id_of(db, job)}")
+    widths = await page.eval_on_selector_all(
+        "ul.inputs img", "images => images.map(i => i.complete ? i.naturalWidth : 0)"
+    )
+    assert widths == [256, 256]
+    assert long_url in await page.inner_text("#inputs")
+    assert await fits_the_width(page)  # the long URL wraps
+    assert all(url.startswith(site.server.url) for url in asked), asked

@@ -1,5 +1,6 @@
 """Image files, by a job's public id and the image's number: the PNG exactly as stored, with
-its generation data (Discord strips it on upload; this must not)."""
+its generation data (Discord strips it on upload; this must not); and the images a job was
+made from (its image prompts, a /blend's images), full size and as small thumbnails."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from db.jobs import list_images
+from db.jobs import get_job, list_images
+from inference.jobs import ImagePrompt
+from studio.input_images import cached_thumbnail, stored_input
 from studio.public_work import public_job
 from web.context import CONTEXT
 
@@ -61,3 +64,46 @@ async def image(request: web.Request) -> web.FileResponse:
     return await serve_image(
         request, job.id, index, download_name=f"atelier-{public_id[:8]}-{index + 1}.png"
     )
+
+
+def input_path(public_id: str, number: int, *, small: bool = False) -> str:
+    """The address of input image ``number`` (1-based) of a job, or of its thumbnail."""
+    return f"/i/{public_id}/inputs/{number}{'-small.jpg' if small else '.png'}"
+
+
+async def _public_input(request: web.Request) -> Path:
+    """The stored copy of the input image the address names, if its job is public (the job
+    page's own rule) and has that image; 404 otherwise."""
+    context = request.app[CONTEXT]
+    found = await public_job(context.db, request.match_info["public_id"])
+    record = None if found is None else await get_job(context.db, found.id)
+    if record is None:
+        raise web.HTTPNotFound()
+    prompts = [ImagePrompt.from_params(image) for image in record.params.get("image_prompts", [])]
+    number = int(request.match_info["number"])
+    if number > len(prompts):
+        raise web.HTTPNotFound()
+    path = await asyncio.to_thread(stored_input, context.inputs_dir, prompts[number - 1].path)
+    if path is None:
+        raise web.HTTPNotFound()
+    return path
+
+
+@routes.get(f"/i/{PUBLIC_ID}/inputs/{{number:[1-9]}}.png")
+async def input_image(request: web.Request) -> web.FileResponse:
+    path = await _public_input(request)
+    # The studio's checked copy, always a PNG; revalidated like the job's own images.
+    return web.FileResponse(
+        path, headers={"Cache-Control": "no-cache", "Content-Type": "image/png"}
+    )
+
+
+@routes.get(f"/i/{PUBLIC_ID}/inputs/{{number:[1-9]}}-small.jpg")
+async def input_thumbnail(request: web.Request) -> web.Response:
+    path = await _public_input(request)
+    inputs_dir = request.app[CONTEXT].inputs_dir
+    try:
+        data = await asyncio.to_thread(cached_thumbnail, inputs_dir, path)
+    except (OSError, ValueError):  # not an image, or too large to decode again
+        raise web.HTTPNotFound() from None
+    return web.Response(body=data, content_type="image/jpeg", headers={"Cache-Control": "no-cache"})

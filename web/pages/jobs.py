@@ -1,5 +1,6 @@
-"""A job's page: the grid and each image at full size, the prompt (as text to copy), every
-parameter, the seed of each image, the model, lineage and ❤."""
+"""A job's page: the grid and each image at full size, the prompt (as text to copy), the
+images it was made from (image prompts, a /blend's images), every parameter, the seed of
+each image, the model, lineage and ❤."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from aiohttp import web
 
 from db.jobs import JobKind, JobRecord, get_job, list_images
 from db.users import count_favorites
+from inference.jobs import GenerationJob
+from studio.input_images import (
+    ATTACHMENT_PREFIX,
+    InputImage,
+    image_weight_text,
+    input_images,
+    is_blend,
+)
 from studio.public_work import public_children, public_ids, public_job
 from web.context import CONTEXT
+from web.inputs import inputs_label
 from web.names import names_of
-from web.pages.images import PUBLIC_ID, image_path
+from web.pages.images import PUBLIC_ID, image_path, input_path
 from web.render import render
 
 routes = web.RouteTableDef()
@@ -113,11 +123,47 @@ def copy_remakes(job: JobRecord) -> bool:
     return (job.params.get("request") or {}).get("guidance") is None
 
 
+@dataclass(frozen=True)
+class InputsShown:
+    """The images a job was made from, as its page shows them."""
+
+    #: "2 image prompts" or "/blend of 3 images".
+    label: str
+    blend: bool
+    #: "--iw 1.5": how much the images counted against the text (not said of a blend).
+    weight: str
+    images: list[InputImage]
+
+
+def inputs_of(job: JobRecord) -> InputsShown | None:
+    """The job's image prompts or /blend images; None for a job made from text alone."""
+    if not job.params.get("image_prompts"):
+        return None
+    planned = GenerationJob.from_params(job.params)
+    blend = is_blend(planned)
+    label = inputs_label(len(planned.image_prompts), blend=blend)
+    return InputsShown(label, blend, image_weight_text(planned), input_images(planned))
+
+
+def uncopied_attachments(job: JobRecord) -> int:
+    """How many of the job's images were attachments, which no prompt can give again (the
+    URLs are in :func:`copy_text`)."""
+    sources = [image.get("source", "") for image in job.params.get("image_prompts") or []]
+    return sum(1 for source in sources if str(source).startswith(ATTACHMENT_PREFIX))
+
+
 def copy_text(job: JobRecord) -> str:
     """The prompt (with its LoRA tags) and the flags that make this job again: paste it into
-    /imagine. See :func:`copy_remakes` for the one setting no flag carries."""
+    /imagine. Image prompts given by URL come first, as Midjourney writes them (attachments
+    cannot be: see :func:`uncopied_attachments`). See :func:`copy_remakes` for the one
+    setting no flag carries."""
     params = job.params
     request: dict[str, Any] = params.get("request") or {}
+    urls = [
+        str(image["source"])
+        for image in params.get("image_prompts") or []
+        if not str(image.get("source", "")).startswith(ATTACHMENT_PREFIX)
+    ]
     flags = []
     aspect = request.get("aspect") or [1, 1]
     if list(aspect) != [1, 1]:
@@ -134,13 +180,16 @@ def copy_text(job: JobRecord) -> str:
             flags.append(f"{flag} {request[name]:g}")
     if request.get("tile"):
         flags.append("--tile")
+    if params.get("image_prompts") and request.get("image_weight", 1) != 1:
+        flags.append(f"--iw {float(request['image_weight']):g}")
     flags += [
         f"--seed {params.get('seed')}",
         f"--steps {params.get('steps')}",
         f"--sampler {params.get('sampler')}",
         f"--model {job.model}",
     ]
-    return " ".join([str(request.get("prompt", job.prompt)), *flags])
+    prompt = str(request.get("prompt", job.prompt))
+    return " ".join(part for part in [*urls, prompt, *flags] if part)
 
 
 def lineage_word(kind: JobKind) -> str:
@@ -170,7 +219,10 @@ async def job_page(request: web.Request) -> web.Response:
     if record.parent_job_id is not None:
         parent = (await public_ids(db, [record.parent_job_id])).get(record.parent_job_id, "")
     children = await public_children(db, record.id)
+    inputs = inputs_of(record)
     prompt = str((record.params.get("request") or {}).get("prompt", record.prompt))
+    if not prompt.strip() and inputs is not None:
+        prompt = inputs.label  # a /blend: images, no text
     negative = str((record.params.get("request") or {}).get("negative_prompt") or "")
     card_text = prompt if len(prompt) <= CARD_PROMPT_CHARS else prompt[:CARD_PROMPT_CHARS] + "…"
     names = await names_of(db, [record.owner_id])
@@ -192,6 +244,9 @@ async def job_page(request: web.Request) -> web.Response:
         recommended=recommended_applied(record),
         copy=copy_text(record),
         copy_remakes=copy_remakes(record),
+        uncopied=uncopied_attachments(record),
+        inputs=inputs,
+        input_path=input_path,
         parent=parent,
         children=children,
         kind=lineage_word(record.kind),

@@ -16,6 +16,7 @@ from tests.discord_standin import FakeDiscord, FakeUser
 from tests.helpers.campaigns import T0
 from tests.helpers.clock import FakeClock
 from tests.helpers.discord_bots import Bots, is_result, job_id_of
+from tests.helpers.hub_cache import FakeHubCache
 from tests.helpers.pngmeta import read_parameters
 
 
@@ -158,3 +159,45 @@ async def test_each_lora_mistake_is_refused_naming_the_tag(
     assert "<lora:ink:0.5>: `ink:1` is in early access for the backers of its campaign" in early
     assert "`base` is a checkpoint, not a LoRA" in await imagine("a fox <lora:base>")
     assert "`ink` is a LoRA: add it to the prompt" in await imagine("a fox --model ink")
+
+
+async def test_a_hub_lora_is_checked_and_hashed_when_added_and_its_hash_is_in_the_png(
+    bots: Bots,
+    fake: FakeDiscord,
+    alice: FakeUser,
+    tiny_lora_files: dict[str, Path],
+    hub_cache: FakeHubCache,
+) -> None:
+    bot = await bots.start(clock=FakeClock(T0))
+    assert bot.db is not None
+    mod = fake.add_user("mod", manage_guild=True)
+    lora = tiny_lora_files["diffusers"]
+    hub_cache.put("org/loras", "styles/ink.safetensors", lora)
+    hub_cache.put(
+        "org/loras", "unet.safetensors", next((bots.model_dir / "unet").glob("*.safetensors"))
+    )
+
+    async def add(fields: dict[str, object]) -> str:
+        fields = {"version": "1", "family": "other", "kind": "lora", **fields}
+        answer = await fake.slash("models add", fields, user=mod)
+        return (await answer.wait_original(lambda m: bool(m.content))).content
+
+    refused = await add({"name": "unet", "source": "org/loras", "file_name": "unet.safetensors"})
+    assert "`hf://org/loras/unet.safetensors` is not a LoRA file the bot can use" in refused
+    gone = await add({"name": "gone", "source": "hf://org/loras/gone.safetensors"})
+    assert "`hf://org/loras/gone.safetensors` cannot be read: it is not in the Hugging" in gone
+    added = await add({"name": "ink", "source": "org/loras", "file_name": "styles/ink.safetensors"})
+    assert "Added **ink:1** (LoRA, upcoming)" in added
+    await release(bot.db, "ink:1", early_access_days=0, now=T0)
+    info = await fake.slash("models info", {"model": "ink"}, user=alice)
+    embed = (await info.wait_original(lambda m: bool(m.embeds))).embeds[0]
+    fields = {field["name"]: field["value"] for field in embed["fields"]}
+    assert fields["Source"] == "hub: `hf://org/loras/styles/ink.safetensors`"
+    short = hashlib.sha256(lora.read_bytes()).hexdigest()[:10]
+    assert fields["Hash (SHA-256)"] == f"`{short}`"
+
+    made = await fake.slash("imagine", {"prompt": "a fox <lora:ink:0.7> --seed 4"}, user=alice)
+    images = await list_images(bot.db, job_id_of(await made.wait_original(is_result, timeout=60)))
+    parameters = read_parameters(Path(images[0].path))
+    assert parameters is not None
+    assert f'Lora hashes: "ink: {short}"' in parameters

@@ -308,4 +308,5 @@ async def test_a_source_must_be_a_model_and_refusals_reveal_nothing_about_other_
     )
     assert "✅ Added **leak:1**" in (await accepted.wait_original()).content
     moved = await fake.slash("models edit", {"model": "leak:1", "source": "/etc"}, user=mod)
-    assert (await moved.wait_original()).content.startswith("⚠️ `/etc` is not a model")
+    refusal = await moved.wait_original(lambda m: bool(m.content))  # after "thinking…"
+    assert refusal.content.startswith("⚠️ `/etc` is not a model")
