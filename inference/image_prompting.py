@@ -175,7 +175,7 @@ class LoadedImageAdapter:
         if lead.image_prompts and self._ref is None:
             raise ImagePromptError(
                 "Image prompts need an IP-Adapter, and this worker has none: the operator "
-                "must set ATELIER_IP_ADAPTER (see README, Image prompts and /blend)."
+                "must set ATELIER_IP_ADAPTER (see README, The IP-Adapter)."
             )
         if not uses_adapter(lead):
             yield {}

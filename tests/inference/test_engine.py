@@ -63,12 +63,13 @@ def test_a_png_names_no_path_of_the_bots_machine(
     backend = DiffusersBackend.load(ModelRef("tiny", str(tiny_model_dir)), "cpu")
     data = tmp_path / "data"
     parent = render(backend, plan(backend, "a fox --seed 3"), _paths(data / "jobs" / "41"))
+    lora_hash = hashlib.sha256(tiny_lora_files["kohya"].read_bytes()).hexdigest()
     lora = LoraUse(
         key="pixelart:1",
         source=str(tiny_lora_files["kohya"]),
         weight_name=None,
         weight=0.8,
-        sha256="ab" * 32,
+        sha256=lora_hash,
     )
     job = replace(
         plan_variation(
@@ -85,7 +86,7 @@ def test_a_png_names_no_path_of_the_bots_machine(
             assert secret not in raw
         record = read_atelier(path)
         assert record is not None
-        assert record["job"]["loras"] == [{"key": "pixelart:1", "weight": 0.8, "sha256": "ab" * 32}]
+        assert record["job"]["loras"] == [{"key": "pixelart:1", "weight": 0.8, "sha256": lora_hash}]
         assert (
             record["job"]["init_image_sha256"]
             == hashlib.sha256(parent[1].path.read_bytes()).hexdigest()
