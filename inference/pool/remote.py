@@ -24,6 +24,7 @@ import queue
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -430,7 +431,9 @@ class Cluster:
         """Leave the cluster (a private one stops): the next :meth:`free_slots` connects
         again. Safe to call when not connected."""
         if ray.is_initialized():
+            started = time.monotonic()
             ray.shutdown()
+            log.info("left the Ray cluster in %.1f s", time.monotonic() - started)
         self._started_here = False
 
     def close(self) -> None:

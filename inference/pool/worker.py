@@ -259,7 +259,13 @@ class Worker:
                 if batch:
                     self._run_batch(batch)
         except WorkerLost as lost:  # the pool notices the thread ended and takes its batch
-            log.error("the worker for %s is gone: %s", self.device, lost)
+            # Given up on already (its cluster went away): the pool said so then.
+            log.log(
+                logging.DEBUG if self.retired else logging.ERROR,
+                "the worker for %s is gone: %s",
+                self.device,
+                lost,
+            )
             self.lost = lost
             return
         log.debug("worker for %s stopped", self.device)

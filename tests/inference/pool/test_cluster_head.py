@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from cogs.imagine.cog import _workers
 from db.database import Database
 from db.jobs import JobStatus, get_job, list_images
 from inference.jobs import GenerationJob
-from inference.models import ModelRef
 from inference.pool.config import RayConfig
 from inference.pool.events import Finished, JobEvent, Progress, Started
 from inference.pool.handle import JobHandle
@@ -49,7 +47,7 @@ class Gate:
         self.open = threading.Event()
 
     def __call__(self, jobs: Sequence[GenerationJob]) -> None:
-        assert self.open.wait(90), "the test never opened the gate"
+        assert self.open.wait(60), "the test never opened the gate"
 
 
 async def _all_events(handles: list[JobHandle]) -> dict[int, list[JobEvent]]:
@@ -62,17 +60,17 @@ async def _all_events(handles: list[JobHandle]) -> dict[int, list[JobEvent]]:
 
 
 async def test_a_lost_head_leaves_the_local_worker_running_and_its_return_brings_workers_back(
-    make_pool: PoolMaker, db: Database, script: Script, ray_head: RayHead, tiny_model_dir: Path
+    make_pool: PoolMaker, db: Database, script: Script, ray_head: RayHead
 ) -> None:
     gate = Gate()
     script.fault = gate
     ray_config = RayConfig(ray_head.address, max_workers=1, worker_device="cpu", check_seconds=0.5)
     pool = await make_pool(ray=ray_config, remote_factory=RemoteTiny(step_delay=0.3))
-    await _eventually(lambda: len(_remote_up(pool)) == 1)
-    await pool.warm_up(ModelRef("tiny", str(tiny_model_dir)))
-    # The local worker holds the first job; the remote one takes the second and runs it.
+    # The local worker takes the first job (the remote one is not up yet) and holds it …
     held = await pool.submit(job("held"), owner_id=1)
     await _eventually(lambda: held.status is JobStatus.RUNNING)
+    await _eventually(lambda: len(_remote_up(pool)) == 1)
+    # … so the remote worker takes the second, and runs it.
     lost = await pool.submit(job("lost with the head --steps 30"), owner_id=2)
     lost_events = lost.events()
     before: list[JobEvent] = []
