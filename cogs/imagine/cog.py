@@ -504,12 +504,13 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         gallery = await member_page(self.resources.db, self.resources.settings.public_url, user_id)
         if gallery is not None:
             embed.add_field(name="Your gallery", value=gallery, inline=False)
-        embed.add_field(name="Workers", value=_workers(pool), inline=False)
+        embed.add_field(name="Workers", value=workers_field(pool), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
 
-def _workers(pool: WorkerPool) -> str:
-    """The workers that run jobs, and why the Ray cluster adds none (if it should)."""
+def workers_field(pool: WorkerPool) -> str:
+    """/info's Workers: those that run jobs, and why the Ray cluster adds none (if it
+    should)."""
     why_not = pool.capacity_note()
     if why_not is not None:
         return f"none can run jobs now ({why_not}): jobs wait"

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import ray
 import ray.exceptions
@@ -56,6 +56,7 @@ from inference.pool.worker import (
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
 _tokens = itertools.count(1)
 
 # --- what streams back from an actor -----------------------------------------------------
@@ -290,6 +291,15 @@ def _get(ref: Any) -> Any:
         raise WorkerLost(_first_line(error)) from error
 
 
+def _call(call: Callable[[], _T]) -> _T:
+    """A Ray call, with any Ray error (the cluster went away meanwhile) as
+    :class:`WorkerLost`."""
+    try:
+        return call()
+    except ray.exceptions.RayError as error:
+        raise WorkerLost(_first_line(error)) from error
+
+
 def _task_error(error: ray.exceptions.RayTaskError) -> Exception:
     """What a failure raised inside the actor means here: the error itself (the job failed,
     the worker lives on) but for a CUDA error other than running out of memory, after which
@@ -335,8 +345,8 @@ class RemoteWorker(Worker):
 
     def _run(self) -> None:
         try:
-            ready = self.actor.where.remote()
-            while not self._stopping and not ray.wait([ready], timeout=0.5)[0]:
+            ready = _call(lambda: self.actor.where.remote())
+            while not self._stopping and not _call(lambda: ray.wait([ready], timeout=0.5)[0]):
                 pass
             if self._stopping:
                 return

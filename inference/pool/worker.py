@@ -289,6 +289,8 @@ class Worker:
                     self._emit(ModelLoaded(self, model, self._backend(model).native_size))
                 else:
                     self._backend(model)
+            except WorkerLost:
+                raise  # the compute behind this worker is gone: the pool replaces it
             except Exception as error:  # out of memory, a broken file: report, keep serving
                 # Whoever asked for the load tells the operator (once): the CLI, the warm-up.
                 log.debug("loading %s on %s failed: %s", model.name, self.device, error)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from cogs.imagine.cog import _workers
+from cogs.imagine.cog import workers_field
 from db.database import Database
 from db.jobs import JobStatus, get_job, list_images
 from inference.jobs import GenerationJob
@@ -87,7 +87,7 @@ async def test_a_lost_head_leaves_the_local_worker_running_and_its_return_brings
     assert note is not None
     assert f"the Ray cluster at {ray_head.address} is unreachable since" in note
     assert pool.capacity_note() is None  # the local worker carries on
-    assert _workers(pool) == f"cpu (no remote worker: {note})"  # what /info shows
+    assert workers_field(pool) == f"cpu (no remote worker: {note})"  # what /info shows
     healthy, body = await health(HealthSources(db, pool))
     assert healthy  # 200: jobs still run here
     assert body["cluster"] == {
