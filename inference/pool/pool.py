@@ -576,6 +576,8 @@ class WorkerPool:
                     actors = await calls.call(
                         functools.partial(cluster.spawn, config, factory, count)
                     )
+                except ConnectionError as error:  # ours (the head refused), or Ray's
+                    self._cluster_unreachable(str(error) or _short(error))
                 except Exception as error:  # Ray raises many kinds when a cluster is away
                     self._cluster_unreachable(_short(error))
                 else:

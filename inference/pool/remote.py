@@ -460,7 +460,7 @@ class Cluster:
             # Ray waits long on a head that is not there: a refused connection says so now.
             endpoint = head_endpoint(_bootstrap_address(address))
             if endpoint is not None and (why := unreachable(*endpoint, 2.0)) is not None:
-                raise ConnectionError(f"no connection to {address}: {why}")
+                raise ConnectionError(why)
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         self._started_here = True
         log.info("connected to the Ray cluster at %s", address)

@@ -20,6 +20,7 @@ from inference.pool.events import Finished, JobEvent, Progress, Started
 from inference.pool.handle import JobHandle
 from inference.pool.pool import WorkerPool
 from tests.helpers.cluster import RayHead, ray_head  # first: before anything imports Ray
+from tests.helpers.editor import free_port
 from tests.helpers.pool import PoolMaker, RemoteTiny, Script, job
 from web.operations import HealthSources, health
 
@@ -132,6 +133,25 @@ async def test_a_lost_head_leaves_the_local_worker_running_and_its_return_brings
         waiting.job_id: ["cpu"],
         later.job_id: ["ray-2"],
     }
+
+
+async def test_a_pool_started_while_the_head_is_down_runs_jobs_locally_and_says_why(
+    make_pool: PoolMaker,
+) -> None:
+    nothing_there = f"127.0.0.1:{free_port()}"
+    ray_config = RayConfig(nothing_there, max_workers=1, worker_device="cpu", check_seconds=0.2)
+    pool = await make_pool(ray=ray_config, remote_factory=RemoteTiny())
+    await _eventually(lambda: pool.cluster_note() is not None, within=15)
+
+    handle = await pool.submit(job("local"), owner_id=1)
+    result = await asyncio.wait_for(handle.result(), 60)
+
+    assert result.device == "cpu"
+    note = pool.cluster_note()
+    assert note is not None
+    assert note.startswith(f"the Ray cluster at {nothing_there} is unreachable since ")
+    assert note.endswith(" UTC (Connection refused)")
+    assert pool.capacity_note() is None
 
 
 async def _status(db: Database, job_id: int) -> JobStatus:
