@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -25,6 +26,11 @@ import pytest
 from inference.pool import ray_env
 
 ray_env.prepare(loopback=True)
+# Token authentication on, as the README asks of a cluster (Ray 2.60 turns it on for every
+# Ray a test starts), with a token of this test run's own: the private Rays and the heads
+# the tests start (the head inherits this environment) use the same mode and token.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[cluster]'")
 
 #: Logical CPUs of the test's Ray: each remote CPU worker reserves one.
@@ -51,8 +57,7 @@ class RayHead:
     it again at the same address, as an operator's head that went down and came back.
 
     Every port it opens is chosen free on 127.0.0.1 (other tests on the machine start Rays
-    too), its files go to a folder of the test's, and token authentication is off: nothing
-    but this machine's loopback can reach it.
+    too), and its files go to a folder of the test's.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -81,7 +86,7 @@ class RayHead:
             "--disable-usage-stats",
             f"--temp-dir={self._folder}",
         ]
-        environment = os.environ | ray_env.LOOPBACK_SETTINGS | {"RAY_AUTH_MODE": "disabled"}
+        environment = os.environ | ray_env.LOOPBACK_SETTINGS
         with (self._folder / "head.log").open("ab") as log:
             self._process = subprocess.Popen(
                 command,
