@@ -735,7 +735,9 @@ class WorkerPool:
                 stepped.update(entry.job_id for entry in batch.entries)
             del self._running_batches[batch.token]  # not timed: it says nothing about speed
             self._busy[old.device].end(time.monotonic())
-        not_run = cluster_lost or (old.lost is not None and not old.lost.ran)
+        # Lost before its work ran (as far as the bot can tell): the cluster went away, or
+        # Ray said the worker was unavailable before anything came back.
+        before_work = cluster_lost or (old.lost is not None and not old.lost.ran)
         self._restarts[old.device] += 1
         if remote:
             del self._workers[index]
@@ -752,7 +754,8 @@ class WorkerPool:
                 if device == old.device:
                     new.request_load(model)
         for entry in lost:
-            self._retry_lost(entry, what_happened, ran=entry.job_id in stepped or not not_run)
+            ran = entry.job_id in stepped or not before_work
+            self._retry_lost(entry, what_happened, ran=ran)
 
     def _retry_lost(self, entry: QueuedJob, what_happened: str, *, ran: bool = True) -> None:
         """A job lost with its worker runs again, alone, once; the second time it fails.
