@@ -355,7 +355,8 @@ class RemoteWorker(Worker):
             log.info("remote worker %s is up on %s", self.device, self.where)
             super()._run()
         except WorkerLost as lost:
-            log.error("remote worker %s could not start: %s", self.device, lost)
+            level = logging.DEBUG if self.retired else logging.ERROR  # the pool said why
+            log.log(level, "remote worker %s could not start: %s", self.device, lost)
         finally:
             self._kill()
 
