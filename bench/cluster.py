@@ -24,16 +24,17 @@ See ``bench/README.md``.
 
 from __future__ import annotations
 
-import os
+from inference.pool import ray_env
 
 # A local Ray keeps every connection on 127.0.0.1 only with this set before Ray loads.
-os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+ray_env.prepare(loopback=True)
 
 import argparse
 import asyncio
 import contextlib
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile

@@ -10,6 +10,7 @@ then is the data folder created and the database opened (and migrated).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import shutil
 import sqlite3
@@ -29,6 +30,7 @@ from core.errors import UserFacingError
 from db.database import Database
 from db.migrate import MigrationError
 from inference.hub_files import hub_file
+from inference.pool import ray_env
 from registry.configured import configured_models
 from registry.versions import (
     ModelKind,
@@ -47,6 +49,7 @@ MIN_FREE_BYTES = 10**9
 class Outcome(Enum):
     PASSED = "✓"
     FAILED = "✗"
+    WARNED = "⚠"  # worth fixing, but the bot runs (and ``atelier run`` starts) anyway
     SKIPPED = "–"
 
 
@@ -72,11 +75,16 @@ def failed(item: str, detail: str) -> Check:
     return Check(item, Outcome.FAILED, detail)
 
 
+def warned(item: str, detail: str) -> Check:
+    return Check(item, Outcome.WARNED, detail)
+
+
 def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in order: devices, models, LoRAs, IP-Adapter, disk space, data folder,
-    database."""
+    """Every check, in order: devices, the Ray cluster, models, LoRAs, IP-Adapter, disk
+    space, data folder, database."""
     checks = [
         *device_checks(settings),
+        *cluster_checks(settings),
         *model_checks(settings),
         *lora_checks(settings),
         *ip_adapter_checks(settings),
@@ -134,6 +142,66 @@ def _try_device(device: str, precision: str) -> Check:
     else:
         what = "Apple Metal" if device == "mps" else "the CPU"
     return passed(item, f"{what}, {precision}")
+
+
+#: How long the Ray cluster's head may take to accept a connection.
+HEAD_TIMEOUT_S = 3.0
+
+
+def cluster_checks(settings: Settings) -> list[Check]:
+    """With ``ATELIER_RAY_ADDRESS``: Ray is installed, and the cluster's head accepts a
+    connection. A head that does not is a warning: the bot starts, its local workers run
+    jobs (or jobs wait), and remote workers come when the head answers."""
+    address = settings.ray_address
+    if address is None:
+        return []
+    item = "Ray cluster (ATELIER_RAY_ADDRESS)"
+    if importlib.util.find_spec("ray") is None:
+        return [
+            failed(
+                item, f"{address} is set, but Ray is not installed: pip install 'atelier[cluster]'"
+            )
+        ]
+    if address == "local":
+        return [passed(item, "local: a private Ray starts inside the bot, on this machine only")]
+    head = _head_address(address)
+    if head is None:
+        return [
+            warned(
+                item,
+                f"{address}: no Ray node runs on this machine; join the cluster first "
+                "(ray start --address=<head>:6379 --num-gpus=0), see README 'Many GPUs'",
+            )
+        ]
+    endpoint = ray_env.head_endpoint(head)
+    if endpoint is None:
+        return [failed(item, f"{address} is not a Ray address: use auto, local or host:port")]
+    why = ray_env.unreachable(*endpoint, HEAD_TIMEOUT_S)
+    shown = address if head == address else f"{address} ({head})"
+    if why is not None:
+        return [
+            warned(
+                item,
+                f"the head at {shown} cannot be reached ({why}); the bot starts anyway: "
+                "local workers (if any) run jobs, the rest wait until the head answers",
+            )
+        ]
+    return [passed(item, f"the head at {shown} accepts connections")]
+
+
+def _head_address(address: str) -> str | None:
+    """``address`` as host:port; ``auto`` is the cluster a Ray node on this machine joined
+    (None if none did)."""
+    if address != "auto":
+        return address
+    ray_env.prepare(loopback=False)
+    from ray._private.services import canonicalize_bootstrap_address
+
+    try:
+        found = canonicalize_bootstrap_address(address)
+    except Exception:  # Ray raises ConnectionError, ValueError, … when it finds none
+        return None
+    return None if found is None else str(found)
 
 
 def model_checks(settings: Settings, *, hub: bool = True) -> list[Check]:

@@ -248,13 +248,17 @@ def _run(args: argparse.Namespace) -> int:
         print(_try_locally(), file=sys.stderr)
         return EXIT_USAGE
     _quiet_model_libraries()
-    from bot.checks import run_checks
+    from bot.checks import Outcome, run_checks
 
-    problems = [check for check in run_checks(settings) if check.failed]
+    checks = run_checks(settings)
+    problems = [check for check in checks if check.failed]
     for check in problems:
         _fail(check.line())
     if problems:
         return EXIT_USAGE
+    for check in checks:
+        if check.outcome is Outcome.WARNED:
+            print(check.line(), file=sys.stderr)
 
     import aiohttp
     import discord

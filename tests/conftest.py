@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from inference.library_logs import quiet_library_logs
+from inference.pool import ray_env
 
 quiet_library_logs()
 # A local Ray started by a test keeps every connection on 127.0.0.1 only with this, set
 # before Ray is imported (tests/helpers/cluster.py).
-os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+ray_env.prepare(loopback=True)
 
 #: The whole bot against the Discord stand-in (``bots``, ``fake``), for any test that needs it.
 pytest_plugins = ["tests.helpers.discord_bots"]

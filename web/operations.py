@@ -52,7 +52,8 @@ class HealthSources:
 
 async def health(sources: HealthSources) -> tuple[bool, dict[str, object]]:
     """Whether every check is ``ok``, and the body ``/healthz`` answers with: each check's
-    state (``ok`` or what is wrong) and, with a pool, each device's worker."""
+    state (``ok`` or what is wrong) and, with a pool, each device's worker and the Ray
+    cluster's state (if it has one)."""
     checks = {
         "loop": await _loop_answers(sources.timeout_s),
         "database": await _database_answers(sources.db, sources.timeout_s),
@@ -62,6 +63,15 @@ async def health(sources: HealthSources) -> tuple[bool, dict[str, object]]:
         metrics = sources.pool.metrics()
         checks["workers"] = _workers(metrics)
         body["devices"] = {d.device: "ok" if d.alive else "stopped" for d in metrics.devices}
+        if metrics.cluster is not None:
+            # Not a check: local workers carry on without the cluster (``workers`` says if
+            # none can run jobs at all).
+            body["cluster"] = {
+                "address": metrics.cluster.address,
+                "state": metrics.cluster.note or "ok",
+                "reachable": metrics.cluster.reachable,
+                "remote_workers": metrics.cluster.remote_workers,
+            }
     healthy = all(state == "ok" for state in checks.values())
     return healthy, {"status": "ok" if healthy else "unhealthy", **body}
 
@@ -189,6 +199,17 @@ class PoolCollector(Collector):
             value=m.waits_total,
         )
         yield from _device_metrics(m)
+        if m.cluster is not None:
+            yield GaugeMetricFamily(
+                "atelier_cluster_reachable",
+                "1 while the Ray cluster of the remote workers answers.",
+                value=int(m.cluster.reachable),
+            )
+            yield GaugeMetricFamily(
+                "atelier_cluster_remote_workers",
+                "Remote workers up and taking batches.",
+                value=m.cluster.remote_workers,
+            )
 
 
 def _device_metrics(m: PoolMetrics) -> Iterator[Metric]:

@@ -41,6 +41,7 @@ from db.jobs import JobStatus, Lane, get_job
 from db.users import VariationStrength, add_favorite, count_favorites, get_user_settings
 from inference.params import ImagineRequest
 from inference.pool.handle import JobHandle
+from inference.pool.pool import WorkerPool
 from inference.rework import UpscaleMode
 from studio.moderation import own_blocked_prompt
 from studio.service import StoredJob
@@ -570,14 +571,19 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         gallery = await member_page(self.resources.db, self.resources.settings.public_url, user_id)
         if gallery is not None:
             embed.add_field(name="Your gallery", value=gallery, inline=False)
-        why_not = pool.capacity_note()
-        workers = ", ".join(device.device for device in pool.metrics().devices)
-        embed.add_field(
-            name="Workers",
-            value=workers if why_not is None else f"none can run jobs now ({why_not}): jobs wait",
-            inline=False,
-        )
+        embed.add_field(name="Workers", value=workers_field(pool), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+def workers_field(pool: WorkerPool) -> str:
+    """/info's Workers: those that run jobs, and why the Ray cluster adds none (if it
+    should)."""
+    why_not = pool.capacity_note()
+    if why_not is not None:
+        return f"none can run jobs now ({why_not}): jobs wait"
+    workers = ", ".join(device.device for device in pool.metrics().devices)
+    cluster = pool.cluster_note()
+    return workers if cluster is None else f"{workers} (no remote worker: {cluster})"
 
 
 #: Zoom Out 2× and 1.5×: how much the canvas grows.

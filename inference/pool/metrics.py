@@ -25,6 +25,16 @@ class DeviceMetrics:
 
 
 @dataclass(frozen=True)
+class ClusterMetrics:
+    """The Ray cluster of the remote workers, as the pool sees it."""
+
+    address: str  # ATELIER_RAY_ADDRESS
+    reachable: bool  # false from the moment its head was found gone until it answers again
+    remote_workers: int  # up and taking batches
+    note: str | None  # why it gives no remote worker now; None while one is up
+
+
+@dataclass(frozen=True)
 class PoolMetrics:
     queue_depth: dict[str, int]  # waiting jobs per lane
     running_jobs: int
@@ -35,6 +45,7 @@ class PoolMetrics:
     images_total: int = 0  # images made since the pool started
     waits_total: int = 0  # jobs that started since the pool started …
     wait_seconds_total: float = 0.0  # … and how long they waited in all
+    cluster: ClusterMetrics | None = None  # None: no Ray cluster configured
 
 
 def work_units(job: GenerationJob) -> float:

@@ -14,14 +14,14 @@ import dataclasses
 import functools
 import itertools
 import logging
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from core.clock import Clock, utc_now
 from core.errors import UserFacingError
@@ -59,6 +59,7 @@ from inference.pool.events import (
 from inference.pool.handle import JobHandle, QueueStatus
 from inference.pool.metrics import (
     BusyTime,
+    ClusterMetrics,
     DeviceMetrics,
     PoolMetrics,
     StepTimings,
@@ -93,6 +94,12 @@ _T = TypeVar("_T")
 
 #: How long the Ray cluster may take to answer before members are told it does not.
 ANSWER_SECONDS = 10.0
+#: How long each step of the check that the cluster's head is there may take.
+PROBE_SECONDS = 2.0
+#: Times a job may go back to the queue because its remote worker was lost before its work
+#: ran (the cluster went away, Ray said the actor was unavailable) without that counting as
+#: its one retry; past this, such a loss counts.
+MAX_FREE_RETURNS = 2
 
 if TYPE_CHECKING:
     from inference.pool.remote import Cluster
@@ -143,6 +150,8 @@ class WorkerPool:
         self._cluster: Cluster | None = None
         self._ray_calls: _CallThread | None = None  # with a cluster: every blocking Ray call
         self._cluster_note: str | None = None  # why the cluster gives no workers, if so
+        # since when, and why, the cluster cannot be reached; None while it can
+        self._cluster_down: tuple[datetime, str] | None = None
         self._failed_starts = 0  # remote workers in a row that died before they were up
         self._remote_names = (f"ray-{n}" for n in itertools.count(1))
         # models asked for while no worker existed: loaded by the first one to come
@@ -177,10 +186,11 @@ class WorkerPool:
         """Start the workers; with ``recover``, first queue again the jobs a previous
         process left queued or running, in their original order. Returns their handles."""
         if self._config.ray is not None:
-            if self._config.ray.address == "local":
-                # A private Ray keeps every connection on 127.0.0.1 only with this set
-                # before Ray is imported (else it uses the machine's network address).
-                os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+            from inference.pool import ray_env
+
+            # Before Ray is imported: a private Ray then stays on 127.0.0.1, and Ray's client
+            # never ends the bot when the head goes away.
+            ray_env.prepare(loopback=self._config.ray.address == "local")
             try:
                 from inference.pool.remote import Cluster  # Ray only when it is asked for
             except ImportError as error:
@@ -201,6 +211,9 @@ class WorkerPool:
         self._tasks.append(self._loop.create_task(self._watch(), name="pool-watchdog"))
         if self._cluster is not None:
             self._tasks.append(self._loop.create_task(self._grow(), name="pool-cluster"))
+            self._tasks.append(
+                self._loop.create_task(self._check_cluster(), name="pool-cluster-check")
+            )
         self._accepting = True
         log.info(
             "worker pool started on %s%s",
@@ -414,6 +427,19 @@ class WorkerPool:
             images_total=self._throughput.total,
             waits_total=self._waits.count,
             wait_seconds_total=self._waits.total_seconds,
+            cluster=self._cluster_metrics(),
+        )
+
+    def _cluster_metrics(self) -> ClusterMetrics | None:
+        if self._config.ray is None:
+            return None
+        return ClusterMetrics(
+            address=self._config.ray.address,
+            reachable=self._cluster_down is None,
+            remote_workers=sum(
+                1 for w in self._workers if w.device not in self._config.devices and w.up
+            ),
+            note=self.cluster_note(),
         )
 
     def _check_accepting(self) -> None:
@@ -525,38 +551,39 @@ class WorkerPool:
 
     async def _grow(self) -> None:
         """Keep one remote worker per GPU the cluster offers, up to the configured most:
-        new GPUs are picked up, and a dead worker's GPU gets a new one."""
+        new GPUs are picked up, a dead worker's GPU gets a new one, and a cluster that
+        could not be reached is tried again (connecting anew) until it answers."""
         from inference.pool.remote import RemoteWorker, remote_worker_config
 
-        cluster, ray_config, calls = self._cluster, self._config.ray, self._ray_calls
+        cluster, ray_config = self._cluster, self._config.ray
         assert cluster is not None
-        assert calls is not None
         assert ray_config is not None
         while True:
             remote = [w for w in self._workers if isinstance(w, RemoteWorker)]
             starting = sum(1 for w in remote if not w.up)
             wanted = ray_config.max_workers - len(remote)
             if wanted > 0 and not self._stopping:
+                calls = self._ray_calls
+                assert calls is not None
                 try:
                     asking = asyncio.ensure_future(calls.call(cluster.free_slots))
                     # Ray waits a long time for an address that does not answer: say so.
                     if not (await asyncio.wait({asking}, timeout=ANSWER_SECONDS))[0]:
-                        self._cluster_note = (
-                            f"the Ray cluster at {ray_config.address} does not answer"
-                        )
+                        self._cluster_unreachable("it does not answer")
                     free = await asking
                     count = max(0, min(wanted, free - starting))
                     config, factory = self._config, self._remote_factory
                     actors = await calls.call(
                         functools.partial(cluster.spawn, config, factory, count)
                     )
+                except ConnectionError as error:  # ours (the head refused), or Ray's
+                    self._cluster_unreachable(str(error) or _short(error))
                 except Exception as error:  # Ray raises many kinds when a cluster is away
-                    self._cluster_note = (
-                        f"the Ray cluster at {ray_config.address} cannot be reached "
-                        f"({type(error).__name__})"
-                    )
-                    log.warning("%s: %s", self._cluster_note, error)
+                    self._cluster_unreachable(_short(error))
                 else:
+                    if self._cluster_down is not None:
+                        log.info("the Ray cluster at %s answers again", ray_config.address)
+                        self._cluster_down = None
                     if not (remote or actors):
                         self._cluster_note = (
                             f"the Ray cluster has no free {cluster.resource} for a worker"
@@ -580,6 +607,51 @@ class WorkerPool:
                 self._failed_starts = 0
             await asyncio.sleep(min(60.0, ray_config.check_seconds * 2**self._failed_starts))
 
+    async def _check_cluster(self) -> None:
+        """Notice within seconds that the cluster's head is gone (or was replaced by a new
+        one), even while every remote worker waits for work: its workers are then lost, and
+        the pool leaves the cluster so that :meth:`_grow` connects anew when it is back.
+        Ray alone would say nothing for minutes, or hang."""
+        cluster, ray_config = self._cluster, self._config.ray
+        assert cluster is not None
+        assert ray_config is not None
+        while True:
+            await asyncio.sleep(ray_config.check_seconds)
+            if self._stopping or not cluster.connected:
+                continue
+            try:
+                problem = await asyncio.wait_for(
+                    _in_daemon_thread(functools.partial(cluster.problem, PROBE_SECONDS)),
+                    timeout=3 * PROBE_SECONDS,
+                )
+            except TimeoutError:
+                problem = "it does not answer"
+            if problem is not None and not self._stopping:
+                await self._lose_cluster(problem)
+
+    async def _lose_cluster(self, why: str) -> None:
+        """The cluster cannot be reached: give up on its workers (their jobs go back to the
+        queue, the local workers carry on) and leave it, off the loop."""
+        from inference.pool.remote import RemoteWorker
+
+        assert self._cluster is not None
+        self._cluster_unreachable(why)
+        what_happened = f"the Ray cluster at {self._cluster.config.address} became unreachable"
+        for worker in [w for w in self._workers if isinstance(w, RemoteWorker)]:
+            self._replace(worker, what_happened, cluster_lost=True)
+        # A call stuck on the lost cluster keeps its thread; the next calls get a new one.
+        stuck, self._ray_calls = self._ray_calls, _CallThread()
+        if stuck is not None:
+            stuck.abandon(ConnectionError(what_happened))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ray_calls.call(self._cluster.disconnect), timeout=30)
+
+    def _cluster_unreachable(self, why: str) -> None:
+        if self._cluster_down is None:
+            assert self._config.ray is not None
+            log.error("the Ray cluster at %s is unreachable: %s", self._config.ray.address, why)
+            self._cluster_down = (self._clock(), why)
+
     def _add_remote(self, worker: Worker, name: str) -> None:
         self._count_worker(name, time.monotonic())
         self._workers.append(worker)
@@ -595,12 +667,25 @@ class WorkerPool:
     def capacity_note(self) -> str | None:
         """Why no worker can run jobs now (they wait in the queue), for members; None while
         some worker can."""
-        from_cluster = [w for w in self._workers if w.device not in self._config.devices]
-        if len(from_cluster) < len(self._workers):
+        if any(w.device in self._config.devices for w in self._workers):
             return None  # a local worker carries on
-        if any(worker.up for worker in from_cluster):
+        return self.cluster_note()
+
+    def cluster_note(self) -> str | None:
+        """Why the Ray cluster gives no remote worker now, for members and operators; None
+        while one is up, or with no cluster."""
+        if self._config.ray is None:
             return None
-        if from_cluster:
+        if self._cluster_down is not None:
+            since, why = self._cluster_down
+            return (
+                f"the Ray cluster at {self._config.ray.address} is unreachable since "
+                f"{since:%Y-%m-%d %H:%M:%S} UTC ({why})"
+            )
+        remote = [w for w in self._workers if w.device not in self._config.devices]
+        if any(worker.up for worker in remote):
+            return None
+        if remote:
             return self._cluster_note or "the GPU workers are starting"
         return self._cluster_note or "no GPU worker has joined yet"
 
@@ -633,22 +718,30 @@ class WorkerPool:
                 ):
                     self._replace(worker, f"the worker on {worker.device} stopped responding")
 
-    def _replace(self, old: Worker, what_happened: str) -> None:
+    def _replace(self, old: Worker, what_happened: str, *, cluster_lost: bool = False) -> None:
         """Give up on ``old`` and retry its batch's jobs elsewhere. A local device gets a new
-        thread; a remote worker's GPU gets a new actor from :meth:`_grow`."""
+        thread; a remote worker's GPU gets a new actor from :meth:`_grow`. ``cluster_lost``:
+        the whole cluster went away (not this worker alone)."""
         index = self._workers.index(old)
         remote = old.device not in self._config.devices
         log.error("%s; %s", what_happened, "retrying its jobs" if remote else "starting a new one")
-        old.retire()
+        old.retire(reachable=not cluster_lost)
         lost = [entry for entry in old.holding if not entry.reported]
         self._queue.release(lost)
+        # Jobs of which a step came back: their work ran, so running them again is a retry.
+        stepped: set[int] = set()
         for batch in [b for b in self._running_batches.values() if b.entries[0] in old.holding]:
+            if batch.step > 0:
+                stepped.update(entry.job_id for entry in batch.entries)
             del self._running_batches[batch.token]  # not timed: it says nothing about speed
             self._busy[old.device].end(time.monotonic())
+        # Lost before its work ran (as far as the bot can tell): the cluster went away, or
+        # Ray said the worker was unavailable before anything came back.
+        before_work = cluster_lost or (old.lost is not None and not old.lost.ran)
         self._restarts[old.device] += 1
         if remote:
             del self._workers[index]
-            if not old.up:  # it never started: wait longer before the next try
+            if not old.up and not cluster_lost:  # it never started: wait before the next try
                 self._failed_starts += 1
                 self._cluster_note = "the GPU workers fail to start (see the bot's log)"
             for (device, name), model in list(self._requested_loads.items()):
@@ -661,26 +754,34 @@ class WorkerPool:
                 if device == old.device:
                     new.request_load(model)
         for entry in lost:
-            self._retry_lost(entry, what_happened)
+            ran = entry.job_id in stepped or not before_work
+            self._retry_lost(entry, what_happened, ran=ran)
 
-    def _retry_lost(self, entry: QueuedJob, what_happened: str) -> None:
-        """A job lost with its worker runs again, alone, once; the second time it fails."""
+    def _retry_lost(self, entry: QueuedJob, what_happened: str, *, ran: bool = True) -> None:
+        """A job lost with its worker runs again, alone, once; the second time it fails.
+        One whose work had not run (``ran`` false) goes back to the queue as it was, up to
+        :data:`MAX_FREE_RETURNS` times: a cluster that went away is not the job's fault."""
         handle = self._handles.get(entry.job_id)
         if handle is None or handle.final is not None:
             return
         if entry.cancel_requested:
             self._record_end(handle, JobStatus.CANCELLED, Cancelled())
             return
-        if entry.attempts >= 1:
+        if not ran and entry.free_returns < MAX_FREE_RETURNS:
+            retry = dataclasses.replace(
+                entry, free_returns=entry.free_returns + 1, running=False, reported=False
+            )
+        elif entry.attempts >= 1:
             reason = f"{what_happened} while running this job, twice"
             self._record_end(handle, JobStatus.FAILED, Failed(reason), error=reason)
             return
+        else:
+            retry = dataclasses.replace(
+                entry, solo=True, attempts=entry.attempts + 1, running=False, reported=False
+            )
         if handle.status is JobStatus.RUNNING:
             handle.status = JobStatus.QUEUED
             self._recorder.add(recorder.back_to_queue(entry.job_id))
-        retry = dataclasses.replace(
-            entry, solo=True, attempts=entry.attempts + 1, running=False, reported=False
-        )
         self._enqueue(retry, front=True)
 
     # --- worker messages (on the loop) -------------------------------------------------------
@@ -824,6 +925,22 @@ class WorkerPool:
         handle._finish(event)
 
 
+def _short(error: BaseException) -> str:
+    """An error in a few words, for members and the log's first line."""
+    first = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+
+
+async def _in_daemon_thread(call: Callable[[], _T]) -> _T:
+    """``call`` on a new daemon thread: one that hangs on a cluster that does not answer
+    neither holds the loop's executor nor keeps the process from exiting."""
+    calls = _CallThread()
+    try:
+        return await calls.call(call)
+    finally:
+        calls.stop()
+
+
 class _CallThread:
     """One daemon thread for every blocking call to the Ray cluster. One thread, alive as long
     as the pool, because Ray ties the processes of a private Ray (``local``) to the thread that
@@ -832,6 +949,7 @@ class _CallThread:
 
     def __init__(self) -> None:
         self._calls: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._waiting: set[asyncio.Future[Any]] = set()
         self._thread = threading.Thread(target=self._serve, name="atelier-ray", daemon=True)
         self._thread.start()
 
@@ -842,9 +960,19 @@ class _CallThread:
     def stop(self) -> None:
         self._calls.put(None)
 
+    def abandon(self, error: BaseException) -> None:
+        """Stop, and fail every call not answered yet with ``error`` now (on the loop): a
+        call stuck on a lost cluster ends its thread whenever it returns, if ever."""
+        self.stop()
+        for future in list(self._waiting):
+            if not future.done():
+                future.set_exception(error)
+
     async def call(self, call: Callable[[], _T]) -> _T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_T] = loop.create_future()
+        self._waiting.add(future)
+        future.add_done_callback(self._waiting.discard)
 
         def settle(result: _T | None, error: BaseException | None) -> None:
             if future.done():

@@ -59,6 +59,7 @@ class QueuedJob:
     enqueued_at: float = field(default_factory=time.monotonic)
     solo: bool = False
     attempts: int = 0
+    free_returns: int = 0  # times its worker was lost before its work ran (not a retry)
     cancel_requested: bool = False
     running: bool = False
     reported: bool = False  # its worker has reported how it ended

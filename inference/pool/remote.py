@@ -24,13 +24,15 @@ import queue
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import ray
 import ray.exceptions
+import torch
 from PIL import Image
 
 from inference.backend import BatchStepCallback, JobCancelled, StepEvent
@@ -40,6 +42,7 @@ from inference.models import ModelRef
 from inference.params import IMAGES_PER_JOB
 from inference.pool.config import PoolConfig, RayConfig
 from inference.pool.queue import JobQueue
+from inference.pool.ray_env import head_endpoint, unreachable
 from inference.pool.worker import (
     GPU_MAX_BATCH_IMAGES,
     BackendFactory,
@@ -53,6 +56,7 @@ from inference.pool.worker import (
 
 log = logging.getLogger(__name__)
 
+_T = TypeVar("_T")
 _tokens = itertools.count(1)
 
 # --- what streams back from an actor -----------------------------------------------------
@@ -240,19 +244,26 @@ class RemoteBackend:
             token, self.model, [job.to_params() for job in jobs], inputs, preview_every
         )
         asked_to_stop = False
-        while (ref := _next(stream)) is not None:
-            update: Update = _get(ref)
-            if isinstance(update, DoneUpdate):
-                # Return at once: whatever Ray says after the images arrived changes nothing.
-                return update.jobs
-            if isinstance(update, StoppedUpdate):
-                raise JobCancelled
-            if on_step is not None:
-                preview = None if update.preview_png is None else from_png(update.preview_png)
-                on_step(update.job_index, StepEvent(update.step, update.total, preview))
-            if cancel is not None and cancel.is_set() and not asked_to_stop:
-                asked_to_stop = True
-                self._actor.cancel.remote(token)
+        heard = False  # whether anything of this batch came back: then its work ran
+        try:
+            while (ref := _next(stream)) is not None:
+                update: Update = _get(ref)
+                heard = True
+                if isinstance(update, DoneUpdate):
+                    # Return at once: whatever Ray says after the images arrived changes nothing.
+                    return update.jobs
+                if isinstance(update, StoppedUpdate):
+                    raise JobCancelled
+                if on_step is not None:
+                    preview = None if update.preview_png is None else from_png(update.preview_png)
+                    on_step(update.job_index, StepEvent(update.step, update.total, preview))
+                if cancel is not None and cancel.is_set() and not asked_to_stop:
+                    asked_to_stop = True
+                    self._actor.cancel.remote(token)
+        except WorkerLost as lost:
+            if heard or not isinstance(lost.__cause__, ray.exceptions.ActorUnavailableError):
+                raise
+            raise WorkerLost(str(lost), ran=False) from lost.__cause__
         raise WorkerLost("the remote worker ended a batch without a result")
 
 
@@ -262,6 +273,8 @@ def _next(stream: Any) -> Any:
         return next(stream)
     except StopIteration:
         return None
+    except ray.exceptions.RayTaskError as error:
+        raise _task_error(error) from None
     except ray.exceptions.RayError as error:
         raise WorkerLost(_first_line(error)) from error
 
@@ -273,10 +286,39 @@ def _get(ref: Any) -> Any:
     try:
         return ray.get(ref)
     except ray.exceptions.RayTaskError as error:
-        cause = error.cause
-        raise (cause if isinstance(cause, Exception) else WorkerLost(_first_line(error))) from None
+        raise _task_error(error) from None
     except ray.exceptions.RayError as error:
         raise WorkerLost(_first_line(error)) from error
+
+
+def _call(call: Callable[[], _T]) -> _T:
+    """A Ray call, with any Ray error (the cluster went away meanwhile) as
+    :class:`WorkerLost`."""
+    try:
+        return call()
+    except ray.exceptions.RayError as error:
+        raise WorkerLost(_first_line(error)) from error
+
+
+def _task_error(error: ray.exceptions.RayTaskError) -> Exception:
+    """What a failure raised inside the actor means here: the error itself (the job failed,
+    the worker lives on) but for a CUDA error other than running out of memory, after which
+    that process's GPU cannot be trusted: the worker is lost, and replaced."""
+    cause = error.cause
+    if not isinstance(cause, Exception):
+        return WorkerLost(_first_line(error))
+    if _cuda_failure(cause):
+        return WorkerLost(f"its GPU failed: {_first_line(cause)}")
+    return cause
+
+
+def _cuda_failure(error: Exception) -> bool:
+    if isinstance(error, torch.OutOfMemoryError):
+        return False
+    accelerator_error = getattr(torch, "AcceleratorError", None)
+    if accelerator_error is not None and isinstance(error, accelerator_error):
+        return True
+    return isinstance(error, RuntimeError) and "CUDA error" in str(error)
 
 
 def _first_line(error: BaseException) -> str:
@@ -299,11 +341,12 @@ class RemoteWorker(Worker):
         self.actor = actor
         self.where = ""  # host and device, once the actor is up
         self.up = False
+        self._keep_actor = False
 
     def _run(self) -> None:
         try:
-            ready = self.actor.where.remote()
-            while not self._stopping and not ray.wait([ready], timeout=0.5)[0]:
+            ready = _call(lambda: self.actor.where.remote())
+            while not self._stopping and not _call(lambda: ray.wait([ready], timeout=0.5)[0]):
                 pass
             if self._stopping:
                 return
@@ -312,15 +355,20 @@ class RemoteWorker(Worker):
             log.info("remote worker %s is up on %s", self.device, self.where)
             super()._run()
         except WorkerLost as lost:
-            log.error("remote worker %s could not start: %s", self.device, lost)
+            level = logging.DEBUG if self.retired else logging.ERROR  # the pool said why
+            log.log(level, "remote worker %s could not start: %s", self.device, lost)
         finally:
             self._kill()
 
-    def retire(self) -> None:
-        super().retire()
-        threading.Thread(target=self._kill, daemon=True).start()  # unblocks the thread
+    def retire(self, *, reachable: bool = True) -> None:
+        super().retire(reachable=reachable)
+        self._keep_actor = not reachable  # a cluster that went away: no call to it
+        if reachable:
+            threading.Thread(target=self._kill, daemon=True).start()  # unblocks the thread
 
     def _kill(self) -> None:
+        if self._keep_actor:
+            return
         try:
             ray.kill(self.actor, no_restart=True)
         except Exception as error:  # already gone, or the cluster is: nothing to free
@@ -340,7 +388,8 @@ def remote_worker_config(config: PoolConfig, name: str) -> WorkerConfig:
 
 
 class Cluster:
-    """The connection to a Ray cluster, and the actors the pool asks for."""
+    """The connection to a Ray cluster, and the actors the pool asks for. Every method
+    blocks: the pool calls them off the event loop."""
 
     def __init__(self, config: RayConfig) -> None:
         self.config = config
@@ -350,9 +399,13 @@ class Cluster:
     def resource(self) -> str:
         return "GPU" if self.config.worker_device == "cuda" else "CPU"
 
+    @property
+    def connected(self) -> bool:
+        return ray.is_initialized()
+
     def free_slots(self) -> int:
-        """Workers the cluster has room for now, connecting first if needed. Blocking;
-        raises whatever Ray raises when the cluster cannot be reached."""
+        """Workers the cluster has room for now, connecting first if needed. Raises
+        whatever Ray raises when the cluster cannot be reached."""
         self._connect()
         available = cast(Callable[[], dict[str, float]], ray.available_resources)
         return int(available().get(self.resource, 0))
@@ -367,9 +420,36 @@ class Cluster:
         )
         return [actor_class.remote(config, factory) for _ in range(count)]
 
-    def close(self) -> None:
-        if self._started_here and ray.is_initialized():
+    def problem(self, timeout: float) -> str | None:
+        """None while the cluster this process is connected to answers (or while it is not
+        connected); else what is wrong, in a few words. First a TCP connection to its head
+        (a head that is gone is told at once), then a request to its GCS, which also fails
+        when a new head answers at the same address: that is another cluster, whose GCS
+        knows nothing of this process or its workers."""
+        if not ray.is_initialized():
+            return None
+        address = _gcs_address()
+        endpoint = head_endpoint(address)
+        if endpoint is not None and (why := unreachable(*endpoint, timeout)) is not None:
+            return why
+        try:
+            _gcs_client().internal_kv_get(b"atelier-probe", None, timeout=timeout)
+        except Exception as error:  # Ray raises RpcError, AuthenticationError (new head), …
+            return _first_line(error)
+        return None
+
+    def disconnect(self) -> None:
+        """Leave the cluster (a private one stops): the next :meth:`free_slots` connects
+        again. Safe to call when not connected."""
+        if ray.is_initialized():
+            started = time.monotonic()
             ray.shutdown()
+            log.info("left the Ray cluster in %.1f s", time.monotonic() - started)
+        self._started_here = False
+
+    def close(self) -> None:
+        if self._started_here:
+            self.disconnect()
 
     def _connect(self) -> None:
         if ray.is_initialized():
@@ -378,6 +458,30 @@ class Cluster:
         if address == "local":
             ray.init(include_dashboard=False, log_to_driver=False)
         else:
+            # Ray waits long on a head that is not there: a refused connection says so now.
+            endpoint = head_endpoint(_bootstrap_address(address))
+            if endpoint is not None and (why := unreachable(*endpoint, 2.0)) is not None:
+                raise ConnectionError(why)
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         self._started_here = True
         log.info("connected to the Ray cluster at %s", address)
+
+
+def _bootstrap_address(address: str) -> str:
+    """``address`` as host:port: ``auto`` is the cluster a Ray node on this machine joined
+    (or ``RAY_ADDRESS``); unchanged when that cannot be told (``ray.init`` then says why)."""
+    try:
+        found = ray._private.services.canonicalize_bootstrap_address(address)
+    except Exception:  # no cluster recorded on this machine, a malformed address
+        return address
+    return found or address
+
+
+def _gcs_address() -> str:
+    return str(ray.get_runtime_context().gcs_address)
+
+
+def _gcs_client() -> Any:
+    """The connection's own client to the GCS: a request with a timeout, unlike a new
+    client, ends within it when the GCS is gone (measured: a new one took 12 s)."""
+    return cast(Any, ray._private.worker.global_worker).gcs_client

@@ -202,6 +202,7 @@ class Worker:
         self.up = True  # ready to take batches (a remote worker: once its actor is up)
         self.current: RunningBatch | None = None
         self.holding: list[QueuedJob] = []  # taken from the queue, not yet reported
+        self.lost: WorkerLost | None = None  # why the thread ended, if its compute is gone
         self.heartbeat = time.monotonic()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
 
@@ -231,9 +232,10 @@ class Worker:
         if batch is not None:
             batch.cancel.set()
 
-    def retire(self) -> None:
+    def retire(self, *, reachable: bool = True) -> None:
         """Give up on this thread (it stopped responding): it will report nothing more and
-        exit if it ever returns."""
+        exit if it ever returns. ``reachable`` false: its compute cannot be reached at all
+        (a remote worker's cluster went away), so nothing there is to be freed."""
         self.retired = True
         self.stop()
         self.interrupt()
@@ -258,7 +260,14 @@ class Worker:
                 if batch:
                     self._run_batch(batch)
         except WorkerLost as lost:  # the pool notices the thread ended and takes its batch
-            log.error("the worker for %s is gone: %s", self.device, lost)
+            # Given up on already (its cluster went away): the pool said so then.
+            log.log(
+                logging.DEBUG if self.retired else logging.ERROR,
+                "the worker for %s is gone: %s",
+                self.device,
+                lost,
+            )
+            self.lost = lost
             return
         log.debug("worker for %s stopped", self.device)
 
@@ -281,6 +290,8 @@ class Worker:
                     self._emit(ModelLoaded(self, model, self._backend(model).native_size))
                 else:
                     self._backend(model)
+            except WorkerLost:
+                raise  # the compute behind this worker is gone: the pool replaces it
             except Exception as error:  # out of memory, a broken file: report, keep serving
                 # Whoever asked for the load tells the operator (once): the CLI, the warm-up.
                 log.debug("loading %s on %s failed: %s", model.name, self.device, error)
@@ -302,6 +313,8 @@ class Worker:
         except WorkerLost:
             raise  # the pool takes the batch back and retries it on another worker
         except Exception as error:
+            if self.retired:
+                return  # given up on: its jobs were handed to other workers already
             if len(batch) == 1 and (batch[0].attempts > 0 or not _worth_retrying(error)):
                 self._fail(batch[0], error)
                 return
@@ -394,7 +407,13 @@ class Worker:
 
 class WorkerLost(Exception):
     """The compute behind a worker is gone (a remote worker's process or node died): the
-    worker thread ends without reporting its batch, and the pool retries that batch elsewhere."""
+    worker thread ends without reporting its batch, and the pool retries that batch elsewhere.
+    ``ran``: whether its batch's work may have run (false: Ray said the worker was
+    unavailable before any step came back), which decides if the retry counts."""
+
+    def __init__(self, reason: str, *, ran: bool = True) -> None:
+        super().__init__(reason)
+        self.ran = ran
 
 
 class ModelCache:

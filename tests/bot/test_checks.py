@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from bot import model_checks
-from bot.checks import Outcome, database_check, device_checks, lora_checks
+from bot.checks import Outcome, cluster_checks, database_check, device_checks, lora_checks
 from bot.data_folder import outside_volume_problem
 from bot.model_checks import check_model
 from bot.settings import load_settings
@@ -323,3 +324,28 @@ def test_a_data_folder_that_climbs_out_of_the_volume_is_outside_it(tmp_path: Pat
     problem = outside_volume_problem(volume / ".." / "app", volume)
     assert problem is not None
     assert problem.startswith(f"{tmp_path / 'app'} is outside the volume {volume} ")
+
+
+def test_a_ray_head_that_cannot_be_reached_is_a_warning_not_a_failure(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        monkeypatch.setenv("ATELIER_RAY_ADDRESS", f"127.0.0.1:{port}")
+        [answers] = cluster_checks(load_settings())
+    [gone] = cluster_checks(load_settings())  # nothing listens there any more
+
+    assert answers.line() == (
+        f"✓ Ray cluster (ATELIER_RAY_ADDRESS): the head at 127.0.0.1:{port} accepts connections"
+    )
+    assert gone.outcome is Outcome.WARNED
+    assert not gone.failed  # atelier run starts anyway
+    assert gone.line() == (
+        f"⚠ Ray cluster (ATELIER_RAY_ADDRESS): the head at 127.0.0.1:{port} cannot be reached "
+        "(Connection refused); the bot starts anyway: local workers (if any) run jobs, the "
+        "rest wait until the head answers"
+    )
+    monkeypatch.delenv("ATELIER_RAY_ADDRESS")
+    assert cluster_checks(load_settings()) == []  # no cluster, nothing to check

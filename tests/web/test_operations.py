@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from db.database import Database
 from inference.models import ModelRef
+from inference.pool.metrics import ClusterMetrics, DeviceMetrics, PoolMetrics
 from inference.pool.pool import WorkerPool
 from tests.helpers.pool import NamedModels, PoolMaker, Script, job
 from web.operations import (
@@ -190,3 +191,44 @@ async def test_two_apps_keep_their_own_metrics(db: Database, pool: WorkerPool) -
     names = {name for name, _ in _samples(text)}
     assert "atelier_pool_images_total" not in names
     assert not any(name == "atelier_web_requests_total" for name in names)
+
+
+class _PoolWithoutCluster:
+    """A pool whose Ray cluster cannot be reached, beside a local worker that runs."""
+
+    def metrics(self) -> PoolMetrics:
+        return PoolMetrics(
+            queue_depth={"priority": 0, "standard": 2},
+            running_jobs=1,
+            images_per_second=0.0,
+            mean_wait_seconds=None,
+            devices=(DeviceMetrics("cpu", busy=True, utilisation=1.0, models=(), restarts=0),),
+            cluster=ClusterMetrics(
+                address="10.0.0.5:6379",
+                reachable=False,
+                remote_workers=0,
+                note="the Ray cluster at 10.0.0.5:6379 is unreachable since …",
+            ),
+        )
+
+
+async def test_an_unreachable_cluster_beside_a_running_local_worker_is_shown_not_unhealthy(
+    db: Database,
+) -> None:
+    pool = _PoolWithoutCluster()
+    client = await _client(HealthSources(db, pool), metrics_registry(pool))
+    try:
+        response = await client.get("/healthz")
+        body = await response.json()
+        samples = _samples(await (await client.get("/metrics")).text())
+    finally:
+        await client.close()
+    assert response.status == 200  # jobs still run on the local worker
+    assert body["cluster"] == {
+        "address": "10.0.0.5:6379",
+        "state": "the Ray cluster at 10.0.0.5:6379 is unreachable since …",
+        "reachable": False,
+        "remote_workers": 0,
+    }
+    assert samples[("atelier_cluster_reachable", ())] == 0
+    assert samples[("atelier_cluster_remote_workers", ())] == 0

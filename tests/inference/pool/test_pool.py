@@ -33,9 +33,9 @@ from inference.pool.events import (
     Started,
 )
 from inference.pool.handle import JobHandle
-from inference.pool.pool import PoolClosedError, WorkerPool
+from inference.pool.pool import MAX_FREE_RETURNS, PoolClosedError, WorkerPool
 from inference.pool.queue import QueueLimitError
-from inference.pool.worker import JobSucceeded, WorkerMessage
+from inference.pool.worker import JobSucceeded, WorkerLost, WorkerMessage
 from inference.tiny import save_tiny_model
 from tests.helpers.pool import NamedModels, PoolMaker, Script, job
 
@@ -350,6 +350,43 @@ async def test_a_job_that_crashes_its_worker_twice_fails_and_others_go_on(
     await asyncio.wait_for(fine.result(), timeout=20)
     assert pool.metrics().devices[0].restarts == 2
     assert await _status(db, doomed.job_id) is JobStatus.FAILED
+
+
+async def test_losing_a_worker_before_the_work_ran_does_not_use_up_the_job_s_retry(
+    make_pool: PoolMaker, db: Database, script: Script
+) -> None:
+    """As when Ray says a remote worker is unavailable before a batch ran: the job goes back
+    to the queue without that counting as its one retry, a few times at most."""
+    losses = [WorkerLost("unavailable", ran=False)] * MAX_FREE_RETURNS + [WorkerLost("died")]
+
+    def lose_worker(jobs: Sequence[GenerationJob]) -> None:
+        if losses:
+            raise losses.pop(0)
+
+    script.fault = lose_worker
+    pool = await make_pool()
+    handle = await pool.submit(job("patient"), owner_id=1)
+
+    result = await asyncio.wait_for(handle.result(), timeout=30)
+    assert len(result.images) == 4  # its one retry was left for the real loss
+    assert script.batches == [["patient"]] * (MAX_FREE_RETURNS + 2)
+    assert await _status(db, handle.job_id) is JobStatus.DONE
+
+
+async def test_free_returns_to_the_queue_are_capped(
+    make_pool: PoolMaker, db: Database, script: Script
+) -> None:
+    def always_unavailable(jobs: Sequence[GenerationJob]) -> None:
+        raise WorkerLost("unavailable", ran=False)
+
+    script.fault = always_unavailable
+    pool = await make_pool()
+    handle = await pool.submit(job("never runs"), owner_id=1)
+
+    with pytest.raises(JobFailedError, match="twice"):
+        await asyncio.wait_for(handle.result(), timeout=30)
+    assert len(script.batches) == MAX_FREE_RETURNS + 2  # free ones, then the first and retry
+    assert await _status(db, handle.job_id) is JobStatus.FAILED
 
 
 async def test_a_hung_worker_is_replaced_and_its_job_completes_once(
