@@ -155,7 +155,7 @@ def test_every_atelier_button_sends_its_errors_down_the_one_road() -> None:
 async def test_a_refusal_from_a_slash_command_reaches_the_member_with_its_moment(
     bots: Bots, fake: FakeDiscord, alice: FakeUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def refuse(self: Studio, user_id: int, prompt: str) -> None:
+    async def refuse(self: Studio, user_id: int, prompt: str, **options: Any) -> None:
         raise _resting()
 
     monkeypatch.setattr(Studio, "requests_for", refuse)
@@ -231,7 +231,7 @@ async def test_an_unexpected_error_gets_the_apology_and_a_logged_traceback(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def broken(self: Studio, *args: Any) -> None:
+    async def broken(self: Studio, *args: Any, **options: Any) -> None:
         raise ZeroDivisionError("the bug")
 
     monkeypatch.setattr(Studio, "requests_for", broken)
