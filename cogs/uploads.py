@@ -9,8 +9,9 @@ from pathlib import Path
 import discord
 from PIL import Image
 
+from core.paths import file_inside
 from inference.jobs import GenerationJob
-from studio.input_images import cached_thumbnail, input_images, stored_input
+from studio.input_images import cached_thumbnail, input_images
 
 #: A progress preview's longest side: enough to see the composition, cheap to upload.
 PREVIEW_SIDE = 256
@@ -66,7 +67,7 @@ def input_uploads(inputs_dir: Path, job: GenerationJob) -> list[Upload]:
     images), ``input-1.jpg``, ``input-2.jpg``…; an image no longer stored is left out."""
     uploads = []
     for image in input_images(job):
-        path = stored_input(inputs_dir, image.prompt.path)
+        path = file_inside(inputs_dir, image.prompt.path)
         if path is None:
             continue
         try:

@@ -76,16 +76,6 @@ def image_weight_text(job: GenerationJob) -> str:
     return f"--iw {job.request.image_weight:g}"
 
 
-def stored_input(inputs_dir: Path, stored: str) -> Path | None:
-    """The stored copy, if it is a file inside the data folder's inputs: a path in the
-    database is trusted no further than that."""
-    root = inputs_dir.resolve()
-    path = Path(stored).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
-
-
 def thumbnail_jpeg(path: Path, side: int = THUMBNAIL_SIDE) -> bytes:
     """A small JPEG of the image at ``path`` (its longest side at most ``side``). Raises
     ValueError for an image too large to decode again (see MAX_THUMBNAIL_SOURCE_PIXELS) and

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from core.paths import file_inside
 from db.jobs import get_job, list_images
 from inference.jobs import ImagePrompt
-from studio.input_images import cached_thumbnail, stored_input
+from studio.input_images import cached_thumbnail
 from studio.public_work import public_job
 from web.context import CONTEXT
 
@@ -26,16 +27,6 @@ def image_path(public_id: str, number: int) -> str:
     return f"/i/{public_id}/{number}.png"
 
 
-def inside(images_dir: Path, stored: str) -> Path | None:
-    """The stored file, if it is a file inside the data folder's images: a path in the
-    database is trusted no further than that."""
-    root = images_dir.resolve()
-    path = Path(stored).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
-
-
 async def serve_image(
     request: web.Request, job_id: int, index: int, *, download_name: str
 ) -> web.FileResponse:
@@ -43,7 +34,11 @@ async def serve_image(
     folder, as stored; 404 if it is not there."""
     context = request.app[CONTEXT]
     found = [i for i in await list_images(context.db, job_id) if i.index == index]
-    path = None if not found else await asyncio.to_thread(inside, context.images_dir, found[0].path)
+    path = (
+        None
+        if not found
+        else await asyncio.to_thread(file_inside, context.images_dir, found[0].path)
+    )
     if path is None:
         raise web.HTTPNotFound()
     # Revalidated on every use (a 304 when unchanged), so an image taken off the web is
@@ -83,7 +78,7 @@ async def _public_input(request: web.Request) -> Path:
     number = int(request.match_info["number"])
     if number > len(prompts):
         raise web.HTTPNotFound()
-    path = await asyncio.to_thread(stored_input, context.inputs_dir, prompts[number - 1].path)
+    path = await asyncio.to_thread(file_inside, context.inputs_dir, prompts[number - 1].path)
     if path is None:
         raise web.HTTPNotFound()
     return path
