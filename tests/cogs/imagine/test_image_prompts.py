@@ -160,6 +160,18 @@ async def test_blend_makes_a_grid_from_the_images_alone_in_the_shape_chosen(
     ]
 
 
+async def test_imagine_with_an_attached_image_and_no_words_needs_no_prompt(
+    image_bot: Any, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await image_bot()
+    rec = await fake.slash("imagine", {"image": ("fox.png", RED)}, user=alice)
+    final = await rec.wait_original(is_result, timeout=60)
+    job, status = await _job(bot, final)
+    assert status is JobStatus.DONE
+    assert job.request.prompt == ""
+    assert [image.source for image in job.image_prompts] == ["attachment:fox.png"]
+
+
 # --- refusals: only to the member, nothing queued --------------------------------------------
 
 
@@ -245,6 +257,18 @@ async def test_each_refused_image_is_answered_privately_and_nothing_is_queued(
     assert big.id not in fake.cdn_reads  # refused by its size before it was read
     assert await _jobs(bot) == 0
     assert not [m for m in fake.channel_messages() if not m.deleted]
+
+
+async def test_imagine_with_neither_words_nor_an_image_is_refused_privately(
+    image_bot: Any, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await image_bot()
+    answer = await _answer(fake, await fake.slash("imagine", {}, user=alice))
+    assert answer.ephemeral
+    assert "Nothing to imagine" in answer.content
+    assert "`prompt`" in answer.content
+    assert "`image`" in answer.content
+    assert await _jobs(bot) == 0
 
 
 # --- like any job: cancel, restarts, limits --------------------------------------------------
