@@ -147,7 +147,8 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         )
         await self.studio.check_model_access(user_id, requests, moderator=moderator)
         await interaction.response.defer(thinking=True)
-        images = await self.studio.take_images(urls, await read_attachments(attachments))
+        uploads = await read_attachments(self.studio, attachments)
+        images = await self.studio.take_images(urls, uploads)
         # A refusal from here on (a model that fails to load, a restart) ends the
         # permutations; the error handler's answer fills in the "thinking…" placeholder, or
         # follows the jobs already shown.

@@ -271,6 +271,21 @@ async def test_imagine_with_neither_words_nor_an_image_is_refused_privately(
     assert await _jobs(bot) == 0
 
 
+async def test_an_attachment_discord_does_not_hand_over_is_named_and_nothing_is_queued(
+    image_bot: Any, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await image_bot()
+    fake.cdn_failures = [503]
+    options = {"prompt": "a fox", "image": ("fox.png", RED)}
+    answer = await _answer(fake, await fake.slash("imagine", options, user=alice))
+    assert answer.ephemeral
+    assert "could not read “fox.png” from Discord; try again" in answer.content
+    assert "Something went wrong" not in answer.content
+    assert fake.cdn_failures == []  # the bot did ask Discord for it
+    assert await _jobs(bot) == 0
+    assert not [m for m in fake.channel_messages() if not m.deleted]
+
+
 # --- like any job: cancel, restarts, limits --------------------------------------------------
 
 
