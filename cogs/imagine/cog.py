@@ -145,7 +145,9 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         moderator = await is_registry_moderator(
             self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
-        await self.studio.check_model_access(user_id, requests, moderator=moderator)
+        await self.studio.check_model_access(
+            user_id, requests, moderator=moderator, images=len(urls) + len(attachments)
+        )
         await interaction.response.defer(thinking=True)
         uploads = await read_attachments(self.studio, attachments)
         images = await self.studio.take_images(urls, uploads)
