@@ -76,7 +76,7 @@ def input_lines(job: GenerationJob) -> list[str]:
     count = len(job.image_prompts)
     if not count:
         return []
-    if is_blend(job):
+    if is_blend(job) and count > 1:  # one image without words is an image prompt alone
         heading = f"/blend of {count} images"
     else:
         heading = f"{count} image prompt{'s' if count != 1 else ''} ({image_weight_text(job)})"
