@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot import model_checks
-from bot.checks import Outcome, database_check, device_checks, ip_adapter_family, lora_checks
+from bot.checks import Outcome, database_check, device_checks, lora_checks
 from bot.data_folder import outside_volume_problem
 from bot.model_checks import check_model
 from bot.settings import load_settings
@@ -323,31 +323,3 @@ def test_a_data_folder_that_climbs_out_of_the_volume_is_outside_it(tmp_path: Pat
     problem = outside_volume_problem(volume / ".." / "app", volume)
     assert problem is not None
     assert problem.startswith(f"{tmp_path / 'app'} is outside the volume {volume} ")
-
-
-# --- the IP-Adapter's model family, read once at start ---------------------------------------
-
-
-def _adapter(path: Path, width: int) -> Path:
-    """An IP-Adapter file's header as published ones have it: ``to_k_ip`` weights as wide
-    as the model's text-encoder output."""
-    weights = {"dtype": "F32", "shape": [1, width], "data_offsets": [0, 4 * width]}
-    header = {"ip_adapter.1.to_k_ip.weight": weights}
-    encoded = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(encoded)) + encoded + b"\0" * 4 * width)
-    return path
-
-
-def test_the_ip_adapters_family_is_read_from_its_header_and_unknown_is_other(
-    clean_env: Path, tmp_path: Path, tiny_ip_adapter: Path
-) -> None:
-    sd15 = _adapter(tmp_path / "ip-adapter_sd15.safetensors", 768)
-    sdxl = _adapter(tmp_path / "ip-adapter_sdxl.safetensors", 2048)
-    assert ip_adapter_family(load_settings(ip_adapter=str(sd15))) == "sd1"
-    assert ip_adapter_family(load_settings(ip_adapter=str(sdxl))) == "sdxl"
-    # Unknown fits any model: the worker's own check at load still refuses a misfit.
-    assert ip_adapter_family(load_settings(ip_adapter=str(tiny_ip_adapter))) == "other"
-    assert ip_adapter_family(load_settings(ip_adapter=str(tmp_path / "gone.safetensors"))) == (
-        "other"
-    )
-    assert ip_adapter_family(load_settings()) == "other"
