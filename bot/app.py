@@ -23,6 +23,7 @@ from aiohttp.typedefs import Middleware
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import ip_adapter_family
 from bot.objects import freeze_start_up_objects
 from bot.settings import Settings
 from bot.web_secret import web_secret
@@ -186,6 +187,7 @@ class AtelierBot(commands.AutoShardedBot):
                 parse_limits=settings.parse_limits(),
                 max_upscale_side=settings.max_upscale_side,
                 image_prompts=settings.ip_adapter is not None,
+                image_prompt_family=await asyncio.to_thread(ip_adapter_family, settings),
             ),
             images_dir=settings.images_dir,
             clock=self._clock,

@@ -257,6 +257,22 @@ def _lora_refusal(text: str, error: UserFacingError) -> str:
     return str(error).replace("`", "")
 
 
+def ip_adapter_family(settings: Settings) -> str:
+    """The model family (as the registry names families) that ``ATELIER_IP_ADAPTER`` fits,
+    read once at start (blocking: off the event loop), so image prompts on a model of
+    another family are refused before anything is queued; ``other`` (fits any) when there
+    is no adapter or its file cannot be read yet (a hub file not yet downloaded: the worker
+    still refuses a misfit when it loads the adapter)."""
+    ref = settings.ip_adapter_ref()
+    if ref is None:
+        return "other"
+    from inference.image_prompting import adapter_width
+    from registry.weight_files import family_of_context_width
+
+    width = adapter_width(ref)
+    return "other" if width is None else family_of_context_width(width)
+
+
 def ip_adapter_checks(settings: Settings, *, hub: bool = True) -> list[Check]:
     """The IP-Adapter of ``ATELIER_IP_ADAPTER`` (none when unset): a local file is read by
     its header (which model family it fits) and its image encoder's folder must be there; a

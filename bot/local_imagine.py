@@ -9,12 +9,13 @@ moderator may), and the worker pool runs the jobs.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bot.checks import model_checks
+from bot.checks import ip_adapter_family, model_checks
 from bot.data_folder import output_problem, prepare
 from bot.progress import ProgressBar
 from bot.settings import DEVICE_PATTERN, Settings
@@ -75,7 +76,7 @@ def input_lines(job: GenerationJob) -> list[str]:
     count = len(job.image_prompts)
     if not count:
         return []
-    if is_blend(job):
+    if is_blend(job) and count > 1:  # one image without words is an image prompt alone
         heading = f"/blend of {count} images"
     else:
         heading = f"{count} image prompt{'s' if count != 1 else ''} ({image_weight_text(job)})"
@@ -132,6 +133,7 @@ async def imagine(
             parse_limits=settings.parse_limits(),
             max_upscale_side=settings.max_upscale_side,
             image_prompts=settings.ip_adapter is not None,
+            image_prompt_family=await asyncio.to_thread(ip_adapter_family, settings),
         )
         intake = intake or ImageIntake(settings.intake_limits())
         studio = Studio(

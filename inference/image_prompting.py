@@ -100,6 +100,25 @@ def adapter_shape(path: Path) -> tuple[int, int]:
     return width, len(keys)
 
 
+def adapter_width(ref: IpAdapterRef) -> int | None:
+    """The cross-attention width the adapter is made for, from its file's header, without
+    downloading anything (a hub file only from the cache); None when that cannot be read
+    here and now. Blocking: call it off the event loop."""
+    if ref.repo is None:
+        path: Path | None = Path(ref.file).expanduser()
+    else:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(ref.repo, ref.file)
+        path = Path(cached) if isinstance(cached, str) else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return adapter_shape(path)[0]
+    except (ImagePromptError, OSError, ValueError):
+        return None
+
+
 def family(width: int) -> str:
     return _FAMILIES.get(width, f"{width}-wide cross-attention")
 

@@ -43,6 +43,13 @@ _FAMILY_BY_CONTEXT_WIDTH = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
 _SDXL_ONLY_PREFIXES = ("lora_te1_", "lora_te2_", "text_encoder_2.", "lora_unet_input_blocks_")
 FAMILY_NAMES = {"sd1": "SD 1.x", "sd2": "SD 2.x", "sdxl": "SDXL"}
 
+
+def family_of_context_width(width: int) -> str:
+    """The family whose UNet takes text-encoder output ``width`` wide (``other`` for a
+    width no published family has, e.g. a test model's)."""
+    return _FAMILY_BY_CONTEXT_WIDTH.get(width, "other")
+
+
 #: ``(repo_id, filename)`` → the local copy of that file of a hub repository (downloaded into
 #: the hub cache if need be); a UserFacingError saying why when it cannot be had. Blocking.
 HubFetch = Callable[[str, str], Path]

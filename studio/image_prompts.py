@@ -28,7 +28,9 @@ from core.errors import quoted
 from inference.jobs import ImagePrompt
 from inference.params import ImagineRequest
 from intake.errors import ImageRefused
+from registry.versions import ModelVersion
 from studio.errors import StudioError
+from studio.loras import family_name, fits
 
 if TYPE_CHECKING:
     from studio.service import Studio
@@ -122,6 +124,20 @@ async def blend_requests(
     width, height = BLEND_DIMENSIONS[dimensions]
     return await studio.requests_for(
         user_id, f"--ar {width}:{height}", attached=count, suffix=False
+    )
+
+
+def check_image_model(studio: Studio, model: ModelVersion | None, count: int) -> None:
+    """Refuse ``count`` images (none: nothing to refuse) on ``model`` (None: a model in no
+    registry) when the IP-Adapter is made for another family of models."""
+    adapter = studio.config.image_prompt_family
+    if not count or model is None or fits(adapter, model.family):
+        return
+    raise StudioError(
+        f"image prompts cannot run on `{model.key}`: this bot's IP-Adapter is made for "
+        f"{family_name(adapter)} models and `{model.key}` is a model of the "
+        f"{family_name(model.family)} family. "
+        "Choose a model of the adapter's family with --model, or prompt in words alone"
     )
 
 

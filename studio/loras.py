@@ -52,8 +52,8 @@ async def lora_versions(
             ) from None
         if model is not None and not fits(version.family, model.family):
             raise StudioError(
-                f"{tag.text}: `{version.key}` is a LoRA for {_family(version.family)}; "
-                f"`{model.key}` is a {_family(model.family)} model. Use a LoRA made for it, "
+                f"{tag.text}: `{version.key}` is a LoRA for {family_name(version.family)}; "
+                f"`{model.key}` is a {family_name(model.family)} model. Use a LoRA made for it, "
                 "or a model of its family with --model"
             )
         versions.append(version)
@@ -119,5 +119,6 @@ def applied(before: ImagineRequest, after: ImagineRequest) -> tuple[tuple[str, s
     return tuple(taken)
 
 
-def _family(family: str) -> str:
+def family_name(family: str) -> str:
+    """A family as members read it: ``sdxl`` is SDXL."""
     return FAMILY_NAMES.get(family, family)

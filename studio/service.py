@@ -53,10 +53,17 @@ from inference.pool.queue import OutputPaths
 from intake.fetch import ImageIntake
 from registry.access import usable_version
 from registry.errors import RegistryError
-from registry.versions import ModelKind, ModelVersion, VersionStatus, versions_of
+from registry.versions import ModelKind, ModelVersion, VersionStatus, runnable_version, versions_of
 from studio import image_prompts, rework
 from studio.errors import StudioError
-from studio.loras import applied, as_defaults, lora_uses, lora_versions, recommended_for
+from studio.loras import (
+    UNKNOWN_FAMILY,
+    applied,
+    as_defaults,
+    lora_uses,
+    lora_versions,
+    recommended_for,
+)
 from studio.models import RegisteredModels, model_ref
 from studio.moderation import matched_words
 from studio.preferences import apply_preferences, expand_options
@@ -98,6 +105,10 @@ class StudioConfig:
     #: Whether jobs may start from images (image prompts, /blend): an IP-Adapter is
     #: configured (``ATELIER_IP_ADAPTER``).
     image_prompts: bool = False
+    #: The model family the IP-Adapter is made for (as the registry names families; read
+    #: from its file at start): image prompts on a model of another family are refused
+    #: before anything is queued. ``other``: unknown, any model is tried.
+    image_prompt_family: str = UNKNOWN_FAMILY
 
 
 class Studio:
@@ -260,13 +271,20 @@ class Studio:
         self.pool.check_limits(user_id, count)
 
     async def check_model_access(
-        self, user_id: int, requests: Sequence[ImagineRequest], *, moderator: bool = False
+        self,
+        user_id: int,
+        requests: Sequence[ImagineRequest],
+        *,
+        moderator: bool = False,
+        images: int = 0,
     ) -> None:
         """Refuse (StudioError) before anything is queued if a request names a model the
-        user may not use: unknown, retired, not released, or in early access for others."""
+        user may not use: unknown, retired, not released, or in early access for others;
+        or, with ``images`` (image prompts), a model the IP-Adapter is not made for."""
         for request in requests:
             model = await self._checkpoint_version(user_id, request.model, moderator=moderator)
             await self._lora_versions(user_id, request, model, moderator=moderator)
+            image_prompts.check_image_model(self, model, images)
 
     async def model_for(
         self, user_id: int, name: str | None, *, moderator: bool = False
@@ -553,6 +571,9 @@ class Studio:
         follow-up of the same image is still waiting or running, so a double click, or two
         presses at the same moment, make one job; the lock makes check and insert one step."""
         image_prompts.check_stored(self, job.image_prompts)
+        if job.image_prompts:
+            version = await runnable_version(self.db, job.model)
+            image_prompts.check_image_model(self, version, len(job.image_prompts))
         async with self._follow_up_lock:
             if parent is not None:
                 pending = await unfinished_child(

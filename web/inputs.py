@@ -7,7 +7,7 @@ from studio.public_work import PublicJob
 
 
 def inputs_label(count: int, *, blend: bool) -> str:
-    if blend:
+    if blend and count > 1:  # one image without words is an image prompt alone
         return f"/blend of {count} images"
     return f"{count} image prompt{'s' if count != 1 else ''}"
 

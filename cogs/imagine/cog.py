@@ -48,6 +48,11 @@ from studio.service import StoredJob
 
 log = logging.getLogger(__name__)
 
+#: /imagine with neither a prompt nor an image.
+NOTHING_TO_IMAGINE = (
+    "⚠️ Nothing to imagine: write a `prompt`, attach an `image` to start from, or both."
+)
+
 
 class ImagineCog(commands.Cog, name=HANDLER_COG):
     def __init__(self, client: discord.Client, resources: Resources) -> None:
@@ -72,13 +77,17 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
     async def imagine(
         self,
         interaction: discord.Interaction[Any],
-        prompt: app_commands.Range[str, 1, 2000],
+        prompt: app_commands.Range[str, 1, 2000] | None = None,
         image: discord.Attachment | None = None,
         image2: discord.Attachment | None = None,
         image3: discord.Attachment | None = None,
     ) -> None:
         user_id = interaction.user.id
         attachments = [a for a in (image, image2, image3) if a is not None]
+        if prompt is None and not attachments:
+            await tell(interaction, NOTHING_TO_IMAGINE)
+            return
+        prompt = prompt or ""  # images alone, like a /blend of one
         requests = await self.studio.requests_for(user_id, prompt, attached=len(attachments))
         texts = [prompt, *(r.prompt for r in requests), *(r.negative_prompt for r in requests)]
         matched = await self.studio.banned_in(interaction.guild_id, texts)
@@ -137,9 +146,12 @@ class ImagineCog(commands.Cog, name=HANDLER_COG):
         moderator = await is_registry_moderator(
             self.resources.db, interaction, self.resources.settings.home_guild_ids
         )
-        await self.studio.check_model_access(user_id, requests, moderator=moderator)
+        await self.studio.check_model_access(
+            user_id, requests, moderator=moderator, images=len(urls) + len(attachments)
+        )
         await interaction.response.defer(thinking=True)
-        images = await self.studio.take_images(urls, await read_attachments(attachments))
+        uploads = await read_attachments(self.studio, attachments)
+        images = await self.studio.take_images(urls, uploads)
         # A refusal from here on (a model that fails to load, a restart) ends the
         # permutations; the error handler's answer fills in the "thinking…" placeholder, or
         # follows the jobs already shown.

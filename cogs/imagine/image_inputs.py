@@ -7,10 +7,14 @@ whose intake decodes and checks them (``studio.image_prompts``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
+import aiohttp
 import discord
 
+from core.errors import quoted
+from intake.errors import ImageRefused
 from studio.image_prompts import Upload
 from studio.service import Studio
 
@@ -23,7 +27,23 @@ def check_attachments(studio: Studio, attachments: Sequence[discord.Attachment])
         studio.check_upload_size(attachment.filename, attachment.size)
 
 
-async def read_attachments(attachments: Sequence[discord.Attachment]) -> list[Upload]:
+async def read_attachments(
+    studio: Studio, attachments: Sequence[discord.Attachment]
+) -> list[Upload]:
     """The attachments' bytes, as the studio takes them (checked first with
-    :func:`check_attachments`)."""
-    return [Upload(attachment.filename, await attachment.read()) for attachment in attachments]
+    :func:`check_attachments`). A file Discord does not hand over (an HTTP error, a broken
+    connection, longer than a fetch may take) is refused naming it, so the member knows to
+    try again rather than suspect the image."""
+    assert studio.intake is not None  # check_attachments refused them otherwise
+    seconds = studio.intake.limits.fetch_seconds
+    uploads = []
+    for attachment in attachments:
+        try:
+            async with asyncio.timeout(seconds):
+                data = await attachment.read()
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError):
+            raise ImageRefused(
+                f"could not read {quoted(attachment.filename)} from Discord; try again"
+            ) from None
+        uploads.append(Upload(attachment.filename, data))
+    return uploads

@@ -61,11 +61,13 @@ def header(
 
 
 def inputs_label(job: GenerationJob) -> str | None:
-    """ "2 image prompts", "1 image prompt", or "/blend of 3 images"; None without images."""
+    """ "2 image prompts", "1 image prompt", or "/blend of 3 images"; None without images.
+    One image without words (``/imagine`` with an attachment alone) is no blend: "1 image
+    prompt"."""
     count = len(job.image_prompts)
     if not count:
         return None
-    if is_blend(job):
+    if is_blend(job) and count > 1:
         return f"/blend of {count} images"
     return f"{count} image prompt{'s' if count != 1 else ''}"
 

@@ -6,18 +6,20 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from bot.cli import main
-from bot.local_imagine import imagine
+from bot.local_imagine import imagine, input_lines
 from bot.settings import load_settings
 from db.database import Database
 from db.jobs import get_job
-from inference.jobs import GenerationJob
+from inference.jobs import GenerationJob, ImagePrompt
 from tests.helpers.https_server import HttpsServer, Reply, https_server
+from tests.helpers.pool import job
 
 FAST = "--steps 2"
 
@@ -127,3 +129,12 @@ def test_an_image_prompt_from_the_command_line_makes_a_grid_conditioned_on_it(
     assert job.request.image_weight == 2.0
     assert [image.source for image in job.image_prompts] == [url]
     assert Path(job.image_prompts[0].path).is_file()
+
+
+def test_the_lines_under_a_grid_name_one_image_without_words_an_image_prompt() -> None:
+    planned = job("x")
+    image = ImagePrompt(path="/data/inputs/1.png", sha256="1" * 64, source="attachment:a.png")
+    alone = replace(planned, request=replace(planned.request, prompt=""), image_prompts=(image,))
+    assert input_lines(alone)[0] == "1 image prompt (--iw 1):"
+    blend = replace(alone, image_prompts=(image, image))
+    assert input_lines(blend)[0] == "/blend of 2 images:"

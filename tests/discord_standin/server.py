@@ -263,6 +263,8 @@ class FakeDiscord(UserDrivers, ApplicationRoutes, ChannelRoutes, InteractionRout
 
     async def _serve_attachment(self, request: web.Request) -> web.StreamResponse:
         """The CDN: the bytes of an uploaded file, at the ``url`` its attachment reports."""
+        if self.cdn_failures:
+            return web.Response(status=self.cdn_failures.pop(0))
         attachment = self.uploads.get(int(request.match_info["attachment"]))
         if attachment is not None:
             self.cdn_reads.append(attachment.id)

@@ -109,6 +109,8 @@ class DiscordState:
         self.uploads: dict[int, RecordedAttachment] = {}
         #: The attachment id of each file the CDN served (a client read its bytes), in order.
         self.cdn_reads: list[int] = []
+        #: HTTP statuses the CDN answers its next reads with instead of the file, in order.
+        self.cdn_failures: list[int] = []
         self.interactions: dict[int, InteractionRecord] = {}
         self._by_token: dict[str, InteractionRecord] = {}
         self.requests: list[RequestRecord] = []

@@ -29,10 +29,15 @@ class StudioMaker:
         self._configured = configured
 
     async def __call__(
-        self, max_upscale_side: int = MAX_UPSCALE_SIDE, *, intake: ImageIntake | None = None
+        self,
+        max_upscale_side: int = MAX_UPSCALE_SIDE,
+        *,
+        intake: ImageIntake | None = None,
+        image_prompt_family: str = "other",
     ) -> Studio:
         """``intake``: the studio takes image prompts through it (as with an IP-Adapter
-        configured); without, it refuses them."""
+        configured); without, it refuses them. ``image_prompt_family``: the family the
+        IP-Adapter is made for (``other``: unknown)."""
         pools = self._pools
         # As the bot does at start-up: the configured models become registry versions.
         await enter_configured(pools.db, self._configured, pools.clock(), fetch_hub=hub_file)
@@ -42,6 +47,7 @@ class StudioMaker:
             parse_limits=ParseLimits(),
             max_upscale_side=max_upscale_side,
             image_prompts=intake is not None,
+            image_prompt_family=image_prompt_family,
         )
         return Studio(
             pools.db,

@@ -44,6 +44,7 @@ def server() -> Iterator[HttpsServer]:
         "/fox.png": Reply(png()),
         "/hop": redirect("/fox.png"),
         "/hop-away": redirect("https://example.org/fox.png"),
+        "/hop-inside": redirect(DISCORD_URL),
         "/hop-plain": redirect("http://localhost/fox.png"),
         "/loop": redirect("/loop"),
         "/page.png": Reply(b"<html>a page</html>", headers=(("Content-Type", "image/png"),)),
@@ -150,6 +151,24 @@ async def test_redirects_are_checked_like_the_first_url_and_bad_answers_refused(
     backend = RecordingBackend()
     assert (await refusal(server.intake(backend=backend), server.url(path))).endswith(message)
     assert set(backend.connects) == {"127.0.0.1"}
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"), [("10.0.0.1", "private"), ("169.254.169.254", "cloud metadata")]
+)
+async def test_a_redirect_to_an_allowed_host_on_a_non_public_address_is_not_followed(
+    server: HttpsServer, address: str, kind: str
+) -> None:
+    backend = RecordingBackend()
+    resolver = StubResolver({"localhost": ["127.0.0.1"], "cdn.discordapp.com": [address]})
+    intake = server.intake(
+        backend=backend, resolver=resolver, hosts=frozenset({"localhost", "cdn.discordapp.com"})
+    )
+    assert await refusal(intake, server.url("/hop-inside")) == (
+        f"cdn.discordapp.com resolves to {address}, a {kind} address; images are fetched "
+        "only from public internet addresses"
+    )
+    assert backend.connects == ["127.0.0.1"]  # the first hop only
 
 
 async def test_a_declared_size_past_the_cap_is_refused_before_reading(server: HttpsServer) -> None:

@@ -17,6 +17,7 @@ from inference.jobs import GenerationJob
 from inference.models import ip_adapter_ref
 from inference.params import ParamError
 from intake.errors import ImageRefused
+from registry.versions import ConfiguredModel, enter_configured
 from studio.errors import StudioError
 from studio.image_prompts import NOT_CONFIGURED, Upload
 from studio.service import StoredJob, Studio
@@ -198,3 +199,33 @@ async def test_a_follow_up_whose_images_are_gone_is_refused(
     with pytest.raises(StudioError, match="no longer stored"):
         await studio.reroll(OWNER, source)
     assert await _jobs(studio) == before
+
+
+async def test_images_on_a_model_of_another_family_than_the_adapter_are_refused_before_queueing(
+    make_studio: StudioMaker,
+    make_pool: PoolMaker,
+    server: HttpsServer,
+    tiny_ip_adapter: Path,
+    tiny_model_dir: Path,
+) -> None:
+    make_pool.ip_adapter = ip_adapter_ref(str(tiny_ip_adapter))
+    studio = await make_studio(intake=server.intake(), image_prompt_family="sd1")
+    big = ConfiguredModel("big", str(tiny_model_dir), "1", "", family="sdxl")
+    await enter_configured(studio.db, [big], now=make_pool.clock())
+    url = server.url("/red.png")
+    requests = await studio.requests_for(OWNER, f"{url} a fox --model big")
+    expected = (
+        "image prompts cannot run on `big:1`: this bot's IP-Adapter is made for SD 1.x models "
+        "and `big:1` is a model of the SDXL family"
+    )
+    with pytest.raises(StudioError, match=expected):
+        await studio.check_model_access(OWNER, requests, images=1)
+    images = await studio.take_images(requests[0].image_urls)
+    with pytest.raises(StudioError, match=expected):
+        await studio.submit_imagine(OWNER, requests[0], images=images)
+    assert await _jobs(studio) == 0
+    # Words alone still run on it, and images on a model of the adapter's family.
+    (words,) = await studio.requests_for(OWNER, "a fox --model big")
+    await studio.check_model_access(OWNER, [words])
+    same = await studio.requests_for(OWNER, f"{url} a fox")
+    await studio.check_model_access(OWNER, same, images=1)

@@ -24,6 +24,7 @@ from tests.helpers.image_prompts import (
     write_inputs,
 )
 from tests.helpers.web import ALICE, Site, open_gallery, public_id_of, shown_job
+from web.inputs import inputs_label
 
 
 def _words(page: str) -> str:
@@ -201,3 +202,8 @@ async def test_a_blend_is_named_in_the_listings(db: Database, images_dir: Path, 
         _, page = await site.get(path)
         assert '<span class="prompt">/blend of 3 images</span>' in page, path
         assert 'alt="/blend of 3 images"' in page
+
+
+def test_one_image_without_words_is_named_an_image_prompt_not_a_blend() -> None:
+    assert inputs_label(1, blend=True) == "1 image prompt"
+    assert inputs_label(2, blend=True) == "/blend of 2 images"

@@ -19,7 +19,14 @@ from db.jobs import JobStatus, get_job
 from inference.jobs import GenerationJob
 from tests.discord_standin import FakeDiscord, FakeUser, InteractionRecord, RecordedMessage
 from tests.helpers.discord_bots import Bots, button, is_result, job_id_of
-from tests.helpers.https_server import HttpsServer, Reply, https_server
+from tests.helpers.https_server import (
+    HOST,
+    HttpsServer,
+    RecordingBackend,
+    Reply,
+    StubResolver,
+    https_server,
+)
 
 
 def _png(size: tuple[int, int], color: tuple[int, int, int] = (200, 60, 30)) -> bytes:
@@ -41,6 +48,8 @@ RED, BLUE, GREEN = _png((24, 16)), _png((16, 24), (30, 30, 200)), _png((20, 20),
 MAX_BYTES, MAX_PIXELS = 100_000, 100_000
 TOO_BIG = _noise_png(256)  # ≈ 0.2 MB
 TOO_MANY_PIXELS = _png((400, 400))  # 0.16 megapixels in a few hundred bytes
+#: A name a stub resolver answers with the cloud metadata address.
+METADATA_HOST = "metadata.example.org"
 
 
 @pytest.fixture
@@ -117,6 +126,10 @@ async def test_an_image_prompt_by_url_shows_progress_and_keeps_its_image_with_th
     with Image.open(io.BytesIO(_stored(image.path))) as copy:
         assert (copy.format, copy.size) == ("PNG", (24, 16))
     assert [path for path, _ in server.requests] == ["/fox.png"]
+    assert bot.db is not None
+    record = await get_job(bot.db, job_id_of(final))
+    assert record is not None
+    assert record.gpu_seconds > 0  # counted like any job's
 
 
 async def test_an_attached_image_is_read_from_discord_and_becomes_the_image_prompt(
@@ -158,6 +171,18 @@ async def test_blend_makes_a_grid_from_the_images_alone_in_the_shape_chosen(
         "attachment:blue.png",
         "attachment:green.png",
     ]
+
+
+async def test_imagine_with_an_attached_image_and_no_words_needs_no_prompt(
+    image_bot: Any, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await image_bot()
+    rec = await fake.slash("imagine", {"image": ("fox.png", RED)}, user=alice)
+    final = await rec.wait_original(is_result, timeout=60)
+    job, status = await _job(bot, final)
+    assert status is JobStatus.DONE
+    assert job.request.prompt == ""
+    assert [image.source for image in job.image_prompts] == ["attachment:fox.png"]
 
 
 # --- refusals: only to the member, nothing queued --------------------------------------------
@@ -245,6 +270,68 @@ async def test_each_refused_image_is_answered_privately_and_nothing_is_queued(
     assert big.id not in fake.cdn_reads  # refused by its size before it was read
     assert await _jobs(bot) == 0
     assert not [m for m in fake.channel_messages() if not m.deleted]
+
+
+async def test_imagine_with_neither_words_nor_an_image_is_refused_privately(
+    image_bot: Any, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await image_bot()
+    answer = await _answer(fake, await fake.slash("imagine", {}, user=alice))
+    assert answer.ephemeral
+    assert "Nothing to imagine" in answer.content
+    assert "`prompt`" in answer.content
+    assert "`image`" in answer.content
+    assert await _jobs(bot) == 0
+
+
+async def test_an_attachment_discord_does_not_hand_over_is_named_and_nothing_is_queued(
+    image_bot: Any, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    bot = await image_bot()
+    fake.cdn_failures = [503]
+    options = {"prompt": "a fox", "image": ("fox.png", RED)}
+    answer = await _answer(fake, await fake.slash("imagine", options, user=alice))
+    assert answer.ephemeral
+    assert "could not read “fox.png” from Discord; try again" in answer.content
+    assert "Something went wrong" not in answer.content
+    assert fake.cdn_failures == []  # the bot did ask Discord for it
+    assert await _jobs(bot) == 0
+    assert not [m for m in fake.channel_messages() if not m.deleted]
+
+
+async def test_urls_refused_for_where_they_lead_are_answered_privately_and_nothing_is_queued(
+    bots: Bots, fake: FakeDiscord, alice: FakeUser, tiny_ip_adapter: Path
+) -> None:
+    """A name that resolves to the cloud metadata address (a stub answers the lookup: no
+    connection is made), a server too slow for the time cap, one that answers 404."""
+    routes = {"/slow.png": Reply(RED, delay_seconds=5), "/fox.png": Reply(RED)}
+    with https_server(routes) as server:
+        backend = RecordingBackend()
+        resolver = StubResolver({HOST: ["127.0.0.1"], METADATA_HOST: ["169.254.169.254"]})
+        intake = server.intake(
+            resolver=resolver,
+            backend=backend,
+            hosts=frozenset({HOST, METADATA_HOST}),
+            fetch_seconds=0.5,
+        )
+        bot = await bots.start(intake=intake, ip_adapter=str(tiny_ip_adapter))
+        tries = [
+            (
+                f"https://{METADATA_HOST}/fox.png a fox",
+                f"{METADATA_HOST} resolves to 169.254.169.254, a cloud metadata address",
+            ),
+            (f"{server.url('/slow.png')} a fox", "took longer than 0.5 seconds to download"),
+            (f"{server.url('/gone.png')} a fox", "answered HTTP 404 instead of an image"),
+        ]
+        for prompt, expected in tries:
+            answer = await _answer(
+                fake, await fake.slash("imagine", {"prompt": prompt}, user=alice)
+            )
+            assert answer.ephemeral, answer.content
+            assert expected in answer.content, answer.content
+        assert set(backend.connects) == {"127.0.0.1"}  # never the metadata address
+        assert await _jobs(bot) == 0
+        assert not [m for m in fake.channel_messages() if not m.deleted]
 
 
 # --- like any job: cancel, restarts, limits --------------------------------------------------

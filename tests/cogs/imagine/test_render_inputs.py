@@ -101,3 +101,9 @@ def test_info_lines_and_the_line_under_a_reposted_job() -> None:
         "\n/blend of 3 images: 1 of 3 attached below, the others no longer stored"
     )
     assert render.inputs_below(_blend(), 0) == "\n/blend of 3 images: no longer stored"
+
+
+def test_one_image_without_words_is_named_an_image_prompt_not_a_blend() -> None:
+    alone = _blend(1)
+    assert render.header(alone, OWNER, None, FAST) == f"**1 image prompt --ar 2:3** — <@{OWNER}>"
+    assert render.summary(alone, 60) == "1 image prompt --ar 2:3"
