@@ -408,7 +408,9 @@ class WorkerPool:
         depths = self._queue.depths()
         return PoolMetrics(
             queue_depth={lane.value: depths[lane] for lane in LANE_ORDER},
-            running_jobs=sum(len(batch.entries) for batch in self._running_batches.values()),
+            running_jobs=sum(
+                1 for handle in self._handles.values() if handle.status is JobStatus.RUNNING
+            ),
             images_per_second=self._throughput.per_second(now),
             mean_wait_seconds=self._waits.mean(),
             devices=tuple(
