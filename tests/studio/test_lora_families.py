@@ -1,5 +1,6 @@
-"""A LoRA on a configured model of another family is refused before anything is queued:
-the configured model's family is read from its files when it enters the registry."""
+"""A LoRA, or image prompts, on a configured model of another family are refused before
+anything is queued: the configured model's family is read from its files when it enters the
+registry."""
 
 from __future__ import annotations
 
@@ -69,3 +70,14 @@ async def test_a_lora_of_another_family_than_the_configured_default_is_refused_n
     await studio.check_model_access(OWNER, await studio.requests_for(OWNER, "a fox <lora:ink>"))
     on_tiny = await studio.requests_for(OWNER, "a fox <lora:xlstyle> --model tiny")
     await studio.check_model_access(OWNER, on_tiny)
+
+
+async def test_image_prompts_on_the_configured_model_of_another_family_are_refused(
+    make_studio: StudioMaker,
+) -> None:
+    studio = await make_studio(image_prompt_family="sdxl")
+    requests = await studio.requests_for(OWNER, "a fox", attached=1)
+    with pytest.raises(StudioError, match="IP-Adapter is made for SDXL models and `sd15:1`"):
+        await studio.check_model_access(OWNER, requests, images=1)
+    on_tiny = await studio.requests_for(OWNER, "a fox --model tiny", attached=1)
+    await studio.check_model_access(OWNER, on_tiny, images=1)
