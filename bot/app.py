@@ -47,7 +47,7 @@ from db.database import Database
 from db.users import remember_name
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices
-from inference.hub_files import hub_file
+from inference.hub_files import cached_hub_file, hub_file
 from inference.loading import ModelLoadError
 from inference.pool.pool import WorkerPool
 from inference.pool.worker import BackendFactory
@@ -160,7 +160,9 @@ class AtelierBot(commands.AutoShardedBot):
         # existing installs keep working) and the configured default its default model; the
         # pool asks it for the version each job names, also for the jobs it recovers.
         configured = configured_models(settings.models, settings.model, settings.loras)
-        await enter_configured(db, configured, self._clock(), fetch_hub=hub_file)
+        await enter_configured(
+            db, configured, self._clock(), fetch_hub=hub_file, hub_cached=cached_hub_file
+        )
         models = RegisteredModels(db, configured.default)
         pool_config = settings.pool_config(resolve_devices(settings.devices))
         in_force = await queue_limits_in_force(db, settings.queue_limits())

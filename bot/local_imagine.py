@@ -25,7 +25,7 @@ from db.database import Database
 from db.jobs import LOCAL_OWNER_ID
 from inference.backend import diffusers_factory
 from inference.devices import resolve_devices, resolve_dtype
-from inference.hub_files import hub_file
+from inference.hub_files import cached_hub_file, hub_file
 from inference.jobs import GenerationJob
 from inference.models import ModelRef, source_kind
 from inference.params import ImagineRequest
@@ -142,7 +142,9 @@ async def imagine(
         try:
             requests = await studio.requests_for(LOCAL_OWNER_ID, prompt, preferences=False)
             studio.check_image_prompts(len(requests[0].image_urls))
-            await enter_configured(db, configured, clock(), fetch_hub=hub_file)
+            await enter_configured(
+                db, configured, clock(), fetch_hub=hub_file, hub_cached=cached_hub_file
+            )
             runs = await _plan(studio, requests, out)
             _refuse_overwriting(runs, out, force)
             images = await studio.take_images(requests[0].image_urls)

@@ -49,3 +49,17 @@ def hub_file(repo_id: str, filename: str) -> Path:
         gist = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
         reason = f"it could not be downloaded ({gist})"
     raise HubFileError(f"`{where}` cannot be read: {reason}")
+
+
+def cached_hub_file(repo_id: str, filename: str) -> Path | None:
+    """The local copy of ``filename`` in the hub repository ``repo_id`` if the hub cache
+    already holds it (its main revision), else None; never reaches the hub (start-up reads a
+    configured hub model's UNet config through it, to know its family)."""
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.errors import HFValidationError
+
+    try:
+        found = try_to_load_from_cache(repo_id, filename)
+    except HFValidationError:
+        return None
+    return Path(found) if isinstance(found, str) else None

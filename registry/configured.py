@@ -5,7 +5,9 @@ registry's default model (what ``/imagine`` and ``atelier imagine`` use without
 ``--model``). A configured LoRA file (local, or ``hf://org/repo/file`` on the hub, read
 through the given :data:`~registry.weight_files.HubFetch`) is checked and every weights
 file hashed here, off the event loop; a file that is not a LoRA, or a hub file that cannot
-be had, stops the start with a message saying which."""
+be had, stops the start with a message saying which. A configured model's family is read
+from its files (:func:`~registry.weight_files.checkpoint_family`), so a LoRA or an
+IP-Adapter of another family is refused on it before anything is queued."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from registry.versions import (
     weights_facts,
 )
 from registry.versions import enter_configured as enter_in_registry
-from registry.weight_files import HubFetch
+from registry.weight_files import HubCached, HubFetch, checkpoint_family
 
 _WEIGHT_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
@@ -66,11 +68,19 @@ def name_for_source(source: str) -> str:
 
 
 async def enter_configured(
-    db: Database, configured: ConfiguredModels, now: datetime, *, fetch_hub: HubFetch
+    db: Database,
+    configured: ConfiguredModels,
+    now: datetime,
+    *,
+    fetch_hub: HubFetch,
+    hub_cached: HubCached | None = None,
 ) -> None:
     """Enter the configured models into the registry (available; the version and license
-    from the model card, if it states them) unless a version of that name has that source
-    (for a hub LoRA, that repository and file). ``fetch_hub`` reads hub LoRAs.
+    from the model card, if it states them; the family their files say) unless a version
+    of that name has that source (for a hub LoRA, that repository and file). ``fetch_hub``
+    reads hub LoRAs; ``hub_cached`` the config of a hub model already in the hub cache
+    (without it, a hub model's family stays unknown). A version entered before with an
+    unknown family gets the one its files say.
 
     A LoRA file changed in place since its version was entered (modified since, with
     another SHA-256) becomes a new version: workers refuse to load a file whose hash is not
@@ -99,7 +109,12 @@ async def enter_configured(
             sha256 = None if (name, source, None) in entered_at else weights_facts(new)[1]
             entered.append(
                 ConfiguredModel(
-                    name, source, card.version or "1", card.license or "", sha256=sha256
+                    name,
+                    source,
+                    card.version or "1",
+                    card.license or "",
+                    family=checkpoint_family(source, hub_cached),
+                    sha256=sha256,
                 )
             )
         for name, text in configured.loras.items():

@@ -486,7 +486,8 @@ async def enter_configured(
 ) -> list[ModelVersion]:
     """Enter the operator's configured models as ``available`` versions, unless a version
     of that name already has that source (a LoRA: and that hash); returns the versions
-    added.
+    added. A checkpoint's version entered before with the unknown family (``other``) gets
+    the configured model's family, when that one is known.
 
     A new source for a known name becomes a new version (the card's version, or the next
     free number), so changing the settings takes effect without losing the old history.
@@ -508,6 +509,13 @@ async def enter_configured(
                 and (model.kind is ModelKind.CHECKPOINT or row["sha256"] == model.sha256)
                 for row in rows
             ):
+                if model.kind is ModelKind.CHECKPOINT and model.family != "other":
+                    await conn.execute(
+                        "UPDATE model_versions SET family = ? WHERE family = 'other' AND "
+                        "source = ? AND weight_name IS NULL AND model_id = "
+                        "(SELECT id FROM models WHERE name = ?)",
+                        (model.family, model.source, name),
+                    )
                 continue
             async with conn.execute("SELECT kind FROM models WHERE name = ?", (name,)) as cursor:
                 existing = await cursor.fetchone()

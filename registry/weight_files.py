@@ -1,5 +1,6 @@
 """What a weights file is, read without torch: its SHA-256 (the hash model sites know it by)
-and, for a LoRA, its format and the base family it was trained for.
+and, for a LoRA, its format and the base family it was trained for; for a checkpoint (a
+weights file, a diffusers folder or a hub model already in the hub cache), its family.
 
 A ``.safetensors`` file starts with an 8-byte little-endian length and that many bytes of
 JSON naming every tensor with its shape, so a LoRA is recognised from its header alone.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from registry.errors import RegistryError
+from registry.sources import is_hub_id
 
 #: LoRA headers are a few hundred kilobytes; a bigger one is no LoRA we read.
 MAX_HEADER_BYTES = 16 * 2**20
@@ -40,6 +42,13 @@ _CROSS_ATTENTION_DOWN = re.compile(
     r"\.weight$"
 )
 _FAMILY_BY_CONTEXT_WIDTH = {768: "sd1", 1024: "sd2", 2048: "sdxl"}
+#: A checkpoint's cross-attention key projection (``[out, context width]``), in the
+#: original (``model.diffusion_model.…attn2.to_k.weight``) and diffusers layouts.
+_CHECKPOINT_CROSS_ATTENTION = re.compile(r"(^|\.)attn2\.to_k\.weight$")
+#: Only SDXL checkpoints have a second text encoder.
+_SDXL_CHECKPOINT_PREFIX = "conditioner.embedders.1."
+_UNET_CONFIG = "unet/config.json"
+_MAX_CONFIG_BYTES = 2**20
 _SDXL_ONLY_PREFIXES = ("lora_te1_", "lora_te2_", "text_encoder_2.", "lora_unet_input_blocks_")
 FAMILY_NAMES = {"sd1": "SD 1.x", "sd2": "SD 2.x", "sdxl": "SDXL"}
 
@@ -53,6 +62,10 @@ def family_of_context_width(width: int) -> str:
 #: ``(repo_id, filename)`` → the local copy of that file of a hub repository (downloaded into
 #: the hub cache if need be); a UserFacingError saying why when it cannot be had. Blocking.
 HubFetch = Callable[[str, str], Path]
+#: ``(repo_id, filename)`` → the local copy of that file of a hub repository if the hub cache
+#: already holds it, else None: never downloads (``bot/`` passes
+#: ``inference.hub_files.cached_hub_file``). Blocking.
+HubCached = Callable[[str, str], Path | None]
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,25 @@ def check_lora_family(facts: LoraFacts, declared: str, source: str) -> str:
     return declared
 
 
+def checkpoint_family(source: str, hub_cached: HubCached | None = None) -> str:
+    """The family of the checkpoint ``source`` names, as its files say, read cheaply and
+    offline: a ``.safetensors`` file by its header (its UNet's cross-attention width, or
+    SDXL's second text encoder), a diffusers folder or a hub model (only when its files are
+    already in the hub cache, read through ``hub_cached``) by its UNet's
+    ``cross_attention_dim``; ``other`` (unknown) for anything else, e.g. a ``.ckpt`` or a
+    test model. Blocking."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        header = _safetensors_header(path)
+        return "other" if header is None else _checkpoint_family(header)
+    if path.is_dir():
+        return _unet_config_family(path / _UNET_CONFIG)
+    if hub_cached is None or not is_hub_id(source):
+        return "other"
+    cached = hub_cached(source, _UNET_CONFIG)
+    return "other" if cached is None else _unet_config_family(cached)
+
+
 def file_sha256(path: Path) -> str:
     """The file's SHA-256 in hex, read in blocks (checkpoints run to gigabytes)."""
     digest = hashlib.sha256()
@@ -135,6 +167,32 @@ def _safetensors_header(path: Path) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     return header if isinstance(header, dict) else None
+
+
+def _checkpoint_family(header: dict[str, object]) -> str:
+    if any(key.startswith(_SDXL_CHECKPOINT_PREFIX) for key in header):
+        return "sdxl"
+    for key, entry in header.items():
+        if not _CHECKPOINT_CROSS_ATTENTION.search(key) or not isinstance(entry, dict):
+            continue
+        shape = entry.get("shape")
+        if isinstance(shape, list) and len(shape) == 2 and isinstance(shape[1], int):
+            return family_of_context_width(shape[1])
+    return "other"
+
+
+def _unet_config_family(config_file: Path) -> str:
+    try:
+        with config_file.open("rb") as file:
+            config = json.loads(file.read(_MAX_CONFIG_BYTES))  # a longer one: cut, no JSON
+    except (OSError, ValueError):
+        return "other"
+    width = config.get("cross_attention_dim") if isinstance(config, dict) else None
+    if isinstance(width, list) and width and all(w == width[0] for w in width):
+        width = width[0]  # given per block, the same for every block
+    if not isinstance(width, int) or isinstance(width, bool):
+        return "other"
+    return family_of_context_width(width)
 
 
 def _family(header: dict[str, object], keys: list[str]) -> str | None:

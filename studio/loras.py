@@ -25,7 +25,7 @@ from registry.versions import ModelKind, ModelVersion
 from registry.weight_files import FAMILY_NAMES
 from studio.errors import StudioError
 
-#: A family that says nothing about what fits it (configured models, test models).
+#: A family that says nothing about what fits it (test models, files that name no family).
 UNKNOWN_FAMILY = "other"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inference.hub_files import hub_file
+from inference.hub_files import cached_hub_file, hub_file
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
 from intake.fetch import ImageIntake
@@ -40,7 +40,13 @@ class StudioMaker:
         IP-Adapter is made for (``other``: unknown)."""
         pools = self._pools
         # As the bot does at start-up: the configured models become registry versions.
-        await enter_configured(pools.db, self._configured, pools.clock(), fetch_hub=hub_file)
+        await enter_configured(
+            pools.db,
+            self._configured,
+            pools.clock(),
+            fetch_hub=hub_file,
+            hub_cached=cached_hub_file,
+        )
         pool = await pools(limits=LIMITS, preview_every=0)
         config = StudioConfig(
             defaults=FAST,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from db.database import Database
-from inference.hub_files import hub_file
+from inference.hub_files import cached_hub_file, hub_file
 from registry.configured import configured_models, enter_configured, name_for_source
-from registry.versions import VersionStatus, all_versions, find_version
+from registry.versions import VersionEdit, VersionStatus, all_versions, edit_version, find_version
 from tests.helpers.campaigns import T0
+from tests.helpers.checkpoints import checkpoint_file, unet_config
+from tests.helpers.hub_cache import FakeHubCache
 
 
 def test_the_default_can_be_a_bare_source_named_after_it() -> None:
@@ -49,3 +51,51 @@ async def test_configured_models_enter_the_registry_available_with_their_cards(
         ("hub:1", VersionStatus.AVAILABLE, ""),
     ]
     assert (await find_version(db, configured.default)).source == str(folder)
+
+
+async def test_a_configured_models_family_is_read_from_its_files(
+    db: Database, tmp_path: Path, tiny_model_dir: Path, hub_cache: FakeHubCache
+) -> None:
+    ckpt = tmp_path / "old.ckpt"
+    ckpt.write_bytes(b"not read")
+    hub_cache.put("org/xl", "unet/config.json", b'{"cross_attention_dim": 2048}')
+    sources = {
+        "sd15": str(checkpoint_file(tmp_path / "sd15.safetensors", "sd1")),
+        "xlfile": str(checkpoint_file(tmp_path / "xl.safetensors", "sdxl")),
+        "sd2": str(unet_config(tmp_path / "sd2", 1024)),
+        "xlfolder": str(unet_config(tmp_path / "xl", 2048)),
+        "xlhub": "org/xl",
+        "uncached": "org/not-downloaded",  # never downloaded at start: unknown
+        "tiny": str(tiny_model_dir),  # a test model's width is no family's
+        "old": str(ckpt),
+    }
+    configured = configured_models(sources, "sd15")
+    await enter_configured(db, configured, T0, fetch_hub=hub_file, hub_cached=cached_hub_file)
+    families = {v.key: v.family for v in await all_versions(db)}
+    assert families == {
+        "sd15:1": "sd1",
+        "xlfile:1": "sdxl",
+        "sd2:1": "sd2",
+        "xlfolder:1": "sdxl",
+        "xlhub:1": "sdxl",
+        "uncached:1": "other",
+        "tiny:1": "other",
+        "old:1": "other",
+    }
+
+
+async def test_a_configured_model_entered_with_an_unknown_family_gets_it_at_the_next_start(
+    db: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "xl"
+    folder.mkdir()
+    configured = configured_models({"xl": str(folder)}, "xl")
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    assert (await find_version(db, "xl")).family == "other"
+    unet_config(folder, 2048)
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    assert [(v.key, v.family) for v in await all_versions(db)] == [("xl:1", "sdxl")]
+    # A family a moderator gave is theirs: the files do not overwrite it.
+    await edit_version(db, "xl:1", VersionEdit(family="sd2"))
+    await enter_configured(db, configured, T0, fetch_hub=hub_file)
+    assert (await find_version(db, "xl")).family == "sd2"
