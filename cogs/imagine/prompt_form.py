@@ -64,6 +64,9 @@ def prompt_form(press: Press, text: str) -> discord.ui.Modal:
         style=discord.TextStyle.paragraph,
         default=text[:_INPUT_CHARS],
         max_length=_INPUT_CHARS,
+        # A square /blend's prompt is empty (no words, no flag to prefill), and Discord will
+        # not submit an empty required input: the parser says what an empty prompt lacks.
+        required=False,
     )
     form.add_item(discord.ui.Label(text="Prompt", description=description, component=prompt))
     form.stop()  # see the module docstring: the listener, not this object, takes the submit

@@ -185,6 +185,29 @@ async def test_imagine_with_an_attached_image_and_no_words_needs_no_prompt(
     assert [image.source for image in job.image_prompts] == ["attachment:fox.png"]
 
 
+async def test_a_square_blend_is_remixed_with_its_empty_prompt_form_submitted_as_it_came(
+    image_bot: Any, fake: FakeDiscord, alice: FakeUser
+) -> None:
+    # A square /blend has no words and no flag to prefill: the form must still submit.
+    bot = await image_bot()
+    options = {"image1": ("red.png", RED), "image2": ("blue.png", BLUE), "dimensions": "square"}
+    rec = await fake.slash("blend", options, user=alice)
+    blend = await rec.wait_original(is_result, timeout=60)
+    await (await fake.slash("prefer remix", {"mode": "on"}, user=alice)).wait_original()
+    press = await fake.press(blend.id, button(blend, "reroll"), user=alice)
+    await press.wait_acknowledged()
+    assert press.modal is not None
+    submitted = await fake.submit_modal(press, {}, user=alice)
+    rerolled = await submitted.wait_original(is_result, timeout=60)
+    job, status = await _job(bot, rerolled)
+    assert status is JobStatus.DONE
+    assert job.request.prompt == ""
+    assert [image.source for image in job.image_prompts] == [
+        "attachment:red.png",
+        "attachment:blue.png",
+    ]
+
+
 # --- refusals: only to the member, nothing queued --------------------------------------------
 
 
