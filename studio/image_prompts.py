@@ -137,7 +137,8 @@ def check_image_model(studio: Studio, model: ModelVersion | None, count: int) ->
         f"image prompts cannot run on `{model.key}`: this bot's IP-Adapter is made for "
         f"{family_name(adapter)} models and `{model.key}` is a model of the "
         f"{family_name(model.family)} family. "
-        "Choose a model of the adapter's family with --model, or prompt in words alone"
+        "Choose a model of the adapter's family (with --model, or as your preferred model), "
+        "or prompt in words alone"
     )
 
 
