@@ -85,6 +85,9 @@ async def test_the_copied_prompt_puts_the_url_first_and_says_attachments_are_not
     assert "--iw 1.5" in copy
     assert "fox sketch.png" not in copy
     assert "1 of its images was an attachment, which a prompt cannot give again" in _words(page)
+    # The copy alone does not make the job again: the attachment is not in it.
+    assert "Copy the prompt (it makes this job again)" not in page
+    assert "with its attached images given again" in page
 
 
 async def test_a_blend_is_named_as_one_and_shows_no_empty_prompt(
@@ -99,6 +102,7 @@ async def test_a_blend_is_named_as_one_and_shows_no_empty_prompt(
     assert "Image prompts" not in page
     assert "--iw" not in html.unescape(page).split("<textarea")[0]
     assert "3 of its images were attachments" in _words(page)
+    assert "Copy the prompt (it makes this job again)" not in page
     for number in (1, 2, 3):
         assert f'src="/i/{public_id}/inputs/{number}-small.jpg"' in page
 
