@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from core.urls import published_url
 from inference.backend import DiffusersBackend, StepCallback
 from inference.images import make_grid
 from inference.jobs import GenerationJob
@@ -140,8 +141,9 @@ def public_record(job: GenerationJob) -> dict[str, object]:
     models (LoRAs by version key, weight and hash), but no path on the bot's machine — no
     LoRA or inpainting checkpoint source, an init image by its SHA-256 instead of its file,
     a region's mask by the SHA-256 it is stored under, image prompts by their SHA-256 and
-    source (the URL as typed, or the attachment's name; ``--iw`` is in the request) — the
-    lineage itself is in the database."""
+    source (the URL as typed — a Discord attachment link without its signed query, see
+    :func:`core.urls.published_url` — or the attachment's name; ``--iw`` is in the request)
+    — the lineage itself is in the database."""
     params = job.to_params()
     params["loras"] = [
         {key: value for key, value in lora.items() if key not in ("source", "weight_name")}
@@ -150,10 +152,12 @@ def public_record(job: GenerationJob) -> dict[str, object]:
     if job.init_image is not None:
         del params["init_image"]
         params["init_image_sha256"] = _file_sha256(Path(job.init_image))
+    params["request"]["image_urls"] = [published_url(url) for url in job.request.image_urls]
     if "image_prompts" in params:
         # by the SHA-256 of the checked copy and where the member's image came from
         params["image_prompts"] = [
-            {"sha256": image.sha256, "source": image.source} for image in job.image_prompts
+            {"sha256": image.sha256, "source": published_url(image.source)}
+            for image in job.image_prompts
         ]
     if "rework" in params:
         rework = dict(params["rework"])

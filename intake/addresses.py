@@ -3,7 +3,8 @@
 A member's URL must not make the bot reach its own machine, the operator's network or a
 cloud provider's metadata service, whatever the name resolves to; addresses of one kind
 hidden inside another (IPv4-mapped, 6to4, Teredo and NAT64 IPv6 addresses) are judged by the
-IPv4 address they carry.
+IPv4 address they carry. IPv6's deprecated site-local range (fec0::/10), which Python's
+``ipaddress`` counts as global, is refused like a private one.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def address_kind(address: Address, *, allow_loopback: bool = False) -> str | Non
         return "multicast"
     if address.is_link_local:
         return "link-local"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "site-local"  # fec0::/10, deprecated yet still routed inside some networks
     if address.is_reserved:
         return "reserved"
     if address.is_private:

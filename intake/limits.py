@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.urls import DISCORD_ATTACHMENT_HOSTS
+
 #: Where Discord serves attachments; the only hosts image URLs may name unless the operator
 #: adds more (ATELIER_IMAGE_HOSTS).
-DISCORD_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
+DISCORD_HOSTS = DISCORD_ATTACHMENT_HOSTS
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from db.jobs import JobKind
 from inference.backend import DiffusersBackend
-from inference.engine import render
+from inference.engine import public_record, render
 from inference.image_prompting import ImagePromptError, adapter_scale
 from inference.jobs import GenerationJob, ImagePrompt, batch_key
 from inference.models import ModelRef, ip_adapter_ref
-from inference.params import PromptPart
+from inference.params import PromptPart, parse
 from tests.helpers.inference import mean_abs_diff, plan
 from tests.helpers.pngmeta import parse_parameters, read_atelier, read_parameters
 
@@ -209,3 +210,25 @@ def test_adapters_are_written_as_a_file_or_a_hub_path() -> None:
     assert local.encoder_path == str(Path("adapters/image_encoder"))
     with pytest.raises(ValueError, match=r"not an IP-Adapter \.safetensors file"):
         ip_adapter_ref("h94/IP-Adapter/models/ip-adapter_sd15.bin")
+
+
+def test_the_png_never_carries_a_discord_links_signature(red: ImagePrompt) -> None:
+    """Discord signs attachment links for a day; the PNG keeps which attachment it was and
+    drops the signature (anyone holding the file could fetch the member's upload with it)."""
+    signed = f"{red.source}?ex=6650a1b2&is=664f5032&hm={'ab' * 32}&"
+    request = parse(f"{signed} a fox")[0]
+    job = GenerationJob(
+        kind=JobKind.IMAGINE,
+        request=request,
+        model="tiny:1",
+        seed=1,
+        width=64,
+        height=64,
+        steps=2,
+        sampler="euler",
+        image_prompts=(replace(red, source=signed),),
+    )
+    record = public_record(job)
+    assert "hm=" not in json.dumps(record)
+    assert record["request"]["image_urls"] == [red.source]  # type: ignore[index]
+    assert record["image_prompts"] == [{"sha256": red.sha256, "source": red.source}]

@@ -217,12 +217,15 @@ async def test_loopback_is_refused_unless_allowed_and_nothing_is_connected(
         (["::1"], "::1", "loopback"),
         (["169.254.10.1"], "169.254.10.1", "link-local"),
         (["fe80::1%eth0"], "fe80::1", "link-local"),
+        # IPv6's deprecated private range, which Python's ipaddress counts as global.
+        (["fec0::1"], "fec0::1", "site-local"),
         (["224.0.0.251"], "224.0.0.251", "multicast"),
         (["0.0.0.0"], "0.0.0.0", "unspecified"),
         (["100.64.0.1"], "100.64.0.1", "reserved"),
         (["240.0.0.1"], "240.0.0.1", "reserved"),
         # Every address counts, not only the first one.
         (["93.184.216.34", "10.0.0.1"], "10.0.0.1", "private"),
+        (["93.184.216.34", "fd12:3456::1"], "fd12:3456::1", "private"),
     ],
 )
 async def test_a_name_resolving_to_a_non_public_address_is_refused_without_connecting(
