@@ -14,9 +14,6 @@ the Studio), like those of ``studio.rework``.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import io
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +28,7 @@ from intake.errors import ImageRefused
 from registry.versions import ModelVersion
 from studio.errors import StudioError
 from studio.loras import family_name, fits
+from studio.stored_inputs import store_png
 
 if TYPE_CHECKING:
     from studio.service import Studio
@@ -100,7 +98,7 @@ async def take_images(
         )
     stored: list[ImagePrompt] = []
     for source, image in checked:
-        path, sha256 = await asyncio.to_thread(_store_image, image, studio.inputs_dir)
+        path, sha256 = await asyncio.to_thread(store_png, image, studio.inputs_dir, "image")
         stored.append(ImagePrompt(path=path, sha256=sha256, source=source))
     return tuple(stored)
 
@@ -148,21 +146,3 @@ def check_stored(studio: Studio, prompts: Sequence[ImagePrompt]) -> None:
     check_image_prompts(studio, len(prompts))
     if any(not Path(prompt.path).is_file() for prompt in prompts):
         raise StudioError("the images this job was started from are no longer stored")
-
-
-def _store_image(image: Image.Image, folder: Path) -> tuple[str, str]:
-    """Write ``image`` as a PNG under ``folder`` by its content's SHA-256 and return
-    (path, SHA-256)."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    data = buffer.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    path = folder / f"image-{digest}.png"
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        # A file of its own to write, so two jobs storing the same image at once do not
-        # write into one another's; the rename makes it whole at once.
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".part", delete=False) as partial:
-            partial.write(data)
-        Path(partial.name).replace(path)
-    return str(path), digest

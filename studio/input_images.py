@@ -9,6 +9,7 @@ a blend (a job with images and no text).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from core.paths import write_at_once
 from inference.jobs import GenerationJob, ImagePrompt
 
 #: What a job's ``ImagePrompt.source`` starts with when the image was an uploaded file.
@@ -105,11 +107,6 @@ def cached_thumbnail(inputs_dir: Path, path: Path) -> bytes:
     except OSError:
         pass
     data = thumbnail_jpeg(path)
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(kept)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        write_at_once(kept, data)
     return data

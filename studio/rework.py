@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import io
 import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
-
-from PIL import Image
 
 from core.errors import quoted
 from db.job_messages import JobPlace
@@ -48,6 +43,7 @@ from inference.rework import (
 from inference.sizing import image_size, size_multiple
 from studio.errors import StudioError
 from studio.loras import lora_uses
+from studio.stored_inputs import store_png
 
 if TYPE_CHECKING:
     from studio.service import StoredJob, Studio
@@ -255,7 +251,7 @@ async def vary_region(
     except MaskError as error:
         raise _in_words(error) from None
     job = await _follow_up_job(studio, user_id, source, prompt, moderator, place)
-    stored = await asyncio.to_thread(_store_mask, mask, studio.inputs_dir)
+    stored = await asyncio.to_thread(store_png, mask, studio.inputs_dir, "mask")
     size = _size(source)
     return await _submit_rework(
         studio,
@@ -432,19 +428,3 @@ def _reworked_image(source: StoredJob) -> ImageRecord:
 
 def _size(source: StoredJob) -> tuple[int, int]:
     return source.job.width, source.job.height
-
-
-def _store_mask(mask: Image.Image, folder: Path) -> tuple[str, str]:
-    """Write ``mask`` under ``folder`` by its content's SHA-256 (the same mask twice is one
-    file) and return (path, SHA-256)."""
-    buffer = io.BytesIO()
-    mask.save(buffer, format="PNG")
-    data = buffer.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    path = folder / f"mask-{digest}.png"
-    if not path.is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(path)
-    return str(path), digest
