@@ -114,6 +114,11 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+#: Images decoded at once: one 40 MP image takes a few hundred MB while it is decoded and
+#: converted, so members sending many at a time queue here instead of adding up in memory.
+DECODES_AT_ONCE = 2
+
+
 class ImageIntake:
     """Images members give, fetched from URLs or read from uploads, checked against
     ``limits``; every refusal is an :class:`ImageRefused` with a one-line message.
@@ -137,6 +142,7 @@ class ImageIntake:
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context, network_backend=self._backend, http1=True, http2=False
         )
+        self._decoding = asyncio.Semaphore(DECODES_AT_ONCE)
 
     async def fetch(self, url: str) -> Image.Image:
         """The image at ``url``, downloaded and checked (see the module's docstring)."""
@@ -148,11 +154,15 @@ class ImageIntake:
             raise ImageRefused(
                 f"{shown} took longer than {self.limits.fetch_seconds:g} seconds to download"
             ) from None
-        return await asyncio.to_thread(checked_image, data, self.limits, name=shown)
+        return await self._decode(data, shown)
 
     async def read(self, data: bytes, name: str) -> Image.Image:
         """An uploaded file's image, checked like a fetched one."""
-        return await asyncio.to_thread(checked_image, data, self.limits, name=name)
+        return await self._decode(data, name)
+
+    async def _decode(self, data: bytes, name: str) -> Image.Image:
+        async with self._decoding:
+            return await asyncio.to_thread(checked_image, data, self.limits, name=name)
 
     async def aclose(self) -> None:
         await self._pool.aclose()

@@ -19,7 +19,7 @@ def package_modules(package: str) -> list[Path]:
 def outside_imports(path: Path, allowed: set[str]) -> set[str]:
     """The top-level packages ``path`` imports beyond ``allowed`` and the standard library
     (relative imports stay in the package)."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name.partition(".")[0] for alias in node.names)

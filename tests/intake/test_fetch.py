@@ -8,13 +8,17 @@ answering from memory), so no test connects anywhere but 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
+import time
 from collections.abc import Iterator
 
 import httpcore
 import pytest
 from PIL import Image
 
+from intake import fetch
 from intake.errors import ImageRefused
 from intake.fetch import ImageIntake, system_resolver
 from intake.limits import IntakeLimits
@@ -87,6 +91,33 @@ async def test_an_uploaded_file_is_read_under_the_same_limits(server: HttpsServe
     with pytest.raises(ImageRefused, match=r"^big\.png is 0\.0 MB; images may be at most"):
         await intake.read(png((300, 300), "white") + b"\0" * 1000, "big.png")
     await intake.aclose()
+
+
+async def test_many_images_at_once_are_decoded_a_few_at_a_time(
+    server: HttpsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member sending many large images at once must not have them all decoded (and held
+    in memory) together."""
+    decoding = 0
+    most = 0
+    lock = threading.Lock()
+
+    def slow_checked_image(data: bytes, limits: IntakeLimits, *, name: str) -> Image.Image:
+        nonlocal decoding, most
+        with lock:
+            decoding += 1
+            most = max(most, decoding)
+        time.sleep(0.05)
+        with lock:
+            decoding -= 1
+        return Image.new("RGB", (4, 4))
+
+    monkeypatch.setattr(fetch, "checked_image", slow_checked_image)
+    intake = server.intake()
+    images = await asyncio.gather(*(intake.read(png(), f"{n}.png") for n in range(8)))
+    await intake.aclose()
+    assert len(images) == 8
+    assert most == fetch.DECODES_AT_ONCE
 
 
 @pytest.mark.parametrize(
