@@ -27,7 +27,7 @@ from inference.backend import DiffusersBackend
 from inference.models import IpAdapterRef, ModelRef
 from inference.pool.worker import Backend
 from intake.fetch import ImageIntake
-from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.discord_standin import FakeDiscord, FakeUser, InteractionRecord, RecordedMessage
 from tests.helpers.pool import Script, ScriptedBackend
 
 #: A fast progress cadence so a short job still shows progress edits.
@@ -166,3 +166,17 @@ def button(message: RecordedMessage, action: str, index: int = 0) -> str:
     wanted = f"atelier:{action}:{job_id_of(message)}:{index}"
     assert wanted in message.custom_ids, (wanted, message.custom_ids)
     return wanted
+
+
+async def member_answer(fake: FakeDiscord, rec: InteractionRecord) -> RecordedMessage:
+    """What the member sees in answer to ``rec``: the response, or the followup that
+    replaced a "thinking…" placeholder."""
+
+    def seen() -> RecordedMessage | None:
+        shown = [m for m in (rec.original, *rec.followups) if m is not None and not m.deleted]
+        return next((m for m in shown if not m.loading), None)
+
+    await fake.wait_for(lambda: seen() is not None, timeout=30)
+    answer = seen()
+    assert answer is not None
+    return answer

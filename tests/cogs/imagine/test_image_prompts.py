@@ -17,8 +17,8 @@ from PIL import Image
 from bot.app import AtelierBot
 from db.jobs import JobStatus, get_job
 from inference.jobs import GenerationJob
-from tests.discord_standin import FakeDiscord, FakeUser, InteractionRecord, RecordedMessage
-from tests.helpers.discord_bots import Bots, button, is_result, job_id_of
+from tests.discord_standin import FakeDiscord, FakeUser, RecordedMessage
+from tests.helpers.discord_bots import Bots, button, is_result, job_id_of, member_answer
 from tests.helpers.https_server import (
     HOST,
     HttpsServer,
@@ -83,20 +83,6 @@ async def _jobs(bot: AtelierBot) -> int:
     row = await bot.db.fetchone("SELECT COUNT(*) FROM jobs")
     assert row is not None
     return int(row[0])
-
-
-async def _answer(fake: FakeDiscord, rec: InteractionRecord) -> RecordedMessage:
-    """What the member sees in answer: the response, or the followup that replaced a
-    "thinking…" placeholder."""
-
-    def seen() -> RecordedMessage | None:
-        shown = [m for m in (rec.original, *rec.followups) if m is not None and not m.deleted]
-        return next((m for m in shown if not m.loading), None)
-
-    await fake.wait_for(lambda: seen() is not None, timeout=30)
-    answer = seen()
-    assert answer is not None
-    return answer
 
 
 def _stored(path: str) -> bytes:
@@ -222,7 +208,7 @@ async def test_without_an_ip_adapter_images_are_refused_naming_the_setting(
         ("blend", {"image1": ("a.png", RED), "image2": ("b.png", BLUE)}),
     ]
     for command, options in tries:
-        answer = await _answer(fake, await fake.slash(command, options, user=alice))
+        answer = await member_answer(fake, await fake.slash(command, options, user=alice))
         assert answer.ephemeral
         assert "ATELIER_IP_ADAPTER" in answer.content
     assert server.requests == []
@@ -284,7 +270,7 @@ async def test_each_refused_image_is_answered_privately_and_nothing_is_queued(
         ),
     ]
     for command, options, expected in tries:
-        answer = await _answer(fake, await fake.slash(command, options, user=alice))
+        answer = await member_answer(fake, await fake.slash(command, options, user=alice))
         assert answer.ephemeral, answer.content
         assert answer.content.startswith("⚠️"), answer.content
         assert expected in answer.content, answer.content
@@ -299,7 +285,7 @@ async def test_imagine_with_neither_words_nor_an_image_is_refused_privately(
     image_bot: Any, fake: FakeDiscord, alice: FakeUser
 ) -> None:
     bot = await image_bot()
-    answer = await _answer(fake, await fake.slash("imagine", {}, user=alice))
+    answer = await member_answer(fake, await fake.slash("imagine", {}, user=alice))
     assert answer.ephemeral
     assert "Nothing to imagine" in answer.content
     assert "`prompt`" in answer.content
@@ -313,7 +299,7 @@ async def test_an_attachment_discord_does_not_hand_over_is_named_and_nothing_is_
     bot = await image_bot()
     fake.cdn_failures = [503]
     options = {"prompt": "a fox", "image": ("fox.png", RED)}
-    answer = await _answer(fake, await fake.slash("imagine", options, user=alice))
+    answer = await member_answer(fake, await fake.slash("imagine", options, user=alice))
     assert answer.ephemeral
     assert "could not read “fox.png” from Discord; try again" in answer.content
     assert "Something went wrong" not in answer.content
@@ -347,7 +333,7 @@ async def test_urls_refused_for_where_they_lead_are_answered_privately_and_nothi
             (f"{server.url('/gone.png')} a fox", "answered HTTP 404 instead of an image"),
         ]
         for prompt, expected in tries:
-            answer = await _answer(
+            answer = await member_answer(
                 fake, await fake.slash("imagine", {"prompt": prompt}, user=alice)
             )
             assert answer.ephemeral, answer.content
@@ -414,7 +400,7 @@ async def test_image_jobs_count_toward_the_per_user_limits_and_are_refused_befor
     await waiting.wait_original(lambda m: "Waiting to start" in m.content, timeout=30)
     fetched = len(server.requests)
     rec = await fake.slash("imagine", {"prompt": f"{server.url('/snow.png')} snow"}, user=alice)
-    refusal = await _answer(fake, rec)
+    refusal = await member_answer(fake, rec)
     assert refusal.ephemeral
     assert "limit" in refusal.content
     assert len(server.requests) == fetched

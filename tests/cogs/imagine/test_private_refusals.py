@@ -6,21 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.discord_standin import FakeDiscord, FakeUser, InteractionRecord, RecordedMessage
-from tests.helpers.discord_bots import Bots
-
-
-async def _answer(fake: FakeDiscord, rec: InteractionRecord) -> RecordedMessage:
-    """What the member sees in answer: the filled-in original response, or a followup."""
-
-    def seen() -> RecordedMessage | None:
-        shown = [m for m in (rec.original, *rec.followups) if m is not None and not m.deleted]
-        return next((m for m in shown if not m.loading), None)
-
-    await fake.wait_for(lambda: seen() is not None, timeout=30)
-    answer = seen()
-    assert answer is not None
-    return answer
+from tests.discord_standin import FakeDiscord, FakeUser
+from tests.helpers.discord_bots import Bots, member_answer
 
 
 async def test_a_burst_of_imagines_is_refused_privately_past_the_limit(
@@ -31,7 +18,7 @@ async def test_a_burst_of_imagines_is_refused_privately_past_the_limit(
     burst = await asyncio.gather(
         *(fake.slash("imagine", {"prompt": f"cat number {n}"}, user=alice) for n in range(25))
     )
-    answers = [await _answer(fake, rec) for rec in burst]
+    answers = [await member_answer(fake, rec) for rec in burst]
     refused = [answer for answer in answers if "limit" in answer.content]
     assert refused
     assert len(answers) - len(refused) <= 13  # 3 running and 10 waiting at most
