@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from db.database import Database
 from inference.hub_files import cached_hub_file, hub_file
 from inference.params import ParseLimits
 from inference.pool.config import UserLimits
@@ -64,3 +65,10 @@ class StudioMaker:
             clock=pools.clock,
             intake=intake,
         )
+
+
+async def job_count(db: Database) -> int:
+    """How many jobs the database holds (a refusal queues none)."""
+    row = await db.fetchone("SELECT COUNT(*) FROM jobs")
+    assert row is not None
+    return int(row[0])

@@ -23,7 +23,7 @@ from studio.image_prompts import NOT_CONFIGURED, Upload
 from studio.service import StoredJob, Studio
 from tests.helpers.https_server import HttpsServer, Reply, https_server
 from tests.helpers.pool import PoolMaker
-from tests.helpers.studio import StudioMaker
+from tests.helpers.studio import StudioMaker, job_count
 
 OWNER = 42
 
@@ -51,12 +51,6 @@ async def studio(
     workers load the tiny IP-Adapter."""
     make_pool.ip_adapter = ip_adapter_ref(str(tiny_ip_adapter))
     return await make_studio(intake=server.intake())
-
-
-async def _jobs(studio: Studio) -> int:
-    row = await studio.db.fetchone("SELECT COUNT(*) FROM jobs")
-    assert row is not None
-    return int(row[0])
 
 
 async def test_a_url_and_an_upload_become_checked_copies_named_by_their_hash(
@@ -183,22 +177,22 @@ async def test_rerolls_variations_and_remixes_keep_the_images(
 
 async def test_a_remix_cannot_change_the_images(studio: Studio, server: HttpsServer) -> None:
     source = await _image_job(studio, server)
-    before = await _jobs(studio)
+    before = await job_count(studio.db)
     for text in ("a fox", f"{server.url('/other.png')} a fox"):
         with pytest.raises(ParamError, match="a remix changes the words and parameters"):
             await studio.reroll(OWNER, source, prompt=text)
-    assert await _jobs(studio) == before
+    assert await job_count(studio.db) == before
 
 
 async def test_a_follow_up_whose_images_are_gone_is_refused(
     studio: Studio, server: HttpsServer
 ) -> None:
     source = await _image_job(studio, server)
-    before = await _jobs(studio)
+    before = await job_count(studio.db)
     _delete(source.job.image_prompts[0].path)
     with pytest.raises(StudioError, match="no longer stored"):
         await studio.reroll(OWNER, source)
-    assert await _jobs(studio) == before
+    assert await job_count(studio.db) == before
 
 
 async def test_images_on_a_model_of_another_family_than_the_adapter_are_refused_before_queueing(
@@ -223,7 +217,7 @@ async def test_images_on_a_model_of_another_family_than_the_adapter_are_refused_
     images = await studio.take_images(requests[0].image_urls)
     with pytest.raises(StudioError, match=expected):
         await studio.submit_imagine(OWNER, requests[0], images=images)
-    assert await _jobs(studio) == 0
+    assert await job_count(studio.db) == 0
     # Words alone still run on it, and images on a model of the adapter's family.
     (words,) = await studio.requests_for(OWNER, "a fox --model big")
     await studio.check_model_access(OWNER, [words])

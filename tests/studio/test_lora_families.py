@@ -17,7 +17,7 @@ from studio.errors import StudioError
 from studio.service import Studio
 from tests.helpers.campaigns import T0
 from tests.helpers.checkpoints import CONTEXT_WIDTHS, unet_config
-from tests.helpers.studio import StudioMaker
+from tests.helpers.studio import StudioMaker, job_count
 
 OWNER = 42
 
@@ -46,12 +46,6 @@ async def _lora(studio: Studio, name: str, family: str, tmp_path: Path) -> None:
     await release(studio.db, f"{name}:1", early_access_days=0, now=T0)
 
 
-async def _jobs(studio: Studio) -> int:
-    row = await studio.db.fetchone("SELECT COUNT(*) FROM jobs")
-    assert row is not None
-    return int(row[0])
-
-
 async def test_a_lora_of_another_family_than_the_configured_default_is_refused_naming_the_tag(
     make_studio: StudioMaker, tmp_path: Path
 ) -> None:
@@ -65,7 +59,7 @@ async def test_a_lora_of_another_family_than_the_configured_default_is_refused_n
         await studio.check_model_access(OWNER, requests)
     with pytest.raises(StudioError, match=expected):
         await studio.submit_imagine(OWNER, requests[0])
-    assert await _jobs(studio) == 0
+    assert await job_count(studio.db) == 0
     # A LoRA of its family fits it; on the tiny test model (family unknown) any LoRA does.
     await studio.check_model_access(OWNER, await studio.requests_for(OWNER, "a fox <lora:ink>"))
     on_tiny = await studio.requests_for(OWNER, "a fox <lora:xlstyle> --model tiny")

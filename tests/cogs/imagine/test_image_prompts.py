@@ -27,6 +27,7 @@ from tests.helpers.https_server import (
     StubResolver,
     https_server,
 )
+from tests.helpers.studio import job_count
 
 
 def _png(size: tuple[int, int], color: tuple[int, int, int] = (200, 60, 30)) -> bytes:
@@ -80,9 +81,7 @@ async def _job(bot: AtelierBot, message: RecordedMessage) -> tuple[GenerationJob
 
 async def _jobs(bot: AtelierBot) -> int:
     assert bot.db is not None
-    row = await bot.db.fetchone("SELECT COUNT(*) FROM jobs")
-    assert row is not None
-    return int(row[0])
+    return await job_count(bot.db)
 
 
 def _stored(path: str) -> bytes:
